@@ -1,82 +1,566 @@
 package io.clonefs.engine;
 
+import io.clonefs.block.FileBlockStore;
+import io.clonefs.metadata.CowTree;
+import io.clonefs.metadata.DatasetRecord;
+import io.clonefs.metadata.Keys;
+import io.clonefs.metadata.Lmdb;
+import io.clonefs.metadata.MetaStore;
+import io.clonefs.metadata.Node;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An open pool: volumes, snapshots and clones over shared, refcounted blocks.
- * (API skeleton; implementation in progress.)
+ *
+ * <p>Layout of a pool directory: {@code meta/} (the LMDB environment, see
+ * {@link io.clonefs.metadata.Schema}), {@code blocks/} (the block files) and {@code lock} (held
+ * while a process has the pool open).
+ *
+ * <p>Snapshot, clone and destroy are O(1) in data size: a snapshot or clone is a new root record
+ * pointing at the same tree root, whose count goes up by one; destroy hands the root's reference
+ * to the background reclaimer. A snapshot waits at a barrier for in-flight writes (whose data I/O
+ * spans several steps), so it is atomic across the whole volume.
+ *
+ * <p>Thread rules: thread-safe. Two background threads: the group committer (commits dirty
+ * metadata every {@link EngineOptions#commitIntervalMillis()} and under memory pressure) and the
+ * reclaimer.
  */
 public final class Engine implements AutoCloseable {
     public static final int DEFAULT_BLOCK_SIZE = 8192;
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
 
-    private Engine() {
+    final MetaStore meta;
+    final CowTree tree;
+    final ReentrantReadWriteLock barrier = new ReentrantReadWriteLock();
+    final InodeLocks inodeLocks = new InodeLocks();
+    private final Path dir;
+    private final EngineOptions options;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final ConcurrentHashMap<String, Volume> views = new ConcurrentHashMap<>();
+    private final Object wake = new Object();
+    private final Thread committer;
+    private final Thread reclaimer;
+    private volatile boolean closing;
+    private boolean closed;
+
+    private Engine(Path dir, EngineOptions options, FileChannel lockChannel, FileLock lock, MetaStore meta) {
+        this.dir = dir;
+        this.options = options;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.meta = meta;
+        this.tree = new CowTree(meta);
+        this.committer = new Thread(this::commitLoop, "clonefs-committer");
+        this.reclaimer = new Thread(this::reclaimLoop, "clonefs-reclaimer");
+        committer.setDaemon(true);
+        reclaimer.setDaemon(true);
     }
 
-    /** Creates an empty pool in {@code dir} (created if missing; must be empty). */
+    /** Creates an empty pool in {@code dir} (created if missing; must not hold a pool). */
     public static void init(Path dir, int blockSize) {
-        throw new UnsupportedOperationException("not yet");
+        if (Integer.bitCount(blockSize) != 1 || blockSize < 4096 || blockSize > (1 << 20)) {
+            throw new ClonefsException.InvalidArgument("block size must be a power of two from 4K to 1M, not " + blockSize);
+        }
+        if (Files.exists(dir.resolve("meta").resolve("data.mdb"))) {
+            throw new ClonefsException.AlreadyExists("a pool already exists in " + dir);
+        }
+        if (Files.isRegularFile(dir)) {
+            throw new ClonefsException.InvalidArgument(dir + " is a file, not a directory");
+        }
+        try {
+            Files.createDirectories(dir.resolve("blocks"));
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot create pool directory " + dir + ": " + e.getMessage(), e);
+        }
+        try (Lmdb lmdb = Lmdb.open(dir.resolve("meta").toFile())) {
+            MetaStore.format(lmdb, blockSize);
+        }
     }
 
-    /** Opens a pool; only one process may have a pool open at a time. */
+    /** Opens a pool; only one process (and one Engine) may have a pool open at a time. */
     public static Engine open(Path dir, EngineOptions options) {
-        throw new UnsupportedOperationException("not yet");
+        if (!Files.exists(dir.resolve("meta").resolve("data.mdb"))) {
+            throw new ClonefsException.PoolFormat("no clonefs pool in " + dir + " (create one with 'clonefs init')");
+        }
+        FileChannel ch;
+        FileLock fl;
+        try {
+            ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                fl = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                fl = null;
+            }
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot lock pool " + dir + ": " + e.getMessage(), e);
+        }
+        if (fl == null) {
+            closeQuietly(ch);
+            throw new ClonefsException.Conflict("pool " + dir + " is in use by another process");
+        }
+        Lmdb lmdb = null;
+        try {
+            lmdb = Lmdb.open(dir.resolve("meta").toFile());
+            long[] header = MetaStore.readHeader(lmdb);
+            int blockSize = (int) header[1];
+            FileBlockStore blocks = FileBlockStore.open(dir.resolve("blocks"), blockSize, header[2], MetaStore.readFreeBlocks(lmdb));
+            MetaStore meta = MetaStore.open(lmdb, blocks, options.nodeCacheSize());
+            Engine e = new Engine(dir, options, ch, fl, meta);
+            e.recover();
+            e.committer.start();
+            e.reclaimer.start();
+            return e;
+        } catch (RuntimeException ex) {
+            if (lmdb != null) {
+                lmdb.close();
+            }
+            closeQuietly(ch);
+            throw ex;
+        }
     }
 
     public static Engine open(Path dir) {
         return open(dir, EngineOptions.defaults());
     }
 
-    public Path directory() { throw new UnsupportedOperationException(); }
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // nothing to do: the lock goes with the channel
+        }
+    }
 
-    public int blockSize() { throw new UnsupportedOperationException(); }
+    /** Purges inodes that were open-but-unlinked when the pool was last closed or crashed. */
+    private void recover() {
+        synchronized (meta) {
+            for (DatasetRecord r : List.copyOf(meta.datasets())) {
+                if (!r.snapshot()) {
+                    view(r.name()).purgeOrphans();
+                }
+            }
+        }
+        meta.commit();
+    }
 
-    /** Creates an empty volume (a root directory owned by root, mode 0755). Durable on return. */
-    public VolumeInfo createVolume(String name) { throw new UnsupportedOperationException(); }
+    public Path directory() {
+        return dir;
+    }
+
+    public int blockSize() {
+        return meta.blockSize();
+    }
+
+    // ---- datasets -----------------------------------------------------------------------------
+
+    private Volume view(String name) {
+        synchronized (meta) {
+            DatasetRecord r = meta.dataset(name);
+            if (r == null) {
+                throw new ClonefsException.NotFound((Names.isSnapshotName(name) ? "snapshot '" : "volume '") + name + "' does not exist");
+            }
+            Volume v = views.get(name);
+            if (v == null || v.datasetId() != r.id()) {
+                v = new Volume(this, r);
+                views.put(name, v);
+            }
+            return v;
+        }
+    }
+
+    /** Creates an empty volume (root directory owned by root, mode 0755). Durable on return. */
+    public VolumeInfo createVolume(String name) {
+        Names.checkDataset("volume", name);
+        checkOpen();
+        synchronized (meta) {
+            if (meta.dataset(name) != null) {
+                throw new ClonefsException.AlreadyExists("volume '" + name + "' already exists");
+            }
+            long root = meta.newTree();
+            meta.putDataset(new DatasetRecord(name, false, meta.newDatasetId(), root, System.currentTimeMillis(), ""));
+            view(name).format();
+        }
+        meta.commit();
+        return volumeInfo(name);
+    }
 
     /** Takes a crash-consistent snapshot of a volume at this instant. O(1). Durable on return. */
-    public SnapshotInfo snapshot(String volume, String snapshot) { throw new UnsupportedOperationException(); }
+    public SnapshotInfo snapshot(String volume, String snapshot) {
+        Names.checkDataset("volume", volume);
+        Names.checkDataset("snapshot", snapshot);
+        checkOpen();
+        String full = volume + "@" + snapshot;
+        barrier.writeLock().lock();
+        try {
+            synchronized (meta) {
+                DatasetRecord v = meta.dataset(volume);
+                if (v == null) {
+                    throw new ClonefsException.NotFound("volume '" + volume + "' does not exist");
+                }
+                if (meta.dataset(full) != null) {
+                    throw new ClonefsException.AlreadyExists("snapshot '" + full + "' already exists");
+                }
+                meta.incNode(v.root());
+                meta.putDataset(new DatasetRecord(full, true, meta.newDatasetId(), v.root(), System.currentTimeMillis(), ""));
+            }
+        } finally {
+            barrier.writeLock().unlock();
+        }
+        meta.commit();
+        return snapshotInfo(full);
+    }
 
     /** Creates a volume from a snapshot ({@code volume@snap}). O(1). Durable on return. */
-    public VolumeInfo cloneVolume(String snapshot, String newVolume) { throw new UnsupportedOperationException(); }
+    public VolumeInfo cloneVolume(String snapshot, String newVolume) {
+        Names.splitSnapshot(snapshot);
+        Names.checkDataset("volume", newVolume);
+        checkOpen();
+        synchronized (meta) {
+            DatasetRecord s = meta.dataset(snapshot);
+            if (s == null) {
+                throw new ClonefsException.NotFound("snapshot '" + snapshot + "' does not exist");
+            }
+            if (meta.dataset(newVolume) != null) {
+                throw new ClonefsException.AlreadyExists("volume '" + newVolume + "' already exists");
+            }
+            meta.incNode(s.root());
+            meta.putDataset(new DatasetRecord(newVolume, false, meta.newDatasetId(), s.root(), System.currentTimeMillis(), snapshot));
+            view(newVolume).purgeOrphans();
+        }
+        meta.commit();
+        return volumeInfo(newVolume);
+    }
 
     /**
      * Destroys a volume or a snapshot ({@code volume@snap}). Refused with
      * {@link ClonefsException.Conflict} while it has dependants (a volume's snapshots, a snapshot's
-     * clones) unless {@code recursive}. Returns at once; blocks are reclaimed in the background.
+     * clones) unless {@code recursive}, which destroys them too. Returns at once; blocks are
+     * reclaimed in the background.
      */
-    public void destroy(String name, boolean recursive) { throw new UnsupportedOperationException(); }
+    public void destroy(String name, boolean recursive) {
+        if (Names.isSnapshotName(name)) {
+            Names.splitSnapshot(name);
+        } else {
+            Names.checkDataset("volume", name);
+        }
+        checkOpen();
+        synchronized (meta) {
+            if (meta.dataset(name) == null) {
+                throw new ClonefsException.NotFound((Names.isSnapshotName(name) ? "snapshot '" : "volume '") + name + "' does not exist");
+            }
+            LinkedHashSet<String> doomed = new LinkedHashSet<>();
+            collect(name, recursive, doomed);
+            for (String n : doomed) {
+                DatasetRecord r = meta.dataset(n);
+                meta.removeDataset(n);
+                meta.enqueueReclaim(r.root());
+                views.remove(n);
+            }
+        }
+        meta.commit();
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
 
-    public List<VolumeInfo> volumes() { throw new UnsupportedOperationException(); }
+    private void collect(String name, boolean recursive, LinkedHashSet<String> out) {
+        List<String> deps = dependants(name);
+        if (!deps.isEmpty() && !recursive) {
+            String what = Names.isSnapshotName(name) ? "snapshot '" + name + "' has clones: " : "volume '" + name + "' has snapshots: ";
+            throw new ClonefsException.Conflict(what + String.join(", ", deps) + " (destroy them first, or destroy recursively)");
+        }
+        for (String d : deps) {
+            collect(d, true, out);
+        }
+        out.add(name);
+    }
 
-    public List<SnapshotInfo> snapshots() { throw new UnsupportedOperationException(); }
+    private List<String> dependants(String name) {
+        List<String> out = new ArrayList<>();
+        for (DatasetRecord r : meta.datasets()) {
+            if (Names.isSnapshotName(name) ? (!r.snapshot() && r.origin().equals(name))
+                    : (r.snapshot() && r.name().startsWith(name + "@"))) {
+                out.add(r.name());
+            }
+        }
+        return out;
+    }
 
-    public VolumeInfo volumeInfo(String name) { throw new UnsupportedOperationException(); }
+    public List<VolumeInfo> volumes() {
+        synchronized (meta) {
+            List<VolumeInfo> out = new ArrayList<>();
+            for (DatasetRecord r : meta.datasets()) {
+                if (!r.snapshot()) {
+                    out.add(volumeInfo(r));
+                }
+            }
+            return out;
+        }
+    }
 
-    public SnapshotInfo snapshotInfo(String fullName) { throw new UnsupportedOperationException(); }
+    public List<SnapshotInfo> snapshots() {
+        synchronized (meta) {
+            List<SnapshotInfo> out = new ArrayList<>();
+            for (DatasetRecord r : meta.datasets()) {
+                if (r.snapshot()) {
+                    out.add(snapshotInfo(r));
+                }
+            }
+            return out;
+        }
+    }
+
+    public VolumeInfo volumeInfo(String name) {
+        synchronized (meta) {
+            DatasetRecord r = meta.dataset(name);
+            if (r == null || r.snapshot()) {
+                throw new ClonefsException.NotFound("volume '" + name + "' does not exist");
+            }
+            return volumeInfo(r);
+        }
+    }
+
+    public SnapshotInfo snapshotInfo(String fullName) {
+        synchronized (meta) {
+            DatasetRecord r = meta.dataset(fullName);
+            if (r == null || !r.snapshot()) {
+                throw new ClonefsException.NotFound("snapshot '" + fullName + "' does not exist");
+            }
+            return snapshotInfo(r);
+        }
+    }
+
+    private VolumeInfo volumeInfo(DatasetRecord r) {
+        return new VolumeInfo(r.name(), r.id(), r.origin().isEmpty() ? null : r.origin(),
+                Instant.ofEpochMilli(r.createdMs()), referencedBlocks(r.root()) * blockSize());
+    }
+
+    private SnapshotInfo snapshotInfo(DatasetRecord r) {
+        String[] parts = Names.splitSnapshot(r.name());
+        return new SnapshotInfo(r.name(), parts[0], parts[1], r.id(), Instant.ofEpochMilli(r.createdMs()),
+                referencedBlocks(r.root()) * blockSize(), dependants(r.name()));
+    }
+
+    private long referencedBlocks(long root) {
+        byte[] v = tree.get(root, Keys.superKey());
+        return ByteBuffer.wrap(v).getLong(8);
+    }
 
     /** The writable filesystem of a volume. */
-    public VolumeFs volume(String name) { throw new UnsupportedOperationException(); }
+    public VolumeFs volume(String name) {
+        checkOpen();
+        if (Names.isSnapshotName(name)) {
+            throw new ClonefsException.InvalidArgument("'" + name + "' is a snapshot; volumes have no '@'");
+        }
+        Names.checkDataset("volume", name);
+        return view(name);
+    }
 
     /** The read-only filesystem of a snapshot ({@code volume@snap}). */
-    public VolumeFs snapshotFs(String fullName) { throw new UnsupportedOperationException(); }
+    public VolumeFs snapshotFs(String fullName) {
+        checkOpen();
+        Names.splitSnapshot(fullName);
+        return view(fullName);
+    }
 
-    public SpaceInfo space() { throw new UnsupportedOperationException(); }
+    // ---- space --------------------------------------------------------------------------------
 
-    /** Referenced and unique bytes of a volume or snapshot. */
-    public VolumeSpace space(String name) { throw new UnsupportedOperationException(); }
+    public SpaceInfo space() {
+        var s = meta.blocks().stats();
+        long bs = blockSize();
+        long inUse = s.highWater() - s.freeBlocks();
+        long metaBytes = meta.lmdb().fileBytes();
+        int backlog;
+        synchronized (meta) {
+            backlog = meta.reclaimBacklog();
+        }
+        return new SpaceInfo((int) bs, inUse * bs + metaBytes, s.freeBlocks() * bs + s.diskFree(),
+                inUse, s.freeBlocks(), metaBytes, backlog);
+    }
+
+    /** Referenced and unique bytes of a volume or snapshot; unique costs a walk of what it alone owns. */
+    public VolumeSpace space(String name) {
+        synchronized (meta) {
+            DatasetRecord r = meta.dataset(name);
+            if (r == null) {
+                throw new ClonefsException.NotFound("'" + name + "' does not exist");
+            }
+            long unique = meta.nodeRefCount(r.root()) == 1 ? uniqueBlocks(r.root()) : 0;
+            return new VolumeSpace(name, referencedBlocks(r.root()) * blockSize(), unique * blockSize());
+        }
+    }
+
+    private long uniqueBlocks(long id) {
+        Node n = meta.load(id);
+        long sum = 0;
+        for (int i = 0; i < n.count(); i++) {
+            if (n.isLeaf()) {
+                long b = Keys.blockRef(n.key(i), n.value(i));
+                if (b >= 0 && meta.blockRefCount(b) == 1) {
+                    sum++;
+                }
+            } else if (meta.nodeRefCount(n.child(i)) == 1) {
+                sum += uniqueBlocks(n.child(i));
+            }
+        }
+        return sum;
+    }
+
+    // ---- durability, fsck, reclaim ------------------------------------------------------------
 
     /** Makes everything done so far durable (block data, then one metadata commit). */
-    public void sync() { throw new UnsupportedOperationException(); }
+    public void sync() {
+        checkOpen();
+        meta.commit();
+    }
 
     /** Recomputes every reference count from every root and compares with what is stored. */
-    public FsckReport fsck() { throw new UnsupportedOperationException(); }
+    public FsckReport fsck() {
+        checkOpen();
+        return new Fsck(this).run();
+    }
 
-    /** Waits until the reclaimer has drained its queue and the freed blocks are durable. */
-    public boolean awaitReclaim(Duration timeout) { throw new UnsupportedOperationException(); }
+    /** Waits until the reclaimer has drained its queue and the freed blocks are durable and free. */
+    public boolean awaitReclaim(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            boolean idle;
+            synchronized (meta) {
+                idle = meta.reclaimBacklog() == 0;
+            }
+            if (idle) {
+                meta.commit();
+                synchronized (meta) {
+                    if (meta.reclaimBacklog() == 0 && meta.pendingFreeBlocks() == 0) {
+                        return true;
+                    }
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            synchronized (wake) {
+                wake.notifyAll();
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    /** Called after data changes: wakes the committer under memory pressure. */
+    void afterChange() {
+        if (meta.dirtyNodeCount() > options.maxDirtyNodes()) {
+            synchronized (wake) {
+                wake.notifyAll();
+            }
+        }
+    }
+
+    private void commitLoop() {
+        long interval = options.commitIntervalMillis();
+        while (!closing) {
+            try {
+                synchronized (wake) {
+                    wake.wait(interval > 0 ? interval : 1000);
+                }
+                if (closing) {
+                    return;
+                }
+                boolean pressure = meta.dirtyNodeCount() > options.maxDirtyNodes();
+                if ((interval > 0 || pressure) && meta.hasChanges()) {
+                    meta.commit();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.error("group commit failed; will retry", e);
+            }
+        }
+    }
+
+    private void reclaimLoop() {
+        while (!closing) {
+            try {
+                int done = 0;
+                if (options.reclaim()) {
+                    synchronized (meta) {
+                        long id;
+                        while (done < 256 && (id = meta.pollReclaim()) >= 0) {
+                            tree.dropReference(id);
+                            done++;
+                        }
+                    }
+                }
+                if (done == 0) {
+                    synchronized (wake) {
+                        wake.wait(200);
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.error("reclaim step failed; will retry", e);
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void checkOpen() {
+        if (closing) {
+            throw new ClonefsException.IoFailure("pool " + dir + " is closed", null);
+        }
+    }
 
     /** Commits, stops background work and closes. Idempotent. */
     @Override
-    public void close() { }
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closing = true;
+        committer.interrupt();
+        reclaimer.interrupt();
+        try {
+            committer.join(10_000);
+            reclaimer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            meta.close();
+        } finally {
+            try {
+                lock.release();
+            } catch (IOException e) {
+                // released with the channel below
+            }
+            closeQuietly(lockChannel);
+        }
+    }
 }

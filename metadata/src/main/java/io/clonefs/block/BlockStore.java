@@ -1,0 +1,53 @@
+package io.clonefs.block;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Fixed-size data blocks and their free space. Knows nothing of files, trees or reference counts:
+ * the metadata layer decides when a block is referenced and when it may be freed.
+ *
+ * <p>Free-space tracking is in memory; its durable form is kept by the caller in the same metadata
+ * transaction that references or releases the blocks (see {@code Schema}), so that allocation
+ * state and block references can never disagree after a crash. Hence the contract of
+ * {@link #free}: call it only once the transaction that dropped the block's last reference is
+ * durable (a block freed earlier could be overwritten while an older committed tree still points
+ * at it).
+ *
+ * <p>Thread rules: all methods are thread-safe. Reads and writes of distinct blocks run in
+ * parallel; callers order accesses to the same block.
+ */
+public interface BlockStore extends AutoCloseable {
+    int blockSize();
+
+    /** A block that is not in use: a freed one if any, else a new one past the high-water mark. */
+    BlockId allocate();
+
+    /** Returns a block to free space. Only after its release is durable in metadata. */
+    void free(BlockId id);
+
+    /** Reads {@code dst.remaining()} bytes starting at {@code offsetInBlock}. Never-written bytes read as zeros. */
+    void read(BlockId id, int offsetInBlock, ByteBuffer dst);
+
+    /** Writes all of {@code src} at {@code offsetInBlock}; the bytes around it are left as they were. */
+    void write(BlockId id, int offsetInBlock, ByteBuffer src);
+
+    /** Makes every write that returned before this call durable. */
+    void sync();
+
+    /** One past the highest block number ever handed out. */
+    long highWater();
+
+    Stats stats();
+
+    @Override
+    void close();
+
+    /**
+     * @param highWater  one past the highest block handed out
+     * @param freeBlocks blocks below the high-water mark available for reuse
+     * @param fileBytes  bytes the block files occupy on disk
+     * @param diskFree   bytes still usable on the filesystem holding the block files
+     */
+    record Stats(long highWater, long freeBlocks, long fileBytes, long diskFree) {
+    }
+}

@@ -1,0 +1,543 @@
+package io.clonefs.metadata;
+
+import io.clonefs.block.BlockId;
+import io.clonefs.block.BlockStore;
+import io.clonefs.engine.ClonefsException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The pool's metadata in memory, committed to LMDB in groups.
+ *
+ * <p>Every change (tree nodes, reference counts, datasets, reclaim queue, block allocation) is
+ * made to in-memory state at once, visible to readers at once, and stamped with the open
+ * <em>batch epoch</em>. {@link #commit()} collects the open batch under the lock, then — without
+ * the lock, so writers go on — syncs the block files (data before metadata), writes the batch in
+ * one durable LMDB transaction, and finally releases the blocks that batch freed (a freed block is
+ * reused only once its release is durable). {@link #durableEpoch()} tells which changes are safe.
+ *
+ * <p>Thread rules: all methods except {@link #commit()} must be called holding this object's
+ * monitor (the engine lock); {@code commit} takes it itself. Hold it only around in-memory work,
+ * never across block I/O.
+ */
+public final class MetaStore implements AutoCloseable {
+    private final Lmdb lmdb;
+    private final BlockStore blocks;
+    private final int blockSize;
+    private final ReentrantLock commitLock = new ReentrantLock();
+
+    final RefTable nodeRefs;
+    final RefTable blockRefs;
+    private final HashMap<Long, Node> live = new HashMap<>();
+    private final LinkedHashMap<Long, Node> clean;
+    private HashSet<Long> dirtyNodes = new HashSet<>();
+    private HashSet<Long> deletedNodes = new HashSet<>();
+
+    private final TreeMap<String, DatasetRecord> datasets = new TreeMap<>();
+    private HashSet<String> dirtyDatasets = new HashSet<>();
+
+    private final ArrayDeque<long[]> reclaim = new ArrayDeque<>();
+    private ArrayList<long[]> reclaimAdded = new ArrayList<>();
+    private ArrayList<Long> reclaimRemoved = new ArrayList<>();
+
+    private ArrayList<Long> pendingFree = new ArrayList<>();
+    private ArrayList<Long> confirmed = new ArrayList<>();
+    private final HashSet<Long> unconfirmed = new HashSet<>();
+
+    private long nextNodeId;
+    private long nextDatasetId;
+    private long nextReclaimSeq;
+    private long epoch = 1;
+    private volatile long durableEpoch = 0;
+    private boolean changed;
+    private final List<Batch> failed = new ArrayList<>();
+    private boolean closed;
+
+    private MetaStore(Lmdb lmdb, BlockStore blocks, int nodeCacheSize) {
+        this.lmdb = lmdb;
+        this.blocks = blocks;
+        this.blockSize = blocks.blockSize();
+        this.nodeRefs = new RefTable(lmdb, Schema.Db.NODE_REFS, 100_000);
+        this.blockRefs = new RefTable(lmdb, Schema.Db.BLOCK_REFS, 400_000);
+        this.clean = new LinkedHashMap<>(1024, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Node> e) {
+                return size() > nodeCacheSize;
+            }
+        };
+    }
+
+    /** Writes the initial records of a new pool. */
+    public static void format(Lmdb lmdb, int blockSize) {
+        lmdb.write(w -> {
+            if (w.get(Schema.Db.META, Schema.MetaKey.FORMAT_VERSION.key()) != null) {
+                throw new ClonefsException.AlreadyExists("a pool already exists there");
+            }
+            w.put(Schema.Db.META, Schema.MetaKey.FORMAT_VERSION.key(), Schema.u64(Schema.FORMAT_VERSION));
+            w.put(Schema.Db.META, Schema.MetaKey.BLOCK_SIZE.key(), Schema.u64(blockSize));
+            w.put(Schema.Db.META, Schema.MetaKey.NEXT_NODE_ID.key(), Schema.u64(1));
+            w.put(Schema.Db.META, Schema.MetaKey.NEXT_DATASET_ID.key(), Schema.u64(1));
+            w.put(Schema.Db.META, Schema.MetaKey.BLOCK_HIGH_WATER.key(), Schema.u64(0));
+            w.put(Schema.Db.META, Schema.MetaKey.NEXT_RECLAIM_SEQ.key(), Schema.u64(1));
+        });
+    }
+
+    /** The format version and block size recorded in a pool; checks the version. */
+    public static long[] readHeader(Lmdb lmdb) {
+        return lmdb.read(r -> {
+            byte[] v = r.get(Schema.Db.META, Schema.MetaKey.FORMAT_VERSION.key());
+            byte[] bs = r.get(Schema.Db.META, Schema.MetaKey.BLOCK_SIZE.key());
+            if (v == null || bs == null) {
+                throw new ClonefsException.PoolFormat("not a clonefs pool (no format record)");
+            }
+            if (Schema.u64(v) != Schema.FORMAT_VERSION) {
+                throw new ClonefsException.PoolFormat("pool format version " + Schema.u64(v)
+                        + " is not supported (this build reads version " + Schema.FORMAT_VERSION + ")");
+            }
+            return new long[] {Schema.u64(v), Schema.u64(bs), metaValue(r, Schema.MetaKey.BLOCK_HIGH_WATER)};
+        });
+    }
+
+    /** The durable free-block list of a pool, to seed its block store. */
+    public static long[] readFreeBlocks(Lmdb lmdb) {
+        return lmdb.read(r -> {
+            List<Long> ids = new ArrayList<>();
+            r.forEach(Schema.Db.FREE_BLOCKS, (k, v) -> ids.add(Schema.u64(k)));
+            long[] out = new long[ids.size()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = ids.get(ids.size() - 1 - i);
+            }
+            return out;
+        });
+    }
+
+    /** Loads datasets, counters and the reclaim queue. */
+    public static MetaStore open(Lmdb lmdb, BlockStore blocks, int nodeCacheSize) {
+        MetaStore s = new MetaStore(lmdb, blocks, nodeCacheSize);
+        lmdb.read(r -> {
+            s.nextNodeId = metaValue(r, Schema.MetaKey.NEXT_NODE_ID);
+            s.nextDatasetId = metaValue(r, Schema.MetaKey.NEXT_DATASET_ID);
+            s.nextReclaimSeq = metaValue(r, Schema.MetaKey.NEXT_RECLAIM_SEQ);
+            r.forEach(Schema.Db.DATASETS, (k, v) -> {
+                String name = Schema.name(k);
+                s.datasets.put(name, DatasetRecord.decode(name, v));
+                return true;
+            });
+            r.forEach(Schema.Db.RECLAIM, (k, v) -> {
+                s.reclaim.add(new long[] {Schema.u64(k), Schema.u64(v)});
+                return true;
+            });
+            return null;
+        });
+        return s;
+    }
+
+    private static long metaValue(Lmdb.Reader r, Schema.MetaKey key) {
+        byte[] b = r.get(Schema.Db.META, key.key());
+        if (b == null) {
+            throw new ClonefsException.PoolFormat("pool metadata lacks " + key);
+        }
+        return Schema.u64(b);
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    public BlockStore blocks() {
+        return blocks;
+    }
+
+    public Lmdb lmdb() {
+        return lmdb;
+    }
+
+    // ---- nodes -------------------------------------------------------------------------------
+
+    /** The node with this id (from memory, else LMDB). */
+    public Node load(long id) {
+        Node n = live.get(id);
+        if (n == null) {
+            n = clean.get(id);
+        }
+        if (n == null) {
+            byte[] data = lmdb.read(r -> r.get(Schema.Db.NODES, Schema.u64(id)));
+            if (data == null) {
+                throw new ClonefsException.IoFailure("metadata damaged: tree node " + id + " is missing", null);
+            }
+            n = Node.decode(id, data);
+            clean.put(id, n);
+        }
+        return n;
+    }
+
+    /** A new empty node with reference count 1. */
+    Node newNode(boolean leaf) {
+        Node n = new Node(nextNodeId++, leaf, 8);
+        markDirty(n);
+        return n;
+    }
+
+    void markDirty(Node n) {
+        if (n.dirtyEpoch != epoch) {
+            n.dirtyEpoch = epoch;
+            clean.remove(n.id);
+            live.put(n.id, n);
+        }
+        dirtyNodes.add(n.id);
+        changed = true;
+    }
+
+    /** An id for a node copy (the copy is registered by {@link #markDirty}). */
+    long newNodeIdForCopy() {
+        return nextNodeId++;
+    }
+
+    /** Frees a node whose count dropped to zero (its children have been dealt with). */
+    void deleteNode(long id) {
+        live.remove(id);
+        clean.remove(id);
+        dirtyNodes.remove(id);
+        deletedNodes.add(id);
+        nodeRefs.set(id, 0);
+        changed = true;
+    }
+
+    long nodeRef(long id) {
+        return nodeRefs.get(id);
+    }
+
+    void setNodeRef(long id, long count) {
+        nodeRefs.set(id, count);
+        changed = true;
+    }
+
+    public long nodeRefCount(long id) {
+        return nodeRefs.get(id);
+    }
+
+    public long blockRefCount(long id) {
+        return blockRefs.get(id);
+    }
+
+    /** Adds one reference to a node (a snapshot or clone of a root, or a copied parent). */
+    public void incNode(long id) {
+        setNodeRef(id, nodeRefs.get(id) + 1);
+    }
+
+    void incBlock(long id) {
+        blockRefs.set(id, blockRefs.get(id) + 1);
+        changed = true;
+    }
+
+    /** Drops one reference to a block; at zero the block is freed once this batch is durable. */
+    void decBlock(long id) {
+        long rc = blockRefs.get(id);
+        if (rc <= 0) {
+            throw new IllegalStateException("block " + id + " has count " + rc + " and is dropped again");
+        }
+        blockRefs.set(id, rc - 1);
+        if (rc == 1) {
+            pendingFree.add(id);
+        }
+        changed = true;
+    }
+
+    // ---- blocks ------------------------------------------------------------------------------
+
+    /** A block for new data; it is free in durable state until {@link #confirmBlock} (a tree references it). */
+    public BlockId allocateBlock() {
+        BlockId b = blocks.allocate();
+        unconfirmed.add(b.value());
+        return b;
+    }
+
+    /** The tree now references {@code b} (count 1). */
+    void confirmBlock(long b) {
+        if (!unconfirmed.remove(b)) {
+            throw new IllegalStateException("block " + b + " was not allocated");
+        }
+        confirmed.add(b);
+        blockRefs.set(b, 1);
+        changed = true;
+    }
+
+    /** An allocated block that will not be used after all (e.g. its write failed). */
+    public void abandonBlock(BlockId b) {
+        if (unconfirmed.remove(b.value())) {
+            blocks.free(b);
+        }
+    }
+
+    // ---- datasets ----------------------------------------------------------------------------
+
+    public DatasetRecord dataset(String name) {
+        return datasets.get(name);
+    }
+
+    public Collection<DatasetRecord> datasets() {
+        return datasets.values();
+    }
+
+    public long newDatasetId() {
+        changed = true;
+        return nextDatasetId++;
+    }
+
+    public void putDataset(DatasetRecord r) {
+        datasets.put(r.name(), r);
+        dirtyDatasets.add(r.name());
+        changed = true;
+    }
+
+    public void removeDataset(String name) {
+        datasets.remove(name);
+        dirtyDatasets.add(name);
+        changed = true;
+    }
+
+    /** Creates an empty tree (one leaf) and returns its root id. */
+    public long newTree() {
+        return newNode(true).id;
+    }
+
+    // ---- reclaim queue -----------------------------------------------------------------------
+
+    /** Queues one pending reference drop of a node for the reclaimer. */
+    public void enqueueReclaim(long nodeId) {
+        long[] e = {nextReclaimSeq++, nodeId};
+        reclaim.add(e);
+        reclaimAdded.add(e);
+        changed = true;
+    }
+
+    /** The next queued node id, or -1; removes it from the queue. */
+    public long pollReclaim() {
+        long[] e = reclaim.poll();
+        if (e == null) {
+            return -1;
+        }
+        reclaimRemoved.add(e[0]);
+        changed = true;
+        return e[1];
+    }
+
+    public int reclaimBacklog() {
+        return reclaim.size();
+    }
+
+    /** Node ids in the reclaim queue (each holds one reference). */
+    public List<Long> reclaimQueue() {
+        List<Long> out = new ArrayList<>(reclaim.size());
+        for (long[] e : reclaim) {
+            out.add(e[1]);
+        }
+        return out;
+    }
+
+    public int pendingFreeBlocks() {
+        return pendingFree.size();
+    }
+
+    // ---- epochs and commit -------------------------------------------------------------------
+
+    /** Epoch that stamps changes made now. */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Every change stamped with an epoch at or below this is durable. */
+    public long durableEpoch() {
+        return durableEpoch;
+    }
+
+    public boolean hasChanges() {
+        return changed || nodeRefs.hasChanges() || blockRefs.hasChanges();
+    }
+
+    public int dirtyNodeCount() {
+        return dirtyNodes.size();
+    }
+
+    private static final class Batch {
+        long epoch;
+        Map<Long, byte[]> nodes = new HashMap<>();
+        List<Long> deletedNodes;
+        Map<Long, Long> nodeRefs;
+        Map<Long, Long> blockRefs;
+        Map<String, DatasetRecord> datasets = new HashMap<>();
+        List<long[]> reclaimAdded;
+        List<Long> reclaimRemoved;
+        List<Long> freeAdd = new ArrayList<>();
+        List<Long> freeDel;
+        List<Long> released;
+        long nextNodeId;
+        long nextDatasetId;
+        long nextReclaimSeq;
+        long highWater;
+    }
+
+    /**
+     * Makes every change made before this call durable: block data first, then one LMDB
+     * transaction. Writers may go on meanwhile; their changes join the next batch.
+     */
+    public void commit() {
+        commitLock.lock();
+        try {
+            Batch b;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                b = hasChanges() ? collect() : null;
+            }
+            blocks.sync();
+            if (b == null && failed.isEmpty()) {
+                return;
+            }
+            List<Batch> todo = new ArrayList<>(failed);
+            if (b != null) {
+                todo.add(b);
+            }
+            try {
+                lmdb.write(w -> {
+                    for (Batch x : todo) {
+                        apply(w, x);
+                    }
+                });
+            } catch (RuntimeException e) {
+                failed.clear();
+                failed.addAll(todo);
+                throw e;
+            }
+            failed.clear();
+            synchronized (this) {
+                for (Batch x : todo) {
+                    finish(x);
+                }
+            }
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    private Batch collect() {
+        Batch b = new Batch();
+        b.epoch = epoch++;
+        for (long id : dirtyNodes) {
+            b.nodes.put(id, live.get(id).encode());
+        }
+        dirtyNodes = new HashSet<>();
+        b.deletedNodes = new ArrayList<>(deletedNodes);
+        deletedNodes = new HashSet<>();
+        b.nodeRefs = nodeRefs.drain();
+        b.blockRefs = blockRefs.drain();
+        for (String name : dirtyDatasets) {
+            b.datasets.put(name, datasets.get(name));
+        }
+        dirtyDatasets = new HashSet<>();
+        b.reclaimAdded = reclaimAdded;
+        reclaimAdded = new ArrayList<>();
+        b.reclaimRemoved = reclaimRemoved;
+        reclaimRemoved = new ArrayList<>();
+        b.freeDel = confirmed;
+        confirmed = new ArrayList<>();
+        b.released = pendingFree;
+        pendingFree = new ArrayList<>();
+        b.freeAdd.addAll(b.released);
+        // allocated but not yet referenced: free in durable state, so a crash leaks nothing
+        b.freeAdd.addAll(unconfirmed);
+        b.nextNodeId = nextNodeId;
+        b.nextDatasetId = nextDatasetId;
+        b.nextReclaimSeq = nextReclaimSeq;
+        b.highWater = blocks.highWater();
+        changed = false;
+        return b;
+    }
+
+    private static void apply(Lmdb.Writer w, Batch b) {
+        for (Map.Entry<Long, byte[]> e : b.nodes.entrySet()) {
+            w.put(Schema.Db.NODES, Schema.u64(e.getKey()), e.getValue());
+        }
+        for (long id : b.deletedNodes) {
+            w.delete(Schema.Db.NODES, Schema.u64(id));
+        }
+        RefTable.apply(w, Schema.Db.NODE_REFS, b.nodeRefs);
+        RefTable.apply(w, Schema.Db.BLOCK_REFS, b.blockRefs);
+        for (Map.Entry<String, DatasetRecord> e : b.datasets.entrySet()) {
+            if (e.getValue() == null) {
+                w.delete(Schema.Db.DATASETS, Schema.name(e.getKey()));
+            } else {
+                w.put(Schema.Db.DATASETS, Schema.name(e.getKey()), e.getValue().encode());
+            }
+        }
+        for (long[] e : b.reclaimAdded) {
+            w.put(Schema.Db.RECLAIM, Schema.u64(e[0]), Schema.u64(e[1]));
+        }
+        for (long seq : b.reclaimRemoved) {
+            w.delete(Schema.Db.RECLAIM, Schema.u64(seq));
+        }
+        byte[] empty = new byte[0];
+        for (long id : b.freeDel) {
+            w.delete(Schema.Db.FREE_BLOCKS, Schema.u64(id));
+        }
+        for (long id : b.freeAdd) {
+            w.put(Schema.Db.FREE_BLOCKS, Schema.u64(id), empty);
+        }
+        w.put(Schema.Db.META, Schema.MetaKey.NEXT_NODE_ID.key(), Schema.u64(b.nextNodeId));
+        w.put(Schema.Db.META, Schema.MetaKey.NEXT_DATASET_ID.key(), Schema.u64(b.nextDatasetId));
+        w.put(Schema.Db.META, Schema.MetaKey.NEXT_RECLAIM_SEQ.key(), Schema.u64(b.nextReclaimSeq));
+        w.put(Schema.Db.META, Schema.MetaKey.BLOCK_HIGH_WATER.key(), Schema.u64(b.highWater));
+    }
+
+    private void finish(Batch b) {
+        for (long id : b.nodes.keySet()) {
+            Node n = live.get(id);
+            if (n != null && n.dirtyEpoch <= b.epoch) {
+                live.remove(id);
+                n.dirtyEpoch = 0;
+                clean.put(id, n);
+            }
+        }
+        nodeRefs.finish();
+        blockRefs.finish();
+        for (long id : b.released) {
+            blocks.free(new BlockId(id));
+        }
+        durableEpoch = Math.max(durableEpoch, b.epoch);
+    }
+
+    /** Commits what is left and closes LMDB and the block store. Idempotent. */
+    @Override
+    public void close() {
+        commitLock.lock();
+        try {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+            }
+            try {
+                commit();
+            } finally {
+                synchronized (this) {
+                    closed = true;
+                }
+                blocks.close();
+                lmdb.close();
+            }
+        } finally {
+            commitLock.unlock();
+        }
+    }
+}
