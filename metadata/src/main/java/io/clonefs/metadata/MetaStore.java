@@ -371,7 +371,7 @@ public final class MetaStore implements AutoCloseable {
 
     private static final class Batch {
         long epoch;
-        Map<Long, byte[]> nodes = new HashMap<>();
+        Map<Long, Node> nodes = new HashMap<>();
         List<Long> deletedNodes;
         Map<Long, Long> nodeRefs;
         Map<Long, Long> blockRefs;
@@ -435,7 +435,8 @@ public final class MetaStore implements AutoCloseable {
         Batch b = new Batch();
         b.epoch = epoch++;
         for (long id : dirtyNodes) {
-            b.nodes.put(id, live.get(id).encode());
+            // a shallow copy is a consistent image (items are replaced, never mutated); encoded outside the lock
+            b.nodes.put(id, live.get(id).copy(id));
         }
         dirtyNodes = new HashSet<>();
         b.deletedNodes = new ArrayList<>(deletedNodes);
@@ -466,8 +467,8 @@ public final class MetaStore implements AutoCloseable {
     }
 
     private static void apply(Lmdb.Writer w, Batch b) {
-        for (Map.Entry<Long, byte[]> e : b.nodes.entrySet()) {
-            w.put(Schema.Db.NODES, Schema.u64(e.getKey()), e.getValue());
+        for (Map.Entry<Long, Node> e : b.nodes.entrySet()) {
+            w.put(Schema.Db.NODES, Schema.u64(e.getKey()), e.getValue().encode());
         }
         for (long id : b.deletedNodes) {
             w.delete(Schema.Db.NODES, Schema.u64(id));

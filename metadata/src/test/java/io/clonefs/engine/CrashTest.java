@@ -89,6 +89,8 @@ class CrashTest {
                     next.add(last);
                 }
                 bases = next;
+                System.out.printf("crash round %d: %s after %d sync points, %d snapshots checked, next bases %s%n",
+                        round, child.ready ? "killed" : "killed before READY", child.synced, expected.size(), bases);
             } catch (Throwable t) {
                 throw new AssertionError(what + " failed after " + child.synced + " sync points (child stderr: "
                         + child.stderr + "): " + t, t);

@@ -777,6 +777,9 @@ class EngineContractTest {
                 }
             }
             assertEquals(0, v.read(f, model.length + 10_000L, ByteBuffer.allocate(10)));
+            // a zero-length write changes nothing, not even past EOF (POSIX write(2))
+            assertEquals(0, v.write(f, model.length + 10_000L, ByteBuffer.allocate(0)));
+            assertEquals(model.length, v.getattr(f).size(), "a zero-length write past EOF must not grow the file");
             refused(ClonefsException.IsDirectory.class, null, () -> v.read(InodeId.ROOT, 0, ByteBuffer.allocate(1)));
             refused(ClonefsException.IsDirectory.class, null,
                     () -> v.write(InodeId.ROOT, 0, ByteBuffer.wrap(new byte[1])));
