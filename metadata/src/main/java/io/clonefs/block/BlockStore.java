@@ -28,8 +28,14 @@ public interface BlockStore extends AutoCloseable {
     /** Reads {@code dst.remaining()} bytes starting at {@code offsetInBlock}. Never-written bytes read as zeros. */
     void read(BlockId id, int offsetInBlock, ByteBuffer dst);
 
-    /** Writes all of {@code src} at {@code offsetInBlock}; the bytes around it are left as they were. */
+    /**
+     * Writes all of {@code src} at {@code offsetInBlock}; the bytes around it are left as they were.
+     * {@code src} may run on into the following blocks, up to {@link #maxRun} blocks in all.
+     */
     void write(BlockId id, int offsetInBlock, ByteBuffer src);
+
+    /** How many consecutive blocks, starting at {@code first}, one {@link #write} may cover. */
+    int maxRun(BlockId first);
 
     /** Makes every write that returned before this call durable. */
     void sync();

@@ -132,8 +132,15 @@ public final class FileBlockStore implements BlockStore {
     }
 
     @Override
+    public int maxRun(BlockId first) {
+        return (int) Math.min(Integer.MAX_VALUE / blockSize, blocksPerFile - first.value() % blocksPerFile);
+    }
+
+    @Override
     public void write(BlockId id, int offsetInBlock, ByteBuffer src) {
-        checkRange(offsetInBlock, src.remaining());
+        if (offsetInBlock < 0 || offsetInBlock + (long) src.remaining() > (long) maxRun(id) * blockSize) {
+            throw new IllegalArgumentException("write of " + src.remaining() + " bytes at " + offsetInBlock + " in " + id + " crosses a block file");
+        }
         long fileNo = id.value() / blocksPerFile;
         FileChannel ch = channel(fileNo, true);
         dirty[(int) fileNo].set(true);

@@ -631,58 +631,83 @@ final class Volume implements VolumeFs, CowTree.RootRef {
     /**
      * Writes bytes into the file's blocks: in place where this tree alone owns the block, else
      * into a new block (read-modify-write for a partial block) that then replaces the extent.
-     * Caller holds the barrier and the inode lock, not the monitor. Returns blocks added (holes filled).
+     * Runs of new, whole, consecutive blocks go to the block store in one write. Caller holds the
+     * barrier and the inode lock, not the monitor. Returns blocks added (holes filled).
      */
     private long writeBlocks(long ino, long offset, ByteBuffer src) {
-        long added = 0;
-        long pos = offset;
-        while (src.hasRemaining()) {
-            long index = pos / bs;
-            int inBlock = (int) (pos % bs);
-            int n = Math.min(bs - inBlock, src.remaining());
-            ByteBuffer chunk = src.slice(src.position(), n);
-            byte[] key = Keys.extent(ino, index);
-            long[] probe;
-            BlockId fresh = null;
-            synchronized (meta) {
-                probe = tree.probeBlock(get(), key);
-                if (probe == null || probe[1] == 0) {
-                    fresh = meta.allocateBlock();
+        int len = src.remaining();
+        if (len == 0) {
+            return 0;
+        }
+        long firstIndex = offset / bs;
+        int n = (int) ((offset + len - 1) / bs - firstIndex + 1);
+        long[] target = new long[n];
+        long[] old = new long[n];
+        boolean[] fresh = new boolean[n];
+        synchronized (meta) {
+            long root = get();
+            for (int i = 0; i < n; i++) {
+                long[] probe = tree.probeBlock(root, Keys.extent(ino, firstIndex + i));
+                old[i] = probe == null ? -1 : probe[0];
+                if (probe != null && probe[1] == 1) {
+                    target[i] = probe[0];
+                } else {
+                    target[i] = meta.allocateBlock().value();
+                    fresh[i] = true;
                 }
             }
-            if (fresh == null) {
-                blocks.write(new BlockId(probe[0]), inBlock, chunk);
-            } else {
-                try {
-                    if (n == bs) {
-                        blocks.write(fresh, 0, chunk);
-                    } else {
-                        ByteBuffer whole = ByteBuffer.allocate(bs);
-                        if (probe != null) {
-                            blocks.read(new BlockId(probe[0]), 0, whole);
-                            whole.clear();
-                        }
-                        whole.position(inBlock);
-                        whole.put(chunk);
+        }
+        try {
+            long pos = offset;
+            int i = 0;
+            while (i < n) {
+                int inBlock = (int) (pos % bs);
+                int chunk = Math.min(bs - inBlock, src.remaining());
+                if (fresh[i] && chunk < bs) {
+                    ByteBuffer whole = ByteBuffer.allocate(bs);
+                    if (old[i] >= 0) {
+                        blocks.read(new BlockId(old[i]), 0, whole);
                         whole.clear();
-                        blocks.write(fresh, 0, whole);
                     }
-                } catch (RuntimeException e) {
-                    synchronized (meta) {
-                        meta.abandonBlock(fresh);
+                    whole.position(inBlock);
+                    whole.put(src.slice(src.position(), chunk));
+                    whole.clear();
+                    blocks.write(new BlockId(target[i]), 0, whole);
+                } else if (fresh[i]) {
+                    int run = 1;
+                    int maxRun = blocks.maxRun(new BlockId(target[i]));
+                    while (i + run < n && run < maxRun && fresh[i + run] && target[i + run] == target[i] + run
+                            && src.remaining() >= (run + 1) * bs) {
+                        run++;
                     }
-                    throw e;
+                    chunk = run * bs;
+                    blocks.write(new BlockId(target[i]), 0, src.slice(src.position(), chunk));
+                    i += run - 1;
+                } else {
+                    blocks.write(new BlockId(target[i]), inBlock, src.slice(src.position(), chunk));
                 }
-                synchronized (meta) {
-                    byte[] old = tree.put(this, key, Schema.u64(fresh.value()));
-                    if (old == null) {
-                        added++;
+                src.position(src.position() + chunk);
+                pos += chunk;
+                i++;
+            }
+        } catch (RuntimeException e) {
+            synchronized (meta) {
+                for (int j = 0; j < n; j++) {
+                    if (fresh[j]) {
+                        meta.abandonBlock(new BlockId(target[j]));
                     }
-                    structEpoch.put(ino, meta.epoch());
                 }
             }
-            src.position(src.position() + n);
-            pos += n;
+            throw e;
+        }
+        long added = 0;
+        synchronized (meta) {
+            for (int i = 0; i < n; i++) {
+                if (fresh[i] && tree.put(this, Keys.extent(ino, firstIndex + i), Schema.u64(target[i])) == null) {
+                    added++;
+                }
+            }
+            structEpoch.put(ino, meta.epoch());
         }
         return added;
     }

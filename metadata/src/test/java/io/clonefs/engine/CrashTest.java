@@ -139,6 +139,7 @@ class CrashTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-opens", "java.base/java.nio=ALL-UNNAMED",
                 "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+                "-XX:ErrorFile=" + Path.of(System.getProperty("java.io.tmpdir"), "clonefs-crash-child-hs_err_%p.log"),
                 "-cp", System.getProperty("java.class.path"),
                 CrashChild.class.getName(), pool.toString(), Long.toString(seed), Integer.toString(round)));
         cmd.addAll(bases);
@@ -147,6 +148,7 @@ class CrashTest {
         CountDownLatch ready = new CountDownLatch(1);
         AtomicInteger synced = new AtomicInteger();
         AtomicReference<String> failed = new AtomicReference<>();
+        StringBuffer other = new StringBuffer();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
@@ -162,6 +164,8 @@ class CrashTest {
                     } else if (line.startsWith("FAILED")) {
                         failed.set(line);
                         ready.countDown();
+                    } else if (!line.equals("DONE")) {
+                        other.append(line).append('\n'); // e.g. the JVM's report of a native crash
                     }
                 }
             } catch (IOException ignored) {
@@ -183,8 +187,8 @@ class CrashTest {
         reader.join(10_000);
         String stderr = Files.exists(err) ? tail(Files.readString(err)) : "";
         if (failed.get() != null || exitedEarly) {
-            fail("crash child of round " + round + " (seed " + seed + ") failed before the kill: " + failed.get()
-                    + " exit " + p.exitValue() + "\n" + stderr);
+            fail("crash child of round " + round + " (round seed " + seed + ") failed before the kill: " + failed.get()
+                    + " exit " + p.exitValue() + "\n" + tail(other.toString()) + "\n" + stderr);
         }
         boolean readyAtKill = wasReady || ready.getCount() == 0;
         return new Child(readyAtKill, synced.get(), stderr);
