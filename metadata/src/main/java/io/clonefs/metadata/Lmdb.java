@@ -32,8 +32,8 @@ public final class Lmdb implements AutoCloseable {
     private boolean closed;
 
     @SuppressWarnings("unchecked")
-    private Lmdb(File dir) {
-        this.mapSize = Math.max(INITIAL_MAP_SIZE, new File(dir, "data.mdb").length() * 2);
+    private Lmdb(File dir, long initialMapSize) {
+        this.mapSize = Math.max(initialMapSize, new File(dir, "data.mdb").length() * 2);
         try {
             env = Env.create(ByteArrayProxy.PROXY_BA)
                     .setMapSize(mapSize)
@@ -51,10 +51,20 @@ public final class Lmdb implements AutoCloseable {
 
     /** Opens (creating if needed) the environment in directory {@code dir}. */
     public static Lmdb open(File dir) {
+        return open(dir, INITIAL_MAP_SIZE);
+    }
+
+    /** Opens with a given first map size (it still grows on demand). */
+    public static Lmdb open(File dir, long initialMapSize) {
         if (!dir.isDirectory() && !dir.mkdirs()) {
             throw new ClonefsException.IoFailure("cannot create " + dir, null);
         }
-        return new Lmdb(dir);
+        return new Lmdb(dir, initialMapSize);
+    }
+
+    /** The current map size in bytes. */
+    public long mapSize() {
+        return mapSize;
     }
 
     /** A read-only view of one transaction. */
@@ -100,6 +110,9 @@ public final class Lmdb implements AutoCloseable {
             } catch (Env.MapFullException e) {
                 full = true;
             } catch (LmdbException e) {
+                if (String.valueOf(e.getMessage()).contains("No space left")) {
+                    throw new ClonefsException.NoSpace("metadata write failed: the pool's disk is full", e);
+                }
                 throw new ClonefsException.IoFailure("metadata write failed: " + e.getMessage(), e);
             } finally {
                 resize.readLock().unlock();
