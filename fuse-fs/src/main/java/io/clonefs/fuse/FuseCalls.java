@@ -1,0 +1,71 @@
+package io.clonefs.fuse;
+
+import io.clonefs.engine.ClonefsException;
+import io.clonefs.engine.Errno;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where a FUSE callback's outcome becomes a return code. Every callback of
+ * {@link ClonefsFuse} runs through {@link #call}: a {@link ClonefsException} becomes
+ * {@code -errno} (expected ones are logged at DEBUG only), anything else becomes {@code -EIO}
+ * with a logged stack trace, and operations slower than {@link #SLOW_NANOS} are reported.
+ * Nothing thrown here ever reaches native code.
+ */
+final class FuseCalls {
+    /** An operation slower than this is logged as a warning. */
+    static final long SLOW_NANOS = 1_000_000_000L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(FuseCalls.class);
+
+    /** The body of a callback: returns 0, a byte count, or a negative errno. */
+    @FunctionalInterface
+    interface Op {
+        int run();
+    }
+
+    private FuseCalls() {
+    }
+
+    /**
+     * Runs one callback.
+     *
+     * @param name operation name, for logs
+     * @param path the path libfuse passed (may be null for operations on an open handle)
+     */
+    static int call(String name, String path, Op op) {
+        long start = System.nanoTime();
+        try {
+            return op.run();
+        } catch (ClonefsException e) {
+            return errno(name, path, e);
+        } catch (Throwable t) {
+            LOG.error("{} {}: unexpected failure, returning EIO", name, path, t);
+            return -Errno.EIO.value();
+        } finally {
+            long elapsed = System.nanoTime() - start;
+            if (elapsed > SLOW_NANOS) {
+                LOG.warn("slow FUSE operation: {} {} took {} ms", name, path, elapsed / 1_000_000);
+            }
+        }
+    }
+
+    private static int errno(String name, String path, ClonefsException e) {
+        Errno errno = e.errno() == null ? Errno.EIO : e.errno();
+        switch (errno) {
+            case EIO -> LOG.error("{} {}: I/O error: {}", name, path, e.getMessage(), e);
+            case ENOSPC -> LOG.warn("{} {}: out of space: {}", name, path, e.getMessage());
+            default -> {
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("{} {}: {} ({})", name, path, errno, e.getMessage());
+                }
+            }
+        }
+        return -errno.value();
+    }
+
+    /** The exception for an errno the adapter itself decides (e.g. EPERM at the mount root). */
+    static ClonefsException fail(Errno errno, String message) {
+        return new ClonefsException(errno, message);
+    }
+}

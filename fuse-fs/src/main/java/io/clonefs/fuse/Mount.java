@@ -1,0 +1,360 @@
+package io.clonefs.fuse;
+
+import io.clonefs.engine.ClonefsException;
+import io.clonefs.engine.Engine;
+import io.clonefs.engine.Errno;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import jnr.ffi.LibraryLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A pool mounted with FUSE: {@code MOUNTPOINT/<volume>/...} for every volume and, read-only,
+ * {@code MOUNTPOINT/.snapshots/<volume>@<snap>/...}.
+ *
+ * <p>{@link #mount} starts libfuse's multithreaded loop on a thread of its own and returns only
+ * once the kernel mount answers a probe: a {@code stat} of the mount point must show the root
+ * inode number chosen for this mount. {@link #close} unmounts ({@code fusermount -u}, then a lazy
+ * unmount if the mount stays busy) and is idempotent and bounded in time. Closing the mount does
+ * not close the engine.
+ *
+ * <p>Thread-safe.
+ */
+public final class Mount implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Mount.class);
+    private static final long PROBE_TIMEOUT_MS = 30_000;
+    private static final long UNMOUNT_WAIT_MS = 10_000;
+    private static final long LAZY_WAIT_MS = 5_000;
+    /** Kernel attribute and dentry cache lifetime in seconds (see {@link #fuseOptions}). */
+    static final String CACHE_TIMEOUT = "1";
+
+    private final Path mountpoint;
+    private final ClonefsFuse fs;
+    private final CompletableFuture<Integer> loopExit;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private Mount(Path mountpoint, ClonefsFuse fs, CompletableFuture<Integer> loopExit) {
+        this.mountpoint = mountpoint;
+        this.fs = fs;
+        this.loopExit = loopExit;
+    }
+
+    /**
+     * Mounts every volume and snapshot of {@code engine} at {@code mountpoint}.
+     *
+     * @throws ClonefsException.NotFound        the mount point does not exist
+     * @throws ClonefsException.InvalidArgument it is not an empty directory
+     * @throws ClonefsException.Conflict        a FUSE filesystem is already mounted there
+     * @throws ClonefsException.IoFailure       libfuse could not mount, or the mount did not answer
+     */
+    public static Mount mount(Engine engine, Path mountpoint, MountOptions options) {
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(options, "options");
+        Path mp = checkMountPoint(mountpoint);
+        // A root inode number unlikely to be the mount point's own: the probe looks for it.
+        long rootIno = ThreadLocalRandom.current().nextLong(1L << 20, 1L << 39);
+        ClonefsFuse fs = new ClonefsFuse(engine, rootIno);
+        String[] args = args(mp, options);
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        Thread loop = new Thread(() -> {
+            try {
+                exit.complete(fs.runLoop(args));
+            } catch (Throwable t) {
+                exit.completeExceptionally(t);
+            }
+        }, "clonefs-fuse-loop " + mp);
+        loop.setDaemon(true);
+        loop.start();
+        Mount m = new Mount(mp, fs, exit);
+        try {
+            m.awaitProbe(rootIno);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        LOG.info("mounted clonefs at {}", mp);
+        return m;
+    }
+
+    /** The absolute mount point. */
+    public Path mountpoint() {
+        return mountpoint;
+    }
+
+    /**
+     * Flushes the kernel's dirty pages of this mount into the engine ({@code syncfs(2)} on the
+     * mount point). Writes through {@code write(2)} reach the engine before they return (libfuse
+     * 2 has no writeback cache); this catches pages dirtied through shared mappings. Does not
+     * make anything durable: that is {@code Engine.sync()}.
+     */
+    public void syncfs() {
+        if (closed.get()) {
+            throw new ClonefsException(Errno.EBADF, "mount at " + mountpoint + " is closed");
+        }
+        LibC libc = LibC.INSTANCE;
+        int fd = libc.open(mountpoint.toString(), LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC);
+        if (fd < 0) {
+            throw new ClonefsException.IoFailure("cannot open " + mountpoint + " for syncfs: errno "
+                    + jnr.ffi.Runtime.getRuntime(libc).getLastError(), null);
+        }
+        try {
+            if (libc.syncfs(fd) != 0) {
+                throw new ClonefsException.IoFailure("syncfs of " + mountpoint + " failed: errno "
+                        + jnr.ffi.Runtime.getRuntime(libc).getLastError(), null);
+            }
+        } finally {
+            libc.close(fd);
+        }
+    }
+
+    /**
+     * Unmounts: {@code fusermount -u}; if the mount is still busy after a while, a lazy unmount
+     * (it disappears from the namespace at once and goes away when the last open file closes).
+     * Idempotent; returns within about 35 seconds whatever happens (usually at once).
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (!loopExit.isDone()) {
+            boolean unmounted = run("fusermount", "-u", mountpoint.toString())
+                    || run("umount", mountpoint.toString());
+            if (!unmounted || !awaitLoop(UNMOUNT_WAIT_MS)) {
+                // busy (open files, a process's working directory) or not answering
+                LOG.warn("{} is busy, unmounting lazily", mountpoint);
+                if (!run("fusermount", "-u", "-z", mountpoint.toString())) {
+                    run("umount", "-l", mountpoint.toString());
+                }
+                if (!awaitLoop(LAZY_WAIT_MS)) {
+                    LOG.warn("{} is detached; its FUSE loop keeps serving {} open files until they are closed",
+                            mountpoint, fs.openHandles());
+                    return;
+                }
+            }
+        }
+        LOG.info("unmounted clonefs from {}", mountpoint);
+    }
+
+    @Override
+    public String toString() {
+        return "Mount[" + mountpoint + "]";
+    }
+
+    // ---- mounting ---------------------------------------------------------------------------
+
+    static String[] args(Path mp, MountOptions options) {
+        List<String> a = new ArrayList<>();
+        a.add("clonefs");
+        a.add("-f"); // foreground: libfuse must not fork the JVM
+        if (options.debug()) {
+            a.add("-d");
+        }
+        a.add(mp.toString());
+        a.add("-o");
+        a.add(fuseOptions(options));
+        return a.toArray(String[]::new);
+    }
+
+    /**
+     * libfuse 2 options. {@code default_permissions}: the kernel checks permissions.
+     * {@code hard_remove}: unlink really unlinks an open file (the engine keeps it alive until
+     * release) instead of renaming it to {@code .fuse_hidden*}, which would make rmdir fail.
+     * {@code use_ino}: st_ino comes from {@link Namespace} (unique across datasets, stable, and
+     * equal for hard links). {@code kernel_cache}: keep the page cache across opens; safe because
+     * every change to a file goes through this mount. Attribute and entry caches live
+     * {@link #CACHE_TIMEOUT} s: all changes go through the kernel, which updates or invalidates
+     * what it cached; only a dataset destroyed behind the kernel's back stays visible that long.
+     */
+    static String fuseOptions(MountOptions options) {
+        StringBuilder o = new StringBuilder("fsname=clonefs,subtype=clonefs,default_permissions");
+        if (options.allowOther()) {
+            o.append(",allow_other");
+        }
+        o.append(",big_writes,max_write=131072,kernel_cache,hard_remove,use_ino");
+        o.append(",attr_timeout=").append(CACHE_TIMEOUT).append(",entry_timeout=").append(CACHE_TIMEOUT);
+        o.append(",negative_timeout=0");
+        return o.toString();
+    }
+
+    private static Path checkMountPoint(Path mountpoint) {
+        Objects.requireNonNull(mountpoint, "mountpoint");
+        Path abs = mountpoint.toAbsolutePath().normalize();
+        if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS) && !Files.exists(abs)) {
+            throw new ClonefsException.NotFound("mount point " + abs + " does not exist");
+        }
+        Path real;
+        try {
+            real = abs.toRealPath();
+        } catch (IOException e) {
+            // e.g. ENOTCONN: a FUSE mount whose daemon died
+            throw new ClonefsException.Conflict("mount point " + abs + " is unusable (" + e.getMessage()
+                    + "); if a dead mount is left there, run: fusermount -u " + abs);
+        }
+        String fuseType = fuseMountAt(real);
+        if (fuseType != null) {
+            throw new ClonefsException.Conflict("mount point " + real + " is already mounted (" + fuseType + ")");
+        }
+        if (!Files.isDirectory(real)) {
+            throw new ClonefsException.InvalidArgument("mount point " + real + " is not a directory");
+        }
+        try (DirectoryStream<Path> d = Files.newDirectoryStream(real)) {
+            if (d.iterator().hasNext()) {
+                throw new ClonefsException.InvalidArgument("mount point " + real + " is not empty");
+            }
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot read mount point " + real + ": " + e.getMessage(), e);
+        }
+        return real;
+    }
+
+    /** The type of a FUSE filesystem mounted exactly at {@code dir}, or null. */
+    static String fuseMountAt(Path dir) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        }
+        String want = dir.toString();
+        String found = null;
+        for (String line : lines) {
+            // id parent major:minor root MOUNTPOINT options... - FSTYPE source superoptions
+            String[] f = line.split(" ");
+            int sep = line.indexOf(" - ");
+            if (f.length < 5 || sep < 0) {
+                continue;
+            }
+            String type = line.substring(sep + 3).split(" ")[0];
+            if (unescape(f[4]).equals(want)) {
+                // the last mount at a path is the visible one
+                found = type.startsWith("fuse") ? type : null;
+            }
+        }
+        return found;
+    }
+
+    private static String unescape(String s) {
+        if (s.indexOf('\\') < 0) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 3 < s.length()) {
+                b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    private void awaitProbe(long rootIno) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PROBE_TIMEOUT_MS);
+        String lastError = null;
+        while (System.nanoTime() < deadline) {
+            if (loopExit.isDone()) {
+                throw new ClonefsException.IoFailure("cannot mount clonefs at " + mountpoint + ": " + loopOutcome()
+                        + " (see libfuse's message on stderr)", null);
+            }
+            try {
+                Object ino = Files.getAttribute(mountpoint, "unix:ino");
+                if (ino instanceof Long l && l == rootIno) {
+                    return;
+                }
+            } catch (IOException e) {
+                lastError = e.toString();
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ClonefsException.IoFailure("interrupted while mounting " + mountpoint, e);
+            }
+        }
+        throw new ClonefsException.IoFailure("clonefs at " + mountpoint + " did not answer within "
+                + PROBE_TIMEOUT_MS + " ms" + (lastError == null ? "" : " (" + lastError + ")"), null);
+    }
+
+    private String loopOutcome() {
+        try {
+            return "libfuse exited with code " + loopExit.get();
+        } catch (ExecutionException e) {
+            return "libfuse failed: " + e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    private boolean awaitLoop(long ms) {
+        try {
+            loopExit.get(ms, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return loopExit.isDone();
+        }
+    }
+
+    /** Runs a command for at most 10 s; true if it exited with 0. */
+    private static boolean run(String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                LOG.warn("{} timed out", String.join(" ", cmd));
+                return false;
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (p.exitValue() != 0) {
+                LOG.debug("{} exited with {}: {}", String.join(" ", cmd), p.exitValue(), out);
+            }
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            LOG.debug("cannot run {}: {}", cmd[0], e.toString());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * The few libc calls the mount needs. Internal: public only because jnr-ffi implements it in
+     * a class loader of its own, which can only see public interfaces.
+     */
+    public interface LibC {
+        int O_RDONLY = 0;
+        int O_DIRECTORY = 0200000;
+        int O_CLOEXEC = 02000000;
+
+        LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
+
+        int open(String path, int flags);
+
+        int syncfs(int fd);
+
+        int close(int fd);
+    }
+}

@@ -1,0 +1,55 @@
+package io.clonefs.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clonefs.engine.ClonefsException;
+import io.clonefs.engine.Engine;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The libfuse command line and the mount point checks, without mounting. */
+class MountOptionsTest {
+    @Test
+    void optionsAsMeasuredForPostgres() {
+        List<String> o = Arrays.asList(Mount.fuseOptions(MountOptions.defaults()).split(","));
+        assertTrue(o.containsAll(List.of("allow_other", "default_permissions", "big_writes", "max_write=131072",
+                "kernel_cache", "hard_remove", "use_ino", "fsname=clonefs", "subtype=clonefs")), o.toString());
+        assertFalse(Mount.fuseOptions(new MountOptions(false, false)).contains("allow_other"));
+    }
+
+    @Test
+    void foregroundMultithreadedLoop() {
+        List<String> a = List.of(Mount.args(Path.of("/mnt/x"), new MountOptions(true, true)));
+        assertTrue(a.contains("-f"));
+        assertTrue(a.contains("-d"));
+        assertFalse(a.contains("-s"), "-s would make libfuse single-threaded");
+        assertEquals("/mnt/x", a.get(a.indexOf("-o") - 1));
+        assertFalse(List.of(Mount.args(Path.of("/mnt/x"), MountOptions.defaults())).contains("-d"));
+    }
+
+    @Test
+    void refusesMissingOrNonEmptyMountPoints(@TempDir Path dir) throws Exception {
+        Engine.init(dir.resolve("pool"), Engine.DEFAULT_BLOCK_SIZE);
+        try (Engine engine = Engine.open(dir.resolve("pool"))) {
+            ClonefsException e = assertThrows(ClonefsException.NotFound.class,
+                    () -> Mount.mount(engine, dir.resolve("nosuch"), MountOptions.defaults()));
+            assertEquals("mount point " + dir.resolve("nosuch") + " does not exist", e.getMessage());
+            e = assertThrows(ClonefsException.InvalidArgument.class,
+                    () -> Mount.mount(engine, dir, MountOptions.defaults()));
+            assertTrue(e.getMessage().endsWith("is not empty"), e.getMessage());
+            Files.writeString(dir.resolve("file"), "x");
+            e = assertThrows(ClonefsException.InvalidArgument.class,
+                    () -> Mount.mount(engine, dir.resolve("file"), MountOptions.defaults()));
+            assertTrue(e.getMessage().endsWith("is not a directory"), e.getMessage());
+            assertNull(Mount.fuseMountAt(dir));
+        }
+    }
+}

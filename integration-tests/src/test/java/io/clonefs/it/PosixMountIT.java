@@ -1,0 +1,477 @@
+package io.clonefs.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.clonefs.engine.ClonefsException;
+import io.clonefs.engine.Engine;
+import io.clonefs.engine.EngineOptions;
+import io.clonefs.engine.SpaceInfo;
+import io.clonefs.fuse.Mount;
+import io.clonefs.fuse.MountOptions;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileStore;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * POSIX behaviour of a real kernel mount, the way PostgreSQL and the copy tools depend on it.
+ * Needs root and /dev/fuse; every test unmounts in teardown, even when it fails.
+ */
+class PosixMountIT {
+    @TempDir
+    Path base;
+    Path mnt;
+    Path vol;
+    Engine engine;
+    Mount mount;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        assumeTrue(Files.exists(Path.of("/dev/fuse")), "needs /dev/fuse");
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root (allow_other, runuser)");
+        // other users (postgres) must be able to reach the mount point
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path pool = base.resolve("pool");
+        mnt = Files.createDirectory(base.resolve("mnt"));
+        Engine.init(pool, Engine.DEFAULT_BLOCK_SIZE);
+        engine = Engine.open(pool, EngineOptions.defaults());
+        engine.createVolume("vol");
+        mount = Mount.mount(engine, mnt, new MountOptions(true, false));
+        vol = mnt.resolve("vol");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        try {
+            if (mount != null) {
+                mount.close();
+            }
+        } finally {
+            try {
+                if (mnt != null && mounted(mnt)) {
+                    new ProcessBuilder("umount", "-l", mnt.toString()).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+                }
+            } finally {
+                if (engine != null) {
+                    engine.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void mountShowsVolumesAndSyntheticRoot() throws Exception {
+        assertTrue(mounted(mnt));
+        assertEquals(List.of(".snapshots", "vol"), list(mnt));
+        assertEquals("755", sh("stat", "-c", "%a", mnt.toString()).trim());
+        assertEquals("root", Files.getOwner(mnt).getName());
+        FileStore store = Files.getFileStore(vol);
+        assertEquals("fuse.clonefs", store.type());
+        // mkdir at the root is refused: volumes are made with clonefs commands
+        FileSystemException e = assertThrows(FileSystemException.class, () -> Files.createDirectory(mnt.resolve("newvol")));
+        assertTrue(e.getMessage().contains("Operation not permitted"), e.getMessage());
+        engine.createVolume("later");
+        assertEquals(List.of(".snapshots", "later", "vol"), list(mnt));
+    }
+
+    @Test
+    void renameOverExistingFileIsAtomicReplace() throws Exception {
+        Path conf = vol.resolve("postgresql.auto.conf");
+        Files.writeString(conf, "old\n");
+        Path tmp = vol.resolve("postgresql.auto.conf.tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap("work_mem = '64MB'\n".getBytes(StandardCharsets.UTF_8)));
+            ch.force(true);
+        }
+        try (FileChannel reader = FileChannel.open(conf, StandardOpenOption.READ)) {
+            Files.move(tmp, conf, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            // the replaced file stays readable through its open descriptor
+            ByteBuffer b = ByteBuffer.allocate(100);
+            assertEquals(4, reader.read(b, 0));
+        }
+        fsyncDir(vol);
+        assertEquals("work_mem = '64MB'\n", Files.readString(conf));
+        assertEquals(List.of("postgresql.auto.conf"), list(vol));
+    }
+
+    @Test
+    void unlinkWhileOpenKeepsDataUntilClose() throws Exception {
+        Path f = vol.resolve("16384");
+        byte[] page = random(8192, 1);
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(page), 0);
+            Files.delete(f);
+            assertFalse(Files.exists(f));
+            assertEquals(List.of(), list(vol));
+            ByteBuffer b = ByteBuffer.allocate(8192);
+            assertEquals(8192, ch.read(b, 0));
+            assertArrayEquals(page, b.array());
+            ch.write(ByteBuffer.wrap(page), 8192);
+            ch.force(true);
+            b.clear();
+            assertEquals(8192, ch.read(b, 8192));
+            assertArrayEquals(page, b.array());
+            // fstat(2) is not tested here: libfuse 2's path-based API answers ENOENT for an
+            // unlinked file when the kernel asks without a handle (see fuse-fs README notes).
+        }
+        // the directory can be removed while a file in it is still open (no .fuse_hidden files)
+        Files.createDirectory(vol.resolve("dir"));
+        Path g = vol.resolve("dir/g");
+        try (FileChannel ch = FileChannel.open(g, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            Files.delete(g);
+            Files.delete(vol.resolve("dir"));
+            ch.write(ByteBuffer.wrap(page));
+        }
+        assertEquals(List.of(), list(vol));
+    }
+
+    @Test
+    void ftruncateShrinksAndGrows() throws Exception {
+        Path f = vol.resolve("16385");
+        Files.write(f, random(3 * 8192, 2));
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+            ch.truncate(8200);
+            assertEquals(8200, ch.size());
+        }
+        assertEquals(8200, Files.size(f));
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+            raf.setLength(100_000); // ftruncate up: a hole reading as zeros
+        }
+        byte[] all = Files.readAllBytes(f);
+        assertEquals(100_000, all.length);
+        assertArrayEquals(Arrays.copyOf(random(3 * 8192, 2), 8200), Arrays.copyOf(all, 8200));
+        for (int i = 8200; i < all.length; i++) {
+            assertEquals(0, all[i]);
+        }
+        // open(O_TRUNC)
+        Files.writeString(f, "x", StandardOpenOption.TRUNCATE_EXISTING);
+        assertEquals(1, Files.size(f));
+    }
+
+    @Test
+    void fsyncOfFilesAndDirectories() throws Exception {
+        Path dir = Files.createDirectories(vol.resolve("pgdata/pg_wal"));
+        Path seg = dir.resolve("000000010000000000000001");
+        try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(random(65536, 3)));
+            ch.force(false); // fdatasync
+            ch.write(ByteBuffer.wrap(random(8192, 4)), 0);
+            ch.force(true); // fsync
+        }
+        fsyncDir(dir);
+        fsyncDir(vol.resolve("pgdata"));
+        fsyncDir(vol);
+        fsyncDir(mnt); // the synthetic root
+        assertEquals(65536, Files.size(seg));
+        // durable: visible after the mount and the engine are reopened
+        mount.close();
+        engine.close();
+        engine = Engine.open(base.resolve("pool"), EngineOptions.defaults());
+        mount = Mount.mount(engine, mnt, new MountOptions(true, false));
+        byte[] got = Files.readAllBytes(seg);
+        assertArrayEquals(random(8192, 4), Arrays.copyOf(got, 8192));
+        assertArrayEquals(Arrays.copyOfRange(random(65536, 3), 8192, 65536), Arrays.copyOfRange(got, 8192, 65536));
+    }
+
+    @Test
+    void concurrentWritersOnDifferentFiles() throws Exception {
+        int threads = 8;
+        int pages = 256; // 2 MiB per file
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                fs.add(pool.submit(() -> {
+                    Path f = vol.resolve("rel." + id);
+                    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                        Random r = new Random(id);
+                        for (int p = 0; p < pages; p++) {
+                            byte[] page = new byte[8192];
+                            r.nextBytes(page);
+                            // out of order, like shared-buffer write-back
+                            int slot = (p * 37) % pages;
+                            ch.write(ByteBuffer.wrap(page), (long) slot * 8192);
+                            if (p % 64 == 0) {
+                                ch.force(false);
+                            }
+                        }
+                        ch.force(true);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int t = 0; t < threads; t++) {
+            byte[] got = Files.readAllBytes(vol.resolve("rel." + t));
+            assertEquals(pages * 8192, got.length);
+            Random r = new Random(t);
+            for (int p = 0; p < pages; p++) {
+                byte[] page = new byte[8192];
+                r.nextBytes(page);
+                int slot = (p * 37) % pages;
+                assertArrayEquals(page, Arrays.copyOfRange(got, slot * 8192, slot * 8192 + 8192), "file " + t + " page " + slot);
+            }
+        }
+    }
+
+    @Test
+    void snapshotIsReadOnlyAndFrozen() throws Exception {
+        Files.writeString(vol.resolve("PG_VERSION"), "15\n");
+        mount.syncfs();
+        engine.snapshot("vol", "s1");
+        Path snap = mnt.resolve(".snapshots/vol@s1");
+        assertEquals(List.of("vol@s1"), list(mnt.resolve(".snapshots")));
+        Files.writeString(vol.resolve("PG_VERSION"), "16\n");
+        assertEquals("15\n", Files.readString(snap.resolve("PG_VERSION")));
+        assertEquals("16\n", Files.readString(vol.resolve("PG_VERSION")));
+
+        FileSystemException e = assertThrows(FileSystemException.class,
+                () -> Files.writeString(snap.resolve("PG_VERSION"), "x"));
+        assertTrue(e.getMessage().contains("Read-only file system"), e.getMessage());
+        e = assertThrows(FileSystemException.class, () -> Files.createFile(snap.resolve("new")));
+        assertTrue(e.getMessage().contains("Read-only file system"), e.getMessage());
+        e = assertThrows(FileSystemException.class, () -> Files.delete(snap.resolve("PG_VERSION")));
+        assertTrue(e.getMessage().contains("Read-only file system"), e.getMessage());
+        // reading with tools works, and st_ino differs from the volume's copy
+        assertEquals("15\n", sh("cat", snap.resolve("PG_VERSION").toString()));
+        assertNotEquals(sh("stat", "-c", "%i", snap.resolve("PG_VERSION").toString()),
+                sh("stat", "-c", "%i", vol.resolve("PG_VERSION").toString()));
+    }
+
+    /** "Refresh the dev clone": destroy it and clone again under the same name; no stale pages. */
+    @Test
+    void recreatedCloneIsNotServedFromStaleKernelCache() throws Exception {
+        Path f = vol.resolve("16384");
+        Files.write(f, random(65536, 10));
+        engine.snapshot("vol", "s1");
+        engine.cloneVolume("vol@s1", "dev");
+        assertArrayEquals(random(65536, 10), Files.readAllBytes(mnt.resolve("dev/16384"))); // now in the page cache
+        Files.write(f, random(65536, 11)); // same size, new content
+        mount.syncfs();
+        engine.snapshot("vol", "s2");
+        engine.destroy("dev", true);
+        engine.cloneVolume("vol@s2", "dev");
+        Thread.sleep(1100); // the dentry cache lifetime
+        assertArrayEquals(random(65536, 11), Files.readAllBytes(mnt.resolve("dev/16384")));
+    }
+
+    @Test
+    void statfsReportsPoolSpace() throws Exception {
+        Files.write(vol.resolve("data"), random(4 << 20, 5));
+        SpaceInfo s = engine.space();
+        String[] f = sh("stat", "-f", "-c", "%S %b %f %a", vol.toString()).trim().split(" ");
+        long bsize = Long.parseLong(f[0]);
+        assertEquals(engine.blockSize(), bsize);
+        long total = Long.parseLong(f[1]);
+        long free = Long.parseLong(f[2]);
+        long avail = Long.parseLong(f[3]);
+        assertTrue(total > 0 && free <= total && avail <= total, Arrays.toString(f));
+        // free space moves only a little between the two calls
+        assertEquals((double) s.freeBytes() / bsize, avail, (double) (64L << 20) / bsize);
+        FileStore store = Files.getFileStore(vol);
+        assertTrue(store.getTotalSpace() >= store.getUsableSpace());
+        assertTrue(store.getUsableSpace() > 0);
+    }
+
+    @Test
+    void filesCreatedByAnotherUserAreTheirs() throws Exception {
+        assumeTrue(sh0("id", "-u", "postgres") == 0, "needs a postgres user");
+        Path pg = Files.createDirectory(vol.resolve("pg"));
+        Files.setPosixFilePermissions(pg, PosixFilePermissions.fromString("rwxrwxrwx"));
+        assertEquals(0, sh0("runuser", "-u", "postgres", "--", "touch", pg.resolve("f").toString()));
+        assertEquals("postgres", Files.getOwner(pg.resolve("f")).getName());
+        assertEquals("postgres", sh("stat", "-c", "%G", pg.resolve("f").toString()).trim());
+        // the caller's umask applies once (by the kernel), the daemon's never
+        assertEquals(0, sh0("runuser", "-u", "postgres", "--", "sh", "-c",
+                "umask 000 && cd " + pg + " && mkdir d && touch g && mkdir -m 0700 private"));
+        assertEquals("777 postgres", sh("stat", "-c", "%a %U", pg.resolve("d").toString()).trim());
+        assertEquals("666 postgres", sh("stat", "-c", "%a %U", pg.resolve("g").toString()).trim());
+        assertEquals("700 postgres", sh("stat", "-c", "%a %U", pg.resolve("private").toString()).trim());
+        // default_permissions: the kernel refuses other users
+        Files.writeString(vol.resolve("rootonly"), "secret");
+        Files.setPosixFilePermissions(vol.resolve("rootonly"), PosixFilePermissions.fromString("rw-------"));
+        assertNotEquals(0, sh0("runuser", "-u", "postgres", "--", "cat", vol.resolve("rootonly").toString()));
+        // chown by root works
+        Files.setOwner(vol.resolve("rootonly"), pg.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+        assertEquals(0, sh0("runuser", "-u", "postgres", "--", "cat", vol.resolve("rootonly").toString()));
+    }
+
+    @Test
+    void copyToolsRoundTrip() throws Exception {
+        Path src = Files.createDirectories(base.resolve("src/tree/sub"));
+        Files.write(src.resolve("a"), random(100_000, 6));
+        Files.writeString(src.resolve("small"), "hello\n");
+        Files.setPosixFilePermissions(src.resolve("small"), PosixFilePermissions.fromString("rw-r-----"));
+        Files.createSymbolicLink(src.resolve("link"), Path.of("a"));
+        Files.createLink(src.resolve("hard"), src.resolve("a"));
+        Path tree = base.resolve("src/tree");
+
+        assertEquals(0, sh0("cp", "-a", tree.toString(), vol.resolve("cp").toString()));
+        assertEquals(0, sh0("diff", "-r", "--no-dereference", tree.toString(), vol.resolve("cp").toString()));
+        assertEquals("a", Files.readSymbolicLink(vol.resolve("cp/sub/link")).toString());
+        // hard links share st_ino at once (what cp -a, tar and rsync -H go by); each name is its own
+        // kernel inode under libfuse 2's path API, so nlink of the other name may be cached for
+        // up to the attribute timeout (1 s)
+        assertEquals(sh("stat", "-c", "%i", vol.resolve("cp/sub/a").toString()),
+                sh("stat", "-c", "%i", vol.resolve("cp/sub/hard").toString()));
+        Thread.sleep(1100);
+        assertEquals("2", sh("stat", "-c", "%h", vol.resolve("cp/sub/a").toString()).trim());
+        assertEquals("2", sh("stat", "-c", "%h", vol.resolve("cp/sub/hard").toString()).trim());
+        assertEquals("640", sh("stat", "-c", "%a", vol.resolve("cp/sub/small").toString()).trim());
+        assertEquals(sh("stat", "-c", "%Y", src.resolve("a").toString()),
+                sh("stat", "-c", "%Y", vol.resolve("cp/sub/a").toString()));
+
+        Files.createDirectory(vol.resolve("tar"));
+        assertEquals(0, sh0("sh", "-c", "tar -C " + tree + " -cf - . | tar -C " + vol.resolve("tar") + " -xpf -"));
+        assertEquals(0, sh0("diff", "-r", "--no-dereference", tree.toString(), vol.resolve("tar").toString()));
+        // and back out of the mount
+        Path out = Files.createDirectory(base.resolve("out"));
+        assertEquals(0, sh0("sh", "-c", "tar -C " + vol.resolve("tar") + " -cf - . | tar -C " + out + " -xpf -"));
+        assertEquals(0, sh0("diff", "-r", "--no-dereference", tree.toString(), out.toString()));
+
+        if (sh0("sh", "-c", "command -v rsync") == 0) {
+            assertEquals(0, sh0("rsync", "-aH", tree + "/", vol.resolve("rsync").toString()));
+            assertEquals(0, sh0("diff", "-r", "--no-dereference", tree.toString(), vol.resolve("rsync").toString()));
+            // rsync again: nothing to transfer, nothing changed
+            assertEquals(0, sh0("rsync", "-aH", tree + "/", vol.resolve("rsync").toString()));
+        }
+    }
+
+    @Test
+    void fallocateIsNotSupportedButPosixFallocateWorks() throws Exception {
+        Path f = vol.resolve("prealloc");
+        Files.writeString(f, "");
+        String out = shOut("fallocate", "-l", "1M", f.toString());
+        assertTrue(out.contains("Operation not supported"), out);
+        // glibc's posix_fallocate falls back to writing zeros, as PostgreSQL 16's FileFallocate expects
+        assertEquals(0, sh0("fallocate", "-x", "-l", "1M", f.toString()));
+        assertEquals(1 << 20, Files.size(f));
+    }
+
+    @Test
+    void mountErrorsAreClear() throws IOException {
+        ClonefsException missing = assertThrows(ClonefsException.class,
+                () -> Mount.mount(engine, base.resolve("nosuch"), MountOptions.defaults()));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+        assertFalse(missing.getMessage().contains("\n"));
+
+        ClonefsException twice = assertThrows(ClonefsException.class,
+                () -> Mount.mount(engine, mnt, MountOptions.defaults()));
+        assertTrue(twice.getMessage().contains("already mounted"), twice.getMessage());
+        assertFalse(twice.getMessage().contains("\n"));
+        assertTrue(mounted(mnt), "the first mount is untouched");
+        assertEquals(List.of(".snapshots", "vol"), assertDoesNotThrowList(mnt));
+    }
+
+    @Test
+    void closeIsIdempotentAndBoundedWhenBusy() throws Exception {
+        Path f = vol.resolve("busy");
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            long start = System.nanoTime();
+            mount.close();
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(ms < 40_000, "close took " + ms + " ms");
+            assertFalse(mounted(mnt), "detached from the namespace");
+            // the open file still works until closed
+            ch.write(ByteBuffer.wrap(new byte[10]));
+        }
+        mount.close();
+        assertFalse(mounted(mnt));
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------
+
+    private static List<String> assertDoesNotThrowList(Path dir) {
+        try {
+            return list(dir);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static List<String> list(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static void fsyncDir(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    private static boolean mounted(Path dir) throws IOException {
+        String want = " " + dir.toAbsolutePath() + " ";
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .anyMatch(l -> l.contains(want) && l.contains(" - fuse"));
+    }
+
+    private static byte[] random(int len, long seed) {
+        byte[] b = new byte[len];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** Runs a command; its stdout+stderr. Fails the test on a non-zero exit. */
+    private static String sh(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+        return out;
+    }
+
+    /** Runs a command; its exit code (output goes to the test log). */
+    private static int sh0(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        if (p.exitValue() != 0) {
+            System.err.println(String.join(" ", cmd) + " -> " + p.exitValue() + ": " + out);
+        }
+        return p.exitValue();
+    }
+
+    /** Runs a command that may fail; its stdout+stderr. */
+    private static String shOut(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return out;
+    }
+}
