@@ -81,8 +81,17 @@ public final class Engine implements AutoCloseable {
         if (Files.exists(dir.resolve("meta").resolve("data.mdb"))) {
             throw new ClonefsException.AlreadyExists("a pool already exists in " + dir);
         }
-        if (Files.isRegularFile(dir)) {
-            throw new ClonefsException.InvalidArgument(dir + " is a file, not a directory");
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new ClonefsException.InvalidArgument(dir + " is not a directory");
+        }
+        if (Files.isDirectory(dir)) {
+            try (var entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new ClonefsException.AlreadyExists(dir + " is not empty; a pool needs an empty or new directory");
+                }
+            } catch (IOException e) {
+                throw new ClonefsException.IoFailure("cannot read " + dir + ": " + e.getMessage(), e);
+            }
         }
         try {
             Files.createDirectories(dir.resolve("blocks"));

@@ -38,14 +38,7 @@ final class Fsck {
     }
 
     FsckReport run() {
-        while (true) {
-            meta.commit();
-            synchronized (meta) {
-                if (!meta.hasChanges()) {
-                    return check();
-                }
-            }
-        }
+        return meta.quiesced(this::check);
     }
 
     private void problem(String p) {

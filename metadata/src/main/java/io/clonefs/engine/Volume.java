@@ -590,8 +590,14 @@ final class Volume implements VolumeFs, CowTree.RootRef {
     public int write(InodeId ino, long offset, ByteBuffer src) {
         checkWritable();
         int len = src.remaining();
-        if (offset < 0 || offset + len > MAX_FILE_SIZE) {
+        if (offset < 0) {
+            throw new ClonefsException.InvalidArgument("negative offset");
+        }
+        if (offset + len > MAX_FILE_SIZE) {
             throw new ClonefsException(Errno.EFBIG, "write beyond the largest file size");
+        }
+        if (len == 0) {
+            return 0; // POSIX: a zero-length write changes nothing, not even the size
         }
         engine.barrier.readLock().lock();
         try {

@@ -5,7 +5,7 @@ import java.io.File;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import org.lmdbjava.ByteArrayProxy;
+import java.nio.ByteBuffer;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.DbiFlags;
 import org.lmdbjava.Env;
@@ -17,6 +17,12 @@ import org.lmdbjava.Txn;
  * The LMDB environment of a pool and the only door to it: {@link #read} and {@link #write} own
  * begin, commit and abort. Values are {@code byte[]} copies, valid after the transaction ends.
  *
+ * <p>Keys and values cross into LMDB through direct buffers owned by this class (one set per
+ * thread), never through lmdbjava's {@code ByteArrayProxy}: in lmdbjava 0.9.1 that proxy lets the
+ * native copy of a key be freed by the garbage collector during the call (lmdbjava issue 252;
+ * seen here as a SIGSEGV in {@code mdb_put}), and 0.9.2's bundled library needs a newer glibc
+ * than Debian 12 has.
+ *
  * <p>The map grows on demand: a write that hits {@code MDB_MAP_FULL} is aborted, the map is doubled
  * while no transaction is active (a read-write lock keeps them out), and the write is retried.
  * Thread rules: any thread may read; writes are serialised by LMDB itself.
@@ -25,9 +31,10 @@ public final class Lmdb implements AutoCloseable {
     private static final long INITIAL_MAP_SIZE = 256L << 20;
     private static final long MAX_MAP_SIZE = 1L << 44;
 
-    private final Env<byte[]> env;
+    private final Env<ByteBuffer> env;
     private final ReentrantReadWriteLock resize = new ReentrantReadWriteLock();
-    private final Dbi<byte[]>[] dbis;
+    private final Dbi<ByteBuffer>[] dbis;
+    private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
     private volatile long mapSize;
     private boolean closed;
 
@@ -35,7 +42,7 @@ public final class Lmdb implements AutoCloseable {
     private Lmdb(File dir, long initialMapSize) {
         this.mapSize = Math.max(initialMapSize, new File(dir, "data.mdb").length() * 2);
         try {
-            env = Env.create(ByteArrayProxy.PROXY_BA)
+            env = Env.create()
                     .setMapSize(mapSize)
                     .setMaxDbs(Schema.Db.values().length + 1)
                     .setMaxReaders(1024)
@@ -89,7 +96,7 @@ public final class Lmdb implements AutoCloseable {
 
     public <T> T read(Function<Reader, T> body) {
         resize.readLock().lock();
-        try (Txn<byte[]> txn = env.txnRead()) {
+        try (Txn<ByteBuffer> txn = env.txnRead()) {
             return body.apply(new View(txn));
         } catch (LmdbException e) {
             throw new ClonefsException.IoFailure("metadata read failed: " + e.getMessage(), e);
@@ -103,7 +110,7 @@ public final class Lmdb implements AutoCloseable {
         while (true) {
             resize.readLock().lock();
             boolean full = false;
-            try (Txn<byte[]> txn = env.txnWrite()) {
+            try (Txn<ByteBuffer> txn = env.txnWrite()) {
                 body.accept(new View(txn));
                 txn.commit();
                 return;
@@ -152,23 +159,55 @@ public final class Lmdb implements AutoCloseable {
         }
     }
 
-    private final class View implements Writer {
-        private final Txn<byte[]> txn;
+    /** Direct buffers of one thread for keys and values passed to LMDB. */
+    private static final class Buffers {
+        ByteBuffer key = ByteBuffer.allocateDirect(512);
+        ByteBuffer value = ByteBuffer.allocateDirect(8192);
 
-        View(Txn<byte[]> txn) {
+        ByteBuffer key(byte[] k) {
+            if (k.length > key.capacity()) {
+                key = ByteBuffer.allocateDirect(k.length);
+            }
+            key.clear();
+            key.put(k).flip();
+            return key;
+        }
+
+        ByteBuffer value(byte[] v) {
+            if (v.length > value.capacity()) {
+                value = ByteBuffer.allocateDirect(Math.max(v.length, value.capacity() * 2));
+            }
+            value.clear();
+            value.put(v).flip();
+            return value;
+        }
+    }
+
+    private static byte[] copy(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
+    private final class View implements Writer {
+        private final Txn<ByteBuffer> txn;
+        private final Buffers buf = buffers.get();
+
+        View(Txn<ByteBuffer> txn) {
             this.txn = txn;
         }
 
         @Override
         public byte[] get(Schema.Db db, byte[] key) {
-            return dbis[db.ordinal()].get(txn, key);
+            ByteBuffer v = dbis[db.ordinal()].get(txn, buf.key(key));
+            return v == null ? null : copy(v);
         }
 
         @Override
         public void forEach(Schema.Db db, KeyValueVisitor visitor) {
             try (var it = dbis[db.ordinal()].iterate(txn)) {
                 for (var kv : it) {
-                    if (!visitor.visit(kv.key(), kv.val())) {
+                    if (!visitor.visit(copy(kv.key()), copy(kv.val()))) {
                         return;
                     }
                 }
@@ -177,12 +216,12 @@ public final class Lmdb implements AutoCloseable {
 
         @Override
         public void put(Schema.Db db, byte[] key, byte[] value) {
-            dbis[db.ordinal()].put(txn, key, value);
+            dbis[db.ordinal()].put(txn, buf.key(key), buf.value(value));
         }
 
         @Override
         public void delete(Schema.Db db, byte[] key) {
-            dbis[db.ordinal()].delete(txn, key);
+            dbis[db.ordinal()].delete(txn, buf.key(key));
         }
     }
 }

@@ -431,6 +431,26 @@ public final class MetaStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code body} on a state where memory and LMDB agree: no commit in flight, nothing
+     * uncommitted. Other threads wait at the metadata monitor meanwhile.
+     */
+    public <T> T quiesced(java.util.function.Supplier<T> body) {
+        commitLock.lock();
+        try {
+            while (true) {
+                commit();
+                synchronized (this) {
+                    if (!hasChanges()) {
+                        return body.get();
+                    }
+                }
+            }
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
     private Batch collect() {
         Batch b = new Batch();
         b.epoch = epoch++;

@@ -57,7 +57,7 @@ class CrashTest {
                     }
                 }
             }
-            long killAfterMs = timing.nextInt(5) == 0 ? timing.nextInt(400) : 300 + timing.nextInt(1500);
+            long killAfterMs = timing.nextInt(5) == 0 ? timing.nextInt(400) : 200 + timing.nextInt(1100);
             Child child = runAndKill(pool, roundSeed, round, bases, killAfterMs);
             totalSyncs += child.synced;
 

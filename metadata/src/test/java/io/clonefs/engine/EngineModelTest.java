@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EngineModelTest {
     private static final int FULL_CHECK_EVERY = 50;
-    private static final int DEFAULT_STEPS = 900;
-    private static final int DEFAULT_SEEDS = 6;
+    private static final int DEFAULT_STEPS = 1200;
+    private static final int DEFAULT_SEEDS = 8;
 
     @TempDir
     Path tmp;
