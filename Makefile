@@ -1,0 +1,53 @@
+# clonefs — every command a user or CI runs. `make help` lists the targets.
+MVN          ?= mvn -B
+# Build output directory of every module (parallel builds in one checkout may use BUILD_DIR=target-x).
+BUILD_DIR    ?= target
+MAVEN        := $(MVN) -Dclonefs.build.dir=$(BUILD_DIR)
+JAVA         ?= java
+PREFIX       ?= /usr/local
+JVM_OPENS    := --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+JAVA_RUN     := $(JAVA) $(JVM_OPENS) -Dlogback.configurationFile=$(CURDIR)/scripts/logback-quiet.xml
+# Classpath of the integration-tests module (its classes + every module jar + dependencies),
+# written by `make build`.
+CLASSPATH_FILE := integration-tests/$(BUILD_DIR)/classpath.txt
+RUN_CP        = integration-tests/$(BUILD_DIR)/classes:$$(cat $(CLASSPATH_FILE))
+DEMO_MB      ?= 1024
+BENCH_SCALE  ?= 1
+BENCH_REPORT ?= $(CURDIR)/BENCHMARKS.md
+BENCH_OPTS   ?=
+CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
+
+.DEFAULT_GOAL := help
+.PHONY: help deps build test smoke demo bench-engine install clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## install the apt packages clonefs needs (fuse, PostgreSQL 15, fio, JDK 17, Maven); quiet when present
+	@scripts/install-deps.sh
+
+build: ## compile and package every module (mvn package -DskipTests)
+	@echo "== building clonefs (mvn package -DskipTests)"
+	@$(MAVEN) -q package -DskipTests $(CP_GOAL)
+
+test: deps ## install deps, then run every unit and integration test (mvn verify), then smoke-run demo and bench
+	$(MAVEN) verify $(CP_GOAL)
+	@$(MAKE) --no-print-directory smoke
+
+smoke: ## run the demo and the engine benchmark at a tiny size (needs a prior build or test)
+	@test -f $(CLASSPATH_FILE) || $(MAKE) --no-print-directory build
+	@scripts/smoke.sh "$(JAVA_RUN)" "$(RUN_CP)"
+
+demo: deps build ## show the engine at work: pool, 1 GiB volume, snapshot, clone, space, isolation, destroy, fsck (DEMO_MB=…)
+	@$(JAVA_RUN) -Ddemo.mb=$(DEMO_MB) -cp "$(RUN_CP)" io.clonefs.bench.EngineDemo
+
+bench-engine: deps build ## measure the engine (clone, read, write, destroy, space, MB/s); rewrites its section of BENCHMARKS.md (BENCH_SCALE=0.1 for a quick run)
+	@$(JAVA_RUN) -Dbench.scale=$(BENCH_SCALE) -Dbench.report=$(BENCH_REPORT) $(BENCH_OPTS) \
+	    -cp "$(RUN_CP)" io.clonefs.bench.EngineBench
+
+install: build ## install cli/target/clonefs.jar and a `clonefs` launcher in PREFIX/lib/clonefs and PREFIX/bin (PREFIX=/usr/local)
+	@scripts/install.sh "$(PREFIX)" cli/$(BUILD_DIR)/clonefs.jar
+
+clean: ## remove build output (mvn clean)
+	$(MAVEN) -q clean
+	rm -f $(CLASSPATH_FILE)
