@@ -1,0 +1,52 @@
+package io.clonefs.cli;
+
+import io.clonefs.daemon.PoolService;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** Shared plumbing of the subcommands: global options, output, and reaching the pool. */
+abstract class BaseCommand implements Callable<Integer> {
+    @ParentCommand
+    ClonefsCommand top;
+
+    @Spec
+    CommandSpec spec;
+
+    Path pool() {
+        return top.pool();
+    }
+
+    boolean json() {
+        return top.json();
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /** Runs {@code action} against the pool's daemon, or against the pool opened here. */
+    <T> T withPool(Function<PoolService, T> action) {
+        try (PoolService s = Pools.connect(pool())) {
+            return action.apply(s);
+        }
+    }
+
+    /** Checks a VOLUME or VOLUME@SNAP argument before anything is opened. */
+    static void checkName(String name) {
+        if (io.clonefs.engine.Names.isSnapshotName(name)) {
+            io.clonefs.engine.Names.splitSnapshot(name);
+        } else {
+            io.clonefs.engine.Names.checkDataset("volume", name);
+        }
+    }
+
+    static String millis(long micros) {
+        return micros < 10_000 ? String.format(java.util.Locale.ROOT, "%.1f ms", micros / 1000.0)
+                : (micros / 1000) + " ms";
+    }
+}

@@ -1,0 +1,72 @@
+package io.clonefs.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The top-level {@code clonefs} command and the options every subcommand inherits. */
+@Command(name = "clonefs", mixinStandardHelpOptions = true, versionProvider = ClonefsCommand.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Copy-on-write filesystem that clones PostgreSQL databases in O(1).",
+        subcommands = {
+            InitCommand.class, MountCommand.class, UmountCommand.class, CreateCommand.class,
+            SnapshotCommand.class, CloneCommand.class, DestroyCommand.class, ListCommand.class,
+            SpaceCommand.class, FsckCommand.class
+        },
+        footer = {"", "Exit codes: 0 ok, 1 error, 2 usage or invalid name, 3 not found,",
+            "4 exists, conflict or in use, 5 no space, 6 fsck found problems."})
+public final class ClonefsCommand implements Runnable {
+    private Path pool;
+    private boolean json;
+    private boolean verbose;
+
+    @Option(names = "--pool", paramLabel = "DIR", scope = ScopeType.INHERIT,
+            description = "Pool directory (default: $CLONEFS_POOL, else /var/lib/clonefs).")
+    void setPool(Path pool) {
+        this.pool = pool;
+    }
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print results as JSON.")
+    void setJson(boolean json) {
+        this.json = json;
+    }
+
+    @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
+            description = "Log more and print stack traces of errors.")
+    void setVerbose(boolean verbose) {
+        this.verbose = verbose;
+        if (verbose) {
+            Logging.level("io.clonefs", "DEBUG");
+        }
+    }
+
+    /** The pool: {@code --pool}, else {@code $CLONEFS_POOL}, else {@code /var/lib/clonefs}. */
+    Path pool() {
+        return Pools.resolve(pool);
+    }
+
+    boolean json() {
+        return json;
+    }
+
+    boolean verbose() {
+        return verbose;
+    }
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "missing command");
+    }
+
+    /** {@code clonefs --version}: the version the jar was built as. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = ClonefsCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"clonefs " + (v == null ? "dev" : v)
+                    + " (Java " + Runtime.version() + ", " + System.getProperty("os.name") + ")"};
+        }
+    }
+}

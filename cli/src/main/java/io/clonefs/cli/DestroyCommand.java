@@ -1,0 +1,29 @@
+package io.clonefs.cli;
+
+import io.clonefs.daemon.Api;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "destroy", description = {"Destroy a volume or a snapshot (VOLUME@SNAP).",
+    "Returns at once; the space comes back in the background."})
+final class DestroyCommand extends BaseCommand {
+    @Parameters(index = "0", paramLabel = "NAME", description = "VOLUME or VOLUME@SNAP.")
+    String name;
+
+    @Option(names = {"-r", "--recursive"},
+            description = "Also destroy what depends on it (a volume's snapshots, a snapshot's clones).")
+    boolean recursive;
+
+    @Override
+    public Integer call() {
+        checkName(name);
+        Api.Destroyed r = withPool(s -> s.destroy(name, recursive));
+        if (json()) {
+            Output.json(out(), r);
+        } else {
+            out().println("destroyed " + r.name() + (recursive ? " and its dependants" : ""));
+        }
+        return ExitCodes.OK;
+    }
+}

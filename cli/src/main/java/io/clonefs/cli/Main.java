@@ -1,0 +1,97 @@
+package io.clonefs.cli;
+
+import io.clonefs.engine.ClonefsException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IExitCodeExceptionMapper;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+
+/** Entry point of {@code clonefs}: builds the command line and turns failures into one line and an exit code. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (for tests and the launcher). */
+    public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    static CommandLine commandLine() {
+        ClonefsCommand top = new ClonefsCommand();
+        CommandLine cl = new CommandLine(top);
+        cl.setExecutionExceptionHandler(new Errors(top));
+        cl.setExitCodeExceptionMapper(new Errors(top));
+        cl.setParameterExceptionHandler(new Errors(top));
+        return cl;
+    }
+
+    /** The one place that turns an exception into a printed line and an exit code. */
+    static final class Errors implements IExecutionExceptionHandler, IExitCodeExceptionMapper, IParameterExceptionHandler {
+        private final ClonefsCommand top;
+
+        Errors(ClonefsCommand top) {
+            this.top = top;
+        }
+
+        @Override
+        public int handleExecutionException(Exception ex, CommandLine cl, ParseResult parseResult) {
+            PrintWriter err = cl.getErr();
+            err.println("clonefs: " + message(ex));
+            if (top.verbose()) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return getExitCode(ex);
+        }
+
+        @Override
+        public int getExitCode(Throwable ex) {
+            return ExitCodes.of(ex);
+        }
+
+        @Override
+        public int handleParseException(ParameterException ex, String[] args) {
+            CommandLine cl = ex.getCommandLine();
+            PrintWriter err = cl.getErr();
+            String name = cl.getCommandSpec().qualifiedName();
+            err.println("clonefs: " + oneLine(ex.getMessage()) + " (see '" + name + " --help')");
+            err.flush();
+            return ExitCodes.USAGE;
+        }
+
+        static String message(Throwable ex) {
+            if (ex instanceof ClonefsException || ex instanceof CliException
+                    || ex instanceof io.clonefs.daemon.ControlException
+                    || ex instanceof io.clonefs.daemon.DaemonLauncher.StartFailure) {
+                return oneLine(ex.getMessage());
+            }
+            if (ex instanceof java.io.UncheckedIOException u && u.getMessage() != null) {
+                return oneLine(u.getMessage());
+            }
+            Throwable root = ex;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            if (root instanceof ClonefsException) {
+                return oneLine(root.getMessage());
+            }
+            return "internal error: " + oneLine(String.valueOf(ex)) + " (run with -v for details)";
+        }
+
+        static String oneLine(String s) {
+            if (s == null) {
+                return "unknown error";
+            }
+            String t = s.strip();
+            int nl = t.indexOf('\n');
+            return nl < 0 ? t : t.substring(0, nl).strip();
+        }
+    }
+}

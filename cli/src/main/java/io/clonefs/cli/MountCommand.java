@@ -1,0 +1,79 @@
+package io.clonefs.cli;
+
+import io.clonefs.daemon.Daemon;
+import io.clonefs.daemon.DaemonInfo;
+import io.clonefs.daemon.DaemonLauncher;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "mount", description = {"Start the daemon of POOL: mount it at MOUNTPOINT and serve the control API.",
+    "Without --foreground the daemon runs detached (output in POOL/daemon.log) and this command",
+    "returns once the mount answers, printing the mount point."})
+final class MountCommand extends BaseCommand {
+    @Parameters(index = "0", paramLabel = "POOL", description = "Pool directory.")
+    Path poolDir;
+
+    @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
+    Path mountpoint;
+
+    @Option(names = "--foreground", description = "Run the daemon in this process until it is stopped.")
+    boolean foreground;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "0",
+            description = "Control API port on 127.0.0.1 (default: any free port).")
+    int port;
+
+    @Option(names = "--no-allow-other", negatable = false,
+            description = "Do not let other users use the mount (FUSE allow_other is on by default).")
+    boolean noAllowOther;
+
+    @Option(names = "--fuse-debug", description = "libfuse debug output (very verbose).")
+    boolean fuseDebug;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "How long to wait for a background daemon to be ready (default: 60).")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Path p = poolDir.toAbsolutePath().normalize();
+        Path mp = mountpoint.toAbsolutePath().normalize();
+        if (port < 0 || port > 65535) {
+            throw new CliException(ExitCodes.USAGE, "--port " + port + " is out of range");
+        }
+        if (foreground) {
+            Logging.level("io.clonefs", top.verbose() ? "DEBUG" : "INFO");
+            Daemon d = Daemon.start(p, mp, new Daemon.Options(port, !noAllowOther, fuseDebug));
+            Runtime.getRuntime().addShutdownHook(new Thread(d::close, "clonefs-sigterm"));
+            out().println("mounted " + p + " at " + mp + " (daemon pid " + d.info().pid() + ", control port "
+                    + d.info().port() + ")");
+            out().flush();
+            d.awaitStop();
+            return ExitCodes.OK;
+        }
+        Daemon.preflight(p, mp);
+        List<String> args = new ArrayList<>(List.of("mount", p.toString(), mp.toString(), "--foreground",
+                "--port", Integer.toString(port)));
+        if (noAllowOther) {
+            args.add("--no-allow-other");
+        }
+        if (fuseDebug) {
+            args.add("--fuse-debug");
+        }
+        if (top.verbose()) {
+            args.add("-v");
+        }
+        DaemonInfo info = DaemonLauncher.start(p, mp, Main.class.getName(), args, Duration.ofSeconds(timeoutSeconds));
+        if (json()) {
+            Output.json(out(), info);
+        } else {
+            out().println(mp);
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,47 @@
+package io.clonefs.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Printing of results: JSON with {@code --json}, else aligned human text. */
+final class Output {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private Output() {
+    }
+
+    static void json(PrintWriter out, Object value) {
+        try {
+            out.println(JSON.writeValueAsString(value));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        out.flush();
+    }
+
+    /** Prints rows as left-aligned columns separated by two spaces. */
+    static void table(PrintWriter out, List<String[]> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        int cols = rows.get(0).length;
+        int[] w = new int[cols];
+        for (String[] r : rows) {
+            for (int i = 0; i < cols; i++) {
+                w[i] = Math.max(w[i], r[i].length());
+            }
+        }
+        for (String[] r : rows) {
+            List<String> cells = new ArrayList<>();
+            for (int i = 0; i < cols; i++) {
+                cells.add(i == cols - 1 ? r[i] : String.format("%-" + w[i] + "s", r[i]));
+            }
+            out.println(String.join("  ", cells).stripTrailing());
+        }
+        out.flush();
+    }
+}

@@ -1,0 +1,25 @@
+package io.clonefs.cli;
+
+import io.clonefs.daemon.Api;
+import io.clonefs.engine.Names;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "snapshot", description = {"Take a read-only, crash-consistent snapshot of a volume now.",
+    "Through a daemon, the mount's dirty pages are flushed first (everything fsync'ed is in it)."})
+final class SnapshotCommand extends BaseCommand {
+    @Parameters(index = "0", paramLabel = "VOLUME@SNAP", description = "Volume and new snapshot name.")
+    String name;
+
+    @Override
+    public Integer call() {
+        String[] vs = Names.splitSnapshot(name);
+        Api.Created r = withPool(s -> s.snapshot(vs[0], vs[1]));
+        if (json()) {
+            Output.json(out(), r);
+        } else {
+            out().println("created snapshot " + r.name() + " (" + millis(r.elapsedMicros()) + ")");
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,300 @@
+package io.clonefs.daemon;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's control API: HTTP on 127.0.0.1, JSON under {@code /v1}, bearer token required.
+ *
+ * <table>
+ *   <caption>Routes</caption>
+ *   <tr><th>request</th><th>body</th><th>reply</th></tr>
+ *   <tr><td>GET /v1/status</td><td></td><td>{@link Api.Status}</td></tr>
+ *   <tr><td>GET /v1/datasets</td><td></td><td>{@link Api.Datasets}</td></tr>
+ *   <tr><td>GET /v1/volumes</td><td></td><td>[{@link Api.VolumeView}]</td></tr>
+ *   <tr><td>GET /v1/snapshots</td><td></td><td>[{@link Api.SnapshotView}]</td></tr>
+ *   <tr><td>POST /v1/volumes</td><td>{@link Api.CreateVolume}</td><td>201 {@link Api.Created}</td></tr>
+ *   <tr><td>POST /v1/snapshots</td><td>{@link Api.CreateSnapshot}</td><td>201 {@link Api.Created}</td></tr>
+ *   <tr><td>POST /v1/clones</td><td>{@link Api.CreateClone}</td><td>201 {@link Api.Cloned}</td></tr>
+ *   <tr><td>DELETE /v1/datasets/NAME?recursive=true</td><td></td><td>{@link Api.Destroyed}</td></tr>
+ *   <tr><td>GET /v1/space</td><td></td><td>{@link Api.Space}</td></tr>
+ *   <tr><td>POST /v1/fsck</td><td></td><td>{@link Api.Fsck}</td></tr>
+ *   <tr><td>POST /v1/sync</td><td></td><td>{@link Api.Ok}</td></tr>
+ *   <tr><td>POST /v1/shutdown</td><td></td><td>202 {@link Api.Ok}; the daemon then unmounts and exits</td></tr>
+ * </table>
+ */
+public final class ControlServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+    private static final int MAX_BODY = 64 * 1024;
+
+    private final ObjectMapper json = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private final PoolService service;
+    private final byte[] token;
+    private final Supplier<Api.Status> status;
+    private final Runnable shutdown;
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final java.util.Map<String, Extension> extensions = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /**
+     * Routes under {@code /v1/PREFIX/...} served by another component (e.g. a PostgreSQL manager),
+     * with the same token check and error mapping: throw a {@code ClonefsException} or a
+     * {@link ControlException} to answer with an error.
+     */
+    @FunctionalInterface
+    public interface Extension {
+        Reply handle(Request request) throws IOException;
+    }
+
+    /**
+     * A request to an extension.
+     *
+     * @param path what follows {@code /v1/PREFIX} ({@code ""} or starting with {@code /}), decoded
+     */
+    public record Request(String method, String path, String query, byte[] body, ObjectMapper json) {
+        /** The body as JSON of the given type ({@code bad_request} if it is not). */
+        public <T> T body(Class<T> type) {
+            try {
+                T v = json.readValue(body, type);
+                if (v == null) {
+                    throw new ControlException("bad_request", "request body is empty");
+                }
+                return v;
+            } catch (IOException e) {
+                throw new ControlException("bad_request", "request body is not valid JSON for " + type.getSimpleName());
+            }
+        }
+
+        /** True when the query has {@code name}, {@code name=true} or {@code name=1}. */
+        public boolean flag(String name) {
+            return ControlServer.query(query, name);
+        }
+    }
+
+    /** An extension's answer: HTTP status and a body serialised as JSON. */
+    public record Reply(int status, Object body) {
+    }
+
+    /** Serves {@code /v1/PREFIX/...} with {@code extension}; call before {@link #start()}. */
+    public void extend(String prefix, Extension extension) {
+        if (prefix.isEmpty() || prefix.contains("/")) {
+            throw new IllegalArgumentException("bad prefix " + prefix);
+        }
+        extensions.put(prefix, extension);
+    }
+
+    /**
+     * Binds 127.0.0.1:{@code port} (0 for an ephemeral port); call {@link #start()} to serve.
+     *
+     * @param shutdown run (on its own thread) after {@code POST /v1/shutdown} was answered
+     */
+    public ControlServer(PoolService service, String token, int port, Supplier<Api.Status> status, Runnable shutdown)
+            throws IOException {
+        this.service = service;
+        this.token = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
+        this.status = status;
+        this.shutdown = shutdown;
+        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 16);
+        AtomicInteger n = new AtomicInteger();
+        this.executor = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "clonefs-control-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+    }
+
+    public void start() {
+        server.start();
+        LOG.info("control API listening on 127.0.0.1:{}", port());
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            int code;
+            Object reply;
+            try {
+                if (!authorized(ex)) {
+                    throw new ControlException("unauthorized", "missing or wrong bearer token (see POOL/daemon.token)");
+                }
+                if (closed) {
+                    throw new ControlException("shutting_down", "the daemon is shutting down");
+                }
+                Object[] r = route(ex);
+                code = (Integer) r[0];
+                reply = r[1];
+            } catch (RuntimeException e) {
+                ApiErrors.Mapped m = ApiErrors.map(e);
+                if (m.status() == 500) {
+                    LOG.error("{} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+                } else {
+                    LOG.debug("{} {}: {}", ex.getRequestMethod(), ex.getRequestURI(), e.getMessage());
+                }
+                code = m.status();
+                reply = m.body();
+            }
+            byte[] out = json.writeValueAsBytes(reply);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(code, out.length);
+            try (OutputStream os = ex.getResponseBody()) {
+                os.write(out);
+            }
+            if (reply instanceof ShutdownAccepted) {
+                Thread t = new Thread(shutdown, "clonefs-shutdown");
+                t.start();
+            }
+        }
+    }
+
+    private boolean authorized(HttpExchange ex) {
+        String h = ex.getRequestHeaders().getFirst("Authorization");
+        return h != null && MessageDigest.isEqual(h.trim().getBytes(StandardCharsets.US_ASCII), token);
+    }
+
+    /** A 202 reply that also starts the shutdown once it has been sent. */
+    record ShutdownAccepted(boolean ok) {
+    }
+
+    private Object[] route(HttpExchange ex) throws IOException {
+        String method = ex.getRequestMethod();
+        URI uri = ex.getRequestURI();
+        String path = uri.getPath();
+        if (!path.startsWith("/v1/")) {
+            throw new ControlException("no_such_endpoint", "no such endpoint: " + path);
+        }
+        String rest = path.substring(4);
+        int slash = rest.indexOf('/');
+        Extension ext = extensions.get(slash < 0 ? rest : rest.substring(0, slash));
+        if (ext != null) {
+            byte[] b;
+            try (InputStream in = ex.getRequestBody()) {
+                b = in.readNBytes(MAX_BODY + 1);
+            }
+            if (b.length > MAX_BODY) {
+                throw new ControlException("bad_request", "request body too large");
+            }
+            Reply r = ext.handle(new Request(method, slash < 0 ? "" : rest.substring(slash), uri.getRawQuery(), b, json));
+            return new Object[] {r.status(), r.body()};
+        }
+        switch (rest) {
+            case "status":
+                requireMethod(method, "GET");
+                return ok(status.get());
+            case "datasets":
+                requireMethod(method, "GET");
+                return ok(service.list());
+            case "volumes":
+                if (method.equals("GET")) {
+                    return ok(service.list().volumes());
+                }
+                requireMethod(method, "POST");
+                Api.CreateVolume cv = body(ex, Api.CreateVolume.class);
+                return new Object[] {201, service.createVolume(cv.name())};
+            case "snapshots":
+                if (method.equals("GET")) {
+                    return ok(service.list().snapshots());
+                }
+                requireMethod(method, "POST");
+                Api.CreateSnapshot cs = body(ex, Api.CreateSnapshot.class);
+                return new Object[] {201, service.snapshot(cs.volume(), cs.snapshot())};
+            case "clones":
+                requireMethod(method, "POST");
+                Api.CreateClone cc = body(ex, Api.CreateClone.class);
+                return new Object[] {201, service.cloneVolume(cc.source(), cc.name())};
+            case "space":
+                requireMethod(method, "GET");
+                return ok(service.space());
+            case "fsck":
+                requireMethod(method, "POST");
+                return ok(service.fsck());
+            case "sync":
+                requireMethod(method, "POST");
+                service.sync();
+                return ok(new Api.Ok(true));
+            case "shutdown":
+                requireMethod(method, "POST");
+                closed = true;
+                return new Object[] {202, new ShutdownAccepted(true)};
+            default:
+                if (rest.startsWith("datasets/") && rest.length() > "datasets/".length()) {
+                    requireMethod(method, "DELETE");
+                    String name = rest.substring("datasets/".length());
+                    boolean recursive = query(uri.getQuery(), "recursive");
+                    return ok(service.destroy(name, recursive));
+                }
+                throw new ControlException("no_such_endpoint", "no such endpoint: " + path);
+        }
+    }
+
+    private static Object[] ok(Object reply) {
+        return new Object[] {200, reply};
+    }
+
+    private static void requireMethod(String method, String want) {
+        if (!method.equals(want)) {
+            throw new ControlException("method_not_allowed", method + " is not allowed here (use " + want + ")");
+        }
+    }
+
+    static boolean query(String q, String name) {
+        if (q == null) {
+            return false;
+        }
+        for (String kv : q.split("&")) {
+            if (kv.equals(name) || kv.equalsIgnoreCase(name + "=true") || kv.equals(name + "=1")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private <T> T body(HttpExchange ex, Class<T> type) throws IOException {
+        byte[] b;
+        try (InputStream in = ex.getRequestBody()) {
+            b = in.readNBytes(MAX_BODY + 1);
+        }
+        if (b.length > MAX_BODY) {
+            throw new ControlException("bad_request", "request body too large");
+        }
+        try {
+            T v = json.readValue(b, type);
+            if (v == null) {
+                throw new ControlException("bad_request", "request body is empty");
+            }
+            return v;
+        } catch (IOException e) {
+            throw new ControlException("bad_request", "request body is not valid JSON for " + type.getSimpleName());
+        }
+    }
+
+    /** Stops answering (in-flight requests are cut off) and frees the port. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

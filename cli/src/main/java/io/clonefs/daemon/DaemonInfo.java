@@ -1,0 +1,12 @@
+package io.clonefs.daemon;
+
+/**
+ * What a running daemon publishes in {@code POOL/daemon.json} and in the mount registry.
+ *
+ * @param pid        the daemon's process id
+ * @param port       the control API's port on 127.0.0.1
+ * @param pool       absolute pool directory
+ * @param mountpoint absolute mount point
+ */
+public record DaemonInfo(long pid, int port, String pool, String mountpoint, String startedAt, String version) {
+}

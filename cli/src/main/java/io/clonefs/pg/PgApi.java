@@ -1,0 +1,78 @@
+package io.clonefs.pg;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * What the branch manager returns and what the control API carries under {@code /v1/pg}: plain
+ * values only (times are ISO-8601 strings, durations are strings such as {@code 2h}).
+ */
+public final class PgApi {
+    private PgApi() {
+    }
+
+    /**
+     * A managed server as listed.
+     *
+     * @param state       {@code running}, {@code stopped} or {@code missing} (its volume was
+     *                    destroyed behind the manager's back)
+     * @param ageSeconds  seconds since it was created
+     * @param uniqueBytes bytes of blocks only its volume references (what destroying it frees)
+     * @param standby     a streaming standby following {@code primary}
+     */
+    public record Server(String name, String role, String uri, String source, String snapshot, int port, String state,
+                         String createdAt, long ageSeconds, String expiresAt, @JsonProperty("protected") boolean protect,
+                         boolean standby, String primary, long uniqueBytes, String dataDir, String log) {
+    }
+
+    /**
+     * Where the time of a branch (or reset) went, in milliseconds. {@code total} runs from the
+     * request to the first answered query.
+     */
+    public record Timings(long checkpoint, long snapshot, long cloneVolume, long prepare, long start, long promote,
+                          long firstQuery, long total) {
+    }
+
+    /** A branch that was created (or reset) and answers queries. */
+    public record Branched(String name, String uri, int port, String source, String snapshot, boolean snapshotCreated,
+                           String expiresAt, Timings millis) {
+    }
+
+    /** A server that was destroyed, and the snapshot destroyed with it (or null). */
+    public record Destroyed(String name, String snapshotDestroyed) {
+    }
+
+    /** A schedule of snapshots and the scheduled snapshots it keeps now. */
+    public record Schedule(String source, String every, int keep, String lastAt, List<String> snapshots) {
+    }
+
+    /** What {@code restoreAll} did for one server: {@code started}, {@code running} or {@code failed: ...}. */
+    public record Restored(String name, String outcome) {
+    }
+
+    /** The latest progress line of a long operation (an import), and whether it is over. */
+    public record Progress(String name, String line, boolean done) {
+    }
+
+    // ---- requests ----------------------------------------------------------------------------
+
+    /** {@code POST /v1/pg/init}: port may be null (taken from the range). */
+    public record InitRequest(String volume, Integer port) {
+    }
+
+    /** {@code POST /v1/pg/import}. */
+    public record ImportRequest(String volume, String from, boolean follow, Integer port) {
+    }
+
+    /**
+     * {@code POST /v1/pg/branches}. {@code ttl} like {@code 30m}/{@code 2h}/{@code 7d} or null;
+     * {@code at} an ISO-8601 instant (branch from the newest snapshot taken at or before it) or null.
+     */
+    public record BranchRequest(String source, String name, Integer port, String ttl, boolean checkpoint,
+                                @JsonProperty("protected") boolean protect, String at) {
+    }
+
+    /** {@code POST /v1/pg/schedules}: {@code every} like {@code 15m}. */
+    public record ScheduleRequest(String source, String every, int keep) {
+    }
+}

@@ -1,0 +1,61 @@
+package io.clonefs.pg;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * One managed PostgreSQL server as kept in {@code POOL/pg/state.json}. Immutable; changes make a
+ * copy with a {@code with...} method.
+ *
+ * @param name            the server's name, which is also its volume's name
+ * @param role            {@link #SOURCE} (initialised, imported or adopted here) or {@link #BRANCH}
+ * @param dataDir         the data directory inside the volume: {@code "data"}, or {@code ""} for the
+ *                        volume root
+ * @param source          the volume a branch was taken from (null for a source)
+ * @param snapshot        the snapshot ({@code volume@snap}) a branch was cloned from (null for a source)
+ * @param snapshotOwned   the snapshot was taken for this branch, and is destroyed once no clone uses it
+ * @param promote         the branch was cloned from a standby: it is started as a standby without a
+ *                        primary and promoted (again after every reset)
+ * @param port            its TCP port on 127.0.0.1
+ * @param createdAt       ISO-8601 instant
+ * @param expiresAt       ISO-8601 instant after which the branch is destroyed, or null
+ * @param protect         destroy and expiry are refused
+ * @param running         it should be running: started by the manager and not stopped by a user;
+ *                        {@code restoreAll} starts these after a daemon restart
+ * @param standby         a streaming standby that follows {@code primary} (import with follow)
+ * @param primary         the conninfo imported from, password removed (null if not imported)
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record PgRecord(
+        String name,
+        String role,
+        String dataDir,
+        String source,
+        String snapshot,
+        boolean snapshotOwned,
+        boolean promote,
+        int port,
+        String createdAt,
+        String expiresAt,
+        @JsonProperty("protected") boolean protect,
+        boolean running,
+        boolean standby,
+        String primary) {
+
+    public static final String SOURCE = "source";
+    public static final String BRANCH = "branch";
+
+    public boolean isBranch() {
+        return BRANCH.equals(role);
+    }
+
+    public PgRecord withRunning(boolean r) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
+                protect, r, standby, primary);
+    }
+
+    public PgRecord withProtect(boolean p) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
+                p, running, standby, primary);
+    }
+}
