@@ -1,5 +1,6 @@
 package io.clonefs.engine;
 
+import io.clonefs.block.BlockStore;
 import io.clonefs.block.FileBlockStore;
 import io.clonefs.metadata.CowTree;
 import io.clonefs.metadata.DatasetRecord;
@@ -129,7 +130,8 @@ public final class Engine implements AutoCloseable {
             lmdb = Lmdb.open(dir.resolve("meta").toFile());
             long[] header = MetaStore.readHeader(lmdb);
             int blockSize = (int) header[1];
-            FileBlockStore blocks = FileBlockStore.open(dir.resolve("blocks"), blockSize, header[2], MetaStore.readFreeBlocks(lmdb));
+            BlockStore blocks = options.blockStoreDecorator().apply(
+                    FileBlockStore.open(dir.resolve("blocks"), blockSize, header[2], MetaStore.readFreeBlocks(lmdb)));
             MetaStore meta = MetaStore.open(lmdb, blocks, options.nodeCacheSize());
             Engine e = new Engine(dir, options, ch, fl, meta);
             e.recover();
