@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
@@ -413,22 +414,24 @@ public final class Engine implements AutoCloseable {
             if (r == null) {
                 throw new ClonefsException.NotFound("'" + name + "' does not exist");
             }
-            long unique = meta.nodeRefCount(r.root()) == 1 ? uniqueBlocks(r.root()) : 0;
+            long unique = meta.nodeRefCount(r.root()) == 1
+                    ? uniqueBlocks(r.root(), meta.nodeCountsNotOne(), meta.blockCountsNotOne()) : 0;
             return new VolumeSpace(name, referencedBlocks(r.root()) * blockSize(), unique * blockSize());
         }
     }
 
-    private long uniqueBlocks(long id) {
+    /** Blocks reachable from {@code id} through nodes of count 1 that have count 1 themselves. */
+    private long uniqueBlocks(long id, Map<Long, Long> nodeCounts, Map<Long, Long> blockCounts) {
         Node n = meta.load(id);
         long sum = 0;
         for (int i = 0; i < n.count(); i++) {
             if (n.isLeaf()) {
                 long b = Keys.blockRef(n.key(i), n.value(i));
-                if (b >= 0 && meta.blockRefCount(b) == 1) {
+                if (b >= 0 && !blockCounts.containsKey(b)) {
                     sum++;
                 }
-            } else if (meta.nodeRefCount(n.child(i)) == 1) {
-                sum += uniqueBlocks(n.child(i));
+            } else if (!nodeCounts.containsKey(n.child(i))) {
+                sum += uniqueBlocks(n.child(i), nodeCounts, blockCounts);
             }
         }
         return sum;

@@ -226,6 +226,16 @@ public final class MetaStore implements AutoCloseable {
         return nodeRefs.get(id);
     }
 
+    /** Node counts other than 1 (absent: 1), read in one go; for whole-tree walks. */
+    public Map<Long, Long> nodeCountsNotOne() {
+        return nodeRefs.snapshotNotOne();
+    }
+
+    /** Block counts other than 1 (absent: 1 for a referenced block), read in one go; for whole-tree walks. */
+    public Map<Long, Long> blockCountsNotOne() {
+        return blockRefs.snapshotNotOne();
+    }
+
     public long blockRefCount(long id) {
         return blockRefs.get(id);
     }

@@ -45,6 +45,25 @@ final class RefTable {
         return v;
     }
 
+    /**
+     * Every count that is not 1 right now, read in one transaction: the LMDB rows overlaid with
+     * the committing and open changes. For walks that would otherwise look up counts one by one.
+     */
+    Map<Long, Long> snapshotNotOne() {
+        HashMap<Long, Long> all = new HashMap<>();
+        lmdb.read(r -> {
+            r.forEach(db, (k, v) -> {
+                all.put(Schema.u64(k), Schema.u64(v));
+                return true;
+            });
+            return null;
+        });
+        all.putAll(committing);
+        all.putAll(dirty);
+        all.values().removeIf(v -> v == 1);
+        return all;
+    }
+
     void set(long id, long value) {
         dirty.put(id, value);
     }
