@@ -488,46 +488,41 @@ final class Volume implements VolumeFs, CowTree.RootRef {
 
     // ---- VolumeFs: attributes -----------------------------------------------------------------
 
-    @Override
-    public InodeAttr chmod(InodeId ino, int mode) {
+    /** Changes attributes of an inode in one critical section; ctime is set. */
+    private InodeAttr updateAttributes(InodeId ino, boolean structural, java.util.function.Consumer<InodeRecord> change) {
         checkWritable();
         synchronized (meta) {
             InodeRecord r = inode(ino.value());
-            r.mode = (r.mode & FileType.TYPE_MASK) | (mode & FileType.PERMISSION_MASK);
+            change.accept(r);
             r.ctimeNs = now();
-            putInode(ino.value(), r, true);
+            putInode(ino.value(), r, structural);
             return attr(ino.value(), r);
         }
     }
 
     @Override
+    public InodeAttr chmod(InodeId ino, int mode) {
+        return updateAttributes(ino, true, r -> r.mode = (r.mode & FileType.TYPE_MASK) | (mode & FileType.PERMISSION_MASK));
+    }
+
+    @Override
     public InodeAttr chown(InodeId ino, int uid, int gid) {
-        checkWritable();
-        synchronized (meta) {
-            InodeRecord r = inode(ino.value());
+        return updateAttributes(ino, true, r -> {
             if (uid != -1) {
                 r.uid = uid;
             }
             if (gid != -1) {
                 r.gid = gid;
             }
-            r.ctimeNs = now();
-            putInode(ino.value(), r, true);
-            return attr(ino.value(), r);
-        }
+        });
     }
 
     @Override
     public InodeAttr utimens(InodeId ino, long atimeNs, long mtimeNs) {
-        checkWritable();
-        synchronized (meta) {
-            InodeRecord r = inode(ino.value());
+        return updateAttributes(ino, false, r -> {
             r.atimeNs = atimeNs;
             r.mtimeNs = mtimeNs;
-            r.ctimeNs = now();
-            putInode(ino.value(), r, false);
-            return attr(ino.value(), r);
-        }
+        });
     }
 
     // ---- VolumeFs: data -----------------------------------------------------------------------

@@ -114,17 +114,8 @@ public final class CowTree {
      */
     public byte[] put(RootRef root, byte[] key, byte[] value) {
         long newBlock = Keys.blockRef(key, value);
-        Node[] path = new Node[MAX_DEPTH];
-        int[] slot = new int[MAX_DEPTH];
-        int depth = 0;
-        Node n = ownRoot(root);
-        while (!n.leaf) {
-            int ci = n.childIndex(key);
-            path[depth] = n;
-            slot[depth] = ci;
-            depth++;
-            n = ownChild(n, ci);
-        }
+        OwnedPath p = ownPath(root, key);
+        Node n = p.leaf;
         int i = n.search(key);
         byte[] old = null;
         if (i >= 0) {
@@ -142,7 +133,7 @@ public final class CowTree {
             st.decBlock(oldBlock);
         }
         if (n.bytes > Node.MAX_BYTES) {
-            splitUp(root, path, slot, depth, n);
+            splitUp(root, p.nodes, p.slots, p.depth, n);
         }
         return old;
     }
@@ -156,17 +147,8 @@ public final class CowTree {
         if (get(root.get(), key) == null) {
             return null;
         }
-        Node[] path = new Node[MAX_DEPTH];
-        int[] slot = new int[MAX_DEPTH];
-        int depth = 0;
-        Node n = ownRoot(root);
-        while (!n.leaf) {
-            int ci = n.childIndex(key);
-            path[depth] = n;
-            slot[depth] = ci;
-            depth++;
-            n = ownChild(n, ci);
-        }
+        OwnedPath p = ownPath(root, key);
+        Node n = p.leaf;
         int i = n.search(key);
         byte[] old = n.values[i];
         n.remove(i);
@@ -176,10 +158,10 @@ public final class CowTree {
             st.decBlock(oldBlock);
         }
         Node child = n;
-        int level = depth - 1;
+        int level = p.depth - 1;
         while (child.count == 0 && level >= 0) {
-            Node parent = path[level];
-            parent.remove(slot[level]);
+            Node parent = p.nodes[level];
+            parent.remove(p.slots[level]);
             st.markDirty(parent);
             st.deleteNode(child.id);
             child = parent;
@@ -187,6 +169,28 @@ public final class CowTree {
         }
         collapseRoot(root);
         return old;
+    }
+
+    /** The nodes from the root down to the leaf for {@code key}, each made owned (copied if shared). */
+    private static final class OwnedPath {
+        final Node[] nodes = new Node[MAX_DEPTH];
+        final int[] slots = new int[MAX_DEPTH];
+        int depth;
+        Node leaf;
+    }
+
+    private OwnedPath ownPath(RootRef root, byte[] key) {
+        OwnedPath p = new OwnedPath();
+        Node n = ownRoot(root);
+        while (!n.leaf) {
+            int ci = n.childIndex(key);
+            p.nodes[p.depth] = n;
+            p.slots[p.depth] = ci;
+            p.depth++;
+            n = ownChild(n, ci);
+        }
+        p.leaf = n;
+        return p;
     }
 
     private void collapseRoot(RootRef root) {
