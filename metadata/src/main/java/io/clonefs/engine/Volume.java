@@ -702,13 +702,21 @@ final class Volume implements VolumeFs, CowTree.RootRef {
             throw e;
         }
         long added = 0;
-        synchronized (meta) {
-            for (int i = 0; i < n; i++) {
-                if (fresh[i] && tree.put(this, Keys.extent(ino, firstIndex + i), Schema.u64(target[i])) == null) {
-                    added++;
+        boolean remapped = false;
+        for (boolean f : fresh) {
+            remapped |= f;
+        }
+        if (remapped) {
+            // only a changed extent map needs a metadata commit before fdatasync returns;
+            // overwrites of owned blocks need just the data sync
+            synchronized (meta) {
+                for (int i = 0; i < n; i++) {
+                    if (fresh[i] && tree.put(this, Keys.extent(ino, firstIndex + i), Schema.u64(target[i])) == null) {
+                        added++;
+                    }
                 }
+                structEpoch.put(ino, meta.epoch());
             }
-            structEpoch.put(ino, meta.epoch());
         }
         return added;
     }
@@ -805,19 +813,19 @@ final class Volume implements VolumeFs, CowTree.RootRef {
 
     @Override
     public void fsync(InodeId ino, boolean dataOnly) {
-        boolean needCommit;
+        long needed;
         synchronized (meta) {
             record();
             Long e = (dataOnly ? structEpoch : changedEpoch).get(ino.value());
-            needCommit = e != null && e > meta.durableEpoch();
+            needed = e != null && e > meta.durableEpoch() ? e : 0;
             if (changedEpoch.size() > 100_000) {
                 long d = meta.durableEpoch();
                 changedEpoch.values().removeIf(x -> x <= d);
                 structEpoch.values().removeIf(x -> x <= d);
             }
         }
-        if (needCommit) {
-            meta.commit();
+        if (needed > 0) {
+            meta.commitThrough(needed);
         } else {
             blocks.sync();
         }

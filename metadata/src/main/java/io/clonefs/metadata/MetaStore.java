@@ -282,10 +282,16 @@ public final class MetaStore implements AutoCloseable {
         changed = true;
     }
 
-    /** An allocated block that will not be used after all (e.g. its write failed). */
+    /**
+     * An allocated block that will not be used after all (e.g. its write failed). It goes back to
+     * free space once a commit has recorded it as free: freed at once, a commit in between would
+     * raise the durable high-water mark past it without listing it free, leaking it (fsck: "allocated
+     * but unreferenced").
+     */
     public void abandonBlock(BlockId b) {
         if (unconfirmed.remove(b.value())) {
-            blocks.free(b);
+            pendingFree.add(b.value());
+            changed = true;
         }
     }
 
@@ -402,8 +408,21 @@ public final class MetaStore implements AutoCloseable {
      * transaction. Writers may go on meanwhile; their changes join the next batch.
      */
     public void commit() {
+        commitThrough(Long.MAX_VALUE);
+    }
+
+    /**
+     * Makes durable every change stamped with an epoch up to {@code epoch}, and all block data
+     * written so far. Concurrent callers share commits: one that finds its epoch made durable by
+     * the commit it waited for only syncs the block files (for data written in place since).
+     */
+    public void commitThrough(long epoch) {
         commitLock.lock();
         try {
+            if (durableEpoch >= epoch) {
+                blocks.sync();
+                return;
+            }
             Batch b;
             synchronized (this) {
                 if (closed) {
@@ -411,15 +430,18 @@ public final class MetaStore implements AutoCloseable {
                 }
                 b = hasChanges() ? collect() : null;
             }
-            blocks.sync();
-            if (b == null && failed.isEmpty()) {
-                return;
-            }
             List<Batch> todo = new ArrayList<>(failed);
             if (b != null) {
                 todo.add(b);
             }
             try {
+                // a failed data sync must keep the collected batch for the next commit, like a failed
+                // LMDB write: dropped, its changes would never reach LMDB (lost references, blocks
+                // recorded free while referenced)
+                blocks.sync();
+                if (todo.isEmpty()) {
+                    return;
+                }
                 lmdb.write(w -> {
                     for (Batch x : todo) {
                         apply(w, x);
