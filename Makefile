@@ -18,7 +18,7 @@ BENCH_OPTS   ?=
 CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test smoke demo bench-engine install clean
+.PHONY: help deps build test smoke demo bench-engine bench-pg install clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,9 @@ demo: deps build ## show the engine at work: pool, 1 GiB volume, snapshot, clone
 bench-engine: deps build ## measure the engine (clone, read, write, destroy, space, MB/s); rewrites its section of BENCHMARKS.md (BENCH_SCALE=0.1 for a quick run)
 	@$(JAVA_RUN) -Dbench.scale=$(BENCH_SCALE) -Dbench.report=$(BENCH_REPORT) $(BENCH_OPTS) \
 	    -cp "$(RUN_CP)" io.clonefs.bench.EngineBench
+
+bench-pg: deps build ## PostgreSQL (pgbench rw/select-only, initdb, bulk load) and fio on clonefs, a clone and native ext4, median of 3; rewrites its section of BENCHMARKS.md (BENCH_PG_OPTS=...)
+	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) integration-tests/bench-pg.sh
 
 install: build ## install cli/target/clonefs.jar and a `clonefs` launcher in PREFIX/lib/clonefs and PREFIX/bin (PREFIX=/usr/local)
 	@scripts/install.sh "$(PREFIX)" cli/$(BUILD_DIR)/clonefs.jar
