@@ -599,26 +599,7 @@ final class Volume implements VolumeFs, CowTree.RootRef {
             ReentrantReadWriteLock lock = engine.inodeLocks.of(datasetId, ino.value());
             lock.writeLock().lock();
             try {
-                synchronized (meta) {
-                    InodeRecord r = inode(ino.value());
-                    if ((r.mode & FileType.TYPE_MASK) != FileType.REGULAR.bits()) {
-                        throw new ClonefsException.IsDirectory("inode " + ino.value() + " is not a regular file");
-                    }
-                }
-                long added = writeBlocks(ino.value(), offset, src);
-                synchronized (meta) {
-                    InodeRecord r = inode(ino.value());
-                    long t = now();
-                    boolean grows = offset + len > r.size;
-                    if (grows) {
-                        r.size = offset + len;
-                    }
-                    r.blocks += added;
-                    r.mtimeNs = t;
-                    r.ctimeNs = t;
-                    putInode(ino.value(), r, grows || added != 0);
-                    addReferencedBlocks(added);
-                }
+                writeBlocks(ino.value(), offset, src, true);
                 engine.afterChange();
                 return len;
             } finally {
@@ -633,9 +614,11 @@ final class Volume implements VolumeFs, CowTree.RootRef {
      * Writes bytes into the file's blocks: in place where this tree alone owns the block, else
      * into a new block (read-modify-write for a partial block) that then replaces the extent.
      * Runs of new, whole, consecutive blocks go to the block store in one write. Caller holds the
-     * barrier and the inode lock, not the monitor. Returns blocks added (holes filled).
+     * barrier and the inode lock, not the monitor, which is taken twice: to plan (look up and
+     * allocate blocks) and to record (extents, and for {@code asWrite} the inode's size, block
+     * count and times). Returns blocks added (holes filled).
      */
-    private long writeBlocks(long ino, long offset, ByteBuffer src) {
+    private long writeBlocks(long ino, long offset, ByteBuffer src, boolean asWrite) {
         int len = src.remaining();
         if (len == 0) {
             return 0;
@@ -646,6 +629,9 @@ final class Volume implements VolumeFs, CowTree.RootRef {
         long[] old = new long[n];
         boolean[] fresh = new boolean[n];
         synchronized (meta) {
+            if (asWrite && (inode(ino).mode & FileType.TYPE_MASK) != FileType.REGULAR.bits()) {
+                throw new ClonefsException.IsDirectory("inode " + ino + " is not a regular file");
+            }
             long root = get();
             for (int i = 0; i < n; i++) {
                 long[] probe = tree.probeBlock(root, Keys.extent(ino, firstIndex + i));
@@ -706,15 +692,32 @@ final class Volume implements VolumeFs, CowTree.RootRef {
         for (boolean f : fresh) {
             remapped |= f;
         }
-        if (remapped) {
-            // only a changed extent map needs a metadata commit before fdatasync returns;
-            // overwrites of owned blocks need just the data sync
-            synchronized (meta) {
-                for (int i = 0; i < n; i++) {
-                    if (fresh[i] && tree.put(this, Keys.extent(ino, firstIndex + i), Schema.u64(target[i])) == null) {
-                        added++;
-                    }
+        if (!remapped && !asWrite) {
+            return 0;
+        }
+        synchronized (meta) {
+            for (int i = 0; i < n; i++) {
+                if (fresh[i] && tree.put(this, Keys.extent(ino, firstIndex + i), Schema.u64(target[i])) == null) {
+                    added++;
                 }
+            }
+            boolean grows = false;
+            if (asWrite) {
+                InodeRecord r = inode(ino);
+                long t = now();
+                grows = offset + len > r.size;
+                if (grows) {
+                    r.size = offset + len;
+                }
+                r.blocks += added;
+                r.mtimeNs = t;
+                r.ctimeNs = t;
+                putInode(ino, r, false);
+                addReferencedBlocks(added);
+            }
+            if (remapped || grows) {
+                // only a changed extent map or size needs a metadata commit before fdatasync
+                // returns; overwrites of owned blocks need just the data sync
                 structEpoch.put(ino, meta.epoch());
             }
         }
@@ -745,19 +748,21 @@ final class Volume implements VolumeFs, CowTree.RootRef {
                 }
                 long removed = 0;
                 if (size < oldSize) {
-                    synchronized (meta) {
-                        removed = deleteExtentsFrom(ino.value(), (size + bs - 1) / bs);
-                    }
                     int tail = (int) (size % bs);
                     if (tail != 0) {
-                        // bytes past EOF in the last block must read as zeros if the file grows again
+                        // bytes past EOF in the last block must read as zeros if the file grows again;
+                        // zeroed before the extents go, so that a failed write leaves the inode's size and
+                        // block counts matching its extents
                         boolean present;
                         synchronized (meta) {
                             present = tree.get(get(), Keys.extent(ino.value(), size / bs)) != null;
                         }
                         if (present) {
-                            writeBlocks(ino.value(), size, ByteBuffer.allocate(bs - tail));
+                            writeBlocks(ino.value(), size, ByteBuffer.allocate(bs - tail), false);
                         }
+                    }
+                    synchronized (meta) {
+                        removed = deleteExtentsFrom(ino.value(), (size + bs - 1) / bs);
                     }
                 }
                 synchronized (meta) {
