@@ -2,6 +2,7 @@ package io.clonefs.fuse;
 
 import io.clonefs.engine.ClonefsException;
 import io.clonefs.engine.Errno;
+import io.clonefs.metrics.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +18,7 @@ final class FuseCalls {
     static final long SLOW_NANOS = 1_000_000_000L;
 
     private static final Logger LOG = LoggerFactory.getLogger(FuseCalls.class);
+    private static final Metrics METRICS = Metrics.process();
 
     /** The body of a callback: returns 0, a byte count, or a negative errno. */
     @FunctionalInterface
@@ -35,15 +37,24 @@ final class FuseCalls {
      */
     static int call(String name, String path, Op op) {
         long start = System.nanoTime();
+        int rc = -Errno.EIO.value();
         try {
-            return op.run();
+            rc = op.run();
+            return rc;
         } catch (ClonefsException e) {
-            return errno(name, path, e);
+            rc = errno(name, path, e);
+            return rc;
         } catch (Throwable t) {
             LOG.error("{} {}: unexpected failure, returning EIO", name, path, t);
-            return -Errno.EIO.value();
+            return rc;
         } finally {
             long elapsed = System.nanoTime() - start;
+            METRICS.histogram("clonefs_fuse_op_seconds", "FUSE operations by type and their latency.", "op", name)
+                    .observeNanos(elapsed);
+            if (rc < 0) {
+                METRICS.counter("clonefs_fuse_errors_total", "FUSE operations that returned an error, by type.", "op", name)
+                        .increment();
+            }
             if (elapsed > SLOW_NANOS) {
                 LOG.warn("slow FUSE operation: {} {} took {} ms", name, path, elapsed / 1_000_000);
             }

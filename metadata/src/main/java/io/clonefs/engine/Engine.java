@@ -8,6 +8,7 @@ import io.clonefs.metadata.Keys;
 import io.clonefs.metadata.Lmdb;
 import io.clonefs.metadata.MetaStore;
 import io.clonefs.metadata.Node;
+import io.clonefs.metrics.Metrics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -136,6 +137,7 @@ public final class Engine implements AutoCloseable {
             MetaStore meta = MetaStore.open(lmdb, blocks, options.nodeCacheSize());
             Engine e = new Engine(dir, options, ch, fl, meta);
             e.recover();
+            e.registerGauges();
             e.committer.start();
             e.reclaimer.start();
             return e;
@@ -170,6 +172,30 @@ public final class Engine implements AutoCloseable {
             }
         }
         meta.commit();
+    }
+
+    private static final String[] GAUGES = {"clonefs_pool_used_bytes", "clonefs_pool_free_bytes",
+        "clonefs_blocks_in_use", "clonefs_blocks_free", "clonefs_blocks_shared", "clonefs_metadata_bytes",
+        "clonefs_reclaim_backlog_nodes", "clonefs_volumes", "clonefs_snapshots", "clonefs_clones"};
+
+    /** Pool gauges in the process registry, read when scraped. */
+    private void registerGauges() {
+        Metrics m = Metrics.process();
+        m.gauge(GAUGES[0], "Bytes of blocks in use plus metadata.", null, null, () -> space().usedBytes());
+        m.gauge(GAUGES[1], "Bytes writers can still use.", null, null, () -> space().freeBytes());
+        m.gauge(GAUGES[2], "Data blocks in use.", null, null, () -> space().blocksInUse());
+        m.gauge(GAUGES[3], "Free blocks in the block files.", null, null, () -> space().blocksFree());
+        m.gauge(GAUGES[4], "Data blocks referenced more than once (shared between trees).", null, null, () -> {
+            synchronized (meta) {
+                return meta.blockCountsNotOne().values().stream().filter(c -> c > 1).count();
+            }
+        });
+        m.gauge(GAUGES[5], "Size of the LMDB metadata file.", null, null, () -> space().metadataBytes());
+        m.gauge(GAUGES[6], "Tree nodes waiting for the reclaimer.", null, null, () -> space().reclaimBacklog());
+        m.gauge(GAUGES[7], "Volumes (clones included).", null, null, () -> volumes().size());
+        m.gauge(GAUGES[8], "Snapshots.", null, null, () -> snapshots().size());
+        m.gauge(GAUGES[9], "Volumes cloned from a snapshot.", null, null,
+                () -> volumes().stream().filter(v -> v.origin() != null).count());
     }
 
     public Path directory() {
@@ -558,6 +584,9 @@ public final class Engine implements AutoCloseable {
         }
         closed = true;
         closing = true;
+        for (String g : GAUGES) {
+            Metrics.process().remove(g);
+        }
         committer.interrupt();
         reclaimer.interrupt();
         try {

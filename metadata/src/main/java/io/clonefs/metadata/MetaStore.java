@@ -29,6 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * never across block I/O.
  */
 public final class MetaStore implements AutoCloseable {
+    private static final io.clonefs.metrics.Histogram COMMIT_SECONDS = io.clonefs.metrics.Metrics.process()
+            .histogram("clonefs_commit_seconds", "Duration of metadata group commits (block sync + LMDB commit).", null, null);
+
     private final Lmdb lmdb;
     private final BlockStore blocks;
     private final int blockSize;
@@ -430,6 +433,7 @@ public final class MetaStore implements AutoCloseable {
                 }
                 b = hasChanges() ? collect() : null;
             }
+            long started = System.nanoTime();
             List<Batch> todo = new ArrayList<>(failed);
             if (b != null) {
                 todo.add(b);
@@ -458,6 +462,7 @@ public final class MetaStore implements AutoCloseable {
                     finish(x);
                 }
             }
+            COMMIT_SECONDS.observeNanos(System.nanoTime() - started);
         } finally {
             commitLock.unlock();
         }
