@@ -13,7 +13,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             InitCommand.class, MountCommand.class, UmountCommand.class, CreateCommand.class,
             SnapshotCommand.class, CloneCommand.class, DestroyCommand.class, ListCommand.class,
-            SpaceCommand.class, FsckCommand.class
+            SpaceCommand.class, FsckCommand.class, io.clonefs.pg.cli.PgCommand.class
         },
         footer = {"", "Exit codes: 0 ok, 1 error, 2 usage or invalid name, 3 not found,",
             "4 exists, conflict or in use, 5 no space, 6 fsck found problems."})

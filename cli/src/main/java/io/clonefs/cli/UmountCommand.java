@@ -47,6 +47,8 @@ final class UmountCommand extends BaseCommand {
         if (info.isPresent() && DaemonClient.alive(info.get().pid())) {
             DaemonInfo d = info.get();
             ProcessHandle ph = ProcessHandle.of(d.pid()).orElseThrow();
+            // the PostgreSQL servers the daemon runs stop with it (and come back on the next mount)
+            io.clonefs.pg.cli.PgClient.stopServersOf(d);
             if (mounted.isPresent() && !force) {
                 unmountUnlessBusy(mp);
             }

@@ -16,11 +16,12 @@ public final class PgApi {
      *
      * @param state       {@code running}, {@code stopped} or {@code missing} (its volume was
      *                    destroyed behind the manager's back)
+     * @param pid         the postmaster's process id, or -1 when it does not run
      * @param ageSeconds  seconds since it was created
      * @param uniqueBytes bytes of blocks only its volume references (what destroying it frees)
      * @param standby     a streaming standby following {@code primary}
      */
-    public record Server(String name, String role, String uri, String source, String snapshot, int port, String state,
+    public record Server(String name, String role, String uri, String source, String snapshot, int port, String state, long pid,
                          String createdAt, long ageSeconds, String expiresAt, @JsonProperty("protected") boolean protect,
                          boolean standby, String primary, long uniqueBytes, String dataDir, String log) {
     }
@@ -68,7 +69,7 @@ public final class PgApi {
      * {@code POST /v1/pg/branches}. {@code ttl} like {@code 30m}/{@code 2h}/{@code 7d} or null;
      * {@code at} an ISO-8601 instant (branch from the newest snapshot taken at or before it) or null.
      */
-    public record BranchRequest(String source, String name, Integer port, String ttl, boolean checkpoint,
+    public record BranchRequest(String source, String name, Integer port, String ttl, Boolean checkpoint,
                                 @JsonProperty("protected") boolean protect, String at) {
     }
 

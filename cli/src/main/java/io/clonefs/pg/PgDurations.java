@@ -70,13 +70,16 @@ public final class PgDurations {
     /**
      * A moment: an ISO-8601 instant ({@code 2025-01-31T12:00:00Z}), a date-time with offset, a local
      * date-time ({@code 2025-01-31T12:00} or {@code 2025-01-31 12:00}, in this host's zone), or a
-     * duration ago ({@code 10m}, {@code 2h ago}).
+     * duration ago ({@code 10m}, {@code 2h ago}), or {@code now}.
      */
     public static Instant parseMoment(String text, Instant now) {
         if (text == null || text.isBlank()) {
             throw new ClonefsException.InvalidArgument("time is empty");
         }
         String t = text.strip();
+        if (t.equalsIgnoreCase("now")) {
+            return now;
+        }
         try {
             return Instant.parse(t);
         } catch (DateTimeParseException ignored) {

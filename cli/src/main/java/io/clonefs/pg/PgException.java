@@ -36,6 +36,23 @@ public class PgException extends ClonefsException {
         };
     }
 
+    /**
+     * The exception a client raises for an error the control API answered with {@code code}
+     * (one of the {@code pg_*} codes), or null for a code that is not one of these.
+     */
+    public static PgException fromCode(String code, String message) {
+        return switch (code) {
+            case "pg_port_in_use" -> new PortInUse(message);
+            case "pg_no_free_port" -> new NoFreePort(message);
+            case "pg_not_postgres" -> new NotPostgres(message);
+            case "pg_protected" -> new Protected(message);
+            case "pg_start_failed" -> new StartFailed(message, "");
+            case "pg_tool_failed" -> new ToolFailed(message);
+            case "pg_setup" -> new Setup(message);
+            default -> null;
+        };
+    }
+
     /** The requested TCP port is taken (by a managed server or by another process). */
     public static final class PortInUse extends PgException {
         private static final long serialVersionUID = 1L;

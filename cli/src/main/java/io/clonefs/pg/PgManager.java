@@ -6,20 +6,8 @@ import io.clonefs.engine.Names;
 import io.clonefs.engine.SnapshotInfo;
 import io.clonefs.fuse.Mount;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -87,10 +75,8 @@ public final class PgManager implements AutoCloseable {
     public static final String SCHEDULED_SNAPSHOT_PREFIX = "pgauto-";
     private static final DateTimeFormatter SNAP_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
-    private static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration INITDB_TIMEOUT = Duration.ofMinutes(15);
     private static final Duration IMPORT_TIMEOUT = Duration.ofDays(1);
-    private static final int LOG_TAIL_LINES = 15;
 
     private final Engine engine;
     private final Path mountpoint;
@@ -99,9 +85,9 @@ public final class PgManager implements AutoCloseable {
     private final Path logDir;
     private final PgOptions options;
     private final PgTools tools;
+    private final PgProcesses processes;
+    private final PgDataDirs dataDirs;
     private final PgStateStore store;
-    private final UserPrincipal pgUser;
-    private final GroupPrincipal pgGroup;
 
     private final Object lock = new Object();
     private final LinkedHashMap<String, PgRecord> servers = new LinkedHashMap<>();
@@ -123,10 +109,11 @@ public final class PgManager implements AutoCloseable {
         this.runDir = home.resolve("run");
         this.logDir = home.resolve("log");
         this.store = new PgStateStore(home.resolve("state.json"));
+        this.processes = new PgProcesses(tools, options, this.mountpoint, runDir, logDir);
         UserPrincipalLookupService users = home.getFileSystem().getUserPrincipalLookupService();
         try {
-            this.pgUser = users.lookupPrincipalByName(options.osUser());
-            this.pgGroup = users.lookupPrincipalByGroupName(options.osUser());
+            this.dataDirs = new PgDataDirs(this.mountpoint, options.osUser(), users.lookupPrincipalByName(options.osUser()),
+                    users.lookupPrincipalByGroupName(options.osUser()));
         } catch (IOException e) {
             throw new PgException.Setup("no OS user '" + options.osUser() + "' to run PostgreSQL as (install postgresql-15)");
         }
@@ -137,13 +124,13 @@ public final class PgManager implements AutoCloseable {
         }
         try {
             Files.createDirectories(home);
-            makeDir(runDir, "rwxr-xr-x");
-            makeDir(logDir, "rwxr-x---");
+            dataDirs.makeDir(runDir, "rwxr-xr-x");
+            dataDirs.makeDir(logDir, "rwxr-x---");
         } catch (IOException e) {
             throw new ClonefsException.IoFailure("cannot create " + home + ": " + e.getMessage(), e);
         }
-        checkReachable(runDir);
-        checkReachable(this.mountpoint);
+        dataDirs.checkReachable(runDir);
+        dataDirs.checkReachable(this.mountpoint);
         PgStateStore.State s = store.load();
         s.servers().forEach(r -> servers.put(r.name(), r));
         s.schedules().forEach(sc -> schedules.put(sc.source(), sc));
@@ -192,7 +179,7 @@ public final class PgManager implements AutoCloseable {
             try {
                 created = ensureVolume(volume);
                 Path data = volumeRoot(volume).resolve("data");
-                madeData = makeDataDir(volume, data);
+                madeData = dataDirs.makeDataDir(volume, data);
                 PgTools.Result r = tools.run(INITDB_TIMEOUT, "initdb", List.of("--data-checksums", "-D", data.toString(),
                         "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"));
                 if (!r.ok()) {
@@ -200,14 +187,14 @@ public final class PgManager implements AutoCloseable {
                 }
                 rec = new PgRecord(volume, PgRecord.SOURCE, "data", null, null, false, false, p, now(), null, false,
                         true, false, null);
-                startServer(rec, false);
-                awaitQuery(rec);
+                processes.start(rec, false);
+                processes.awaitQuery(rec);
                 put(rec);
                 LOG.info("PostgreSQL initialised on volume {}, port {}", volume, p);
                 return view(rec);
             } catch (RuntimeException e) {
                 if (rec != null) {
-                    stopQuietly(rec, "immediate");
+                    processes.stopQuietly(rec, "immediate");
                 }
                 undoVolume(volume, created, madeData ? volumeRoot(volume).resolve("data") : null, e);
                 throw e;
@@ -245,7 +232,7 @@ public final class PgManager implements AutoCloseable {
             try {
                 created = ensureVolume(volume);
                 Path data = volumeRoot(volume).resolve("data");
-                madeData = makeDataDir(volume, data);
+                madeData = dataDirs.makeDataDir(volume, data);
                 sink.accept("pg_basebackup from " + redact(conninfo) + " into volume " + volume);
                 List<String> args = new ArrayList<>(List.of("-D", data.toString(), "-d", conninfo, "-X", "stream",
                         "-c", "fast", "-P", "-v"));
@@ -256,12 +243,12 @@ public final class PgManager implements AutoCloseable {
                 if (!r.ok()) {
                     throw new PgException.ToolFailed("pg_basebackup from " + redact(conninfo) + " failed: " + r.tail());
                 }
-                completeConfig(data);
+                dataDirs.completeConfig(data);
                 rec = new PgRecord(volume, PgRecord.SOURCE, "data", null, null, false, false, p, now(), null, false,
                         true, follow, redact(conninfo));
                 sink.accept("starting the copy" + (follow ? " as a standby" : ""));
-                startServer(rec, false);
-                awaitQuery(rec);
+                processes.start(rec, false);
+                processes.awaitQuery(rec);
                 put(rec);
                 sink.accept("imported: " + uri(p));
                 LOG.info("imported {} into volume {} (port {}, {})", redact(conninfo), volume, p,
@@ -269,7 +256,7 @@ public final class PgManager implements AutoCloseable {
                 return view(rec);
             } catch (RuntimeException e) {
                 if (rec != null) {
-                    stopQuietly(rec, "immediate");
+                    processes.stopQuietly(rec, "immediate");
                 }
                 undoVolume(volume, created, madeData ? volumeRoot(volume).resolve("data") : null, e);
                 sink.accept("import failed: " + e.getMessage());
@@ -302,11 +289,11 @@ public final class PgManager implements AutoCloseable {
                 rec = adopt(name);
             }
             rec = rec.withRunning(true);
-            if (PgTools.livePostmaster(dataDir(rec)) < 0) {
+            if (!processes.running(rec)) {
                 requireVolume(rec);
-                startServer(rec, false);
+                processes.start(rec, false);
             }
-            awaitQuery(rec);
+            processes.awaitQuery(rec);
             put(rec);
             return view(rec);
         });
@@ -333,7 +320,7 @@ public final class PgManager implements AutoCloseable {
         Names.checkDataset("volume", name);
         return withName(name, () -> {
             PgRecord rec = require(name);
-            stopServer(rec, "fast");
+            processes.stop(rec, "fast");
             rec = rec.withRunning(false);
             put(rec);
             return view(rec);
@@ -406,12 +393,13 @@ public final class PgManager implements AutoCloseable {
                 ReentrantLock sourceLock = nameLock(spec.source());
                 sourceLock.lock();
                 try {
+                    dataDirs.awaitGoneFromMount(spec.name());
                     long t = System.nanoTime();
                     if (spec.at() != null) {
                         snapshot = snapshotAt(spec.source(), spec.at());
                     } else {
-                        if (spec.checkpoint() && src != null && PgTools.livePostmaster(srcData) > 0) {
-                            checkpoint(src);
+                        if (spec.checkpoint() && src != null && processes.running(src)) {
+                            processes.checkpoint(src);
                             ms[0] = millisSince(t);
                             t = System.nanoTime();
                         }
@@ -428,12 +416,12 @@ public final class PgManager implements AutoCloseable {
                 }
                 long t = System.nanoTime();
                 Instant created = Instant.now();
-                boolean promote = prepareClone(spec.name(), dir);
+                boolean promote = dataDirs.prepareClone(spec.name(), dir);
                 rec = new PgRecord(spec.name(), PgRecord.BRANCH, dir, spec.source(), snapshot, snapshotCreated, promote,
                         port, created.toString(), spec.ttl() == null ? null : created.plus(spec.ttl()).toString(),
                         spec.protect(), true, false, null);
                 ms[3] = millisSince(t);
-                long[] st = startBranch(rec);
+                long[] st = processes.startBranch(rec);
                 ms[4] = st[0];
                 ms[5] = st[1];
                 ms[6] = st[2];
@@ -445,7 +433,7 @@ public final class PgManager implements AutoCloseable {
                         rec.expiresAt(), timings);
             } catch (RuntimeException e) {
                 if (rec != null) {
-                    stopQuietly(rec, "immediate");
+                    processes.stopQuietly(rec, "immediate");
                 }
                 if (cloned) {
                     destroyQuietly(spec.name(), e);
@@ -454,7 +442,7 @@ public final class PgManager implements AutoCloseable {
                     destroyQuietly(snapshot, e);
                 }
                 if (cloned) {
-                    deleteQuietly(logFile(spec.name()));
+                    deleteQuietly(processes.logFile(spec.name()));
                 }
                 throw e;
             } finally {
@@ -487,24 +475,25 @@ public final class PgManager implements AutoCloseable {
                 throw new ClonefsException.Conflict("branch '" + name + "' has snapshots (" + String.join(", ", deps)
                         + "); destroy them and their branches before a reset");
             }
-            if (!PgTools.portFree(rec.port()) && PgTools.livePostmaster(dataDir(rec)) < 0) {
+            if (!PgTools.portFree(rec.port()) && !processes.running(rec)) {
                 throw new PgException.PortInUse("port " + rec.port() + " of branch '" + name
                         + "' is taken by another program on 127.0.0.1");
             }
-            stopServer(rec, "immediate");
+            processes.stop(rec, "immediate");
             long t = System.nanoTime();
             if (volumeExists(name)) {
                 engine.destroy(name, false);
             }
+            dataDirs.awaitGoneFromMount(name);
             long destroyMs = millisSince(t);
             t = System.nanoTime();
             engine.cloneVolume(rec.snapshot(), name);
             long cloneMs = millisSince(t) + destroyMs;
             t = System.nanoTime();
-            prepareClone(name, rec.dataDir());
+            dataDirs.prepareClone(name, rec.dataDir());
             long prepMs = millisSince(t);
             try {
-                long[] st = startBranch(rec);
+                long[] st = processes.startBranch(rec);
                 PgRecord r = rec.withRunning(true);
                 put(r);
                 PgApi.Timings timings = new PgApi.Timings(0, 0, cloneMs, prepMs, st[0], st[1], st[2], millisSince(t0));
@@ -561,7 +550,7 @@ public final class PgManager implements AutoCloseable {
             throw new ClonefsException.Conflict("'" + name + "' has branches or clones (" + String.join(", ", clones)
                     + "); destroy them first");
         }
-        stopServer(rec, "immediate");
+        processes.stop(rec, "immediate");
         for (SnapshotInfo s : snaps) {
             engine.destroy(s.name(), false);
         }
@@ -574,7 +563,7 @@ public final class PgManager implements AutoCloseable {
             save();
         }
         String snapDestroyed = rec.snapshotOwned() ? releaseSnapshot(rec.snapshot()) : null;
-        deleteQuietly(logFile(name));
+        deleteQuietly(processes.logFile(name));
         LOG.info("{} {} destroyed{}", rec.role(), name, expiry ? " (its time to live ran out)" : "");
         return new PgApi.Destroyed(name, snapDestroyed);
     }
@@ -609,13 +598,13 @@ public final class PgManager implements AutoCloseable {
             try {
                 withName(r.name(), () -> {
                     PgRecord cur = require(r.name());
-                    if (PgTools.livePostmaster(dataDir(cur)) > 0) {
+                    if (processes.running(cur)) {
                         out.add(new PgApi.Restored(cur.name(), "running"));
                         return null;
                     }
                     requireVolume(cur);
-                    startServer(cur, cur.isBranch());
-                    awaitQuery(cur);
+                    processes.start(cur, false);
+                    processes.awaitQuery(cur);
                     out.add(new PgApi.Restored(cur.name(), "started"));
                     return null;
                 });
@@ -808,29 +797,14 @@ public final class PgManager implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        scheduler.shutdownNow();
-        List<PgRecord> recs;
         synchronized (lock) {
-            recs = new ArrayList<>(servers.values());
-        }
-        List<Thread> stoppers = new ArrayList<>();
-        for (PgRecord r : recs) {
-            Thread t = new Thread(() -> stopQuietly(r, "fast"), "clonefs-pg-stop-" + r.name());
-            t.start();
-            stoppers.add(t);
-        }
-        for (Thread t : stoppers) {
-            try {
-                t.join(STOP_TIMEOUT.toMillis() + 30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+            if (closed) {
+                return;
             }
+            closed = true;
         }
+        scheduler.shutdownNow();
+        stopAllServers();
         try {
             scheduler.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -838,152 +812,64 @@ public final class PgManager implements AutoCloseable {
         }
     }
 
-    // ---- servers -------------------------------------------------------------------------------
-
-    private String serverOptions(PgRecord rec, boolean branch) {
-        StringBuilder o = new StringBuilder();
-        o.append("-p ").append(rec.port());
-        o.append(" -k ").append(shellQuote(runDir.toString()));
-        o.append(" -c listen_addresses=127.0.0.1");
-        o.append(" -c cluster_name=").append(rec.name());
-        if (branch) {
-            o.append(" -c archive_mode=off -c synchronous_standby_names=''");
-            if (rec.promote()) {
-                // started as a standby without a primary, then promoted
-                o.append(" -c hot_standby=on -c primary_conninfo='' -c primary_slot_name='' -c restore_command=''");
-            }
-        }
-        return o.toString();
-    }
-
     /**
-     * {@code pg_ctl start -w}; removes a {@code postmaster.pid} that no live postmaster owns
-     * (a crash, or a copy), refuses a port another program took.
+     * Stops every running server ({@code pg_ctl stop -m fast}, in parallel), keeping their
+     * {@code running} flags: what an unmount needs (the next {@link #restoreAll()} starts them
+     * again). Returns the names of the servers it stopped.
      */
-    private void startServer(PgRecord rec, boolean branch) {
-        Path data = dataDir(rec);
-        if (PgTools.livePostmaster(data) > 0) {
-            return;
-        }
-        if (!PgTools.portFree(rec.port())) {
-            throw new PgException.PortInUse("cannot start '" + rec.name() + "': port " + rec.port()
-                    + " is in use on 127.0.0.1 by another program");
-        }
-        deleteQuietly(data.resolve("postmaster.pid"));
-        Path log = logFile(rec.name());
-        PgTools.Result r = tools.run(options.startTimeout().plusMinutes(1), "pg_ctl", List.of("start", "-D", data.toString(),
-                "-l", log.toString(), "-w", "-t", Long.toString(options.startTimeout().toSeconds()),
-                "-o", serverOptions(rec, branch)));
-        if (!r.ok()) {
-            String tail = PgTools.tailOfFile(log, LOG_TAIL_LINES);
-            stopQuietly(rec, "immediate");
-            throw new PgException.StartFailed("PostgreSQL '" + rec.name() + "' did not start (" + log + ")",
-                    tail.isBlank() ? r.tail() : tail);
-        }
+    public List<String> stopAll() {
+        checkOpen();
+        return stopAllServers();
     }
 
-    /** Starts a freshly cloned branch; returns the milliseconds of start, promote and first query. */
-    private long[] startBranch(PgRecord rec) {
-        long t = System.nanoTime();
-        startServer(rec, true);
-        long startMs = millisSince(t);
-        t = System.nanoTime();
-        if (rec.promote()) {
-            promote(rec);
+    private List<String> stopAllServers() {
+        Set<String> names = new java.util.LinkedHashSet<>();
+        synchronized (lock) {
+            names.addAll(servers.keySet());
+            names.addAll(reserved.keySet()); // being created: stop them too once created
         }
-        long promoteMs = millisSince(t);
-        t = System.nanoTime();
-        awaitQuery(rec);
-        return new long[] {startMs, promoteMs, millisSince(t)};
-    }
-
-    private void promote(PgRecord rec) {
-        String inRecovery;
-        try {
-            inRecovery = PgTools.query(rec.port(), "SELECT pg_is_in_recovery()");
-        } catch (SQLException e) {
-            throw startFailed(rec, "did not answer before its promotion: " + e.getMessage());
+        List<String> stopped = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> stoppers = new ArrayList<>();
+        for (String name : names) {
+            Thread t = new Thread(() -> {
+                // wait for an operation in flight on this server (a start, a branch) to finish
+                ReentrantLock l = nameLock(name);
+                boolean locked = false;
+                try {
+                    locked = l.tryLock(options.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                try {
+                    PgRecord r = find(name);
+                    if (r != null && processes.running(r)) {
+                        processes.stopQuietly(r, "fast");
+                        stopped.add(name);
+                    }
+                } finally {
+                    if (locked) {
+                        l.unlock();
+                    }
+                }
+            }, "clonefs-pg-stop-" + name);
+            t.start();
+            stoppers.add(t);
         }
-        if (!"t".equals(inRecovery)) {
-            return; // archive recovery already ended by itself
-        }
-        PgTools.Result r = tools.run(options.startTimeout(), "pg_ctl", List.of("promote", "-D", dataDir(rec).toString(),
-                "-w", "-t", Long.toString(options.startTimeout().toSeconds())));
-        if (!r.ok()) {
-            throw startFailed(rec, "could not be promoted: " + r.tail());
-        }
-    }
-
-    private void awaitQuery(PgRecord rec) {
-        try {
-            PgTools.awaitQuery(rec.port(), dataDir(rec), options.startTimeout());
-        } catch (SQLException e) {
-            throw startFailed(rec, "does not answer queries on port " + rec.port() + " (" + e.getMessage() + ")");
-        }
-    }
-
-    private PgException.StartFailed startFailed(PgRecord rec, String what) {
-        return new PgException.StartFailed("PostgreSQL '" + rec.name() + "' " + what + " (" + logFile(rec.name()) + ")",
-                PgTools.tailOfFile(logFile(rec.name()), LOG_TAIL_LINES));
-    }
-
-    private void stopServer(PgRecord rec, String mode) {
-        Path data = dataDir(rec);
-        long pid = PgTools.livePostmaster(data);
-        if (pid < 0) {
-            return;
-        }
-        long T0 = System.nanoTime();
-        PgTools.Result r = tools.run(STOP_TIMEOUT.plusSeconds(30), "pg_ctl", List.of("stop", "-D", data.toString(), "-m", mode,
-                "-w", "-t", Long.toString(STOP_TIMEOUT.toSeconds())));
-        System.err.println("DBG pg_ctl stop " + (System.nanoTime() - T0) / 1000000 + " ms: " + r.output());
-        if (!r.ok() && PgTools.livePostmaster(data) > 0) {
-            LOG.warn("pg_ctl stop -m {} of {} failed ({}); stopping it immediately", mode, rec.name(), r.tail());
-            tools.run(STOP_TIMEOUT, "pg_ctl", List.of("stop", "-D", data.toString(), "-m", "immediate", "-w"));
-        }
-        // pg_ctl returns once the pid file is gone; wait for the process (and its open files) too
-        ProcessHandle.of(pid).ifPresent(ph -> {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (ph.isAlive() && System.nanoTime() < deadline) {
-                PgTools.sleep(10);
+        for (Thread t : stoppers) {
+            try {
+                t.join(PgProcesses.STOP_TIMEOUT.toMillis() + 30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
-            System.err.println("DBG process gone " + (System.nanoTime() - T0) / 1000000 + " ms");
-            if (ph.isAlive()) {
-                LOG.warn("postmaster {} of {} does not exit; killing it", pid, rec.name());
-                ph.descendants().forEach(ProcessHandle::destroyForcibly);
-                ph.destroyForcibly();
-            }
-        });
-    }
-
-    private void stopQuietly(PgRecord rec, String mode) {
-        try {
-            stopServer(rec, mode);
-        } catch (RuntimeException e) {
-            LOG.warn("cannot stop PostgreSQL {}: {}", rec.name(), e.getMessage());
         }
-    }
-
-    private void checkpoint(PgRecord src) {
-        try {
-            PgTools.query(src.port(), "CHECKPOINT");
-        } catch (SQLException e) {
-            LOG.warn("CHECKPOINT on {} failed ({}); branching without it", src.name(), e.getMessage());
-        }
+        return List.copyOf(stopped);
     }
 
     // ---- volumes and data directories ------------------------------------------------------------
 
     private Path volumeRoot(String volume) {
         return mountpoint.resolve(volume);
-    }
-
-    private Path dataDir(PgRecord rec) {
-        return rec.dataDir().isEmpty() ? volumeRoot(rec.name()) : volumeRoot(rec.name()).resolve(rec.dataDir());
-    }
-
-    private Path logFile(String name) {
-        return logDir.resolve(name + ".log");
     }
 
     private boolean volumeExists(String name) {
@@ -1022,10 +908,10 @@ public final class PgManager implements AutoCloseable {
             engine.createVolume(volume);
             created = true;
         }
-        Path root = awaitVisible(volumeRoot(volume));
+        Path root = PgDataDirs.awaitVisible(volumeRoot(volume));
         if (created) {
             try {
-                chown(root);
+                dataDirs.chown(root);
             } catch (IOException e) {
                 destroyQuietly(volume, null);
                 throw new ClonefsException.IoFailure("cannot give " + root + " to " + options.osUser() + ": "
@@ -1035,176 +921,18 @@ public final class PgManager implements AutoCloseable {
         return created;
     }
 
-    /** Creates {@code data} (mode 0700, owned by the PostgreSQL user); refuses one in use. True when it made it. */
-    private boolean makeDataDir(String volume, Path data) {
-        try {
-            if (Files.exists(data.resolve("PG_VERSION"))) {
-                throw new ClonefsException.AlreadyExists("volume '" + volume
-                        + "' already holds a PostgreSQL data directory; start it with 'clonefs pg start " + volume + "'");
-            }
-            if (Files.isDirectory(data)) {
-                try (var entries = Files.list(data)) {
-                    if (entries.findAny().isPresent()) {
-                        throw new ClonefsException.InvalidArgument(data + " is not empty");
-                    }
-                }
-                chown(data);
-                Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
-                return false;
-            }
-            Files.createDirectory(data);
-            chown(data);
-            Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
-            return true;
-        } catch (IOException e) {
-            throw new ClonefsException.IoFailure("cannot prepare " + data + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Makes a fresh clone startable: removes the copied {@code postmaster.pid} (its pid is the
-     * source's live postmaster, which would make PostgreSQL refuse to start) and, for a clone of a
-     * standby, the primary connection written by {@code pg_basebackup -R}. True when the clone
-     * must be promoted (it holds {@code standby.signal} or {@code recovery.signal}).
-     */
-    private boolean prepareClone(String volume, String dir) {
-        Path data = awaitVisible(dir.isEmpty() ? volumeRoot(volume) : volumeRoot(volume).resolve(dir));
-        deleteQuietly(data.resolve("postmaster.pid"));
-        boolean promote = Files.exists(data.resolve("standby.signal")) || Files.exists(data.resolve("recovery.signal"));
-        if (promote) {
-            stripPrimaryConninfo(data.resolve("postgresql.auto.conf"));
-        }
-        return promote;
-    }
-
-    private static void stripPrimaryConninfo(Path autoConf) {
-        try {
-            if (!Files.exists(autoConf)) {
-                return;
-            }
-            List<String> lines = Files.readAllLines(autoConf, StandardCharsets.UTF_8);
-            List<String> kept = lines.stream()
-                    .filter(l -> !l.stripLeading().startsWith("primary_conninfo")
-                            && !l.stripLeading().startsWith("primary_slot_name"))
-                    .toList();
-            if (kept.size() != lines.size()) {
-                // rewritten in place, so that owner and mode stay the PostgreSQL user's
-                Files.write(autoConf, kept, StandardCharsets.UTF_8, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING);
-            }
-        } catch (IOException e) {
-            throw new ClonefsException.IoFailure("cannot rewrite " + autoConf + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * A server whose configuration lives outside its data directory (Debian keeps it in
-     * {@code /etc/postgresql}) is copied without {@code postgresql.conf}, {@code pg_hba.conf} and
-     * {@code pg_ident.conf}; write minimal ones: loopback only, trusted, like every managed server.
-     */
-    private void completeConfig(Path data) {
-        Map<String, String> files = new LinkedHashMap<>();
-        files.put("postgresql.conf", "# written by clonefs: the imported server kept its configuration elsewhere\n"
-                + "# port, listen_addresses and unix_socket_directories are given on the command line\n");
-        files.put("pg_hba.conf", "# written by clonefs: the server listens on 127.0.0.1 only\n"
-                + "local   all             all                                     trust\n"
-                + "host    all             all             127.0.0.1/32            trust\n"
-                + "local   replication     all                                     trust\n"
-                + "host    replication     all             127.0.0.1/32            trust\n");
-        files.put("pg_ident.conf", "");
-        for (Map.Entry<String, String> f : files.entrySet()) {
-            Path p = data.resolve(f.getKey());
-            if (Files.exists(p)) {
-                continue;
-            }
-            try {
-                Files.writeString(p, f.getValue(), StandardCharsets.UTF_8);
-                chown(p);
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
-            } catch (IOException e) {
-                throw new ClonefsException.IoFailure("cannot write " + p + ": " + e.getMessage(), e);
-            }
-        }
-    }
-
-    /**
-     * Waits until a path of a volume just created (or re-created) is visible through the mount:
-     * the kernel may still hold the old volume's dentry for a moment, and the mount answers its
-     * first revalidation with ENOENT.
-     */
-    private static Path awaitVisible(Path p) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            if (System.nanoTime() > deadline) {
-                throw new ClonefsException.IoFailure(p + " did not appear in the mount", null);
-            }
-            PgTools.sleep(5);
-        }
-        return p;
-    }
-
-    private void chown(Path p) throws IOException {
-        PosixFileAttributeView v = Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-        v.setOwner(pgUser);
-        v.setGroup(pgGroup);
-    }
-
-    private void makeDir(Path dir, String mode) throws IOException {
-        Files.createDirectories(dir);
-        chown(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));
-    }
-
-    /** Refuses a directory the PostgreSQL user cannot reach: every parent must let others (or it) search. */
-    private void checkReachable(Path dir) {
-        for (Path p = dir.getParent(); p != null; p = p.getParent()) {
-            try {
-                PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class);
-                boolean ok = a.permissions().contains(PosixFilePermission.OTHERS_EXECUTE)
-                        || a.owner().equals(pgUser) && a.permissions().contains(PosixFilePermission.OWNER_EXECUTE)
-                        || a.group().equals(pgGroup) && a.permissions().contains(PosixFilePermission.GROUP_EXECUTE);
-                if (!ok) {
-                    throw new PgException.Setup("the PostgreSQL user '" + options.osUser() + "' cannot reach " + dir
-                            + ": " + p + " is mode " + PosixFilePermissions.toString(a.permissions())
-                            + " (run: chmod o+x " + p + ")");
-                }
-            } catch (IOException e) {
-                throw new ClonefsException.IoFailure("cannot read " + p + ": " + e.getMessage(), e);
-            }
-        }
-    }
-
     /** Undo of init/import: the volume if we created it, else the data directory we made. */
     private void undoVolume(String volume, boolean created, Path madeData, RuntimeException failure) {
         if (created) {
             destroyQuietly(volume, failure);
         } else if (madeData != null) {
             try {
-                deleteTree(madeData);
+                PgDataDirs.deleteTree(madeData);
             } catch (IOException e) {
                 failure.addSuppressed(e);
             }
         }
-        deleteQuietly(logFile(volume));
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        deleteQuietly(processes.logFile(volume));
     }
 
     // ---- snapshots -----------------------------------------------------------------------------
@@ -1365,7 +1093,8 @@ public final class PgManager implements AutoCloseable {
 
     private PgApi.Server view(PgRecord r) {
         boolean exists = volumeExists(r.name());
-        String state = !exists ? "missing" : PgTools.livePostmaster(dataDir(r)) > 0 ? "running" : "stopped";
+        long pid = exists ? PgTools.livePostmaster(processes.dataDir(r)) : -1;
+        String state = !exists ? "missing" : pid > 0 ? "running" : "stopped";
         long unique = 0;
         if (exists) {
             try {
@@ -1376,9 +1105,9 @@ public final class PgManager implements AutoCloseable {
         }
         long age = Math.max(0, Duration.between(Instant.parse(r.createdAt()), Instant.now()).toSeconds());
         boolean standby = r.standby() && "running".equals(state) ? isInRecovery(r) : r.standby();
-        return new PgApi.Server(r.name(), r.role(), uri(r.port()), r.source(), r.snapshot(), r.port(), state, r.createdAt(),
-                age, r.expiresAt(), r.protect(), standby, r.primary(), unique, dataDir(r).toString(),
-                logFile(r.name()).toString());
+        return new PgApi.Server(r.name(), r.role(), uri(r.port()), r.source(), r.snapshot(), r.port(), state, pid, r.createdAt(),
+                age, r.expiresAt(), r.protect(), standby, r.primary(), unique, processes.dataDir(r).toString(),
+                processes.logFile(r.name()).toString());
     }
 
     private static boolean isInRecovery(PgRecord r) {
@@ -1399,10 +1128,6 @@ public final class PgManager implements AutoCloseable {
     static String redact(String conninfo) {
         return conninfo.replaceAll("(?i)(password\\s*=\\s*)('([^'\\\\]|\\\\.)*'|\\S+)", "$1***")
                 .replaceAll("(postgres(?:ql)?://[^:/@\\s]+):[^@/\\s]*@", "$1:***@");
-    }
-
-    private static String shellQuote(String s) {
-        return "'" + s.replace("'", "'\"'\"'") + "'";
     }
 
     private ReentrantLock nameLock(String name) {

@@ -30,7 +30,7 @@ public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort,
 
     /** PostgreSQL 15 from Debian's packages, user {@code postgres}, ports 54400-54499. */
     public static PgOptions defaults() {
-        return new PgOptions(DEFAULT_BIN, "postgres", DEFAULT_FIRST_PORT, DEFAULT_LAST_PORT, Duration.ofSeconds(5),
+        return new PgOptions(DEFAULT_BIN, "postgres", DEFAULT_FIRST_PORT, DEFAULT_LAST_PORT, Duration.ofSeconds(1),
                 Duration.ofMinutes(10));
     }
 

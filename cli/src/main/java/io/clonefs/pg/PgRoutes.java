@@ -2,8 +2,6 @@ package io.clonefs.pg;
 
 import io.clonefs.engine.ClonefsException;
 import io.clonefs.engine.Names;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -28,6 +26,7 @@ import java.util.Map;
  *   <tr><td>POST servers/NAME/protect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/unprotect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>DELETE servers/NAME</td><td></td><td>{@link PgApi.Destroyed}</td></tr>
+ *   <tr><td>POST stop-all</td><td></td><td>[names stopped]; they restart on the next mount</td></tr>
  *   <tr><td>GET schedules</td><td></td><td>[{@link PgApi.Schedule}]</td></tr>
  *   <tr><td>POST schedules</td><td>{@link PgApi.ScheduleRequest}</td><td>201 {@link PgApi.Schedule}</td></tr>
  *   <tr><td>DELETE schedules/NAME</td><td></td><td>{@link PgApi.Schedule}-less {@code {"ok":true}}</td></tr>
@@ -73,14 +72,11 @@ public final class PgRoutes {
     }
 
     /**
-     * @param path the path below {@code /v1/pg/}, e.g. {@code servers/b1/reset}
+     * @param path the decoded path below {@code /v1/pg/}, e.g. {@code servers/b1/reset}
      * @throws NoRoute for an unknown path or method
      */
     public Reply route(String method, String path, Body body) {
         String[] p = path.split("/", -1);
-        for (int i = 0; i < p.length; i++) {
-            p[i] = URLDecoder.decode(p[i], StandardCharsets.UTF_8);
-        }
         switch (p[0]) {
             case "servers":
                 if (p.length == 1) {
@@ -105,6 +101,12 @@ public final class PgRoutes {
                         case "unprotect" -> ok(pg.protect(name, false));
                         default -> throw new NoRoute("no_such_endpoint", "no such endpoint: /v1/pg/" + path);
                     };
+                }
+                break;
+            case "stop-all":
+                if (p.length == 1) {
+                    require(method, "POST", path);
+                    return ok(pg.stopAll());
                 }
                 break;
             case "init":
@@ -164,7 +166,8 @@ public final class PgRoutes {
         Names.checkDataset("volume", r.name());
         Duration ttl = r.ttl() == null || r.ttl().isBlank() ? null : PgDurations.parse(r.ttl());
         Instant at = r.at() == null || r.at().isBlank() ? null : PgDurations.parseMoment(r.at(), Instant.now());
-        return new PgManager.BranchSpec(r.source(), r.name(), r.port(), ttl, r.checkpoint(), r.protect(), at);
+        return new PgManager.BranchSpec(r.source(), r.name(), r.port(), ttl,
+                r.checkpoint() == null || r.checkpoint(), r.protect(), at); // CHECKPOINT unless told not to
     }
 
     private static Reply ok(Object body) {

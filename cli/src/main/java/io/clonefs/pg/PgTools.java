@@ -145,7 +145,7 @@ final class PgTools {
      */
     static long livePostmaster(Path dataDir) {
         long pid = pidFromFile(dataDir);
-        if (pid <= 0 || !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        if (pid <= 0 || exited(pid)) {
             return -1;
         }
         try {
@@ -153,6 +153,21 @@ final class PgTools {
             return cwd.equals(dataDir.toAbsolutePath().normalize()) ? pid : -1;
         } catch (IOException e) {
             return -1;
+        }
+    }
+
+    /**
+     * True when a process has exited: gone, or a zombie (an orphaned postmaster is reaped by
+     * whatever runs as pid 1, which may take its time).
+     */
+    static boolean exited(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+            int close = stat.lastIndexOf(')');
+            char state = close >= 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : 'X';
+            return state == 'Z' || state == 'X';
+        } catch (IOException e) {
+            return true;
         }
     }
 
@@ -220,10 +235,14 @@ final class PgTools {
         throw last != null ? last : new SQLException("timed out");
     }
 
-    /** True when nothing listens on 127.0.0.1:{@code port} (checked by binding it). */
+    /**
+     * True when nothing listens on 127.0.0.1:{@code port} (checked by binding it). With
+     * SO_REUSEADDR, as PostgreSQL binds: connections of a stopped server left in TIME_WAIT do not
+     * count, a listening socket does.
+     */
     static boolean portFree(int port) {
         try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(false);
+            s.setReuseAddress(true);
             s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
             return true;
         } catch (IOException e) {
