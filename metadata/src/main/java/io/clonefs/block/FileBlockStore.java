@@ -143,7 +143,6 @@ public final class FileBlockStore implements BlockStore {
         }
         long fileNo = id.value() / blocksPerFile;
         FileChannel ch = channel(fileNo, true);
-        dirty[(int) fileNo].set(true);
         long pos = position(id, offsetInBlock);
         try {
             while (src.hasRemaining()) {
@@ -151,6 +150,10 @@ public final class FileBlockStore implements BlockStore {
             }
         } catch (IOException e) {
             throw ioOrNoSpace("write of " + id, e);
+        } finally {
+            // marked after the write: a sync that clears the mark before this write completed
+            // would otherwise leave the write unsynced and unmarked
+            dirty[(int) fileNo].set(true);
         }
     }
 
