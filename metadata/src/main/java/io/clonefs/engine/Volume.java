@@ -628,20 +628,27 @@ final class Volume implements VolumeFs, CowTree.RootRef {
         long[] target = new long[n];
         long[] old = new long[n];
         boolean[] fresh = new boolean[n];
+        long gapFrom = -1;
         synchronized (meta) {
-            if (asWrite && (inode(ino).mode & FileType.TYPE_MASK) != FileType.REGULAR.bits()) {
-                throw new ClonefsException.IsDirectory("inode " + ino + " is not a regular file");
-            }
-            long root = get();
-            for (int i = 0; i < n; i++) {
-                long[] probe = tree.probeBlock(root, Keys.extent(ino, firstIndex + i));
-                old[i] = probe == null ? -1 : probe[0];
-                if (probe != null && probe[1] == 1) {
-                    target[i] = probe[0];
-                } else {
-                    target[i] = meta.allocateBlock().value();
-                    fresh[i] = true;
+            if (asWrite) {
+                InodeRecord r = inode(ino);
+                if ((r.mode & FileType.TYPE_MASK) != FileType.REGULAR.bits()) {
+                    throw new ClonefsException.IsDirectory("inode " + ino + " is not a regular file");
                 }
+                if (offset > r.size && r.size % bs != 0 && tree.get(get(), Keys.extent(ino, r.size / bs)) != null) {
+                    gapFrom = r.size;
+                }
+            }
+            if (gapFrom < 0) {
+                planBlocks(ino, firstIndex, target, old, fresh);
+            }
+        }
+        if (gapFrom >= 0) {
+            // a write past EOF: the bytes between EOF and the write in EOF's block must read as
+            // zeros, whatever an earlier failed write or truncate left there
+            zeroRange(ino, gapFrom, offset);
+            synchronized (meta) {
+                planBlocks(ino, firstIndex, target, old, fresh);
             }
         }
         try {
@@ -724,6 +731,43 @@ final class Volume implements VolumeFs, CowTree.RootRef {
         return added;
     }
 
+    /**
+     * Under the monitor: for each block of a write, the block to write into — the current one if
+     * this tree alone owns it, else a new one ({@code fresh}) — and the current one ({@code old}, or -1).
+     */
+    private void planBlocks(long ino, long firstIndex, long[] target, long[] old, boolean[] fresh) {
+        long root = get();
+        for (int i = 0; i < target.length; i++) {
+            long[] probe = tree.probeBlock(root, Keys.extent(ino, firstIndex + i));
+            old[i] = probe == null ? -1 : probe[0];
+            if (probe != null && probe[1] == 1) {
+                target[i] = probe[0];
+            } else {
+                target[i] = meta.allocateBlock().value();
+                fresh[i] = true;
+            }
+        }
+    }
+
+    /**
+     * Zeroes {@code [from, min(to, end of from's block))} if that block exists: bytes past EOF in
+     * the last block must read as zeros once the file grows over them. Caller holds the barrier
+     * and the inode lock.
+     */
+    private void zeroRange(long ino, long from, long to) {
+        int inBlock = (int) (from % bs);
+        if (inBlock == 0 || to <= from) {
+            return;
+        }
+        boolean present;
+        synchronized (meta) {
+            present = tree.get(get(), Keys.extent(ino, from / bs)) != null;
+        }
+        if (present) {
+            writeBlocks(ino, from, ByteBuffer.allocate((int) Math.min(bs - inBlock, to - from)), false);
+        }
+    }
+
     @Override
     public InodeAttr truncate(InodeId ino, long size) {
         checkWritable();
@@ -747,20 +791,10 @@ final class Volume implements VolumeFs, CowTree.RootRef {
                     oldSize = r.size;
                 }
                 long removed = 0;
+                // zeroed before the extents go, so that a failed write leaves the inode's size and
+                // block counts matching its extents
+                zeroRange(ino.value(), Math.min(size, oldSize), Math.max(size, oldSize));
                 if (size < oldSize) {
-                    int tail = (int) (size % bs);
-                    if (tail != 0) {
-                        // bytes past EOF in the last block must read as zeros if the file grows again;
-                        // zeroed before the extents go, so that a failed write leaves the inode's size and
-                        // block counts matching its extents
-                        boolean present;
-                        synchronized (meta) {
-                            present = tree.get(get(), Keys.extent(ino.value(), size / bs)) != null;
-                        }
-                        if (present) {
-                            writeBlocks(ino.value(), size, ByteBuffer.allocate(bs - tail), false);
-                        }
-                    }
                     synchronized (meta) {
                         removed = deleteExtentsFrom(ino.value(), (size + bs - 1) / bs);
                     }
