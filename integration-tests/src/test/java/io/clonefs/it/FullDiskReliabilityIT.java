@@ -41,8 +41,6 @@ import org.junit.jupiter.api.Test;
  */
 class FullDiskReliabilityIT {
     private static final int MB = 1 << 20;
-    /** Run the recovery exactly as issue 7 asks (destroy alone frees space): fails until the known bug is fixed. */
-    private static final boolean KNOWN_BUGS = Boolean.getBoolean("clonefs.it.knownBugs");
     private Workspace ws;
     private Engine engine;
 
@@ -124,12 +122,6 @@ class FullDiskReliabilityIT {
             }
         }
 
-        if (!KNOWN_BUGS) {
-            // Known bug (RELIABILITY.md): with the disk full, the destroy's own metadata commit fails with
-            // ENOSPC (LMDB cannot grow), so a destroy alone cannot free space. The operator's other way
-            // out: give the filesystem more room, with the pool open, then go on.
-            Proc.run(List.of("mount", "-o", "remount,size=64m", small.toString()), Map.of(), Duration.ofMinutes(1)).check();
-        }
         // a destroy gives space back (after the reclaimer ran) and writes work again, no restart
         engine.destroy("filler", true);
         assertTrue(engine.awaitReclaim(Duration.ofSeconds(60)), "reclaim did not finish");
@@ -176,7 +168,7 @@ class FullDiskReliabilityIT {
                 }
             }
         });
-        // what an operator can delete when the disk is full (see the known bug below)
+        // other data on the same filesystem, so that the pool fills the disk sooner
         Proc.run(List.of("dd", "if=/dev/zero", "of=" + small.resolve("ballast"), "bs=1M", "count=60", "status=none"),
                 Map.of(), Duration.ofMinutes(1)).check();
         Clonefs cfs = new Clonefs(ws, small.resolve("pool"));
@@ -217,12 +209,6 @@ class FullDiskReliabilityIT {
         assertTrue(dd.err().contains("No space left on device"), dd.describe());
         assertEquals(daemon, cfs.daemonPid(), "the daemon died on a full disk");
 
-        if (!KNOWN_BUGS) {
-            // Known bug (RELIABILITY.md): freed blocks become reusable only once a metadata commit records
-            // them, and on a full disk that commit fails (LMDB cannot grow): destroy alone does not help.
-            // Free space outside the pool instead, under the running daemon: delete the ballast file.
-            Files.delete(small.resolve("ballast"));
-        }
         // free space: destroy the filler volume, wait for the reclaimer
         cfs.ok("destroy", "filler");
         long deadline = System.nanoTime() + 120_000_000_000L;

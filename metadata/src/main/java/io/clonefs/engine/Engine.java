@@ -136,6 +136,8 @@ public final class Engine implements AutoCloseable {
                     FileBlockStore.open(dir.resolve("blocks"), blockSize, header[2], MetaStore.readFreeBlocks(lmdb)));
             MetaStore meta = MetaStore.open(lmdb, blocks, options.nodeCacheSize());
             Engine e = new Engine(dir, options, ch, fl, meta);
+            meta.setSpaceReserve(e::releaseReserve);
+            e.ensureReserve();
             e.recover();
             e.registerGauges();
             e.committer.start();
@@ -159,6 +161,66 @@ public final class Engine implements AutoCloseable {
             ch.close();
         } catch (IOException e) {
             // nothing to do: the lock goes with the channel
+        }
+    }
+
+    /** At most this many bytes are kept in {@code POOL/reserve} so that metadata can still be committed on a full disk. */
+    static final long RESERVE_MAX = 32 << 20;
+    private long reserveCheckedNanos;
+
+    /** 1/64 of the pool's filesystem, from 256 KiB to {@link #RESERVE_MAX}. */
+    private long reserveBytes() throws IOException {
+        long total = Files.getFileStore(dir).getTotalSpace();
+        return Math.max(256 << 10, Math.min(RESERVE_MAX, (total / 64) & ~((1L << 16) - 1)));
+    }
+
+    /**
+     * Writes the reserve file if it is missing and the disk has room for it and more: a full disk
+     * then still lets a destroy commit, after which writers reuse the freed blocks.
+     */
+    private void ensureReserve() {
+        Path reserve = dir.resolve("reserve");
+        if (Files.exists(reserve)) {
+            return;
+        }
+        try {
+            long bytes = reserveBytes();
+            if (Files.getFileStore(dir).getUsableSpace() < 4 * bytes) {
+                return;
+            }
+            Path tmp = dir.resolve("reserve.tmp");
+            try (FileChannel f = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer zeros = ByteBuffer.allocate(1 << 16);
+                for (long written = 0; written < bytes; written += zeros.capacity()) {
+                    zeros.clear();
+                    while (zeros.hasRemaining()) {
+                        f.write(zeros);
+                    }
+                }
+                f.force(true);
+            }
+            Files.move(tmp, reserve, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            log.warn("cannot write the metadata reserve {}: {}", reserve, e.getMessage());
+            try {
+                Files.deleteIfExists(dir.resolve("reserve.tmp"));
+            } catch (IOException ignored) {
+                // nothing more to free
+            }
+        }
+    }
+
+    /** Deletes the reserve file (the disk is full and a commit needs room); true if it existed. */
+    private boolean releaseReserve() {
+        try {
+            boolean had = Files.deleteIfExists(dir.resolve("reserve"));
+            if (had) {
+                log.warn("pool {}: disk full; released the metadata reserve so that commits go on", dir);
+            }
+            return had;
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -530,6 +592,10 @@ public final class Engine implements AutoCloseable {
                 boolean pressure = meta.dirtyNodeCount() > options.maxDirtyNodes();
                 if ((interval > 0 || pressure) && meta.hasChanges()) {
                     meta.commit();
+                }
+                if (System.nanoTime() - reserveCheckedNanos > 30_000_000_000L) {
+                    reserveCheckedNanos = System.nanoTime();
+                    ensureReserve();
                 }
             } catch (InterruptedException e) {
                 return;

@@ -39,7 +39,10 @@ public final class Lmdb implements AutoCloseable {
     private boolean closed;
 
     @SuppressWarnings("unchecked")
+    private final File dir;
+
     private Lmdb(File dir, long initialMapSize) {
+        this.dir = dir;
         this.mapSize = Math.max(initialMapSize, new File(dir, "data.mdb").length() * 2);
         try {
             env = Env.create()
@@ -117,7 +120,8 @@ public final class Lmdb implements AutoCloseable {
             } catch (Env.MapFullException e) {
                 full = true;
             } catch (LmdbException e) {
-                if (String.valueOf(e.getMessage()).contains("No space left")) {
+                // LMDB reports a short write (what a full disk causes mid-page) as EIO
+                if (String.valueOf(e.getMessage()).contains("No space left") || diskNearlyFull()) {
                     throw new ClonefsException.NoSpace("metadata write failed: the pool's disk is full", e);
                 }
                 throw new ClonefsException.IoFailure("metadata write failed: " + e.getMessage(), e);
@@ -127,6 +131,14 @@ public final class Lmdb implements AutoCloseable {
             if (full) {
                 grow();
             }
+        }
+    }
+
+    private boolean diskNearlyFull() {
+        try {
+            return java.nio.file.Files.getFileStore(dir.toPath()).getUsableSpace() < (4 << 20);
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 

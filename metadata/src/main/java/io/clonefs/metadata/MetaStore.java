@@ -62,6 +62,8 @@ public final class MetaStore implements AutoCloseable {
     private volatile long durableEpoch = 0;
     private boolean changed;
     private final List<Batch> failed = new ArrayList<>();
+    /** Frees emergency disk space for metadata (see {@code Engine}); true if it freed some. */
+    private volatile java.util.function.BooleanSupplier spaceReserve = () -> false;
     private boolean closed;
 
     private MetaStore(Lmdb lmdb, BlockStore blocks, int nodeCacheSize) {
@@ -155,6 +157,14 @@ public final class MetaStore implements AutoCloseable {
 
     public int blockSize() {
         return blockSize;
+    }
+
+    /**
+     * Sets what a commit does when the disk is full: release reserved space and retry once, so
+     * that a destroy can still commit (and its blocks be reused) on a full disk.
+     */
+    public void setSpaceReserve(java.util.function.BooleanSupplier release) {
+        this.spaceReserve = release;
     }
 
     public BlockStore blocks() {
@@ -442,15 +452,17 @@ public final class MetaStore implements AutoCloseable {
                 // a failed data sync must keep the collected batch for the next commit, like a failed
                 // LMDB write: dropped, its changes would never reach LMDB (lost references, blocks
                 // recorded free while referenced)
-                blocks.sync();
+                try {
+                    writeDurably(todo);
+                } catch (ClonefsException.NoSpace e) {
+                    if (!spaceReserve.getAsBoolean()) {
+                        throw e;
+                    }
+                    writeDurably(todo);
+                }
                 if (todo.isEmpty()) {
                     return;
                 }
-                lmdb.write(w -> {
-                    for (Batch x : todo) {
-                        apply(w, x);
-                    }
-                });
             } catch (RuntimeException e) {
                 failed.clear();
                 failed.addAll(todo);
@@ -466,6 +478,18 @@ public final class MetaStore implements AutoCloseable {
         } finally {
             commitLock.unlock();
         }
+    }
+
+    private void writeDurably(List<Batch> todo) {
+        blocks.sync();
+        if (todo.isEmpty()) {
+            return;
+        }
+        lmdb.write(w -> {
+            for (Batch x : todo) {
+                apply(w, x);
+            }
+        });
     }
 
     /**
