@@ -4,7 +4,9 @@ import io.clonefs.daemon.Api;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "clone", description = {"Create a writable volume from a snapshot.",
+@Command(name = "clone", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs clone db1@before-migration db1-test", "  clonefs clone db1 db1-copy --json   # snapshots db1 now"},
+        description = {"Create a writable volume from a snapshot.",
     "SOURCE is VOLUME@SNAP, or a VOLUME, of which a snapshot named clone-<UTC time> is taken now."})
 final class CloneCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "SOURCE", description = "VOLUME@SNAP or VOLUME.")

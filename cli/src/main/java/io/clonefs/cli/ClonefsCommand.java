@@ -13,14 +13,22 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             InitCommand.class, MountCommand.class, UmountCommand.class, CreateCommand.class,
             SnapshotCommand.class, CloneCommand.class, DestroyCommand.class, ListCommand.class,
-            SpaceCommand.class, FsckCommand.class, io.clonefs.pg.cli.PgCommand.class
+            SpaceCommand.class, FsckCommand.class, io.clonefs.pg.cli.PgCommand.class, EventsCommand.class,
+            CompletionCommand.class
         },
-        footer = {"", "Exit codes: 0 ok, 1 error, 2 usage or invalid name, 3 not found,",
+        footerHeading = "%nExamples:%n",
+        footer = {"  clonefs init /var/lib/clonefs && clonefs mount /var/lib/clonefs /mnt/clonefs",
+            "  clonefs create db1 && clonefs snapshot db1@s1 && clonefs clone db1@s1 db1-test",
+            "  clonefs list --json",
+            "  source <(clonefs completion)",
+            "",
+            "Exit codes (docs/cli.md): 0 ok, 1 error, 2 usage or invalid name, 3 not found,",
             "4 exists, conflict or in use, 5 no space, 6 fsck found problems."})
 public final class ClonefsCommand implements Runnable {
     private Path pool;
     private boolean json;
     private boolean verbose;
+    private boolean quiet;
 
     @Option(names = "--pool", paramLabel = "DIR", scope = ScopeType.INHERIT,
             description = "Pool directory (default: $CLONEFS_POOL, else /var/lib/clonefs).")
@@ -40,6 +48,19 @@ public final class ClonefsCommand implements Runnable {
         if (verbose) {
             Logging.level("io.clonefs", "DEBUG");
         }
+    }
+
+    @Option(names = {"-q", "--quiet"}, scope = ScopeType.INHERIT,
+            description = "Log errors only (the daemon too, when it runs in the foreground).")
+    void setQuiet(boolean quiet) {
+        this.quiet = quiet;
+        if (quiet) {
+            Logging.level("io.clonefs", "ERROR");
+        }
+    }
+
+    boolean quiet() {
+        return quiet;
     }
 
     /** The pool: {@code --pool}, else {@code $CLONEFS_POOL}, else {@code /var/lib/clonefs}. */

@@ -4,7 +4,9 @@ import io.clonefs.daemon.Api;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "create", description = "Create an empty volume.")
+@Command(name = "create", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs create db1", "  clonefs --pool /srv/pool create db1 --json"},
+        description = "Create an empty volume.")
 final class CreateCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "VOLUME", description = "Name: [A-Za-z0-9][A-Za-z0-9_.-]{0,62}.")
     String name;

@@ -5,7 +5,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "destroy", description = {"Destroy a volume or a snapshot (VOLUME@SNAP).",
+@Command(name = "destroy", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs destroy db1-test", "  clonefs destroy -r db1@before-migration   # and its clones"},
+        description = {"Destroy a volume or a snapshot (VOLUME@SNAP).",
     "Returns at once; the space comes back in the background."})
 final class DestroyCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "VOLUME or VOLUME@SNAP.")

@@ -3,7 +3,9 @@ package io.clonefs.cli;
 import io.clonefs.daemon.Api;
 import picocli.CommandLine.Command;
 
-@Command(name = "fsck", description = {"Recompute every reference count from every root and compare.",
+@Command(name = "fsck", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs fsck", "  clonefs fsck --json || echo \"problems found\""},
+        description = {"Recompute every reference count from every root and compare.",
     "Exit code 6 when it finds problems."})
 final class FsckCommand extends BaseCommand {
     @Override

@@ -8,7 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "init", description = "Create an empty pool in DIR (created if missing; must be empty).")
+@Command(name = "init", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs init /var/lib/clonefs", "  clonefs init /srv/pool --block-size 64K --json"},
+        description = "Create an empty pool in DIR (created if missing; must be empty).")
 final class InitCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "POOL", description = "Pool directory.")
     Path dir;

@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Set;
 import picocli.CommandLine.Command;
 
-@Command(name = "list", description = {"List volumes and their snapshots, with origins and space.",
+@Command(name = "list", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs list", "  clonefs list --json | jq -r '.volumes[].name'"},
+        description = {"List volumes and their snapshots, with origins and space.",
     "REFER: bytes of blocks referenced; UNIQUE: bytes only it references (what destroying it frees)."})
 final class ListCommand extends BaseCommand {
     @Override
@@ -28,7 +30,7 @@ final class ListCommand extends BaseCommand {
                 .thenComparing(Api.SnapshotView::name));
         for (Api.VolumeView v : vols) {
             rows.add(new String[] {v.name(), "volume", v.origin() == null ? "-" : v.origin(),
-                Sizes.format(v.referencedBytes()), Sizes.format(v.uniqueBytes()), nz(v.createdAt())});
+                Sizes.format(v.referencedBytes()), Sizes.format(v.uniqueBytes()), Times.local(v.createdAt())});
             for (Api.SnapshotView s : snaps) {
                 if (s.volume().equals(v.name())) {
                     rows.add(snapshotRow(s));
@@ -52,10 +54,6 @@ final class ListCommand extends BaseCommand {
     private static String[] snapshotRow(Api.SnapshotView s) {
         String clones = s.clones() == null || s.clones().isEmpty() ? "" : "  (clones: " + String.join(", ", s.clones()) + ")";
         return new String[] {"  " + s.name(), "snapshot", "-", Sizes.format(s.referencedBytes()),
-            Sizes.format(s.uniqueBytes()), nz(s.createdAt()) + clones};
-    }
-
-    private static String nz(String s) {
-        return s == null ? "-" : s;
+            Sizes.format(s.uniqueBytes()), Times.local(s.createdAt()) + clones};
     }
 }

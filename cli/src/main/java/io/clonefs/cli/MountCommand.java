@@ -11,7 +11,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "mount", description = {"Start the daemon of POOL: mount it at MOUNTPOINT and serve the control API.",
+@Command(name = "mount", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs mount /var/lib/clonefs /mnt/clonefs", "  clonefs mount /var/lib/clonefs /mnt/clonefs --foreground   # under systemd", "  clonefs mount /var/lib/clonefs /mnt/clonefs --port 7000 --json"},
+        description = {"Start the daemon of POOL: mount it at MOUNTPOINT and serve the control API.",
     "Without --foreground the daemon runs detached (output in POOL/daemon.log) and this command",
     "returns once the mount answers, printing the mount point."})
 final class MountCommand extends BaseCommand {
@@ -47,7 +49,7 @@ final class MountCommand extends BaseCommand {
             throw new CliException(ExitCodes.USAGE, "--port " + port + " is out of range");
         }
         if (foreground) {
-            Logging.level("io.clonefs", top.verbose() ? "DEBUG" : "INFO");
+            Logging.level("io.clonefs", top.verbose() ? "DEBUG" : top.quiet() ? "ERROR" : "INFO");
             Daemon d = Daemon.start(p, mp, new Daemon.Options(port, !noAllowOther, fuseDebug),
                     List.of(io.clonefs.pg.daemon.PgPlugin.fromEnvironment()));
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "clonefs-sigterm"));
@@ -68,6 +70,8 @@ final class MountCommand extends BaseCommand {
         }
         if (top.verbose()) {
             args.add("-v");
+        } else if (top.quiet()) {
+            args.add("-q");
         }
         DaemonInfo info = DaemonLauncher.start(p, mp, Main.class.getName(), args, Duration.ofSeconds(timeoutSeconds));
         if (json()) {

@@ -5,7 +5,9 @@ import io.clonefs.engine.Names;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "snapshot", description = {"Take a read-only, crash-consistent snapshot of a volume now.",
+@Command(name = "snapshot", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs snapshot db1@before-migration", "  clonefs snapshot db1@nightly --json"},
+        description = {"Take a read-only, crash-consistent snapshot of a volume now.",
     "Through a daemon, the mount's dirty pages are flushed first (everything fsync'ed is in it)."})
 final class SnapshotCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "VOLUME@SNAP", description = "Volume and new snapshot name.")

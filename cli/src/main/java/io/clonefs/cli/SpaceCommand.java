@@ -4,7 +4,9 @@ import io.clonefs.daemon.Api;
 import java.util.List;
 import picocli.CommandLine.Command;
 
-@Command(name = "space", description = "Show the space of the pool.")
+@Command(name = "space", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs space", "  clonefs space --json | jq .freeBytes"},
+        description = "Show the space of the pool.")
 final class SpaceCommand extends BaseCommand {
     @Override
     public Integer call() {

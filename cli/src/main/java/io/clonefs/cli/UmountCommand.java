@@ -22,7 +22,9 @@ import picocli.CommandLine.Parameters;
  * until the process is gone and the kernel no longer lists the mount. A FUSE mount whose daemon is
  * dead (after {@code kill -9}) is detached with {@code fusermount -u -z}.
  */
-@Command(name = "umount", description = {"Unmount MOUNTPOINT and stop its daemon (flushing everything).",
+@Command(name = "umount", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs umount /mnt/clonefs", "  clonefs umount --force /mnt/clonefs"},
+        description = {"Unmount MOUNTPOINT and stop its daemon (flushing everything).",
     "Also detaches a stale mount whose daemon died."})
 final class UmountCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where the pool is mounted.")

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.clonefs.metrics.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,7 +38,13 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>POST /v1/fsck</td><td></td><td>{@link Api.Fsck}</td></tr>
  *   <tr><td>POST /v1/sync</td><td></td><td>{@link Api.Ok}</td></tr>
  *   <tr><td>POST /v1/shutdown</td><td></td><td>202 {@link Api.Ok}; the daemon then unmounts and exits</td></tr>
+ *   <tr><td>GET /v1/events?since=SEQ&amp;limit=N</td><td></td><td>{@link EventLog.Page}</td></tr>
+ *   <tr><td>GET /v1/openapi.json, /v1/openapi.yaml</td><td></td><td>the OpenAPI 3 document (no token needed)</td></tr>
+ *   <tr><td>GET /metrics</td><td></td><td>Prometheus text format 0.0.4 (no token needed)</td></tr>
  * </table>
+ *
+ * <p>The OpenAPI document ({@code openapi.json} next to this class, copied to
+ * {@code docs/api/openapi.json}) describes every route, extensions' included.
  */
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
@@ -52,6 +59,8 @@ public final class ControlServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final java.util.Map<String, Extension> extensions = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ApiMetrics apiMetrics = new ApiMetrics();
+    private volatile EventLog events;
     private volatile boolean closed;
 
     /**
@@ -123,6 +132,16 @@ public final class ControlServer implements AutoCloseable {
         server.createContext("/", this::handle);
     }
 
+    /** The event log served by {@code GET /v1/events}; set before {@link #start()}. */
+    public void events(EventLog log) {
+        this.events = log;
+    }
+
+    /** The event log, or null when none was set. */
+    public EventLog events() {
+        return events;
+    }
+
     public void start() {
         server.start();
         LOG.info("control API listening on 127.0.0.1:{}", port());
@@ -134,6 +153,10 @@ public final class ControlServer implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
+            String route = ApiMetrics.route(ex.getRequestURI().getPath());
+            if (ex.getRequestMethod().equals("GET") && serveOpen(ex, route)) {
+                return;
+            }
             int code;
             Object reply;
             try {
@@ -157,6 +180,7 @@ public final class ControlServer implements AutoCloseable {
                 reply = m.body();
             }
             byte[] out = json.writeValueAsBytes(reply);
+            apiMetrics.count(route, code);
             ex.getResponseHeaders().set("Content-Type", "application/json");
             ex.sendResponseHeaders(code, out.length);
             try (OutputStream os = ex.getResponseBody()) {
@@ -166,6 +190,49 @@ public final class ControlServer implements AutoCloseable {
                 Thread t = new Thread(shutdown, "clonefs-shutdown");
                 t.start();
             }
+        }
+    }
+
+    /**
+     * The token-free documents: the metrics (loopback only, and nothing in them is secret) and the
+     * OpenAPI document. Returns false for any other route.
+     */
+    private boolean serveOpen(HttpExchange ex, String route) throws IOException {
+        byte[] out;
+        String type;
+        switch (route) {
+            case "/metrics" -> {
+                StringBuilder b = new StringBuilder(Metrics.process().render());
+                apiMetrics.count(route, 200); // this scrape counts too
+                apiMetrics.render(b);
+                out = b.toString().getBytes(StandardCharsets.UTF_8);
+                type = "text/plain; version=0.0.4; charset=utf-8";
+            }
+            case "/v1/openapi.json", "/v1/openapi.yaml" -> {
+                out = openapi();
+                apiMetrics.count(route, 200);
+                // JSON is YAML 1.2: one document serves both names
+                type = route.endsWith(".json") ? "application/json" : "application/yaml";
+            }
+            default -> {
+                return false;
+            }
+        }
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(200, out.length);
+        try (OutputStream os = ex.getResponseBody()) {
+            os.write(out);
+        }
+        return true;
+    }
+
+    /** The OpenAPI document bundled next to this class. */
+    public static byte[] openapi() throws IOException {
+        try (InputStream in = ControlServer.class.getResourceAsStream("openapi.json")) {
+            if (in == null) {
+                throw new IOException("openapi.json is missing from the jar");
+            }
+            return in.readAllBytes();
         }
     }
 
@@ -234,6 +301,15 @@ public final class ControlServer implements AutoCloseable {
                 requireMethod(method, "POST");
                 service.sync();
                 return ok(new Api.Ok(true));
+            case "events":
+                requireMethod(method, "GET");
+                EventLog log = events;
+                if (log == null) {
+                    throw new ControlException("no_such_endpoint", "this daemon keeps no event log");
+                }
+                long since = number(uri.getRawQuery(), "since", 0, 0, Long.MAX_VALUE);
+                int limit = (int) number(uri.getRawQuery(), "limit", 1000, 1, 10_000);
+                return ok(log.since(since, limit));
             case "shutdown":
                 requireMethod(method, "POST");
                 closed = true;
@@ -257,6 +333,29 @@ public final class ControlServer implements AutoCloseable {
         if (!method.equals(want)) {
             throw new ControlException("method_not_allowed", method + " is not allowed here (use " + want + ")");
         }
+    }
+
+    /** A whole-number query parameter within [min, max], or {@code dflt} when absent. */
+    static long number(String q, String name, long dflt, long min, long max) {
+        if (q == null) {
+            return dflt;
+        }
+        for (String kv : q.split("&")) {
+            if (kv.startsWith(name + "=")) {
+                String v = kv.substring(name.length() + 1);
+                try {
+                    long n = Long.parseLong(v);
+                    if (n >= min && n <= max) {
+                        return n;
+                    }
+                } catch (NumberFormatException e) {
+                    // answered below
+                }
+                throw new ControlException("bad_request", name + " must be a whole number from " + min + " to " + max
+                        + ", not '" + v + "'");
+            }
+        }
+        return dflt;
     }
 
     static boolean query(String q, String name) {

@@ -122,6 +122,7 @@ public final class Daemon implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on 127.0.0.1:" + options.port() + ": " + e.getMessage(), e);
         }
+        server.events(EventLog.open(pool));
         mount = Mount.mount(engine, mountpoint, new MountOptions(options.allowOther(), options.debug()));
         for (Plugin plugin : plugins) {
             plugin.start(engine, mount, server);

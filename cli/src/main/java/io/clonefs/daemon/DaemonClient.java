@@ -76,6 +76,11 @@ public final class DaemonClient implements PoolService {
         call("POST", "shutdown", null, Api.Ok.class, PROBE_TIMEOUT);
     }
 
+    /** {@code GET /v1/events}: the events after {@code since}. */
+    public EventLog.Page events(long since, int limit) {
+        return call("GET", "events?since=" + since + "&limit=" + limit, null, EventLog.Page.class, PROBE_TIMEOUT);
+    }
+
     @Override
     public Api.Datasets list() {
         return call("GET", "datasets", null, Api.Datasets.class, COMMAND_TIMEOUT);

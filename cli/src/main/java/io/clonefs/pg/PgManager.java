@@ -98,6 +98,38 @@ public final class PgManager implements AutoCloseable {
     private final ConcurrentHashMap<String, PgApi.Progress> progress = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
     private volatile boolean closed;
+    private volatile Listener listener = (type, rec, details) -> { };
+
+    /**
+     * Told of every lifecycle event, after it happened: {@code created} and {@code reset} of a
+     * branch, {@code destroyed} and {@code expired} of any server. Called on the thread that did
+     * the work; must not throw or block for long.
+     */
+    @FunctionalInterface
+    public interface Listener {
+        void on(String type, PgRecord server, Map<String, Object> details);
+    }
+
+    public void listener(Listener l) {
+        this.listener = l == null ? (type, rec, details) -> { } : l;
+    }
+
+    private void emit(String type, PgRecord rec, Map<String, Object> details) {
+        try {
+            listener.on(type, rec, details);
+        } catch (RuntimeException e) {
+            LOG.warn("event listener failed on {} {}: {}", type, rec.name(), e.getMessage());
+        }
+    }
+
+    /** How many branches run now (probed, not stored). */
+    public long branchesRunning() {
+        List<PgRecord> recs;
+        synchronized (lock) {
+            recs = new ArrayList<>(servers.values());
+        }
+        return recs.stream().filter(PgRecord::isBranch).filter(processes::running).count();
+    }
 
     private PgManager(Engine engine, Path mountpoint, Runnable syncfs, Path pool, PgOptions options) {
         this.engine = engine;
@@ -429,6 +461,7 @@ public final class PgManager implements AutoCloseable {
                 PgApi.Timings timings = new PgApi.Timings(ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], millisSince(t0));
                 LOG.info("branch {} of {} ({}) answers on port {} after {} ms", spec.name(), spec.source(), snapshot, port,
                         timings.total());
+                emit("created", rec, eventDetails(rec, timings.total()));
                 return new PgApi.Branched(rec.name(), uri(port), port, rec.source(), snapshot, snapshotCreated,
                         rec.expiresAt(), timings);
             } catch (RuntimeException e) {
@@ -498,6 +531,7 @@ public final class PgManager implements AutoCloseable {
                 put(r);
                 PgApi.Timings timings = new PgApi.Timings(0, 0, cloneMs, prepMs, st[0], st[1], st[2], millisSince(t0));
                 LOG.info("branch {} reset to {} in {} ms", name, rec.snapshot(), timings.total());
+                emit("reset", r, eventDetails(r, timings.total()));
                 return new PgApi.Branched(name, uri(rec.port()), rec.port(), rec.source(), rec.snapshot(), false,
                         rec.expiresAt(), timings);
             } catch (RuntimeException e) {
@@ -508,6 +542,17 @@ public final class PgManager implements AutoCloseable {
     }
 
     // ---- lifecycle -----------------------------------------------------------------------------
+
+    private static Map<String, Object> eventDetails(PgRecord r, long millis) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("source", r.source());
+        d.put("snapshot", r.snapshot());
+        d.put("port", r.port());
+        d.put("uri", uri(r.port()));
+        d.put("expiresAt", r.expiresAt());
+        d.put("millis", millis);
+        return d;
+    }
 
     /** Every managed server, sources first, then by name. */
     public List<PgApi.Server> list() {
@@ -565,6 +610,10 @@ public final class PgManager implements AutoCloseable {
         String snapDestroyed = rec.snapshotOwned() ? releaseSnapshot(rec.snapshot()) : null;
         deleteQuietly(processes.logFile(name));
         LOG.info("{} {} destroyed{}", rec.role(), name, expiry ? " (its time to live ran out)" : "");
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("source", rec.source());
+        d.put("snapshotDestroyed", snapDestroyed);
+        emit(expiry ? "expired" : "destroyed", rec, d);
         return new PgApi.Destroyed(name, snapDestroyed);
     }
 

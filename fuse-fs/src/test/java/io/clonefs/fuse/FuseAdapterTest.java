@@ -338,7 +338,8 @@ class FuseAdapterTest {
         assertEquals(bs, st.f_frsize.longValue());
         assertTrue(st.f_blocks.longValue() > 0);
         assertTrue(st.f_bfree.longValue() <= st.f_blocks.longValue());
-        assertEquals(engine.space().freeBytes() / bs, st.f_bavail.longValue(), (double) (1 << 20) / bs);
+        // the pool's disk is shared with other processes: allow for what they write meanwhile
+        assertEquals(engine.space().freeBytes() / bs, st.f_bavail.longValue(), (double) (256 << 20) / bs);
         assertEquals(255, st.f_namemax.longValue());
     }
 

@@ -23,6 +23,8 @@ import picocli.CommandLine.Parameters;
         description = {"PostgreSQL servers on volumes and their branches: a running, writable copy of a live",
             "database in about a second. Needs the pool's daemon (clonefs mount); servers run as the",
             "postgres OS user on 127.0.0.1, ports from 54400-54499 unless --port (CLONEFS_PG_PORTS)."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg init src && clonefs pg branch src dev1", "  clonefs pg list --json"},
         subcommands = {
             PgCommand.Init.class, PgCommand.Import.class, PgCommand.Start.class, PgCommand.Stop.class,
             PgCommand.Branch.class, PgCommand.ListServers.class, PgCommand.Reset.class, PgCommand.Destroy.class,
@@ -44,7 +46,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "init", mixinStandardHelpOptions = true, description = {"initdb (with data checksums) in VOLUME/data, creating the volume if missing;",
+    @Command(name = "init", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg init src", "  clonefs pg init src --port 54400 --json"},
+        description = {"initdb (with data checksums) in VOLUME/data, creating the volume if missing;",
         "start the server and print its connection URI."})
     static final class Init extends PgSubcommand {
         @Parameters(paramLabel = "VOLUME")
@@ -67,7 +71,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "import", mixinStandardHelpOptions = true, description = {"pg_basebackup from a running server into VOLUME/data and start the copy;",
+    @Command(name = "import", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg import prod --from 'host=db1 user=replicator' --follow"},
+        description = {"pg_basebackup from a running server into VOLUME/data and start the copy;",
         "with --follow the copy stays a streaming standby of that server (branches are then always fresh)."})
     static final class Import extends PgSubcommand {
         @Parameters(paramLabel = "VOLUME")
@@ -122,7 +128,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "start", mixinStandardHelpOptions = true, description = {"Start a managed server (or adopt a volume holding a PostgreSQL data",
+    @Command(name = "start", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg start src"},
+        description = {"Start a managed server (or adopt a volume holding a PostgreSQL data",
         "directory) and wait until it answers."})
     static final class Start extends PgSubcommand {
         @Parameters(paramLabel = "NAME")
@@ -141,7 +149,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop a managed server (it stays stopped across daemon restarts).")
+    @Command(name = "stop", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg stop pr-42"},
+        description = "Stop a managed server (it stays stopped across daemon restarts).")
     static final class Stop extends PgSubcommand {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -159,7 +169,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "branch", mixinStandardHelpOptions = true, description = {"Snapshot SOURCE while its server runs, clone it, start a server on the",
+    @Command(name = "branch", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg branch src pr-42 --ttl 8h", "  URI=$(clonefs pg branch src pr-42 --json | jq -r .uri)", "  clonefs pg branch src yesterday --at 24h"},
+        description = {"Snapshot SOURCE while its server runs, clone it, start a server on the",
         "clone (promoted if SOURCE is a standby) and print its connection URI once it answers."})
     static final class Branch extends PgSubcommand {
         @Parameters(index = "0", paramLabel = "SOURCE")
@@ -202,14 +214,16 @@ public final class PgCommand implements Runnable {
                 out().println(b.uri());
                 out().flush();
                 err().println("branch " + b.name() + " of " + b.source() + " (" + b.snapshot() + ") answers after "
-                        + b.millis().total() + " ms" + (b.expiresAt() == null ? "" : "; expires " + b.expiresAt()));
+                        + b.millis().total() + " ms" + (b.expiresAt() == null ? "" : "; expires " + io.clonefs.cli.Times.local(b.expiresAt())));
                 err().flush();
             }
             return ExitCodes.OK;
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = {"Every managed server: sources and branches, state, port, age, expiry,",
+    @Command(name = "list", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg list", "  clonefs pg list --json | jq -r '.[] | select(.role==\"branch\") | .name'"},
+        description = {"Every managed server: sources and branches, state, port, age, expiry,",
         "and UNIQUE, the bytes only its volume holds (what destroying it frees)."})
     static final class ListServers extends PgSubcommand {
         @Override
@@ -238,7 +252,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "reset", mixinStandardHelpOptions = true, description = "Bring a branch back to its snapshot (same port, same URI).")
+    @Command(name = "reset", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg reset pr-42"},
+        description = "Bring a branch back to its snapshot (same port, same URI).")
     static final class Reset extends PgSubcommand {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -259,7 +275,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "destroy", mixinStandardHelpOptions = true, description = {"Stop a managed server and destroy its volume (a snapshot taken for a",
+    @Command(name = "destroy", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg destroy pr-42"},
+        description = {"Stop a managed server and destroy its volume (a snapshot taken for a",
         "branch goes too once nothing uses it). Refused while protected or while it has branches."})
     static final class Destroy extends PgSubcommand {
         @Parameters(paramLabel = "NAME")
@@ -278,7 +296,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "protect", mixinStandardHelpOptions = true, description = "Refuse destroy and expiry of a server.")
+    @Command(name = "protect", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg protect src"},
+        description = "Refuse destroy and expiry of a server.")
     static final class Protect extends PgSubcommand {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -296,7 +316,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "unprotect", mixinStandardHelpOptions = true, description = "Allow destroy (and expiry, if it has a TTL) again.")
+    @Command(name = "unprotect", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg unprotect src"},
+        description = "Allow destroy (and expiry, if it has a TTL) again.")
     static final class Unprotect extends PgSubcommand {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -314,7 +336,9 @@ public final class PgCommand implements Runnable {
         }
     }
 
-    @Command(name = "schedule", mixinStandardHelpOptions = true, description = {"Scheduled snapshots of a source, for 'clonefs pg branch --at':",
+    @Command(name = "schedule", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+        footer = {"  clonefs pg schedule src --every 15m --keep 96", "  clonefs pg schedule", "  clonefs pg schedule src --off"},
+        description = {"Scheduled snapshots of a source, for 'clonefs pg branch --at':",
         "'schedule SOURCE --every 15m --keep 96' sets one, 'schedule SOURCE --off' removes it,",
         "'schedule' lists them."})
     static final class Schedule extends PgSubcommand {
@@ -347,7 +371,7 @@ public final class PgCommand implements Runnable {
                     rows.add(new String[] {"SOURCE", "EVERY", "KEEP", "LAST", "SNAPSHOTS"});
                     for (PgApi.Schedule s : all) {
                         rows.add(new String[] {s.source(), s.every(), Integer.toString(s.keep()),
-                            s.lastAt() == null ? "-" : s.lastAt(), Integer.toString(s.snapshots().size())});
+                            io.clonefs.cli.Times.local(s.lastAt()), Integer.toString(s.snapshots().size())});
                     }
                     table(rows);
                 }
@@ -356,7 +380,11 @@ public final class PgCommand implements Runnable {
             checkName(source);
             if (off) {
                 c.unschedule(source);
-                out().println("no more scheduled snapshots of " + source);
+                if (json()) {
+                    printJson(java.util.Map.of("source", source, "scheduled", false));
+                } else {
+                    out().println("no more scheduled snapshots of " + source);
+                }
                 return ExitCodes.OK;
             }
             if (every == null) {

@@ -4,8 +4,10 @@ import io.clonefs.daemon.Api;
 import io.clonefs.daemon.ControlException;
 import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.Daemon;
+import io.clonefs.daemon.EventLog;
 import io.clonefs.engine.Engine;
 import io.clonefs.fuse.Mount;
+import io.clonefs.metrics.Metrics;
 import io.clonefs.pg.PgApi;
 import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;
@@ -69,6 +71,13 @@ public final class PgPlugin implements Daemon.Plugin {
             server.extend("pg", request -> error(e));
             return;
         }
+        EventLog events = server.events();
+        if (events != null) {
+            manager.listener((type, rec, details) -> events.append(type, rec.role(), rec.name(), details));
+        }
+        PgManager m = manager;
+        Metrics.process().gauge("clonefs_branches_running", "PostgreSQL branches whose server runs.", null, null,
+                m::branchesRunning);
         server.extend("pg", request -> {
             String path = request.path().startsWith("/") ? request.path().substring(1) : request.path();
             try {
@@ -101,6 +110,7 @@ public final class PgPlugin implements Daemon.Plugin {
     public void close() {
         PgManager m = manager;
         if (m != null) {
+            Metrics.process().remove("clonefs_branches_running");
             m.close();
         }
     }

@@ -31,6 +31,24 @@ public final class Clonefs {
                 "CLONEFS_RUN_DIR", ws.root().resolve("run").toString());
     }
 
+    private Clonefs(Workspace ws, Path pool, Map<String, String> env) {
+        this.ws = ws;
+        this.pool = pool;
+        this.env = Map.copyOf(env);
+    }
+
+    /** The same pool, with more environment for every command (e.g. {@code CLONEFS_PG_PORTS} for the daemon). */
+    public Clonefs withEnv(Map<String, String> extra) {
+        Map<String, String> e = new java.util.HashMap<>(env);
+        e.putAll(extra);
+        return new Clonefs(ws, pool, e);
+    }
+
+    /** The environment every command runs with (to run scripts that call the launcher the same way). */
+    public Map<String, String> env() {
+        return env;
+    }
+
     public static Path launcher() {
         String p = System.getProperty("clonefs.it.launcher");
         Path l = p != null ? Path.of(p) : repoRoot().resolve("bin/clonefs");

@@ -1,0 +1,205 @@
+package io.clonefs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clonefs.it.api.ApiClient;
+import io.clonefs.it.api.OpenApiCheck;
+import io.clonefs.it.pg.PgHarness;
+import io.clonefs.it.support.Clonefs;
+import io.clonefs.it.support.Proc;
+import io.clonefs.it.support.Workspace;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * PostgreSQL branches through the control API of a daemon started with {@code clonefs mount}: the
+ * whole {@code /v1/pg} lifecycle with its errors, the event log (created, reset, destroyed,
+ * expired), {@code /metrics} scraped while pgbench runs, and the CI recipe
+ * ({@code docs/ci/branch-per-pr.sh create|test|destroy}) run as a pipeline would run it.
+ */
+class ApiPgIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private Workspace ws;
+
+    @AfterEach
+    void teardown() {
+        if (ws != null) {
+            ws.close();
+        }
+    }
+
+    @Test
+    void branchLifecycleEventsMetricsAndTheCiRecipe() throws Exception {
+        ws = Workspace.create("apipg");
+        Path mnt = ws.dir("mnt");
+        int first = 43000 + ThreadLocalRandom.current().nextInt(0, 100) * 20;
+        Clonefs cfs = new Clonefs(ws, ws.dir("pool")).withEnv(Map.of("CLONEFS_PG_PORTS", first + "-" + (first + 19)));
+        cfs.init();
+        cfs.mount(mnt);
+        ApiClient api = new ApiClient(cfs.pool());
+        OpenApiCheck check = new OpenApiCheck(api.raw("GET", "/v1/openapi.json", null, null).body()
+                .getBytes(StandardCharsets.UTF_8));
+        api.validateWith(check);
+        long since = api.expect(200, "GET", "/v1/events", null).get("last").asLong();
+
+        // a source, and pgbench on it while /metrics is scraped
+        JsonNode src = api.expect(201, "POST", "/v1/pg/init", "{\"volume\":\"src\"}");
+        int sp = src.get("port").asInt();
+        assertEquals("running", src.get("state").asText());
+        assertEquals(409, api.call("POST", "/v1/pg/init", "{\"volume\":\"src\"}").status());
+        PgHarness.tool(sp, Duration.ofMinutes(5), "pgbench", "-i", "-s", "2", "-q", "postgres").check();
+        String before = api.metrics();
+        Path benchLog = ws.postgresDir("bench").resolve("pgbench.log");
+        Process bench = Proc.start(Proc.asPostgres(PgHarness.toolCommand(sp, "pgbench", "-c", "2", "-T", "8", "postgres")),
+                benchLog);
+        double writes0 = ApiClient.sample(before, "clonefs_fuse_op_seconds_count{op=\"write\"}");
+        double commits0 = ApiClient.sample(before, "clonefs_commit_seconds_count");
+        double writesDuring = writes0;
+        for (int i = 0; i < 20 && writesDuring <= writes0; i++) {
+            Proc.sleep(500);
+            writesDuring = ApiClient.sample(api.metrics(), "clonefs_fuse_op_seconds_count{op=\"write\"}");
+        }
+        assertTrue(writesDuring > writes0, "FUSE writes must be counted while pgbench runs: " + writes0 + " -> " + writesDuring);
+        assertTrue(bench.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), "pgbench did not end");
+        assertEquals(0, bench.exitValue(), Files.readString(benchLog));
+        String after = api.metrics();
+        assertTrue(ApiClient.sample(after, "clonefs_fuse_op_seconds_count{op=\"write\"}") > writesDuring, after);
+        assertTrue(ApiClient.sample(after, "clonefs_commit_seconds_count") > commits0, after);
+        System.out.printf("metrics: fuse writes %.0f -> %.0f, commits %.0f -> %.0f%n", writes0,
+                ApiClient.sample(after, "clonefs_fuse_op_seconds_count{op=\"write\"}"), commits0,
+                ApiClient.sample(after, "clonefs_commit_seconds_count"));
+
+        // the CI recipe, as the workflow runs it: create, test (migration + tests), create again (reset), destroy
+        Path repo = Clonefs.launcher().getParent().getParent();
+        Path script = repo.resolve("docs/ci/branch-per-pr.sh");
+        Path db = ws.dir("db");
+        Files.createDirectories(db.resolve("migrations"));
+        Files.createDirectories(db.resolve("tests"));
+        Files.writeString(db.resolve("migrations/001_add_column.sql"),
+                "alter table pgbench_accounts add column note text;\nupdate pgbench_accounts set note = 'migrated' where aid <= 10;\n");
+        Files.writeString(db.resolve("tests/001_check.sql"),
+                "do $$ begin assert (select count(*) from pgbench_accounts where note = 'migrated') = 10, 'migration missing'; end $$;\n");
+        Map<String, String> env = new HashMap<>(cfs.env());
+        env.put("CLONEFS", Clonefs.launcher().toString());
+        env.put("SOURCE", "src");
+        env.put("MIGRATIONS", db.resolve("migrations").toString());
+        env.put("TESTS", db.resolve("tests").toString());
+        env.put("BRANCH_TTL", "1h");
+        env.put("PSQL", "psql");
+        Proc.Result created = Proc.run(List.of(script.toString(), "create", "7"), env, Duration.ofMinutes(3)).check();
+        String uri = created.out().strip();
+        assertTrue(uri.startsWith("postgresql://"), created.describe());
+        JsonNode pr7 = api.expect(200, "GET", "/v1/pg/servers/pr-7", null);
+        assertEquals(uri, pr7.get("uri").asText());
+        assertEquals("branch", pr7.get("role").asText());
+        assertFalse(pr7.get("expiresAt").isNull());
+        Proc.run(List.of(script.toString(), "test", "7"), env, Duration.ofMinutes(3)).check();
+        assertEquals("10", PgHarness.query(pr7.get("port").asInt(), "select count(*) from pgbench_accounts where note = 'migrated'"));
+        assertTrue(PgHarness.query(sp, "select count(*) from information_schema.columns where column_name = 'note'").equals("0"),
+                "the source must not see the branch's migration");
+        Proc.Result failing = Proc.run(List.of(script.toString(), "test", "7"), env, Duration.ofMinutes(3));
+        assertFalse(failing.ok(), "the migration applied twice must fail the pipeline: " + failing.describe());
+        Proc.run(List.of(script.toString(), "create", "7"), env, Duration.ofMinutes(3)).check(); // a new push: reset
+        Proc.run(List.of(script.toString(), "test", "7"), env, Duration.ofMinutes(3)).check();
+        assertEquals(2, Proc.run(List.of(script.toString(), "create", "x7"), env, Duration.ofMinutes(1)).exit());
+
+        // the rest of the lifecycle over HTTP
+        JsonNode servers = api.expect(200, "GET", "/v1/pg/servers", null);
+        assertEquals(Set.of("src", "pr-7"), names(servers));
+        JsonNode cliList = cfs.json("pg", "list");
+        assertEquals(names(servers), names(cliList));
+        for (JsonNode s : cliList) {
+            check.checkSchema("PgServer", s);
+        }
+        assertTrue(ApiClient.sample(api.metrics(), "clonefs_branches_running") >= 1);
+        JsonNode b2 = api.expect(201, "POST", "/v1/pg/branches", "{\"source\":\"src\",\"name\":\"b2\",\"checkpoint\":false}");
+        assertEquals("src", b2.get("source").asText());
+        assertEquals("already_exists", code(api.call("POST", "/v1/pg/branches", "{\"source\":\"src\",\"name\":\"b2\"}"), 409));
+        assertEquals(404, api.call("POST", "/v1/pg/branches", "{\"source\":\"nope\",\"name\":\"b3\"}").status());
+        assertEquals(400, api.call("POST", "/v1/pg/branches", "{\"source\":\"src\"}").status());
+        assertEquals(400, api.call("POST", "/v1/pg/branches", "{\"source\":\"src\",\"name\":\"b3\",\"ttl\":\"soon\"}").status());
+        assertEquals(400, api.call("POST", "/v1/pg/import", "{not json").status());
+        assertEquals(404, api.call("GET", "/v1/pg/servers/nope", null).status());
+        assertEquals(404, api.call("POST", "/v1/pg/servers/nope/reset", null).status());
+        assertEquals(404, api.call("GET", "/v1/pg/progress/src", null).status());
+        assertEquals("b2", api.expect(200, "POST", "/v1/pg/servers/b2/reset", null).get("name").asText());
+        assertTrue(api.expect(200, "POST", "/v1/pg/servers/b2/protect", null).get("protected").asBoolean());
+        assertEquals(409, api.call("DELETE", "/v1/pg/servers/b2", null).status());
+        assertFalse(api.expect(200, "POST", "/v1/pg/servers/b2/unprotect", null).get("protected").asBoolean());
+        assertEquals("stopped", api.expect(200, "POST", "/v1/pg/servers/b2/stop", null).get("state").asText());
+        assertEquals("running", api.expect(200, "POST", "/v1/pg/servers/b2/start", null).get("state").asText());
+        assertEquals(409, api.call("DELETE", "/v1/pg/servers/src", null).status(), "src has branches");
+        assertEquals("b2", api.expect(200, "DELETE", "/v1/pg/servers/b2", null).get("name").asText());
+        api.expect(201, "POST", "/v1/pg/schedules", "{\"source\":\"src\",\"every\":\"1h\",\"keep\":2}");
+        assertEquals(1, api.expect(200, "GET", "/v1/pg/schedules", null).size());
+        api.expect(200, "DELETE", "/v1/pg/schedules/src", null);
+        Proc.run(List.of(script.toString(), "destroy", "7"), env, Duration.ofMinutes(3)).check();
+        Proc.run(List.of(script.toString(), "destroy", "7"), env, Duration.ofMinutes(3)).check(); // already gone: fine
+        // a branch that expires on its own
+        api.expect(201, "POST", "/v1/pg/branches", "{\"source\":\"src\",\"name\":\"short\",\"ttl\":\"1s\",\"checkpoint\":false}");
+
+        // the event log: what happened, in order, over HTTP, in the file and from the CLI
+        List<String> seen = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        JsonNode page = null;
+        while (System.nanoTime() < deadline) {
+            page = api.expect(200, "GET", "/v1/events?since=" + since, null);
+            seen = new ArrayList<>();
+            for (JsonNode e : page.get("events")) {
+                seen.add(e.get("type").asText() + " " + e.get("name").asText());
+            }
+            if (seen.contains("expired short")) {
+                break;
+            }
+            Proc.sleep(500);
+        }
+        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "destroyed b2", "destroyed pr-7",
+                "created short", "expired short"), seen, "events: " + page);
+        JsonNode events = page.get("events");
+        for (int i = 1; i < events.size(); i++) {
+            assertEquals(events.get(i - 1).get("seq").asLong() + 1, events.get(i).get("seq").asLong());
+        }
+        assertEquals("src", events.get(0).get("details").get("source").asText());
+        List<String> lines = Files.readAllLines(cfs.pool().resolve("events.log"));
+        assertEquals(page.get("last").asLong(), JSON.readTree(lines.get(lines.size() - 1)).get("seq").asLong());
+        assertEquals(page, cfs.json("events", "--since", Long.toString(since)));
+        assertEquals(0, api.expect(200, "GET", "/v1/events?since=" + page.get("last").asLong(), null).get("events").size());
+
+        String m = api.metrics();
+        assertTrue(ApiClient.sample(m, "clonefs_api_requests_total{route=\"/v1/pg/branches\",status=\"201\"}") >= 2, m);
+        assertTrue(ApiClient.sample(m, "clonefs_api_requests_total{route=\"/v1/pg/servers/{name}\",status=\"404\"}") >= 1, m);
+        assertEquals(List.of("src"), JSON.convertValue(api.expect(200, "POST", "/v1/pg/stop-all", null), List.class));
+
+        Set<String> missing = check.operations().stream().filter(o -> o.contains("/v1/pg/"))
+                .collect(Collectors.toCollection(TreeSet::new));
+        missing.removeAll(check.exercised());
+        assertEquals(Set.of(), missing, "documented but not exercised");
+    }
+
+    private static String code(ApiClient.Reply r, int status) {
+        assertEquals(status, r.status(), r.body());
+        return r.code();
+    }
+
+    private static Set<String> names(JsonNode array) {
+        Set<String> out = new TreeSet<>();
+        array.forEach(n -> out.add(n.get("name").asText()));
+        return out;
+    }
+}
