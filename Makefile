@@ -15,10 +15,14 @@ DEMO_MB      ?= 1024
 BENCH_SCALE  ?= 1
 BENCH_REPORT ?= $(CURDIR)/BENCHMARKS.md
 BENCH_OPTS   ?=
+# The self-contained jar `make install` copies (built by `make build`; SKIP_BUILD=1 installs it as it is).
+JAR          ?= cli/$(BUILD_DIR)/clonefs.jar
+ROUNDS       ?= 50
 CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test smoke demo bench-engine bench-pg install clean
+.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-pg branch-bench compare \
+        crash-test install uninstall clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,11 +38,17 @@ test: deps ## install deps, then run every unit and integration test (mvn verify
 	$(MAVEN) verify $(CP_GOAL)
 	@$(MAKE) --no-print-directory smoke
 
-smoke: ## run the demo and the engine benchmark at a tiny size (needs a prior build or test)
+smoke: ## run the engine demo and the engine benchmark at a tiny size (needs a prior build or test)
 	@test -f $(CLASSPATH_FILE) || $(MAKE) --no-print-directory build
 	@scripts/smoke.sh "$(JAVA_RUN)" "$(RUN_CP)"
 
-demo: deps build ## show the engine at work: pool, 1 GiB volume, snapshot, clone, space, isolation, destroy, fsck (DEMO_MB=…)
+demo: ## install deps, build, mount a pool, load pgbench into PostgreSQL, branch it while it serves; prints URI, time, space (DEMO_SCALE=10 DEMO_DIR=/var/lib/clonefs-demo)
+	@BUILD_DIR=$(BUILD_DIR) MVN="$(MVN)" scripts/demo.sh
+
+demo-clean: ## undo `make demo`: stop its pgbench and PostgreSQL servers, unmount, remove the demo pool (DEMO_DIR=...)
+	@BUILD_DIR=$(BUILD_DIR) scripts/demo-clean.sh
+
+demo-engine: deps build ## the engine alone through its Java API: pool, 1 GiB volume, snapshot, clone, space, isolation, destroy, fsck (DEMO_MB=...)
 	@$(JAVA_RUN) -Ddemo.mb=$(DEMO_MB) -cp "$(RUN_CP)" io.clonefs.bench.EngineDemo
 
 bench-engine: deps build ## measure the engine (clone, read, write, destroy, space, MB/s); rewrites its section of BENCHMARKS.md (BENCH_SCALE=0.1 for a quick run)
@@ -48,8 +58,24 @@ bench-engine: deps build ## measure the engine (clone, read, write, destroy, spa
 bench-pg: deps build ## PostgreSQL (pgbench rw/select-only, initdb, bulk load) and fio on clonefs, a clone and native ext4, median of 3; rewrites its section of BENCHMARKS.md (BENCH_PG_OPTS=...)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) integration-tests/bench-pg.sh
 
-install: build ## install cli/target/clonefs.jar and a `clonefs` launcher in PREFIX/lib/clonefs and PREFIX/bin (PREFIX=/usr/local)
-	@scripts/install.sh "$(PREFIX)" cli/$(BUILD_DIR)/clonefs.jar
+branch-bench: ## PostgreSQL branch timings under load (integration-tests/branch-bench.sh)
+	@test -x integration-tests/branch-bench.sh || { echo "branch-bench: integration-tests/branch-bench.sh is not there yet" >&2; exit 1; }
+	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) integration-tests/branch-bench.sh
+
+compare: ## clonefs vs pg_dump/pg_restore, CREATE DATABASE TEMPLATE, pg_basebackup (scripts/compare.sh; COMPARE_OPTS=-Dcompare.sizes=...)
+	@test -x scripts/compare.sh || { echo "compare: scripts/compare.sh is not there yet" >&2; exit 1; }
+	@BUILD_DIR=$(BUILD_DIR) MVN="$(MVN)" scripts/compare.sh $(COMPARE_OPTS)
+
+crash-test: ## kill -9 the daemon and PostgreSQL at random moments, remount, check, ROUNDS times (scripts/crash-test.sh; ROUNDS=50)
+	@test -x scripts/crash-test.sh || { echo "crash-test: scripts/crash-test.sh is not there yet" >&2; exit 1; }
+	@BUILD_DIR=$(BUILD_DIR) scripts/crash-test.sh $(ROUNDS)
+
+install: ## build, then install the jar and a `clonefs` launcher in PREFIX/lib/clonefs and PREFIX/bin (PREFIX=/usr/local; SKIP_BUILD=1 JAR=...)
+	@test "$(SKIP_BUILD)" = 1 || $(MAKE) --no-print-directory build
+	@scripts/install.sh "$(PREFIX)" "$(JAR)"
+
+uninstall: ## remove what `make install` put in PREFIX (PREFIX=/usr/local)
+	@scripts/install.sh --uninstall "$(PREFIX)"
 
 clean: ## remove build output (mvn clean)
 	$(MAVEN) -q clean

@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
 # Installs the self-contained clonefs jar and a launcher: PREFIX/lib/clonefs/clonefs.jar and
-# PREFIX/bin/clonefs. Usage: install.sh PREFIX JAR   (DESTDIR is honoured for packaging.)
+# PREFIX/bin/clonefs (DESTDIR is honoured for packaging). `--uninstall` removes both.
+#   install.sh PREFIX JAR          (make install PREFIX=... [SKIP_BUILD=1 JAR=...])
+#   install.sh --uninstall PREFIX  (make uninstall PREFIX=...)
 set -euo pipefail
+if [[ ${1:-} == --uninstall ]]; then
+    prefix=${2:-/usr/local}
+    bin="${DESTDIR:-}$prefix/bin/clonefs"
+    lib="${DESTDIR:-}$prefix/lib/clonefs"
+    if [[ -f $bin ]] && ! grep -q 'clonefs launcher (installed by make install)' "$bin"; then
+        echo "uninstall: $bin was not installed by make install; left alone" >&2
+        exit 1
+    fi
+    rm -f "$bin" "$lib/clonefs.jar"
+    rmdir "$lib" 2>/dev/null || true
+    echo "removed $bin and $lib/clonefs.jar"
+    exit 0
+fi
 prefix=${1:-/usr/local}
 jar=${2:-cli/target/clonefs.jar}
 if [[ ! -f $jar ]]; then
@@ -16,7 +31,10 @@ tmp=$(mktemp)
 cat > "$tmp" <<LAUNCHER
 #!/bin/sh
 # clonefs launcher (installed by make install). lmdbjava needs these --add-opens on Java 17.
-exec "\${JAVA:-java}" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \\
+# JAVA_HOME or JAVA choose the java; CLONEFS_JAVA_OPTS adds JVM options.
+java="\${JAVA:-java}"
+if [ -n "\${JAVA_HOME:-}" ] && [ -z "\${JAVA:-}" ]; then java="\$JAVA_HOME/bin/java"; fi
+exec "\$java" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \\
     \${CLONEFS_JAVA_OPTS:-} -jar "$prefix/lib/clonefs/clonefs.jar" "\$@"
 LAUNCHER
 install -m 0755 "$tmp" "$bin/clonefs"
