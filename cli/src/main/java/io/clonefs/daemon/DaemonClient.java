@@ -17,6 +17,7 @@ import java.util.Optional;
 public final class DaemonClient implements PoolService {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration BUSY_PROBE_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(30);
 
     private final DaemonInfo info;
@@ -46,7 +47,8 @@ public final class DaemonClient implements PoolService {
         } catch (ControlException e) {
             return Optional.empty();
         }
-        return c.answers() ? Optional.of(c) : Optional.empty();
+        // a live daemon that is slow to answer (a loaded machine, many long requests) is waited for
+        return c.answers(PROBE_TIMEOUT) || c.answers(BUSY_PROBE_TIMEOUT) ? Optional.of(c) : Optional.empty();
     }
 
     public static boolean alive(long pid) {
@@ -59,8 +61,12 @@ public final class DaemonClient implements PoolService {
 
     /** True when the daemon answers {@code GET /v1/status} with our token and its pid. */
     public boolean answers() {
+        return answers(PROBE_TIMEOUT);
+    }
+
+    private boolean answers(Duration timeout) {
         try {
-            Api.Status s = status();
+            Api.Status s = call("GET", "status", null, Api.Status.class, timeout);
             return s.pid() == info.pid();
         } catch (RuntimeException e) {
             return false;
