@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Test a schema migration on a branch of a live database, compare a query plan before and after,
+# then throw the branch away. The source never sees any of it. See migration.md.
+#   CLONEFS_POOL  the pool whose daemon runs the source (clonefs mount)
+#   SOURCE        the source server (default: prod), a pgbench database
+#   BRANCH        the branch to create (default: $SOURCE-migration)
+#   CLONEFS       the clonefs command (default: clonefs)
+set -euo pipefail
+: "${CLONEFS_POOL:?set CLONEFS_POOL to the pool whose daemon runs the source}"
+SOURCE=${SOURCE:-prod}
+BRANCH=${BRANCH:-$SOURCE-migration}
+clonefs() { "${CLONEFS:-clonefs}" "$@"; }
+export PSQLRC=/dev/null
+
+SRC_URI=$(clonefs pg list --json | jq -r --arg n "$SOURCE" '.[] | select(.name == $n) | .uri')
+[[ -n $SRC_URI ]] || { echo "no PostgreSQL server '$SOURCE' in pool $CLONEFS_POOL" >&2; exit 1; }
+QUERY="SELECT aid, abalance FROM pgbench_accounts WHERE abalance > 2000 ORDER BY abalance DESC LIMIT 5"
+
+echo "== 1. branch $SOURCE (a writable copy of the running database)"
+URI=$(clonefs pg branch "$SOURCE" "$BRANCH" --ttl 2h)
+echo "branch $BRANCH: $URI"
+
+echo "== 2. the plan before the migration"
+psql "$URI" -c "EXPLAIN (ANALYZE, COSTS OFF) $QUERY"
+
+echo "== 3. the migration: a NOT NULL column with a default, a CHECK constraint, an index"
+psql "$URI" -c "BEGIN;
+ALTER TABLE pgbench_accounts ADD COLUMN status text NOT NULL DEFAULT 'active';
+ALTER TABLE pgbench_accounts ADD CONSTRAINT abalance_in_range CHECK (abalance BETWEEN -100000000 AND 100000000);
+CREATE INDEX pgbench_accounts_abalance_idx ON pgbench_accounts (abalance);
+COMMIT;
+ANALYZE pgbench_accounts;"
+
+echo "== 4. verify the constraints"
+psql "$URI" -c "SELECT conname, pg_get_constraintdef(oid) AS definition, convalidated
+  FROM pg_constraint WHERE conrelid = 'pgbench_accounts'::regclass ORDER BY conname"
+psql "$URI" -c "SELECT status, count(*) FROM pgbench_accounts GROUP BY status"
+if psql "$URI" -c "UPDATE pgbench_accounts SET abalance = 200000000 WHERE aid = 1" 2>/dev/null; then
+    echo "the CHECK constraint let a bad row in" >&2; exit 1
+fi
+echo "CHECK abalance_in_range: a balance of 200000000 is rejected"
+if psql "$URI" -c "UPDATE pgbench_accounts SET status = NULL WHERE aid = 1" 2>/dev/null; then
+    echo "the NOT NULL constraint let a NULL in" >&2; exit 1
+fi
+echo "NOT NULL status: a NULL status is rejected"
+
+echo "== 5. the plan after the migration"
+psql "$URI" -c "EXPLAIN (ANALYZE, COSTS OFF) $QUERY"
+
+echo "== 6. the source never saw it"
+psql "$SRC_URI" -c "SELECT count(*) AS status_columns_on_source FROM information_schema.columns
+  WHERE table_name = 'pgbench_accounts' AND column_name = 'status'"
+
+echo "== 7. discard the branch"
+clonefs pg destroy "$BRANCH"
