@@ -268,6 +268,48 @@ public final class Engine implements AutoCloseable {
         return meta.blockSize();
     }
 
+    // ---- remote tier: export, import, cache ---------------------------------------------------
+
+    /**
+     * Visits every tree item of a snapshot ({@code volume@snap}) in key order: the inodes, directory
+     * entries, symlink targets and extents that make up its files. An extent's block is
+     * {@code Keys.blockRef(key, value)}; read it with {@link #readBlock}. The snapshot is immutable,
+     * so the walk sees one consistent state; it must not be destroyed meanwhile.
+     */
+    public void exportSnapshot(String snapshot, io.clonefs.metadata.CowTree.ItemVisitor visitor) {
+        throw new UnsupportedOperationException("exportSnapshot: in progress");
+    }
+
+    /** Reads one whole block ({@code dst.remaining() == blockSize()}) by its id, fetching it if remote-backed. */
+    public void readBlock(long blockId, java.nio.ByteBuffer dst) {
+        throw new UnsupportedOperationException("readBlock: in progress");
+    }
+
+    /**
+     * Creates volume {@code volume} holding exactly the given items (as {@link #exportSnapshot} gave
+     * them, extents carrying a {@link io.clonefs.block.RemoteRef} into {@code packKeys}), then its
+     * snapshot {@code volume@snapshot}. No block is fetched: extents point at remote-backed blocks,
+     * read from {@code remote} on first use and cached locally. Durable on return. Refused (nothing
+     * changed) if the volume exists.
+     */
+    public SnapshotInfo importSnapshot(String volume, String snapshot, String remote, java.util.List<String> packKeys,
+                                       java.util.Iterator<ImportItem> items) {
+        throw new UnsupportedOperationException("importSnapshot: in progress");
+    }
+
+    /** The local cache of remote-backed blocks. */
+    public CacheStatus cacheStatus() {
+        throw new UnsupportedOperationException("cacheStatus: in progress");
+    }
+
+    /**
+     * Drops cached copies of remote-backed blocks until at most {@code keepBytes} stay on local
+     * disk (0: all); they are fetched again on the next read. Returns the bytes freed.
+     */
+    public long cacheEvict(long keepBytes) {
+        throw new UnsupportedOperationException("cacheEvict: in progress");
+    }
+
     // ---- datasets -----------------------------------------------------------------------------
 
     private Volume view(String name) {
