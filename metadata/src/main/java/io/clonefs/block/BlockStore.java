@@ -37,6 +37,21 @@ public interface BlockStore extends AutoCloseable {
     /** How many consecutive blocks, starting at {@code first}, one {@link #write} may cover. */
     int maxRun(BlockId first);
 
+    /**
+     * Whether the block may be overwritten in place when one tree alone owns it. False for blocks
+     * whose bytes live in an object store (they are immutable: a write goes to a new block).
+     */
+    default boolean writableInPlace(BlockId id) {
+        return true;
+    }
+
+    /**
+     * The block's bytes are no longer needed here (a cached copy being evicted): the store may give
+     * their disk space back. Reads afterwards return zeros or the old bytes.
+     */
+    default void discard(BlockId id) {
+    }
+
     /** Makes every write that returned before this call durable. */
     void sync();
 

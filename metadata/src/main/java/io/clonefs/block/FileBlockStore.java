@@ -221,6 +221,51 @@ public final class FileBlockStore implements BlockStore {
         }
     }
 
+    /** The bits of libc that Java lacks: fallocate(2) to punch holes. */
+    public interface LibC {
+        int open(String path, int flags);
+
+        int fallocate(int fd, int mode, long offset, long length);
+
+        int close(int fd);
+    }
+
+    private static final int O_RDWR = 2;
+    private static final int FALLOC_FL_KEEP_SIZE = 1;
+    private static final int FALLOC_FL_PUNCH_HOLE = 2;
+    private static volatile LibC libc;
+
+    private static LibC libc() {
+        LibC l = libc;
+        if (l == null) {
+            l = jnr.ffi.LibraryLoader.create(LibC.class).load("c");
+            libc = l;
+        }
+        return l;
+    }
+
+    /** Punches a hole over the block: its disk space goes back to the filesystem, it reads as zeros. */
+    @Override
+    public void discard(BlockId id) {
+        long fileNo = id.value() / blocksPerFile;
+        if (channel(fileNo, false) == null) {
+            return; // never written: nothing on disk
+        }
+        Path p = dir.resolve(String.format("%06d.blk", fileNo));
+        LibC c = libc();
+        int fd = c.open(p.toString(), O_RDWR);
+        if (fd < 0) {
+            throw new ClonefsException.IoFailure("cannot open " + p + " to discard " + id, null);
+        }
+        try {
+            if (c.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, position(id, 0), blockSize) != 0) {
+                throw new ClonefsException.IoFailure("fallocate(PUNCH_HOLE) of " + id + " in " + p + " failed", null);
+            }
+        } finally {
+            c.close(fd);
+        }
+    }
+
     private long position(BlockId id, int offsetInBlock) {
         return (id.value() % blocksPerFile) * blockSize + offsetInBlock;
     }

@@ -20,6 +20,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +64,11 @@ public final class Engine implements AutoCloseable {
     private volatile boolean closing;
     private boolean closed;
 
-    private Engine(Path dir, EngineOptions options, FileChannel lockChannel, FileLock lock, MetaStore meta) {
+    /** Remote-backed blocks of imported snapshots, under {@code meta}'s block store. */
+    private final RemoteTier tier;
+
+    private Engine(Path dir, EngineOptions options, FileChannel lockChannel, FileLock lock, MetaStore meta, RemoteTier tier) {
+        this.tier = tier;
         this.dir = dir;
         this.options = options;
         this.lockChannel = lockChannel;
@@ -132,10 +137,12 @@ public final class Engine implements AutoCloseable {
             lmdb = Lmdb.open(dir.resolve("meta").toFile());
             long[] header = MetaStore.readHeader(lmdb);
             int blockSize = (int) header[1];
-            BlockStore blocks = options.blockStoreDecorator().apply(
-                    FileBlockStore.open(dir.resolve("blocks"), blockSize, header[2], MetaStore.readFreeBlocks(lmdb)));
-            MetaStore meta = MetaStore.open(lmdb, blocks, options.nodeCacheSize());
-            Engine e = new Engine(dir, options, ch, fl, meta);
+            long[] free = MetaStore.readFreeBlocks(lmdb);
+            BlockStore local = options.blockStoreDecorator().apply(
+                    FileBlockStore.open(dir.resolve("blocks"), blockSize, header[2], free));
+            RemoteTier tier = new RemoteTier(local, lmdb, options.remoteFetcher(), free, header[2]);
+            MetaStore meta = MetaStore.open(lmdb, tier, options.nodeCacheSize());
+            Engine e = new Engine(dir, options, ch, fl, meta, tier);
             meta.setSpaceReserve(e::releaseReserve);
             e.ensureReserve();
             e.recover();
@@ -228,6 +235,12 @@ public final class Engine implements AutoCloseable {
     private void recover() {
         synchronized (meta) {
             for (DatasetRecord r : List.copyOf(meta.datasets())) {
+                if (r.name().startsWith(IMPORT_PREFIX)) {
+                    // an import cut off by a crash: never visible, reclaim what it built
+                    meta.removeDataset(r.name());
+                    meta.enqueueReclaim(r.root());
+                    continue;
+                }
                 if (!r.snapshot()) {
                     view(r.name()).purgeOrphans();
                 }
@@ -277,29 +290,194 @@ public final class Engine implements AutoCloseable {
      * so the walk sees one consistent state; it must not be destroyed meanwhile.
      */
     public void exportSnapshot(String snapshot, io.clonefs.metadata.CowTree.ItemVisitor visitor) {
-        throw new UnsupportedOperationException("exportSnapshot: in progress");
+        Names.splitSnapshot(snapshot);
+        checkOpen();
+        long id;
+        synchronized (meta) {
+            DatasetRecord r = meta.dataset(snapshot);
+            if (r == null || !r.snapshot()) {
+                throw new ClonefsException.NotFound("snapshot '" + snapshot + "' does not exist");
+            }
+            id = r.id();
+        }
+        // in slices, so that the pool's other users are not held up by a long walk; a snapshot's
+        // tree never changes, so the slices join up into one consistent state
+        byte[] from = new byte[0];
+        while (true) {
+            List<byte[][]> slice = new ArrayList<>();
+            synchronized (meta) {
+                DatasetRecord r = meta.dataset(snapshot);
+                if (r == null || r.id() != id) {
+                    throw new ClonefsException.Conflict("snapshot '" + snapshot + "' was destroyed during the export");
+                }
+                tree.scan(r.root(), from, null, (k, v) -> {
+                    slice.add(new byte[][] {k, v});
+                    return slice.size() < 4096;
+                });
+            }
+            for (byte[][] kv : slice) {
+                if (!visitor.visit(kv[0], kv[1])) {
+                    return;
+                }
+            }
+            if (slice.size() < 4096) {
+                return;
+            }
+            byte[] last = slice.get(slice.size() - 1)[0];
+            from = Arrays.copyOf(last, last.length + 1); // the next key after the last one
+        }
     }
 
     /** Reads one whole block ({@code dst.remaining() == blockSize()}) by its id, fetching it if remote-backed. */
     public void readBlock(long blockId, java.nio.ByteBuffer dst) {
-        throw new UnsupportedOperationException("readBlock: in progress");
+        checkOpen();
+        if (dst.remaining() != blockSize()) {
+            throw new ClonefsException.InvalidArgument("readBlock wants a buffer of one block (" + blockSize() + " bytes)");
+        }
+        meta.blocks().read(new io.clonefs.block.BlockId(blockId), 0, dst);
     }
+
+    /** Datasets being imported: hidden from every listing, dropped at open if a crash cut them off. */
+    static final String IMPORT_PREFIX = ".import-";
+    private static final int IMPORT_BATCH = 8192;
 
     /**
      * Creates volume {@code volume} holding exactly the given items (as {@link #exportSnapshot} gave
      * them, extents carrying a {@link io.clonefs.block.RemoteRef} into {@code packKeys}), then its
      * snapshot {@code volume@snapshot}. No block is fetched: extents point at remote-backed blocks,
      * read from {@code remote} on first use and cached locally. Durable on return. Refused (nothing
-     * changed) if the volume exists.
+     * changed) if the volume exists; if the items fail (an exception from the iterator), nothing is
+     * left behind either.
      */
     public SnapshotInfo importSnapshot(String volume, String snapshot, String remote, java.util.List<String> packKeys,
                                        java.util.Iterator<ImportItem> items) {
-        throw new UnsupportedOperationException("importSnapshot: in progress");
+        Names.checkDataset("volume", volume);
+        Names.checkDataset("snapshot", snapshot);
+        checkOpen();
+        int[] packNo = tier.packNumbers(remote, packKeys);
+        String tmp;
+        synchronized (meta) {
+            if (meta.dataset(volume) != null) {
+                throw new ClonefsException.AlreadyExists("volume '" + volume + "' already exists");
+            }
+            long dsId = meta.newDatasetId();
+            tmp = IMPORT_PREFIX + dsId;
+            meta.putDataset(new DatasetRecord(tmp, false, dsId, meta.newTree(), System.currentTimeMillis(), ""));
+        }
+        boolean done = false;
+        try {
+            Volume v = view(tmp);
+            List<ImportItem> batch = new ArrayList<>(IMPORT_BATCH);
+            boolean sawSuper = false;
+            while (items.hasNext()) {
+                ImportItem it = items.next();
+                sawSuper |= io.clonefs.metadata.Keys.type(it.key()) == io.clonefs.metadata.Keys.SUPER;
+                batch.add(it);
+                if (batch.size() == IMPORT_BATCH) {
+                    importBatch(v, batch, packNo);
+                    batch.clear();
+                }
+            }
+            importBatch(v, batch, packNo);
+            if (!sawSuper) {
+                throw new ClonefsException.InvalidArgument("the imported items hold no superblock: not a snapshot's tree");
+            }
+            String full = volume + "@" + snapshot;
+            synchronized (meta) {
+                if (meta.dataset(volume) != null) {
+                    throw new ClonefsException.AlreadyExists("volume '" + volume + "' already exists");
+                }
+                DatasetRecord r = meta.dataset(tmp);
+                meta.removeDataset(tmp);
+                views.remove(tmp);
+                long now = System.currentTimeMillis();
+                meta.putDataset(new DatasetRecord(volume, false, r.id(), r.root(), now, ""));
+                meta.incNode(r.root());
+                meta.putDataset(new DatasetRecord(full, true, meta.newDatasetId(), r.root(), now, ""));
+            }
+            meta.commit();
+            done = true;
+            return snapshotInfo(full);
+        } finally {
+            if (!done) {
+                synchronized (meta) {
+                    DatasetRecord r = meta.dataset(tmp);
+                    if (r != null) {
+                        meta.removeDataset(tmp);
+                        views.remove(tmp);
+                        meta.enqueueReclaim(r.root());
+                    }
+                }
+                try {
+                    meta.commit();
+                } catch (RuntimeException ignored) {
+                    // the original failure is what the caller needs; open() cleans up after a crash
+                }
+                synchronized (wake) {
+                    wake.notifyAll();
+                }
+            }
+        }
+    }
+
+    /** Allocates and registers (durably) the batch's remote-backed blocks, then puts its items. */
+    private void importBatch(Volume v, List<ImportItem> batch, int[] packNo) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        int extents = 0;
+        for (ImportItem it : batch) {
+            if (io.clonefs.metadata.Keys.blockRef(it.key(), new byte[8]) >= 0) {
+                if (it.ref() == null) {
+                    throw new ClonefsException.InvalidArgument("imported extent without a remote reference");
+                }
+                if (it.ref().pack() >= packNo.length) {
+                    throw new ClonefsException.InvalidArgument("imported extent names pack " + it.ref().pack() + " of " + packNo.length);
+                }
+                extents++;
+            }
+        }
+        long[] ids = new long[extents];
+        io.clonefs.block.RemoteRef[] refs = new io.clonefs.block.RemoteRef[extents];
+        synchronized (meta) {
+            for (int i = 0; i < extents; i++) {
+                ids[i] = meta.allocateBlock().value();
+            }
+        }
+        int j = 0;
+        for (ImportItem it : batch) {
+            if (io.clonefs.metadata.Keys.blockRef(it.key(), new byte[8]) >= 0) {
+                refs[j] = new io.clonefs.block.RemoteRef(packNo[it.ref().pack()], it.ref().slot(), it.ref().sha256());
+                j++;
+            }
+        }
+        try {
+            tier.register(ids, refs);
+        } catch (RuntimeException e) {
+            synchronized (meta) {
+                for (long id : ids) {
+                    meta.abandonBlock(new io.clonefs.block.BlockId(id));
+                }
+            }
+            throw e;
+        }
+        j = 0;
+        synchronized (meta) {
+            for (ImportItem it : batch) {
+                byte[] value = it.value();
+                if (io.clonefs.metadata.Keys.blockRef(it.key(), new byte[8]) >= 0) {
+                    value = io.clonefs.metadata.Schema.u64(ids[j++]);
+                }
+                v.importItem(it.key(), value);
+            }
+        }
+        afterChange();
     }
 
     /** The local cache of remote-backed blocks. */
     public CacheStatus cacheStatus() {
-        throw new UnsupportedOperationException("cacheStatus: in progress");
+        checkOpen();
+        return tier.status();
     }
 
     /**
@@ -307,7 +485,11 @@ public final class Engine implements AutoCloseable {
      * disk (0: all); they are fetched again on the next read. Returns the bytes freed.
      */
     public long cacheEvict(long keepBytes) {
-        throw new UnsupportedOperationException("cacheEvict: in progress");
+        checkOpen();
+        if (keepBytes < 0) {
+            throw new ClonefsException.InvalidArgument("bytes to keep must not be negative");
+        }
+        return tier.evict(keepBytes);
     }
 
     // ---- datasets -----------------------------------------------------------------------------
@@ -449,7 +631,7 @@ public final class Engine implements AutoCloseable {
         synchronized (meta) {
             List<VolumeInfo> out = new ArrayList<>();
             for (DatasetRecord r : meta.datasets()) {
-                if (!r.snapshot()) {
+                if (!r.snapshot() && !r.name().startsWith(IMPORT_PREFIX)) {
                     out.add(volumeInfo(r));
                 }
             }

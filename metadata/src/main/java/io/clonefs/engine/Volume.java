@@ -163,6 +163,11 @@ final class Volume implements VolumeFs, CowTree.RootRef {
         putInode(dir, d, true);
     }
 
+    /** Under the monitor: puts one item of an imported tree as it is (see {@code Engine.importSnapshot}). */
+    void importItem(byte[] key, byte[] value) {
+        tree.put(this, key, value);
+    }
+
     /** Builds the tree of a new, empty volume: super record and root directory. */
     void format() {
         long t = now();
@@ -740,7 +745,7 @@ final class Volume implements VolumeFs, CowTree.RootRef {
         for (int i = 0; i < target.length; i++) {
             long[] probe = tree.probeBlock(root, Keys.extent(ino, firstIndex + i));
             old[i] = probe == null ? -1 : probe[0];
-            if (probe != null && probe[1] == 1) {
+            if (probe != null && probe[1] == 1 && blocks.writableInPlace(new BlockId(probe[0]))) {
                 target[i] = probe[0];
             } else {
                 target[i] = meta.allocateBlock().value();

@@ -29,6 +29,17 @@ import java.nio.charset.StandardCharsets;
  * <tr><td>extent</td><td>{@code [ino:u64][3:u8][block index:u64]}</td><td>u64 block id (one block per extent)</td></tr>
  * <tr><td>orphan</td><td>{@code [0:u64][4:u8][ino:u64]}</td><td>empty: an unlinked inode still open</td></tr>
  * </table>
+ *
+ * <p>Remote tier (blocks of snapshots imported from an object store, see {@code RemoteTier}):
+ * <table>
+ * <tr><th>db</th><th>key</th><th>value</th></tr>
+ * <tr><td>remote_blocks</td><td>block id {@code u64}</td><td>{@code pack:u32 slot:u32 sha256[32] cached:u8}:
+ * the block's bytes live in slot {@code slot} of pack {@code pack}; {@code cached=1} once a
+ * verified copy is synced in the block files</td></tr>
+ * <tr><td>remote_packs</td><td>pack number {@code u32}</td><td>{@code maxSlot:u32 remoteLen:u16 remote key}:
+ * the object holding the pack and the highest slot any block uses</td></tr>
+ * </table>
+ * Both tables are additive: pools made before them open unchanged.
  */
 public final class Schema {
     /** Bump on any change of the tables above; {@code open} refuses other versions. */
@@ -40,7 +51,8 @@ public final class Schema {
     /** The LMDB databases. */
     public enum Db {
         META("meta"), NODES("nodes"), NODE_REFS("node_refs"), BLOCK_REFS("block_refs"),
-        FREE_BLOCKS("free_blocks"), DATASETS("datasets"), RECLAIM("reclaim");
+        FREE_BLOCKS("free_blocks"), DATASETS("datasets"), RECLAIM("reclaim"),
+        REMOTE_BLOCKS("remote_blocks"), REMOTE_PACKS("remote_packs");
 
         private final String dbName;
 
