@@ -133,7 +133,10 @@ public final class Compare {
                 int scale = Math.max(1, (int) Math.round(bytes / (double) MIB / MIB_PER_SCALE));
                 Results.Size size = new Results.Size(label(s.trim()), bytes, scale);
                 results.sizes.add(size);
+                long sizeStart = System.nanoTime();
                 measureSize(size);
+                size.sizeSeconds = seconds(System.nanoTime() - sizeStart);
+                progress(String.format(Locale.ROOT, "%s measured in %.1f min", size.label, size.sizeSeconds / 60));
             }
         }
         results.totalSeconds = seconds(System.nanoTime() - t0);

@@ -122,7 +122,8 @@ public final class Report {
         List<String> sz = new ArrayList<>();
         for (Results.Size x : r.sizes) {
             sz.add(String.format(Locale.ROOT, "%s (scale %d → database %s, whole cluster on the pool %s; `pgbench -i` "
-                    + "took %.0f s)", x.label, x.scale, bytes(x.databaseBytes), bytes(x.sourcePoolBytes), x.initSeconds));
+                    + "took %.0f s; this size measured in %.1f min)", x.label, x.scale, bytes(x.databaseBytes), bytes(x.sourcePoolBytes),
+                    x.initSeconds, x.sizeSeconds / 60));
         }
         s.append(String.join(", ", sz)).append(". Each cell lists the sizes in that order; TPS cells read ")
                 .append("\"copy (source)\".\n\n");

@@ -33,6 +33,8 @@ public final class Results {
         /** Pool bytes in use with the source alone on it (the whole cluster: every database, WAL). */
         public long sourcePoolBytes;
         public double initSeconds;
+        /** Wall time of this size's whole measurement: build the source, every method, pgbench, clean-up. */
+        public double sizeSeconds;
         public double sourceTpsSelect;
         public double sourceTpsReadWrite;
         public final Map<Method, Row> rows = new EnumMap<>(Method.class);
