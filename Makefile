@@ -21,7 +21,7 @@ ROUNDS       ?= 50
 CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-pg branch-bench compare \
+.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-pg branch-bench bench-remote compare \
         crash-test install uninstall clean
 
 help: ## list the targets
@@ -65,6 +65,9 @@ branch-bench: ## PostgreSQL branch timings under load (integration-tests/branch-
 compare: ## clonefs vs pg_dump/pg_restore, CREATE DATABASE TEMPLATE, pg_basebackup (scripts/compare.sh; COMPARE_OPTS=-Dcompare.sizes=...)
 	@test -x scripts/compare.sh || { echo "compare: scripts/compare.sh is not there yet" >&2; exit 1; }
 	@BUILD_DIR=$(BUILD_DIR) MVN="$(MVN)" scripts/compare.sh $(COMPARE_OPTS)
+
+bench-remote: deps build ## push/branch through a real single-node Ceph (S3): push MB/s, incremental bytes, cold branch time, TPS cold/warm/local (integration-tests/remote-bench.sh; REMOTE_BENCH_OPTS=...)
+	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) integration-tests/remote-bench.sh
 
 crash-test: ## kill -9 the daemon and PostgreSQL at random moments, remount, check, ROUNDS times (scripts/crash-test.sh; ROUNDS=50)
 	@test -x scripts/crash-test.sh || { echo "crash-test: scripts/crash-test.sh is not there yet" >&2; exit 1; }

@@ -12,27 +12,5 @@
 # bench.branch.rate (50: tps of the load on the source), bench.branch.loadMinutes (15: a size whose
 # pgbench -i takes longer is skipped with a note), bench.branch.dir (/var/tmp).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-BUILD_DIR=${BUILD_DIR:-target}
-JAVA=${JAVA:-java}
-BENCH_REPORT=${BENCH_REPORT-$PWD/BENCHMARKS.md}
-CLASSPATH_FILE=integration-tests/$BUILD_DIR/classpath.txt
-if [[ ! -f $CLASSPATH_FILE || ! -d integration-tests/$BUILD_DIR/classes ]]; then
-    echo "== building clonefs (mvn package -DskipTests) into $BUILD_DIR"
-    mvn -B -q -Dclonefs.build.dir="$BUILD_DIR" package -DskipTests dependency:build-classpath \
-        -Dmdep.outputFile="$BUILD_DIR/classpath.txt" -Dmdep.includeScope=runtime
-fi
-if [[ $(id -u) -ne 0 ]]; then
-    echo "branch-bench must run as root (FUSE allow_other, runuser -u postgres)" >&2
-    exit 2
-fi
-export CLONEFS_JAR=${CLONEFS_JAR:-$PWD/cli/$BUILD_DIR/clonefs.jar}
-REPORT_OPT=()
-if [[ -n $BENCH_REPORT ]]; then
-    REPORT_OPT=("-Dbench.report=$BENCH_REPORT")
-fi
-# shellcheck disable=SC2086
-exec "$JAVA" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
-    -Dlogback.configurationFile="$PWD/scripts/logback-quiet.xml" -Dfile.encoding=UTF-8 \
-    -Dbench.branch.launcher="$PWD/bin/clonefs" "${REPORT_OPT[@]}" ${BRANCH_BENCH_OPTS:-} \
-    -cp "integration-tests/$BUILD_DIR/classes:$(cat "$CLASSPATH_FILE")" io.clonefs.bench.BranchBench
+# shellcheck disable=SC2086 # BRANCH_BENCH_OPTS is a list of JVM options on purpose
+exec "$(dirname "$0")/java-bench.sh" io.clonefs.bench.BranchBench ${BRANCH_BENCH_OPTS:-}

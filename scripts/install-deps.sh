@@ -7,6 +7,11 @@
 #   postgresql-client-15      psql, pg_amcheck (a dependency of postgresql-15, listed for clarity)
 #   postgresql-contrib        Debian 12 metapackage; contrib modules live in postgresql-15
 #   rsync fio                 used by the integration tests and the benchmarks
+#   ceph-mon ceph-mgr ceph-osd radosgw ceph-common curl
+#                             a throwaway single-node Ceph cluster with an S3 endpoint for the S3
+#                             remote tests (scripts/ceph-dev.sh); Debian 12 ships Ceph 16.2.15.
+#                             About 85 packages, 62 MB download, 250 MB installed, ~45 s. No
+#                             daemon starts and no /etc/ceph/ceph.conf is written by installing.
 #   openjdk-17-jdk-headless   only if no JDK >= 17 is on the PATH
 #   maven                     only if mvn is not on the PATH
 #
@@ -28,7 +33,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 say() { echo "install-deps: $*"; }
 
-packages=(fuse3 libfuse2 postgresql-15 postgresql-client-15 postgresql-contrib rsync fio)
+packages=(fuse3 libfuse2 postgresql-15 postgresql-client-15 postgresql-contrib rsync fio
+          ceph-mon ceph-mgr ceph-osd radosgw ceph-common curl)
 
 java_ok() {
     command -v javac >/dev/null 2>&1 || return 1

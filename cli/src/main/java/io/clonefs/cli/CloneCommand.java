@@ -5,9 +5,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "clone", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
-        footer = {"  clonefs clone db1@before-migration db1-test", "  clonefs clone db1 db1-copy --json   # snapshots db1 now"},
+        footer = {"  clonefs clone db1@before-migration db1-test", "  clonefs clone db1 db1-copy --json   # snapshots db1 now",
+            "  clonefs clone ceph:db1@nightly db1-from-prod   # a snapshot pushed to remote ceph"},
         description = {"Create a writable volume from a snapshot.",
-    "SOURCE is VOLUME@SNAP, or a VOLUME, of which a snapshot named clone-<UTC time> is taken now."})
+    "SOURCE is VOLUME@SNAP, or a VOLUME, of which a snapshot named clone-<UTC time> is taken now,",
+    "or REMOTE:VOLUME@SNAP, a snapshot pushed to a remote: it is imported as REMOTE.VOLUME@SNAP",
+    "(once; no data is copied, blocks are fetched when first read) and cloned."})
 final class CloneCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "SOURCE", description = "VOLUME@SNAP or VOLUME.")
     String source;
@@ -17,6 +20,10 @@ final class CloneCommand extends BaseCommand {
 
     @Override
     public Integer call() {
+        int colon = source.indexOf(':');
+        if (colon >= 0) {
+            return cloneRemote(source.substring(0, colon), source.substring(colon + 1));
+        }
         checkName(source);
         io.clonefs.engine.Names.checkDataset("volume", name);
         Api.Cloned r = withPool(s -> s.cloneVolume(source, name));
@@ -25,6 +32,24 @@ final class CloneCommand extends BaseCommand {
         } else {
             out().println("created clone " + r.name() + " from " + r.origin()
                     + (r.snapshotCreated() ? " (snapshot taken now)" : "") + " (" + millis(r.elapsedMicros()) + ")");
+        }
+        return ExitCodes.OK;
+    }
+
+    private int cloneRemote(String remote, String snapshot) {
+        io.clonefs.remote.RemoteConfig.checkName(remote);
+        io.clonefs.engine.Names.splitSnapshot(snapshot);
+        io.clonefs.engine.Names.checkDataset("volume", name);
+        io.clonefs.remote.RemoteApi.RemoteCloned r;
+        try (io.clonefs.remote.RemoteClient c = io.clonefs.remote.RemoteClient.connect(pool())) {
+            r = c.cloneRemote(remote, snapshot, name);
+        }
+        if (json()) {
+            Output.json(out(), r);
+        } else {
+            out().println("created clone " + r.name() + " from " + r.source() + " (local snapshot " + r.origin()
+                    + (r.imported() ? ", imported now: " + r.blocks() + " blocks, fetched when read" : ", imported before")
+                    + ") (" + millis(r.elapsedMicros()) + ")");
         }
         return ExitCodes.OK;
     }

@@ -13,7 +13,8 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             InitCommand.class, MountCommand.class, UmountCommand.class, CreateCommand.class,
             SnapshotCommand.class, CloneCommand.class, DestroyCommand.class, ListCommand.class,
-            SpaceCommand.class, FsckCommand.class, io.clonefs.pg.cli.PgCommand.class, EventsCommand.class,
+            SpaceCommand.class, FsckCommand.class, RemoteCommand.class, PushCommand.class, CacheCommand.class,
+            io.clonefs.pg.cli.PgCommand.class, EventsCommand.class,
             CompletionCommand.class
         },
         footerHeading = "%nExamples:%n",

@@ -51,7 +51,7 @@ final class MountCommand extends BaseCommand {
         if (foreground) {
             Logging.level("io.clonefs", top.verbose() ? "DEBUG" : top.quiet() ? "ERROR" : "INFO");
             Daemon d = Daemon.start(p, mp, new Daemon.Options(port, !noAllowOther, fuseDebug),
-                    List.of(io.clonefs.pg.daemon.PgPlugin.fromEnvironment()));
+                    List.of(new io.clonefs.remote.RemotePlugin(), io.clonefs.pg.daemon.PgPlugin.fromEnvironment()));
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "clonefs-sigterm"));
             out().println("mounted " + p + " at " + mp + " (daemon pid " + d.info().pid() + ", control port "
                     + d.info().port() + ")");

@@ -49,7 +49,7 @@ public final class Pools {
                     + " (use --pool DIR or CLONEFS_POOL, or create one with 'clonefs init " + pool + "')");
         }
         try {
-            return new EngineService(Engine.open(pool), () -> { }, true);
+            return new EngineService(Engine.open(pool, io.clonefs.remote.RemoteClient.engineOptions(pool)), () -> { }, true);
         } catch (ClonefsException e) {
             if (running.isPresent() && e instanceof ClonefsException.Conflict) {
                 throw new ClonefsException.Conflict("pool " + pool + " is held by daemon pid " + running.get().pid()

@@ -111,7 +111,8 @@ public final class Daemon implements AutoCloseable {
     private void open() {
         DaemonFiles.readInfo(pool).filter(i -> !DaemonClient.alive(i.pid()))
                 .ifPresent(stale -> DaemonFiles.deleteQuietly(DaemonFiles.info(pool)));
-        engine = Engine.open(pool);
+        // blocks of imported snapshots are read from the pool's remotes (looked up at fetch time)
+        engine = Engine.open(pool, io.clonefs.remote.RemoteClient.engineOptions(pool));
         String token = DaemonFiles.newToken();
         DaemonFiles.writePrivate(DaemonFiles.token(pool), (token + "\n").getBytes(StandardCharsets.US_ASCII));
         // snapshots flush the mount's dirty pages first (DESIGN §5)

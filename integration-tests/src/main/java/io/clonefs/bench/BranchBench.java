@@ -182,7 +182,7 @@ public final class BranchBench {
         return runEnv(cmd, env, Duration.ofMinutes(30));
     }
 
-    private static PgProc.Result runEnv(List<String> cmd, Map<String, String> env, Duration timeout) {
+    static PgProc.Result runEnv(List<String> cmd, Map<String, String> env, Duration timeout) {
         try {
             Path out = Files.createTempFile("clonefs-branch-bench-", ".out");
             try {
@@ -210,7 +210,7 @@ public final class BranchBench {
     }
 
     /** The JSON object in a command's output (stderr is merged into it: skip any line before). */
-    private static JsonNode json(String out) throws IOException {
+    static JsonNode json(String out) throws IOException {
         int i = out.indexOf('{');
         if (i < 0) {
             throw new IllegalStateException("no JSON in: " + out);
@@ -218,7 +218,7 @@ public final class BranchBench {
         return JSON.readTree(out.substring(i));
     }
 
-    private static List<String> pgbench(int port, String... args) {
+    static List<String> pgbench(int port, String... args) {
         List<String> c = new ArrayList<>(List.of(PgProc.pgTool("pgbench"), "-h", "127.0.0.1", "-p", Integer.toString(port),
                 "-U", "postgres"));
         c.addAll(List.of(args));

@@ -170,9 +170,12 @@ public final class PgCommand implements Runnable {
     }
 
     @Command(name = "branch", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
-        footer = {"  clonefs pg branch src pr-42 --ttl 8h", "  URI=$(clonefs pg branch src pr-42 --json | jq -r .uri)", "  clonefs pg branch src yesterday --at 24h"},
+        footer = {"  clonefs pg branch src pr-42 --ttl 8h", "  URI=$(clonefs pg branch src pr-42 --json | jq -r .uri)", "  clonefs pg branch src yesterday --at 24h",
+            "  clonefs pg branch ceph:prod@nightly prod-copy   # a snapshot pushed to remote ceph"},
         description = {"Snapshot SOURCE while its server runs, clone it, start a server on the",
-        "clone (promoted if SOURCE is a standby) and print its connection URI once it answers."})
+        "clone (promoted if SOURCE is a standby) and print its connection URI once it answers.",
+        "SOURCE may be REMOTE:VOLUME@SNAP, a snapshot pushed to a remote (clonefs push): it is",
+        "imported as REMOTE.VOLUME@SNAP (no data copied; blocks are fetched when read) and branched."})
     static final class Branch extends PgSubcommand {
         @Parameters(index = "0", paramLabel = "SOURCE")
         String source;
@@ -200,13 +203,29 @@ public final class PgCommand implements Runnable {
 
         @Override
         int run() {
+            String atInstant = at == null ? null : PgDurations.parseMoment(at, Instant.now()).toString();
+            int colon = source.indexOf(':');
+            if (colon >= 0) {
+                // REMOTE:VOLUME@SNAP: make it a local snapshot (no data copied), then branch its volume at that snapshot
+                if (at != null) {
+                    throw new ClonefsException.InvalidArgument("--at applies to local sources, not to " + source);
+                }
+                io.clonefs.remote.RemoteConfig.checkName(source.substring(0, colon));
+                Names.splitSnapshot(source.substring(colon + 1));
+                checkName(name);
+                io.clonefs.remote.RemoteApi.RemoteImported im;
+                try (io.clonefs.remote.RemoteClient rc = io.clonefs.remote.RemoteClient.connect(pool())) {
+                    im = rc.importRemote(source.substring(0, colon), source.substring(colon + 1));
+                }
+                source = im.volume();
+                atInstant = Instant.now().toString(); // the newest snapshot of the imported volume: the imported one
+            }
             checkName(source);
             checkName(name);
             checkPort(port);
             if (ttl != null) {
                 PgDurations.parse(ttl);
             }
-            String atInstant = at == null ? null : PgDurations.parseMoment(at, Instant.now()).toString();
             PgApi.Branched b = client().branch(new PgApi.BranchRequest(source, name, port, ttl, checkpoint, protect, atInstant));
             if (json()) {
                 printJson(b);
