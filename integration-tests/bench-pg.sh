@@ -10,26 +10,5 @@
 # bench.pg.jobs (2), bench.fio.seconds (20), bench.fio.seqMiB (1024), bench.fio.randMiB (256),
 # bench.pg.fio (true), bench.pg.dir (/var/tmp), bench.pg.keep (false).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-BUILD_DIR=${BUILD_DIR:-target}
-JAVA=${JAVA:-java}
-BENCH_REPORT=${BENCH_REPORT-$PWD/BENCHMARKS.md}
-CLASSPATH_FILE=integration-tests/$BUILD_DIR/classpath.txt
-if [[ ! -f $CLASSPATH_FILE || ! -d integration-tests/$BUILD_DIR/classes ]]; then
-    echo "== building clonefs (mvn package -DskipTests) into $BUILD_DIR"
-    mvn -B -q -Dclonefs.build.dir="$BUILD_DIR" package -DskipTests dependency:build-classpath \
-        -Dmdep.outputFile="$BUILD_DIR/classpath.txt" -Dmdep.includeScope=runtime
-fi
-if [[ $(id -u) -ne 0 ]]; then
-    echo "bench-pg must run as root (FUSE allow_other, runuser -u postgres, drop_caches)" >&2
-    exit 2
-fi
-REPORT_OPT=()
-if [[ -n $BENCH_REPORT ]]; then
-    REPORT_OPT=("-Dbench.report=$BENCH_REPORT")
-fi
-# shellcheck disable=SC2086
-exec "$JAVA" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
-    -Dlogback.configurationFile="$PWD/scripts/logback-quiet.xml" -Dfile.encoding=UTF-8 \
-    "${REPORT_OPT[@]}" ${BENCH_PG_OPTS:-} \
-    -cp "integration-tests/$BUILD_DIR/classes:$(cat "$CLASSPATH_FILE")" io.clonefs.bench.PgBench
+# shellcheck disable=SC2086 # BENCH_PG_OPTS is a list of JVM options on purpose
+exec "$(dirname "$0")/java-bench.sh" io.clonefs.bench.PgBench ${BENCH_PG_OPTS:-}
