@@ -31,7 +31,7 @@ import java.util.concurrent.Future;
  * {@code compare.parallel} (simultaneous copies, 10), {@code compare.pgbenchSeconds} (15),
  * {@code compare.clients} (4), {@code compare.restoreJobs} (2), {@code compare.fullParallelMax}
  * (largest source size at which the full-copy methods really make the N simultaneous copies;
- * larger ones are extrapolated and labelled so, default 1GB), {@code compare.report}
+ * larger ones are extrapolated and labelled so, default 1TB: in practice the free-disk check decides), {@code compare.report}
  * (the Markdown file whose section is replaced; {@code none} to skip), {@code compare.charts}
  * (directory of the PNGs; {@code none} to skip), {@code compare.workDir} (/var/tmp),
  * {@code compare.launcher}, {@code compare.jar}, {@code compare.pgbin}, {@code compare.branch}
@@ -55,7 +55,7 @@ public final class Compare {
             return new Config(List.of(System.getProperty("compare.sizes", "100MB,1GB,5GB").split(",")),
                     Integer.getInteger("compare.parallel", 10), Integer.getInteger("compare.pgbenchSeconds", 15),
                     Integer.getInteger("compare.clients", 4), Integer.getInteger("compare.restoreJobs", 2),
-                    parseSize(System.getProperty("compare.fullParallelMax", "1GB")),
+                    parseSize(System.getProperty("compare.fullParallelMax", "1TB")),
                     report.equals("none") ? null : Path.of(report).toAbsolutePath(),
                     charts.equals("none") ? null : Path.of(charts).toAbsolutePath(),
                     Path.of(System.getProperty("compare.workDir", "/var/tmp")),
