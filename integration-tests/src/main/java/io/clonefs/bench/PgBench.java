@@ -258,6 +258,8 @@ public final class PgBench {
             args.add("-S");
         }
         args.add("postgres");
+        // every target alike: no run pays for writing back the dirty pages of the run before it
+        c.sql("CHECKPOINT");
         PgProc.Result r = c.tool(Duration.ofSeconds(seconds * 3L + 600), "pgbench", args.toArray(String[]::new)).check();
         Matcher m = TPS.matcher(r.output());
         if (!m.find()) {
@@ -418,7 +420,11 @@ public final class PgBench {
                 + "share every block at first, so their first writes copy.\n");
         s.append("- pgbench: `pgbench -c ").append(clients).append(" -j ").append(jobs).append(" -T ").append(seconds)
                 .append("` (TPC-B-like read-write) and the same with `-S` (select-only); tps without the initial "
-                        + "connection time. Each run does read-write on all three targets, then select-only.\n");
+                        + "connection time. Each run does read-write on all three targets, then select-only; a "
+                        + "`CHECKPOINT` on the target's server precedes every pgbench run (on every target alike), so "
+                        + "that no run pays for writing back the pages the run before it dirtied (on the mount that "
+                        + "write-back also costs a FUSE getattr round trip per `lseek(SEEK_END)` after each write, "
+                        + "since the kernel then drops the cached size).\n");
         if (fio) {
             s.append("- fio (`--ioengine=psync --fallocate=none`, one job): random writes `--rw=randwrite --bs=8k "
                     + "--fsync=1` on a ").append(randMiB).append(" MiB file for ").append(fioSeconds)
