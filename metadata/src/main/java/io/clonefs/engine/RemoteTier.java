@@ -422,18 +422,30 @@ final class RemoteTier implements BlockStore {
      */
     long evict(long keepBytes) {
         long freed = 0;
-        for (int s = 0; s < STRIPES && cachedBlocks.get() * bs > keepBytes; s++) {
-            ReentrantReadWriteLock l = stripes[s];
+        // one pass over the entries: the cached ones, by stripe (re-checked under the stripe's lock)
+        Map<Integer, List<Long>> byStripe = new HashMap<>();
+        for (Map.Entry<Long, Entry> me : entries.entrySet()) {
+            if (me.getValue().cached()) {
+                long id = me.getKey();
+                byStripe.computeIfAbsent((int) ((id ^ (id >>> 17)) & (STRIPES - 1)), k -> new ArrayList<>()).add(id);
+            }
+        }
+        for (Map.Entry<Integer, List<Long>> st : byStripe.entrySet()) {
+            if (cachedBlocks.get() * bs <= keepBytes) {
+                break;
+            }
+            ReentrantReadWriteLock l = stripes[st.getKey()];
             l.writeLock().lock();
             try {
                 List<Long> victims = new ArrayList<>();
                 long over = cachedBlocks.get() * bs - keepBytes;
-                for (Map.Entry<Long, Entry> me : entries.entrySet()) {
+                for (long id : st.getValue()) {
                     if ((long) victims.size() * bs >= over) {
                         break;
                     }
-                    if (me.getValue().cached() && stripe(me.getKey()) == l) {
-                        victims.add(me.getKey());
+                    Entry e = entries.get(id);
+                    if (e != null && e.cached()) {
+                        victims.add(id);
                     }
                 }
                 if (victims.isEmpty()) {
