@@ -55,6 +55,15 @@ public interface BlockStore extends AutoCloseable {
     /** Makes every write that returned before this call durable. */
     void sync();
 
+    /**
+     * Makes durable every write to the given blocks that returned before this call (writes to
+     * other blocks may become durable too). For {@code fsync} of one file: a store that can sync
+     * ranges need not flush the other files' data. {@code ids} may hold repeats and any order.
+     */
+    default void syncBlocks(long[] ids, int count) {
+        sync();
+    }
+
     /** One past the highest block number ever handed out. */
     long highWater();
 

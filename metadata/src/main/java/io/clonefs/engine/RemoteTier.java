@@ -390,6 +390,15 @@ final class RemoteTier implements BlockStore {
         }
     }
 
+    /**
+     * One file's fsync: its blocks are local (remote-backed blocks are never written), so the
+     * local store syncs them; fetched blocks' cached flags wait for the next {@link #sync}.
+     */
+    @Override
+    public void syncBlocks(long[] ids, int count) {
+        local.syncBlocks(ids, count);
+    }
+
     @Override
     public long highWater() {
         return local.highWater();

@@ -41,6 +41,14 @@ final class Volume implements VolumeFs, CowTree.RootRef {
     /** Epoch of the last change of any attribute, and of size/extents/links, per inode; guarded by the meta monitor. */
     private final HashMap<Long, Long> changedEpoch = new HashMap<>();
     private final HashMap<Long, Long> structEpoch = new HashMap<>();
+    private static final String FSYNCS = "clonefs_fsync_total";
+    private static final String FSYNCS_HELP = "File fsyncs by what they needed: a metadata commit, or a data sync of the file's blocks alone.";
+    private static final java.util.concurrent.atomic.LongAdder FSYNC_COMMIT = io.clonefs.metrics.Metrics.process()
+            .counter(FSYNCS, FSYNCS_HELP, "needs", "commit");
+    private static final java.util.concurrent.atomic.LongAdder FSYNC_DATA = io.clonefs.metrics.Metrics.process()
+            .counter(FSYNCS, FSYNCS_HELP, "needs", "data");
+    /** Blocks overwritten in place per inode since its last fsync (its own lock). */
+    private final DirtyBlocks dirtyBlocks = new DirtyBlocks();
 
     Volume(Engine engine, DatasetRecord rec) {
         this.engine = engine;
@@ -199,6 +207,7 @@ final class Volume implements VolumeFs, CowTree.RootRef {
         addReferencedBlocks(-removed);
         changedEpoch.remove(ino);
         structEpoch.put(ino, meta.epoch());
+        dirtyBlocks.forget(ino);
     }
 
     /** Deletes extents with block index >= {@code fromIndex}; returns how many. */
@@ -684,6 +693,7 @@ final class Volume implements VolumeFs, CowTree.RootRef {
                     i += run - 1;
                 } else {
                     blocks.write(new BlockId(target[i]), inBlock, src.slice(src.position(), chunk));
+                    dirtyBlocks.add(ino, target[i], 1);
                 }
                 src.position(src.position() + chunk);
                 pos += chunk;
@@ -868,10 +878,20 @@ final class Volume implements VolumeFs, CowTree.RootRef {
                 structEpoch.values().removeIf(x -> x <= d);
             }
         }
-        if (needed > 0) {
-            meta.commitThrough(needed);
-        } else {
-            blocks.sync();
+        long[] overwritten = dirtyBlocks.take(ino.value());
+        try {
+            if (needed > 0) {
+                // syncs the blocks the commit references and this file's in-place writes, then commits
+                FSYNC_COMMIT.increment();
+                meta.commitThrough(needed, overwritten);
+            } else {
+                // nothing to commit: one data sync of the blocks this file overwrote in place
+                FSYNC_DATA.increment();
+                blocks.syncBlocks(overwritten, overwritten.length);
+            }
+        } catch (RuntimeException e) {
+            dirtyBlocks.putBack(ino.value(), overwritten);
+            throw e;
         }
     }
 }

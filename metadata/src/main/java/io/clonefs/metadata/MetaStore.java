@@ -5,6 +5,7 @@ import io.clonefs.block.BlockStore;
 import io.clonefs.engine.ClonefsException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,6 +32,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class MetaStore implements AutoCloseable {
     private static final io.clonefs.metrics.Histogram COMMIT_SECONDS = io.clonefs.metrics.Metrics.process()
             .histogram("clonefs_commit_seconds", "Duration of metadata group commits (block sync + LMDB commit).", null, null);
+    private static final io.clonefs.metrics.Histogram COMMIT_DATA_SECONDS = io.clonefs.metrics.Metrics.process()
+            .histogram("clonefs_commit_data_sync_seconds", "The block data sync that starts each metadata commit.", null, null);
 
     private final Lmdb lmdb;
     private final BlockStore blocks;
@@ -430,10 +433,25 @@ public final class MetaStore implements AutoCloseable {
      * the commit it waited for only syncs the block files (for data written in place since).
      */
     public void commitThrough(long epoch) {
+        commitThrough(epoch, null);
+    }
+
+    /**
+     * Like {@link #commitThrough(long)}, but for one file's {@code fsync} when {@code alsoSync} is
+     * not null: instead of all block data, syncs only what the commit needs (the blocks its batches
+     * newly reference, whose bytes must be durable before anything points at them) plus
+     * {@code alsoSync} (the file's blocks overwritten in place). Other files' in-place writes stay
+     * in the page cache until their own fsync or the next full commit.
+     */
+    public void commitThrough(long epoch, long[] alsoSync) {
         commitLock.lock();
         try {
             if (durableEpoch >= epoch) {
-                blocks.sync();
+                if (alsoSync == null) {
+                    blocks.sync();
+                } else if (alsoSync.length > 0) {
+                    blocks.syncBlocks(alsoSync, alsoSync.length);
+                }
                 return;
             }
             Batch b;
@@ -453,12 +471,12 @@ public final class MetaStore implements AutoCloseable {
                 // LMDB write: dropped, its changes would never reach LMDB (lost references, blocks
                 // recorded free while referenced)
                 try {
-                    writeDurably(todo);
+                    writeDurably(todo, alsoSync);
                 } catch (ClonefsException.NoSpace e) {
                     if (!spaceReserve.getAsBoolean()) {
                         throw e;
                     }
-                    writeDurably(todo);
+                    writeDurably(todo, alsoSync);
                 }
                 if (todo.isEmpty()) {
                     return;
@@ -480,8 +498,25 @@ public final class MetaStore implements AutoCloseable {
         }
     }
 
-    private void writeDurably(List<Batch> todo) {
-        blocks.sync();
+    private void writeDurably(List<Batch> todo, long[] alsoSync) {
+        long t0 = System.nanoTime();
+        if (alsoSync == null) {
+            blocks.sync();
+        } else {
+            int n = alsoSync.length;
+            for (Batch x : todo) {
+                n += x.freeDel.size();
+            }
+            long[] ids = Arrays.copyOf(alsoSync, n);
+            int i = alsoSync.length;
+            for (Batch x : todo) {
+                for (long id : x.freeDel) {
+                    ids[i++] = id;
+                }
+            }
+            blocks.syncBlocks(ids, n);
+        }
+        COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
         if (todo.isEmpty()) {
             return;
         }

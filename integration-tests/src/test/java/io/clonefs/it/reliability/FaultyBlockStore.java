@@ -114,6 +114,15 @@ public final class FaultyBlockStore implements BlockStore {
     }
 
     @Override
+    public void syncBlocks(long[] ids, int count) {
+        if (dice(syncRate)) {
+            syncFaults.incrementAndGet();
+            throw new ClonefsException.IoFailure("injected sync fault", null);
+        }
+        inner.syncBlocks(ids, count);
+    }
+
+    @Override
     public long highWater() {
         return inner.highWater();
     }
