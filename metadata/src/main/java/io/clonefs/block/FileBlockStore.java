@@ -221,6 +221,8 @@ public final class FileBlockStore implements BlockStore {
     static final long PREPARE_CHUNK_BYTES = 4L << 20;
     /** How far past the high-water mark blocks are kept prepared. */
     static final long PREPARE_AHEAD_BYTES = 8L << 20;
+    /** No zeroing ahead while the disk has less free than this. */
+    static final long PREPARE_MIN_FREE_BYTES = 512L << 20;
     private final java.util.concurrent.locks.Condition preparedCond = lock.newCondition();
     /** Blocks in [highWater at open, preparedEnd) past the high-water mark are zeroed and stable (guarded by lock). */
     private long preparedEnd = -1;
@@ -264,6 +266,10 @@ public final class FileBlockStore implements BlockStore {
                 }
                 boolean ok = false;
                 try {
+                    if (Files.getFileStore(dir).getUsableSpace() < PREPARE_MIN_FREE_BYTES) {
+                        // never take a filling disk's last space (the metadata reserve needs it)
+                        throw new IOException("less than " + (PREPARE_MIN_FREE_BYTES >> 20) + " MiB free");
+                    }
                     BlockFile f = file(from / blocksPerFile, true);
                     long pos = (from % blocksPerFile) * blockSize;
                     long end = pos + (to - from) * blockSize;

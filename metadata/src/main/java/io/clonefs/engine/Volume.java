@@ -11,6 +11,7 @@ import io.clonefs.metadata.Schema;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -47,6 +48,8 @@ final class Volume implements VolumeFs, CowTree.RootRef {
             .counter(FSYNCS, FSYNCS_HELP, "needs", "commit");
     private static final java.util.concurrent.atomic.LongAdder FSYNC_DATA = io.clonefs.metrics.Metrics.process()
             .counter(FSYNCS, FSYNCS_HELP, "needs", "data");
+    /** Per inode, one past the last block its latest copy-on-write copied (guarded by meta). */
+    private final HashMap<Long, Long> cowEnd = new HashMap<>();
     /** Blocks overwritten in place per inode since its last fsync (its own lock). */
     private final DirtyBlocks dirtyBlocks = new DirtyBlocks();
 
@@ -208,6 +211,7 @@ final class Volume implements VolumeFs, CowTree.RootRef {
         changedEpoch.remove(ino);
         structEpoch.put(ino, meta.epoch());
         dirtyBlocks.forget(ino);
+        cowEnd.remove(ino);
     }
 
     /** Deletes extents with block index >= {@code fromIndex}; returns how many. */
@@ -665,6 +669,7 @@ final class Volume implements VolumeFs, CowTree.RootRef {
                 planBlocks(ino, firstIndex, target, old, fresh);
             }
         }
+        long[][] ahead = asWrite ? planCopyAhead(ino, firstIndex, n, old, fresh) : NO_AHEAD;
         try {
             long pos = offset;
             int i = 0;
@@ -706,9 +711,11 @@ final class Volume implements VolumeFs, CowTree.RootRef {
                         meta.abandonBlock(new BlockId(target[j]));
                     }
                 }
+                abandon(ahead);
             }
             throw e;
         }
+        ahead = copyAhead(ahead);
         long added = 0;
         boolean remapped = false;
         for (boolean f : fresh) {
@@ -722,6 +729,10 @@ final class Volume implements VolumeFs, CowTree.RootRef {
                 if (fresh[i] && tree.put(this, Keys.extent(ino, firstIndex + i), Schema.u64(target[i])) == null) {
                     added++;
                 }
+            }
+            for (int j = 0; j < ahead[0].length; j++) {
+                // replaces a shared block's extent: no block added
+                tree.put(this, Keys.extent(ino, firstIndex + n + j), Schema.u64(ahead[1][j]));
             }
             boolean grows = false;
             if (asWrite) {
@@ -744,6 +755,86 @@ final class Volume implements VolumeFs, CowTree.RootRef {
             }
         }
         return added;
+    }
+
+    private static final long[][] NO_AHEAD = {new long[0], new long[0]};
+    /** How far a sequential writer's copy-on-write copies ahead. */
+    private static final int COPY_AHEAD_BYTES = 256 << 10;
+
+    /**
+     * Copy-ahead for sequential copy-on-write. Right after a snapshot every write to a shared block
+     * moves it to a new block, so each {@code fdatasync} needs a metadata commit. A file written in
+     * order (PostgreSQL's WAL) would pay one commit per block. When a write copies a shared block
+     * and the file's previous copy ended within this write, the shared blocks that follow
+     * (up to {@link #COPY_AHEAD_BYTES}, within the file, stopping at the first block that is not a
+     * shared local block) are copied to new blocks in the same metadata change, so the writes that
+     * follow land in place. The cost: up to that many bytes copied that the writer may never
+     * overwrite. Returns {old blocks, new blocks}, allocated, not yet copied.
+     */
+    private long[][] planCopyAhead(long ino, long firstIndex, int n, long[] old, boolean[] fresh) {
+        boolean cow = fresh[n - 1] && old[n - 1] >= 0;
+        long end = firstIndex + n;
+        synchronized (meta) {
+            if (!cow) {
+                return NO_AHEAD;
+            }
+            Long prev = cowEnd.get(ino);
+            if (cowEnd.size() > 10_000) {
+                cowEnd.clear();
+            }
+            // sequential: this write reaches the first block the previous copy left shared
+            if (prev == null || prev < firstIndex || prev >= end) {
+                cowEnd.put(ino, end);
+                return NO_AHEAD;
+            }
+            long lastIndex = (inode(ino).size - 1) / bs;
+            int max = Math.max(1, COPY_AHEAD_BYTES / bs);
+            long root = get();
+            long[] from = new long[max];
+            int k = 0;
+            while (k < max && end + k <= lastIndex) {
+                long[] probe = tree.probeBlock(root, Keys.extent(ino, end + k));
+                if (probe == null || probe[1] == 1 || !blocks.writableInPlace(new BlockId(probe[0]))) {
+                    break;
+                }
+                from[k++] = probe[0];
+            }
+            long[] to = new long[k];
+            for (int j = 0; j < k; j++) {
+                to[j] = meta.allocateBlock().value();
+            }
+            cowEnd.put(ino, end + k);
+            return new long[][] {Arrays.copyOf(from, k), to};
+        }
+    }
+
+    /** Copies the planned blocks; on a failure gives up the copy-ahead (nothing is lost: the extents still point at the shared blocks). */
+    private long[][] copyAhead(long[][] ahead) {
+        if (ahead[0].length == 0) {
+            return ahead;
+        }
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(bs);
+            for (int j = 0; j < ahead[0].length; j++) {
+                buf.clear();
+                blocks.read(new BlockId(ahead[0][j]), 0, buf);
+                buf.flip();
+                blocks.write(new BlockId(ahead[1][j]), 0, buf);
+            }
+            return ahead;
+        } catch (RuntimeException e) {
+            synchronized (meta) {
+                abandon(ahead);
+            }
+            return NO_AHEAD;
+        }
+    }
+
+    /** Under the monitor. */
+    private void abandon(long[][] ahead) {
+        for (long b : ahead[1]) {
+            meta.abandonBlock(new BlockId(b));
+        }
     }
 
     /**

@@ -43,4 +43,58 @@ class FsyncCostTest {
             assertTrue(commits().count() > before, "first write after a snapshot remaps the block: commit needed");
         }
     }
+
+    @Test
+    void sequentialWritesAfterASnapshotCopyAheadSoMostFdatasyncsNeedNoCommit() {
+        int bs = 8192;
+        int blocks = 256;
+        Engine.init(dir, bs);
+        try (Engine e = Engine.open(dir, EngineOptions.defaults().withCommitIntervalMillis(0))) {
+            e.createVolume("v");
+            VolumeFs fs = e.volume("v");
+            InodeId f = fs.create(InodeId.ROOT, "wal", 0600, 0, 0).ino();
+            byte[] before = new byte[blocks * bs];
+            new java.util.Random(1).nextBytes(before);
+            fs.write(f, 0, ByteBuffer.wrap(before));
+            fs.fsync(f, true);
+            e.snapshot("v", "s");
+
+            // a WAL-like writer: each page written in two halves, fdatasync after each write
+            byte[] after = before.clone();
+            java.util.Random rnd = new java.util.Random(2);
+            long before0 = commits().count();
+            for (int b = 0; b < blocks; b++) {
+                for (int half = 0; half < 2; half++) {
+                    byte[] part = new byte[bs / 2];
+                    rnd.nextBytes(part);
+                    int off = b * bs + half * bs / 2;
+                    System.arraycopy(part, 0, after, off, part.length);
+                    fs.write(f, off, ByteBuffer.wrap(part));
+                    fs.fsync(f, true);
+                }
+            }
+            long commitsMade = commits().count() - before0;
+            assertTrue(commitsMade <= blocks / 32 + 4, "sequential copy-on-write copies ahead: " + commitsMade
+                    + " commits for " + blocks + " blocks");
+
+            ByteBuffer got = ByteBuffer.allocate(blocks * bs);
+            fs.read(f, 0, got);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(after, got.array(), "the file has what was written");
+            VolumeFs snap = e.snapshotFs("v@s");
+            InodeId sf = snap.lookup(InodeId.ROOT, "wal");
+            got.clear();
+            snap.read(sf, 0, got);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(before, got.array(), "the snapshot is untouched");
+
+            // a random writer gets no copy-ahead: one commit per copied block
+            e.snapshot("v", "s2");
+            before0 = commits().count();
+            int[] order = {17, 3, 90, 41, 200, 150};
+            for (int b : order) {
+                fs.write(f, (long) b * bs, ByteBuffer.wrap(new byte[bs]));
+                fs.fsync(f, true);
+            }
+            assertEquals(order.length, commits().count() - before0, "no copy-ahead for random writes");
+        }
+    }
 }
