@@ -69,9 +69,17 @@ class ClonefsFuse extends FuseStubFS {
         return handles.size();
     }
 
-    /** Runs libfuse's multithreaded loop in the calling thread until the filesystem is unmounted. */
+    /**
+     * Mounts and serves requests until the filesystem is unmounted, blocking the calling thread:
+     * libfuse's calls on long-lived Java threads ({@link FuseLoop}), or with
+     * {@code -Dclonefs.fuse.mainLoop=true} libfuse's own {@code fuse_main} loop.
+     */
     int runLoop(String[] args) {
-        return libFuse.fuse_main_real(args.length, args, fuseOperations, Struct.size(fuseOperations), null);
+        if (Boolean.getBoolean("clonefs.fuse.mainLoop")) {
+            return libFuse.fuse_main_real(args.length, args, fuseOperations, Struct.size(fuseOperations), null);
+        }
+        return FuseLoop.run(args, Struct.getMemory(fuseOperations), Struct.size(fuseOperations),
+                Thread.currentThread().getName());
     }
 
     @Override
