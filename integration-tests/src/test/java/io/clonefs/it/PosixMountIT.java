@@ -248,6 +248,55 @@ class PosixMountIT {
         }
     }
 
+    /**
+     * Bursts of concurrent requests followed by quiet: libfuse's own loop ({@code fuse_main})
+     * starts native threads for a burst and ends them when more than ten are idle, each one
+     * attached to the JVM for its callbacks (hundreds of thread starts here). The mount's loop
+     * keeps its workers: the JVM starts at most the test's own threads plus the workers' limit.
+     */
+    @Test
+    void burstsOfRequestsDoNotStartThreadsOverAndOver() throws Exception {
+        int burst = 24;
+        int rounds = 40;
+        Path[] files = new Path[burst];
+        for (int i = 0; i < burst; i++) {
+            files[i] = Files.write(vol.resolve("burst." + i), new byte[8192]);
+        }
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long started0 = mx.getTotalStartedThreadCount();
+        ExecutorService pool = Executors.newFixedThreadPool(burst);
+        try {
+            for (int r = 0; r < rounds; r++) {
+                java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(burst);
+                List<Future<?>> fs = new ArrayList<>();
+                for (int i = 0; i < burst; i++) {
+                    Path f = files[i];
+                    int round = r;
+                    fs.add(pool.submit(() -> {
+                        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                            go.await(30, TimeUnit.SECONDS);
+                            ch.write(ByteBuffer.wrap(new byte[] {(byte) round}), 0);
+                            ch.force(false);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : fs) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+                Thread.sleep(20); // quiet: libfuse's loop would end its extra threads here
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        long started = mx.getTotalStartedThreadCount() - started0;
+        assertTrue(started <= burst + 64 + 8, started + " threads started in the JVM for " + rounds
+                + " bursts of " + burst + " requests (the test's own: " + burst + ")");
+        for (Path f : files) {
+            assertEquals(rounds - 1, Files.readAllBytes(f)[0]);
+        }
+    }
+
     @Test
     void snapshotIsReadOnlyAndFrozen() throws Exception {
         Files.writeString(vol.resolve("PG_VERSION"), "15\n");
