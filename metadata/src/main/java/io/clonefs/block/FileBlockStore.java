@@ -104,7 +104,7 @@ public final class FileBlockStore implements BlockStore {
 
         synchronized int fd() {
             if (fd < 0) {
-                fd = libc().open(dir.resolve(String.format("%06d.blk", no)).toString(), O_RDWR);
+                fd = libc().open(dir.resolve(String.format("%06d.blk", no)).toString(), O_RDWR | O_CLOEXEC);
                 if (fd < 0) {
                     throw new ClonefsException.IoFailure("cannot open block file " + no + " for a ranged sync", null);
                 }
@@ -480,7 +480,7 @@ public final class FileBlockStore implements BlockStore {
         try {
             checkOpen();
             if (barrierFd < 0) {
-                barrierFd = libc().open(dir.resolve(".sync-barrier").toString(), O_RDWR | O_CREAT, 0600);
+                barrierFd = libc().open(dir.resolve(".sync-barrier").toString(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
                 if (barrierFd < 0) {
                     throw new ClonefsException.IoFailure("cannot open " + dir.resolve(".sync-barrier"), null);
                 }
@@ -581,6 +581,8 @@ public final class FileBlockStore implements BlockStore {
 
     private static final int O_RDWR = 2;
     private static final int O_CREAT = 0100;
+    /** Not inherited by the PostgreSQL servers the daemon starts. */
+    private static final int O_CLOEXEC = 02000000;
     private static final int SYNC_FILE_RANGE_WAIT_BEFORE = 1;
     private static final int SYNC_FILE_RANGE_WRITE = 2;
     private static final int SYNC_FILE_RANGE_WAIT_AFTER = 4;
