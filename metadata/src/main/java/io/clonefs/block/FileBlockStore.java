@@ -244,6 +244,12 @@ public final class FileBlockStore implements BlockStore {
         }
     }
 
+    /** Under the lock: the preparer stops, to start again at the earliest in 10 s. */
+    private void pausePreparer() {
+        preparerPausedUntil = System.nanoTime() + 10_000_000_000L;
+        preparer = null;
+    }
+
     private void prepareLoop() {
         ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
         try {
@@ -264,13 +270,14 @@ public final class FileBlockStore implements BlockStore {
                 }  finally {
                     lock.unlock();
                 }
-                boolean ok = false;
+                boolean zeroed = false;
+                BlockFile f = null;
                 try {
                     if (Files.getFileStore(dir).getUsableSpace() < PREPARE_MIN_FREE_BYTES) {
                         // never take a filling disk's last space (the metadata reserve needs it)
                         throw new IOException("less than " + (PREPARE_MIN_FREE_BYTES >> 20) + " MiB free");
                     }
-                    BlockFile f = file(from / blocksPerFile, true);
+                    f = file(from / blocksPerFile, true);
                     long pos = (from % blocksPerFile) * blockSize;
                     long end = pos + (to - from) * blockSize;
                     while (pos < end) {
@@ -281,18 +288,17 @@ public final class FileBlockStore implements BlockStore {
                     }
                     f.wrote((int) (from % blocksPerFile), (int) ((to - 1) % blocksPerFile) + 1);
                     f.dirty.set(true);
-                    f.force();
-                    ok = true;
+                    zeroed = true;
                 } catch (IOException | RuntimeException e) {
                     // disk full or failing: allocation goes on with unprepared blocks; try later
                 } finally {
+                    // the zeros are written: the allocator may hand these blocks out from now on
                     lock.lock();
                     try {
-                        if (ok) {
+                        if (zeroed) {
                             preparedEnd = to;
                         } else {
-                            preparerPausedUntil = System.nanoTime() + 10_000_000_000L;
-                            preparer = null;
+                            pausePreparer();
                         }
                         preparingFrom = 0;
                         preparingTo = 0;
@@ -301,7 +307,21 @@ public final class FileBlockStore implements BlockStore {
                         lock.unlock();
                     }
                 }
-                if (!ok) {
+                if (!zeroed) {
+                    return;
+                }
+                try {
+                    // outside the range: no allocation ever waits for this sync, which may carry
+                    // other writes of the file; blocks handed out before it ends are simply not
+                    // stable yet (their first sync is a whole-file one)
+                    f.force();
+                } catch (RuntimeException e) {
+                    lock.lock();
+                    try {
+                        pausePreparer();
+                    } finally {
+                        lock.unlock();
+                    }
                     return;
                 }
             }
