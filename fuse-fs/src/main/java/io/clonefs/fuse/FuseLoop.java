@@ -104,6 +104,7 @@ final class FuseLoop {
         // argv stays allocated for the whole mount: libfuse may keep pointers into it
         Pointer argv = Memory.allocateDirect(rt, (args.length + 1) * rt.addressSize(), true);
         List<Pointer> keep = new ArrayList<>();
+        keep.add(argv);
         for (int i = 0; i < args.length; i++) {
             byte[] b = args[i].getBytes(java.nio.charset.StandardCharsets.UTF_8);
             Pointer s = Memory.allocateDirect(rt, b.length + 1, true);
