@@ -1,10 +1,13 @@
 package io.clonefs.cli;
 
 import java.nio.file.Path;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /** The top-level {@code clonefs} command and the options every subcommand inherits. */
 @Command(name = "clonefs", mixinStandardHelpOptions = true, versionProvider = ClonefsCommand.Version.class,
@@ -26,6 +29,8 @@ import picocli.CommandLine.ScopeType;
             "Exit codes (docs/cli.md): 0 ok, 1 error, 2 usage or invalid name, 3 not found,",
             "4 exists, conflict or in use, 5 no space, 6 fsck found problems."})
 public final class ClonefsCommand implements Runnable {
+    @Spec
+    private CommandSpec spec;
     private Path pool;
     private boolean json;
     private boolean verbose;
@@ -34,6 +39,11 @@ public final class ClonefsCommand implements Runnable {
     @Option(names = "--pool", paramLabel = "DIR", scope = ScopeType.INHERIT,
             description = "Pool directory (default: $CLONEFS_POOL, else /var/lib/clonefs).")
     void setPool(Path pool) {
+        if (pool.toString().isBlank()) {
+            // An empty --pool would otherwise resolve to the working directory.
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--pool needs a pool directory, not an empty string");
+        }
         this.pool = pool;
     }
 

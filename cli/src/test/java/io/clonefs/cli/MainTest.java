@@ -55,6 +55,17 @@ class MainTest {
     }
 
     @Test
+    void emptyPoolOptionIsAUsageErrorNotTheWorkingDirectory() {
+        for (String[] args : new String[][] {{"list", "--pool", ""}, {"--pool", " ", "list"},
+            {"--pool", tmp.resolve("none").toString(), "list", "--pool", ""}, {"pg", "list", "--pool", ""}}) {
+            Run r = run(args);
+            assertEquals(ExitCodes.USAGE, r.code(), String.join(" ", args) + ": " + r.err());
+            oneLine(r);
+            assertTrue(r.err().contains("--pool needs a pool directory"), r.err());
+        }
+    }
+
+    @Test
     void malformedSnapshotAndSizeAndUnknownCommand() {
         Run r = run("snapshot", "novolume");
         assertEquals(ExitCodes.USAGE, r.code());

@@ -74,12 +74,12 @@ class ClonefsFuse extends FuseStubFS {
      * libfuse's calls on long-lived Java threads ({@link FuseLoop}), or with
      * {@code -Dclonefs.fuse.mainLoop=true} libfuse's own {@code fuse_main} loop.
      */
-    int runLoop(String[] args) {
-        if (Boolean.getBoolean("clonefs.fuse.mainLoop")) {
+    int runLoop(String[] args, FuseLoop.Tuning tuning) {
+        if (Boolean.getBoolean("clonefs.fuse.mainLoop") && !tuning.writebackCache()) {
             return libFuse.fuse_main_real(args.length, args, fuseOperations, Struct.size(fuseOperations), null);
         }
         return FuseLoop.run(args, Struct.getMemory(fuseOperations), Struct.size(fuseOperations),
-                Thread.currentThread().getName());
+                Thread.currentThread().getName(), tuning, this);
     }
 
     @Override
@@ -399,6 +399,53 @@ class ClonefsFuse extends FuseStubFS {
             f.dataset().fs().release(f.ino());
             return 0;
         });
+    }
+
+    /**
+     * A SETATTR of times only, on an open file, answered without libfuse ({@link FuseLoop}).
+     * With the writeback cache the kernel owns mtime and sends it back for every file written,
+     * including files unlinked or renamed over while open, for which libfuse 2's setattr fails
+     * with ENOENT (it resolves a path, even when the request names an open handle).
+     *
+     * @param atimeNs the new atime in ns, or Long.MIN_VALUE to keep it
+     * @param mtimeNs the new mtime in ns, or Long.MIN_VALUE to keep it
+     * @param out     receives {@code struct fuse_attr_out} (little-endian, {@link #ATTR_OUT_SIZE} bytes)
+     * @return 0, or -errno
+     */
+    int setTimesByHandle(long fh, long atimeNs, long mtimeNs, ByteBuffer out) {
+        return FuseCalls.call("setattr-times", null, () -> {
+            HandleTable.OpenFile f = handles.get(fh);
+            VolumeFs fs = f.dataset().fs();
+            InodeAttr a = fs.getattr(f.ino());
+            if (!fs.readOnly() && (atimeNs != Long.MIN_VALUE || mtimeNs != Long.MIN_VALUE)) {
+                a = fs.utimens(f.ino(), atimeNs == Long.MIN_VALUE ? a.atimeNs() : atimeNs,
+                        mtimeNs == Long.MIN_VALUE ? a.mtimeNs() : mtimeNs);
+            }
+            attrOut(f.dataset().stIno(a.ino()), a, out);
+            return 0;
+        });
+    }
+
+    /** Size of {@code struct fuse_attr_out} (protocol 7.9 and later). */
+    static final int ATTR_OUT_SIZE = 104;
+
+    /** Writes {@code struct fuse_attr_out}: attr_valid, attr_valid_nsec, dummy, struct fuse_attr. */
+    void attrOut(long stIno, InodeAttr a, ByteBuffer out) {
+        out.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.putLong(Long.parseLong(Mount.CACHE_TIMEOUT)).putInt(0).putInt(0);
+        out.putLong(stIno).putLong(a.size()).putLong(a.blocks() * (blockSize / 512));
+        out.putLong(Math.floorDiv(a.atimeNs(), 1_000_000_000L));
+        out.putLong(Math.floorDiv(a.mtimeNs(), 1_000_000_000L));
+        out.putLong(Math.floorDiv(a.ctimeNs(), 1_000_000_000L));
+        out.putInt((int) Math.floorMod(a.atimeNs(), 1_000_000_000L));
+        out.putInt((int) Math.floorMod(a.mtimeNs(), 1_000_000_000L));
+        out.putInt((int) Math.floorMod(a.ctimeNs(), 1_000_000_000L));
+        out.putInt(a.mode()).putInt(a.nlink()).putInt(a.uid()).putInt(a.gid());
+        out.putInt(0).putInt(blockSize).putInt(0); // rdev, blksize, padding
+    }
+
+    static long nowNanos() {
+        return nowNs();
     }
 
     // ---- helpers ----------------------------------------------------------------------------

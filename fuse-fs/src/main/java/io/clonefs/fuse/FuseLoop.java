@@ -7,6 +7,7 @@ import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
+import jnr.ffi.annotations.Delegate;
 import jnr.ffi.byref.IntByReference;
 import jnr.ffi.byref.PointerByReference;
 import org.slf4j.Logger;
@@ -25,6 +26,18 @@ import org.slf4j.LoggerFactory;
  * request (up to {@link #MAX_WORKERS}) and none ever ends before the unmount, so callbacks run on
  * threads that are already Java threads.
  *
+ * <p><b>Writeback cache and 1 MiB requests on libfuse 2.</b> libfuse 2.9 speaks protocol 7.19
+ * and never asks the kernel for {@code FUSE_WRITEBACK_CACHE} or {@code FUSE_MAX_PAGES}
+ * (7.23/7.28), though the kernel honours both flags in any INIT reply of protocol 7.6 or later.
+ * With {@link Tuning#writebackCache} the INIT reply libfuse writes is rewritten on its way to
+ * {@code /dev/fuse} ({@link InitPatch}): the two flags are added when the kernel offered them,
+ * {@code max_write} and {@code max_pages} are raised to {@link Tuning#maxWrite}, and the receive
+ * buffers are sized for it. The kernel then keeps written pages in its page cache, owns file
+ * size and mtime (so {@code lseek(SEEK_END)} and {@code stat} after a write need no round trip),
+ * writes dirty pages back in requests of up to 1 MiB, and flushes them on {@code fsync},
+ * {@code close} and {@code syncfs}. Errors of a write-back (EIO, ENOSPC) surface from
+ * {@code fsync} and {@code close}, as on any filesystem with a page cache.
+ *
  * <p>The loop ends when the kernel closes the connection (unmount): every blocked receive then
  * returns 0. Thread rules: {@link #run} blocks its caller until then.
  */
@@ -36,6 +49,24 @@ final class FuseLoop {
     private static final int EINTR = 4;
     private static final int FUSE_FORGET = 2;
     private static final int FUSE_BATCH_FORGET = 42;
+    private static final int FUSE_INIT = 26;
+    private static final int FUSE_SETATTR = 4;
+    // fuse_setattr_in.valid bits
+    private static final int FATTR_ATIME = 1 << 4;
+    private static final int FATTR_MTIME = 1 << 5;
+    private static final int FATTR_FH = 1 << 6;
+    private static final int FATTR_ATIME_NOW = 1 << 7;
+    private static final int FATTR_MTIME_NOW = 1 << 8;
+    private static final int FATTR_LOCKOWNER = 1 << 9;
+    private static final int FATTR_CTIME = 1 << 10;
+    private static final int TIMES_ONLY = FATTR_ATIME | FATTR_MTIME | FATTR_FH | FATTR_ATIME_NOW | FATTR_MTIME_NOW
+            | FATTR_LOCKOWNER | FATTR_CTIME;
+    private static final int CHAN_FD_OFFSET = 32;
+    /** struct fuse_in_header is 40 bytes; fuse_init_in's flags follow major, minor, max_readahead. */
+    private static final int IN_HEADER = 40;
+    private static final int INIT_IN_FLAGS = IN_HEADER + 12;
+    /** Bytes a request carries besides its data (fuse_in_header + fuse_write_in, with margin). */
+    private static final int REQUEST_HEADROOM = 4096;
     private static final int FUSE_BUF_IS_FD = 1 << 1;
     /** struct fuse_buf { size_t size; enum flags; void *mem; int fd; off_t pos; } on LP64. */
     private static final int BUF_STRUCT = 40;
@@ -62,6 +93,22 @@ final class FuseLoop {
         void fuse_session_exit(Pointer se);
     }
 
+    /** How the mount is tuned beyond libfuse 2's own options. */
+    record Tuning(boolean writebackCache, int maxWrite) {
+        static final Tuning LIBFUSE_DEFAULTS = new Tuning(false, 0);
+    }
+
+    /** libc's write(2), for the rewritten INIT reply. */
+    public interface LibC {
+        long write(int fd, Pointer buf, long count);
+    }
+
+    /** libfuse 2's {@code fuse_chan_ops.send}: {@code int (*)(struct fuse_chan *, const struct iovec *, size_t)}. */
+    public interface Send {
+        @Delegate
+        int send(Pointer ch, Pointer iov, long count);
+    }
+
     private static volatile Lib lib;
 
     private static Lib lib() {
@@ -81,15 +128,20 @@ final class FuseLoop {
     private final Pointer chan;
     private final long bufSize;
     private final String name;
+    private final InitPatch initPatch;
+    private final ClonefsFuse fs;
     private final AtomicInteger idle = new AtomicInteger();
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean failed;
 
-    private FuseLoop(Pointer session, Pointer chan, long bufSize, String name) {
+    private FuseLoop(Pointer session, Pointer chan, long bufSize, String name, InitPatch initPatch,
+                     ClonefsFuse fs) {
+        this.fs = fs;
         this.session = session;
         this.chan = chan;
         this.bufSize = bufSize;
         this.name = name;
+        this.initPatch = initPatch;
     }
 
     /**
@@ -98,7 +150,8 @@ final class FuseLoop {
      *
      * @param operations the {@code struct fuse_operations} (jnr-fuse's)
      */
-    static int run(String[] args, Pointer operations, long operationsSize, String threadName) {
+    static int run(String[] args, Pointer operations, long operationsSize, String threadName, Tuning tuning,
+                   ClonefsFuse fs) {
         Lib l = lib();
         Runtime rt = Runtime.getSystemRuntime();
         // argv stays allocated for the whole mount: libfuse may keep pointers into it
@@ -122,7 +175,13 @@ final class FuseLoop {
         try {
             Pointer se = l.fuse_get_session(fuse);
             Pointer ch = l.fuse_session_next_chan(se, null);
-            FuseLoop loop = new FuseLoop(se, ch, l.fuse_chan_bufsize(ch), threadName);
+            long bufSize = l.fuse_chan_bufsize(ch);
+            InitPatch patch = null;
+            if (tuning.writebackCache()) {
+                patch = new InitPatch(tuning.maxWrite());
+                bufSize = Math.max(bufSize, (long) tuning.maxWrite() + REQUEST_HEADROOM);
+            }
+            FuseLoop loop = new FuseLoop(se, ch, bufSize, threadName, patch, fs);
             rc = loop.serve();
         } finally {
             l.fuse_teardown(fuse, mountpoint.getValue());
@@ -194,9 +253,19 @@ final class FuseLoop {
                 break;
             }
             boolean forget = false;
+            int opcode = -1;
             if ((fbuf.getInt(8) & FUSE_BUF_IS_FD) == 0) {
-                int opcode = buf.getInt(4); // struct fuse_in_header { u32 len; u32 opcode; ... }
+                opcode = buf.getInt(4); // struct fuse_in_header { u32 len; u32 opcode; ... }
                 forget = opcode == FUSE_FORGET || opcode == FUSE_BATCH_FORGET;
+            }
+            if (opcode == FUSE_INIT && initPatch != null) {
+                // The kernel sends nothing else before INIT is answered: no other reply can
+                // pass through the swapped send.
+                initPatch.process(l, session, fbuf, chp, buf.getInt(INIT_IN_FLAGS));
+                continue;
+            }
+            if (opcode == FUSE_SETATTR && initPatch != null && setTimes(buf, chp.getPointer(0))) {
+                continue;
             }
             // as fuse_loop_mt: the last idle worker taking a request starts another (forgets
             // do not count, so a burst of them starts none)
@@ -212,6 +281,184 @@ final class FuseLoop {
                     idle.incrementAndGet();
                 }
             }
+        }
+    }
+
+    /**
+     * Answers a SETATTR that changes only times of an open file ({@code FATTR_FH}) through
+     * {@link ClonefsFuse#setTimesByHandle}, writing the reply itself: the kernel's writeback of
+     * the mtime it keeps, which libfuse 2 would fail with ENOENT for a file unlinked while open.
+     * Returns false, leaving the request to libfuse, for every other SETATTR.
+     */
+    private boolean setTimes(Pointer req, Pointer ch) {
+        int valid = req.getInt(IN_HEADER);
+        if ((valid & FATTR_FH) == 0 || (valid & ~TIMES_ONLY) != 0) {
+            return false;
+        }
+        long unique = req.getLong(8);
+        long fh = req.getLong(IN_HEADER + 8);
+        long now = ClonefsFuse.nowNanos();
+        long atime = Long.MIN_VALUE;
+        long mtime = Long.MIN_VALUE;
+        if ((valid & FATTR_ATIME_NOW) != 0) {
+            atime = now;
+        } else if ((valid & FATTR_ATIME) != 0) {
+            atime = req.getLong(IN_HEADER + 32) * 1_000_000_000L + req.getInt(IN_HEADER + 56);
+        }
+        if ((valid & FATTR_MTIME_NOW) != 0) {
+            mtime = now;
+        } else if ((valid & FATTR_MTIME) != 0) {
+            mtime = req.getLong(IN_HEADER + 40) * 1_000_000_000L + req.getInt(IN_HEADER + 60);
+        }
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(16 + ClonefsFuse.ATTR_OUT_SIZE)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.position(16);
+        int rc = fs.setTimesByHandle(fh, atime, mtime, out);
+        int len = rc == 0 ? out.capacity() : 16;
+        out.putInt(0, len).putInt(4, Math.min(rc, 0)).putLong(8, unique);
+        Runtime rt = Runtime.getSystemRuntime();
+        Pointer p = Memory.allocateDirect(rt, len, false);
+        p.put(0, out.array(), 0, len);
+        // ENOENT: the request was interrupted meanwhile; nothing to do (as libfuse)
+        libc().write(ch.getInt(CHAN_FD_OFFSET), p, len);
+        return true;
+    }
+
+    private static volatile LibC libc;
+
+    private static LibC libc() {
+        LibC c = libc;
+        if (c == null) {
+            c = LibraryLoader.create(LibC.class).load("c");
+            libc = c;
+        }
+        return c;
+    }
+
+    /**
+     * Rewrites libfuse 2's INIT reply: swaps the channel's {@code send} for {@link #send} while
+     * libfuse processes the INIT request. {@code struct fuse_chan} of libfuse 2.9 starts with
+     * {@code struct fuse_chan_ops { receive; send; destroy; }}, then {@code se} and {@code int fd}.
+     */
+    static final class InitPatch implements Send {
+        private static final int SEND_OFFSET = 8;
+        private static final int FD_OFFSET = 32;
+        private static final int OUT_HEADER = 16;
+        /** struct fuse_init_out of protocol 7.28+: 64 bytes. */
+        private static final int INIT_OUT = 64;
+        static final int FUSE_WRITEBACK_CACHE = 1 << 16;
+        static final int FUSE_MAX_PAGES = 1 << 22;
+        private static final int PAGE = 4096;
+        private static final int EIO = 5;
+
+        private final int maxWrite;
+        private final Runtime rt = Runtime.getSystemRuntime();
+        private volatile int kernelFlags;
+        /** The native closure of {@link #send}; freed when unreachable, so it is kept here. */
+        private Pointer closure;
+        /** What the reply asked for, for the log and tests. */
+        volatile int grantedFlags = -1;
+
+        InitPatch(int maxWrite) {
+            if (maxWrite < PAGE || maxWrite % PAGE != 0) {
+                throw new IllegalArgumentException("max_write must be a multiple of 4096, not " + maxWrite);
+            }
+            this.maxWrite = maxWrite;
+        }
+
+        void process(Lib l, Pointer session, Pointer fbuf, Pointer chp, int offeredFlags) {
+            kernelFlags = offeredFlags;
+            Pointer ch = chp.getPointer(0);
+            Pointer original = ch.getPointer(SEND_OFFSET);
+            closure = rt.getClosureManager().getClosurePointer(Send.class, this);
+            ch.putPointer(SEND_OFFSET, closure);
+            try {
+                l.fuse_session_process_buf(session, fbuf, ch);
+            } finally {
+                ch.putPointer(SEND_OFFSET, original);
+            }
+            if (grantedFlags >= 0) {
+                LOG.info("FUSE INIT: writeback cache {}, requests up to {} KiB",
+                        (grantedFlags & FUSE_WRITEBACK_CACHE) != 0 ? "on" : "not offered by the kernel",
+                        (grantedFlags & FUSE_MAX_PAGES) != 0 ? maxWrite / 1024 : 128);
+            }
+        }
+
+        @Override
+        public int send(Pointer ch, Pointer iov, long count) {
+            try {
+                byte[] msg = rewrite(gather(iov, count), kernelFlags, maxWrite);
+                if (msg.length >= OUT_HEADER + 16 && ByteOrderInts.getInt(msg, 4) == 0) {
+                    grantedFlags = ByteOrderInts.getInt(msg, OUT_HEADER + 12);
+                }
+                Pointer p = Memory.allocateDirect(rt, msg.length, false);
+                p.put(0, msg, 0, msg.length);
+                long n = libc().write(ch.getInt(FD_OFFSET), p, msg.length);
+                return n == msg.length ? 0 : -EIO;
+            } catch (RuntimeException e) {
+                LOG.error("FUSE INIT reply could not be sent", e);
+                return -EIO;
+            }
+        }
+
+        private byte[] gather(Pointer iov, long count) {
+            int total = 0;
+            for (int i = 0; i < count; i++) {
+                total += (int) iov.getLong(i * 16L + 8);
+            }
+            byte[] out = new byte[total];
+            int at = 0;
+            for (int i = 0; i < count; i++) {
+                Pointer base = iov.getPointer(i * 16L);
+                int len = (int) iov.getLong(i * 16L + 8);
+                if (len > 0) {
+                    base.get(0, out, at, len);
+                }
+                at += len;
+            }
+            return out;
+        }
+
+        /**
+         * The INIT reply {@code msg} (fuse_out_header + fuse_init_out as libfuse 2 wrote it),
+         * extended to the 64-byte fuse_init_out with the writeback cache and {@code max_pages}
+         * asked for where {@code offered} (the kernel's INIT flags) has them. An error reply
+         * or anything shorter than a 7.6 reply goes out unchanged.
+         */
+        static byte[] rewrite(byte[] msg, int offered, int maxWrite) {
+            if (msg.length < OUT_HEADER + 24 || ByteOrderInts.getInt(msg, 4) != 0) {
+                return msg;
+            }
+            byte[] out = new byte[OUT_HEADER + INIT_OUT];
+            System.arraycopy(msg, 0, out, 0, Math.min(msg.length, out.length));
+            int flags = ByteOrderInts.getInt(out, OUT_HEADER + 12);
+            flags |= offered & FUSE_WRITEBACK_CACHE;
+            if ((offered & FUSE_MAX_PAGES) != 0) {
+                flags |= FUSE_MAX_PAGES;
+                ByteOrderInts.putShort(out, OUT_HEADER + 28, maxWrite / PAGE);
+                ByteOrderInts.putInt(out, OUT_HEADER + 20, maxWrite);
+            }
+            ByteOrderInts.putInt(out, OUT_HEADER + 12, flags);
+            ByteOrderInts.putInt(out, 0, out.length);
+            return out;
+        }
+    }
+
+    /** Little-endian ints in byte arrays (x86-64 and arm64 are little-endian). */
+    static final class ByteOrderInts {
+        private ByteOrderInts() {
+        }
+
+        static int getInt(byte[] b, int at) {
+            return java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(at);
+        }
+
+        static void putInt(byte[] b, int at, int v) {
+            java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(at, v);
+        }
+
+        static void putShort(byte[] b, int at, int v) {
+            java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putShort(at, (short) v);
         }
     }
 }

@@ -3,15 +3,37 @@ package io.clonefs.fuse;
 /**
  * How a pool is mounted.
  *
- * @param allowOther let users other than the one running the daemon use the mount (FUSE
- *                   {@code allow_other}); needed so that the {@code postgres} user can use a mount
- *                   made by root. Permission checks are always left to the kernel
- *                   ({@code default_permissions}).
- * @param debug      run libfuse in debug mode (prints every request on stderr)
+ * @param allowOther     let users other than the one running the daemon use the mount (FUSE
+ *                       {@code allow_other}); needed so that the {@code postgres} user can use a
+ *                       mount made by root. Permission checks are always left to the kernel
+ *                       ({@code default_permissions}).
+ * @param debug          run libfuse in debug mode (prints every request on stderr)
+ * @param writebackCache let the kernel cache writes and send them back in requests of up to
+ *                       {@link #MAX_WRITE} bytes ({@link FuseLoop}); off: every write(2) is a
+ *                       request of at most 128 KiB that reaches the engine before it returns
  */
-public record MountOptions(boolean allowOther, boolean debug) {
-    /** {@code allow_other} on, debug off: what the daemon uses. */
+public record MountOptions(boolean allowOther, boolean debug, boolean writebackCache) {
+    /** Largest write request with the writeback cache (the kernel's max_pages limit is 256). */
+    public static final int MAX_WRITE = 1 << 20;
+    /** The system property that turns the writeback cache off for a whole JVM ("false"). */
+    public static final String WRITEBACK_PROPERTY = "clonefs.fuse.writebackCache";
+
+    /** With the JVM's default for the writeback cache ({@link #writebackDefault}). */
+    public MountOptions(boolean allowOther, boolean debug) {
+        this(allowOther, debug, writebackDefault());
+    }
+
+    /** {@code allow_other} on, debug off, writeback cache per {@link #writebackDefault}: what the daemon uses. */
     public static MountOptions defaults() {
         return new MountOptions(true, false);
+    }
+
+    /** On unless {@code -Dclonefs.fuse.writebackCache=false}. */
+    public static boolean writebackDefault() {
+        return !"false".equalsIgnoreCase(System.getProperty(WRITEBACK_PROPERTY, "true").strip());
+    }
+
+    FuseLoop.Tuning tuning() {
+        return writebackCache ? new FuseLoop.Tuning(true, MAX_WRITE) : FuseLoop.Tuning.LIBFUSE_DEFAULTS;
     }
 }
