@@ -96,6 +96,7 @@ public final class Mount implements AutoCloseable {
     }
 
     private static final int ENOENT = 2;
+    private static final int ENOSPC = 28;
 
     /**
      * Flushes the kernel's dirty pages of this mount into the engine ({@code syncfs(2)} on the
@@ -122,6 +123,12 @@ public final class Mount implements AutoCloseable {
                 // fails with ENOENT (a deleted file has no path), which syncfs(2) then reports
                 // through the superblock's error sequence. No data write-back fails with ENOENT
                 // (writes go by open handle), so it is not an error of the flush.
+                if (errno == ENOSPC) {
+                    // a write-back the kernel did for this syncfs, or since the last one, found
+                    // the pool full: the data is not in the engine
+                    throw new ClonefsException.NoSpace("the pool is full: the kernel could not write back data"
+                            + " written through " + mountpoint + " (syncfs: No space left on device)", null);
+                }
                 if (errno != ENOENT) {
                     throw new ClonefsException.IoFailure("syncfs of " + mountpoint + " failed: errno " + errno, null);
                 }

@@ -26,6 +26,25 @@ class MountOptionsTest {
     }
 
     @Test
+    void writebackCacheOffByDefaultAndOnByProperty() {
+        String old = System.getProperty(MountOptions.WRITEBACK_PROPERTY);
+        try {
+            System.clearProperty(MountOptions.WRITEBACK_PROPERTY);
+            assertFalse(MountOptions.defaults().writebackCache());
+            assertEquals(FuseLoop.Tuning.LIBFUSE_DEFAULTS, MountOptions.defaults().tuning());
+            System.setProperty(MountOptions.WRITEBACK_PROPERTY, "true");
+            assertTrue(new MountOptions(true, false).writebackCache());
+            assertEquals(new FuseLoop.Tuning(true, 1 << 20), MountOptions.defaults().tuning());
+        } finally {
+            if (old == null) {
+                System.clearProperty(MountOptions.WRITEBACK_PROPERTY);
+            } else {
+                System.setProperty(MountOptions.WRITEBACK_PROPERTY, old);
+            }
+        }
+    }
+
+    @Test
     void foregroundMultithreadedLoop() {
         List<String> a = List.of(Mount.args(Path.of("/mnt/x"), new MountOptions(true, true)));
         assertTrue(a.contains("-f"));

@@ -472,6 +472,78 @@ class PosixMountIT {
         }
     }
 
+    /** FUSE write requests the mount has served so far (the adapter's per-operation histogram). */
+    private static long writeRequests() {
+        return io.clonefs.metrics.Metrics.process().histogram("clonefs_fuse_op_seconds",
+                "FUSE operations by type and their latency.", "op", "write").count();
+    }
+
+    /** Writes 16 MiB in 4 MiB write(2) calls and fsyncs; returns the FUSE write requests it took. */
+    private long writeRequestsFor16MiB(Path file) throws IOException {
+        byte[] chunk = new byte[4 << 20];
+        new Random(7).nextBytes(chunk);
+        long before = writeRequests();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < 4; i++) {
+                ByteBuffer b = ByteBuffer.wrap(chunk);
+                while (b.hasRemaining()) {
+                    ch.write(b, (long) i * chunk.length + b.position());
+                }
+            }
+            ch.force(false);
+        }
+        long n = writeRequests() - before;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer back = ByteBuffer.allocate(chunk.length);
+            while (back.hasRemaining() && ch.read(back, 3L * chunk.length + back.position()) > 0) {
+                // to the end of the last chunk
+            }
+            assertArrayEquals(chunk, back.array());
+        }
+        return n;
+    }
+
+    @Test
+    void writebackCacheSendsMegabyteWritesAndSyncfsStaysCleanAfterDeletes() throws Exception {
+        // with the writeback cache the kernel caches writes and sends them back in requests of up to 1 MiB
+        mount.close();
+        mount = Mount.mount(engine, mnt, new MountOptions(true, false, true));
+        long big = writeRequestsFor16MiB(vol.resolve("wb"));
+        assertTrue(big >= 16 && big <= 40, "16 MiB written back in " + big + " requests, expected about 16 of 1 MiB");
+        // the kernel owns size and mtime: stat right after a write sees them without a round trip
+        try (FileChannel ch = FileChannel.open(vol.resolve("wb"), StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 16L << 20);
+            assertEquals((16L << 20) + 3, Files.size(vol.resolve("wb")));
+        }
+        assertEquals((16L << 20) + 3, engine.volume("vol").getattr(engine.volume("vol").resolve("wb")).size(),
+                "close writes the cached pages back to the engine");
+        // written, closed, deleted: the kernel still writes back its mtime; libfuse 2 cannot
+        // resolve the path and answers ENOENT, which must not fail the snapshot barrier's syncfs
+        for (int i = 0; i < 20; i++) {
+            Path f = vol.resolve("gone" + i);
+            Files.write(f, new byte[8192 + i]);
+            Files.delete(f);
+        }
+        mount.syncfs();
+        // unlinked while open: writes, the mtime write-back (by handle) and fsync still work
+        Path f = vol.resolve("open-unlinked");
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                StandardOpenOption.READ)) {
+            Files.delete(f);
+            ch.write(ByteBuffer.wrap(new byte[20_000]), 0);
+            mount.syncfs();
+            ch.force(true);
+            assertEquals(20_000, ch.size());
+        }
+        mount.syncfs();
+
+        // without the writeback cache every write(2) is split into requests of at most 128 KiB
+        mount.close();
+        mount = Mount.mount(engine, mnt, new MountOptions(true, false, false));
+        long small = writeRequestsFor16MiB(vol.resolve("nowb"));
+        assertTrue(small >= 128, "16 MiB in " + small + " requests without the writeback cache, expected >= 128");
+    }
+
     private static List<String> list(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
