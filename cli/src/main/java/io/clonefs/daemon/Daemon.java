@@ -30,7 +30,12 @@ public final class Daemon implements AutoCloseable {
      * @param allowOther let other users (the {@code postgres} user) use the mount
      * @param debug      libfuse debug output
      */
-    public record Options(int port, boolean allowOther, boolean debug) {
+    /** @param writebackCache the kernel's writeback cache on the mount ({@link MountOptions#writebackCache}) */
+    public record Options(int port, boolean allowOther, boolean debug, boolean writebackCache) {
+        /** With the JVM's default for the writeback cache. */
+        public Options(int port, boolean allowOther, boolean debug) {
+            this(port, allowOther, debug, MountOptions.writebackDefault());
+        }
     }
 
     /**
@@ -124,7 +129,7 @@ public final class Daemon implements AutoCloseable {
             throw new UncheckedIOException("cannot listen on 127.0.0.1:" + options.port() + ": " + e.getMessage(), e);
         }
         server.events(EventLog.open(pool));
-        mount = Mount.mount(engine, mountpoint, new MountOptions(options.allowOther(), options.debug()));
+        mount = Mount.mount(engine, mountpoint, new MountOptions(options.allowOther(), options.debug(), options.writebackCache()));
         for (Plugin plugin : plugins) {
             plugin.start(engine, mount, server);
             started.add(plugin);

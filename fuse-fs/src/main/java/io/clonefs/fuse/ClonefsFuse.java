@@ -49,6 +49,7 @@ class ClonefsFuse extends FuseStubFS {
 
     private final Namespace ns;
     private final HandleTable handles = new HandleTable();
+    private final NodeIds nodeIds = new NodeIds();
     private final long createdNs;
     private final int blockSize;
     private volatile Caller fixedCaller;
@@ -97,6 +98,7 @@ class ClonefsFuse extends FuseStubFS {
                 fillSynthetic(n.kind() == Namespace.Kind.ROOT ? ns.rootIno() : Namespace.SNAPSHOTS_INO, stat);
                 return 0;
             }
+            nodeIds.record(n.dataset(), n.ino());
             fill(n.dataset(), n.dataset().fs().getattr(n.ino()), stat);
             return 0;
         });
@@ -337,6 +339,7 @@ class ClonefsFuse extends FuseStubFS {
             }
             fs.open(n.ino());
             fi.fh.set(handles.add(new HandleTable.OpenFile(n.dataset(), n.ino())));
+            nodeIds.record(n.dataset(), n.ino());
             return 0;
         });
     }
@@ -365,6 +368,7 @@ class ClonefsFuse extends FuseStubFS {
     public int write(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
         return FuseCalls.call("write", path, () -> {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
+            nodeIds.record(f.dataset(), f.ino());
             ByteBuffer src = NativeBuffers.readable(buf, (int) Math.min(size, Integer.MAX_VALUE));
             return f.dataset().fs().write(f.ino(), offset, src);
         });
@@ -402,28 +406,70 @@ class ClonefsFuse extends FuseStubFS {
     }
 
     /**
-     * A SETATTR of times only, on an open file, answered without libfuse ({@link FuseLoop}).
-     * With the writeback cache the kernel owns mtime and sends it back for every file written,
-     * including files unlinked or renamed over while open, for which libfuse 2's setattr fails
-     * with ENOENT (it resolves a path, even when the request names an open handle).
+     * A SETATTR of times only, answered without libfuse ({@link FuseLoop}). With the writeback
+     * cache the kernel owns the times and writes them back as SETATTRs, also for files unlinked
+     * or renamed over, for which libfuse 2's setattr fails with ENOENT (it resolves a path, even
+     * when the request names an open handle). The file is found by the request's handle, else by
+     * its node id ({@link NodeIds}).
      *
+     * @param fh      the request's handle, or -1 for none
+     * @param nodeId  the request's node id
      * @param atimeNs the new atime in ns, or Long.MIN_VALUE to keep it
      * @param mtimeNs the new mtime in ns, or Long.MIN_VALUE to keep it
      * @param out     receives {@code struct fuse_attr_out} (little-endian, {@link #ATTR_OUT_SIZE} bytes)
-     * @return 0, or -errno
+     * @return 0, -errno, or 1 when neither the handle nor the node id is known here (the request
+     *         is then libfuse's to answer)
      */
-    int setTimesByHandle(long fh, long atimeNs, long mtimeNs, ByteBuffer out) {
+    int setTimes(long fh, long nodeId, long atimeNs, long mtimeNs, ByteBuffer out) {
+        Namespace.Dataset d;
+        InodeId ino;
+        if (fh >= 0) {
+            HandleTable.OpenFile f;
+            try {
+                f = handles.get(fh);
+            } catch (ClonefsException e) {
+                return 1;
+            }
+            d = f.dataset();
+            ino = f.ino();
+        } else {
+            NodeIds.Known k = nodeIds.get(nodeId);
+            if (k == null) {
+                return 1;
+            }
+            d = k.dataset();
+            ino = k.ino();
+        }
+        boolean byNode = fh < 0;
         return FuseCalls.call("setattr-times", null, () -> {
-            HandleTable.OpenFile f = handles.get(fh);
-            VolumeFs fs = f.dataset().fs();
-            InodeAttr a = fs.getattr(f.ino());
+            VolumeFs fs = d.fs();
+            InodeAttr a;
+            try {
+                a = fs.getattr(ino);
+            } catch (ClonefsException.NotFound e) {
+                if (!byNode) {
+                    throw e;
+                }
+                // Written, closed and deleted: the kernel still holds the dead inode's times.
+                // No handle is open (the engine keeps unlinked files until their last release),
+                // so nothing can use the inode any more: answer with what it is, a file with no
+                // links, instead of the ENOENT that syncfs(2) would report.
+                long now = nowNs();
+                a = new InodeAttr(ino, 0100000, 0, 0, 0, 0, 0, now, now, now);
+                attrOut(d.stIno(ino), a, out);
+                return 0;
+            }
             if (!fs.readOnly() && (atimeNs != Long.MIN_VALUE || mtimeNs != Long.MIN_VALUE)) {
-                a = fs.utimens(f.ino(), atimeNs == Long.MIN_VALUE ? a.atimeNs() : atimeNs,
+                a = fs.utimens(ino, atimeNs == Long.MIN_VALUE ? a.atimeNs() : atimeNs,
                         mtimeNs == Long.MIN_VALUE ? a.mtimeNs() : mtimeNs);
             }
-            attrOut(f.dataset().stIno(a.ino()), a, out);
+            attrOut(d.stIno(a.ino()), a, out);
             return 0;
         });
+    }
+
+    NodeIds nodeIds() {
+        return nodeIds;
     }
 
     /** Size of {@code struct fuse_attr_out} (protocol 7.9 and later). */

@@ -51,6 +51,11 @@ final class FuseLoop {
     private static final int FUSE_BATCH_FORGET = 42;
     private static final int FUSE_INIT = 26;
     private static final int FUSE_SETATTR = 4;
+    private static final int FUSE_GETATTR = 3;
+    private static final int FUSE_OPEN = 14;
+    private static final int FUSE_WRITE = 16;
+    private static final int FUSE_FSYNC = 20;
+    private static final int FUSE_FLUSH = 25;
     // fuse_setattr_in.valid bits
     private static final int FATTR_ATIME = 1 << 4;
     private static final int FATTR_MTIME = 1 << 5;
@@ -264,8 +269,15 @@ final class FuseLoop {
                 initPatch.process(l, session, fbuf, chp, buf.getInt(INIT_IN_FLAGS));
                 continue;
             }
-            if (opcode == FUSE_SETATTR && initPatch != null && setTimes(buf, chp.getPointer(0))) {
-                continue;
+            if (initPatch != null) {
+                if (opcode == FUSE_SETATTR && setTimes(buf, chp.getPointer(0))) {
+                    continue;
+                }
+                if (forget) {
+                    forget(buf, opcode);
+                } else if (namesItsFile(opcode)) {
+                    fs.nodeIds().serving(buf.getLong(16));
+                }
             }
             // as fuse_loop_mt: the last idle worker taking a request starts another (forgets
             // do not count, so a burst of them starts none)
@@ -277,6 +289,9 @@ final class FuseLoop {
             try {
                 l.fuse_session_process_buf(session, fbuf, chp.getPointer(0));
             } finally {
+                if (initPatch != null) {
+                    fs.nodeIds().serving(0);
+                }
                 if (!forget) {
                     idle.incrementAndGet();
                 }
@@ -285,18 +300,19 @@ final class FuseLoop {
     }
 
     /**
-     * Answers a SETATTR that changes only times of an open file ({@code FATTR_FH}) through
-     * {@link ClonefsFuse#setTimesByHandle}, writing the reply itself: the kernel's writeback of
-     * the mtime it keeps, which libfuse 2 would fail with ENOENT for a file unlinked while open.
-     * Returns false, leaving the request to libfuse, for every other SETATTR.
+     * Answers a SETATTR that changes only times through {@link ClonefsFuse#setTimes} (by the
+     * request's handle, else by its node id), writing the reply itself: the kernel's write-back
+     * of the times it keeps, which libfuse 2 would fail with ENOENT for a file unlinked or
+     * renamed over. Returns false, leaving the request to libfuse, for every other SETATTR and
+     * for a file the adapter has not seen.
      */
     private boolean setTimes(Pointer req, Pointer ch) {
         int valid = req.getInt(IN_HEADER);
-        if ((valid & FATTR_FH) == 0 || (valid & ~TIMES_ONLY) != 0) {
+        if ((valid & ~TIMES_ONLY) != 0) {
             return false;
         }
         long unique = req.getLong(8);
-        long fh = req.getLong(IN_HEADER + 8);
+        long fh = (valid & FATTR_FH) != 0 ? req.getLong(IN_HEADER + 8) : -1;
         long now = ClonefsFuse.nowNanos();
         long atime = Long.MIN_VALUE;
         long mtime = Long.MIN_VALUE;
@@ -313,7 +329,10 @@ final class FuseLoop {
         java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(16 + ClonefsFuse.ATTR_OUT_SIZE)
                 .order(java.nio.ByteOrder.LITTLE_ENDIAN);
         out.position(16);
-        int rc = fs.setTimesByHandle(fh, atime, mtime, out);
+        int rc = fs.setTimes(fh, req.getLong(16), atime, mtime, out);
+        if (rc > 0) {
+            return false; // neither the handle nor the node is known here: libfuse answers
+        }
         int len = rc == 0 ? out.capacity() : 16;
         out.putInt(0, len).putInt(4, Math.min(rc, 0)).putLong(8, unique);
         Runtime rt = Runtime.getSystemRuntime();
@@ -322,6 +341,24 @@ final class FuseLoop {
         // ENOENT: the request was interrupted meanwhile; nothing to do (as libfuse)
         libc().write(ch.getInt(CHAN_FD_OFFSET), p, len);
         return true;
+    }
+
+    /** Request types whose header node id is the file the adapter's callback resolves. */
+    private static boolean namesItsFile(int opcode) {
+        return opcode == FUSE_GETATTR || opcode == FUSE_OPEN || opcode == FUSE_WRITE || opcode == FUSE_FSYNC
+                || opcode == FUSE_FLUSH;
+    }
+
+    /** FORGET: {@code nodeid} in the header; BATCH_FORGET: {@code count}, then (nodeid, nlookup) pairs. */
+    private void forget(Pointer req, int opcode) {
+        if (opcode == FUSE_FORGET) {
+            fs.nodeIds().forget(req.getLong(16));
+            return;
+        }
+        int count = req.getInt(IN_HEADER);
+        for (int i = 0; i < count; i++) {
+            fs.nodeIds().forget(req.getLong(IN_HEADER + 8 + 16L * i));
+        }
     }
 
     private static volatile LibC libc;
@@ -348,6 +385,7 @@ final class FuseLoop {
         private static final int INIT_OUT = 64;
         static final int FUSE_WRITEBACK_CACHE = 1 << 16;
         static final int FUSE_MAX_PAGES = 1 << 22;
+        static final int TIME_GRAN_NS = 1_000_000_000;
         private static final int PAGE = 4096;
         private static final int EIO = 5;
 
@@ -433,6 +471,12 @@ final class FuseLoop {
             System.arraycopy(msg, 0, out, 0, Math.min(msg.length, out.length));
             int flags = ByteOrderInts.getInt(out, OUT_HEADER + 12);
             flags |= offered & FUSE_WRITEBACK_CACHE;
+            if ((offered & FUSE_WRITEBACK_CACHE) != 0) {
+                // time_gran: the kernel keeps mtime and ctime at whole seconds, so a file written
+                // many times a second (a WAL) dirties its inode, and costs a SETATTR before the
+                // next fsync, once a second instead of after every write
+                ByteOrderInts.putInt(out, OUT_HEADER + 24, TIME_GRAN_NS);
+            }
             if ((offered & FUSE_MAX_PAGES) != 0) {
                 flags |= FUSE_MAX_PAGES;
                 ByteOrderInts.putShort(out, OUT_HEADER + 28, maxWrite / PAGE);

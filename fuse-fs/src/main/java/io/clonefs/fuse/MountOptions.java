@@ -15,7 +15,7 @@ package io.clonefs.fuse;
 public record MountOptions(boolean allowOther, boolean debug, boolean writebackCache) {
     /** Largest write request with the writeback cache (the kernel's max_pages limit is 256). */
     public static final int MAX_WRITE = 1 << 20;
-    /** The system property that turns the writeback cache on for a whole JVM ("true"). */
+    /** The system property that turns the writeback cache off for a whole JVM ("false"). */
     public static final String WRITEBACK_PROPERTY = "clonefs.fuse.writebackCache";
 
     /** With the JVM's default for the writeback cache ({@link #writebackDefault}). */
@@ -28,12 +28,9 @@ public record MountOptions(boolean allowOther, boolean debug, boolean writebackC
         return new MountOptions(true, false);
     }
 
-    /**
-     * Off unless {@code -Dclonefs.fuse.writebackCache=true}: with libfuse 2 a close of a file
-     * renamed over while open can fail (docs/design.md, "The mount"), so it is opt-in for now.
-     */
+    /** On unless {@code -Dclonefs.fuse.writebackCache=false} (docs/design.md, "The mount"). */
     public static boolean writebackDefault() {
-        return "true".equalsIgnoreCase(System.getProperty(WRITEBACK_PROPERTY, "false").strip());
+        return !"false".equalsIgnoreCase(System.getProperty(WRITEBACK_PROPERTY, "true").strip());
     }
 
     FuseLoop.Tuning tuning() {

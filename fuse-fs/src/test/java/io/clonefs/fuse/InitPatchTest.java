@@ -41,6 +41,7 @@ class InitPatchTest {
         assertEquals(12, b.getShort(16 + 16), "max_background kept");
         assertEquals(1 << 20, b.getInt(16 + 20), "max_write");
         assertEquals(256, b.getShort(16 + 28), "max_pages");
+        assertEquals(1_000_000_000, b.getInt(16 + 24), "time_gran: whole seconds");
     }
 
     @Test
@@ -49,6 +50,7 @@ class InitPatchTest {
         assertEquals(BIG_WRITES, b.getInt(16 + 12));
         assertEquals(131072, b.getInt(16 + 20), "max_write unchanged without FUSE_MAX_PAGES");
         assertEquals(0, b.getShort(16 + 28));
+        assertEquals(0, b.getInt(16 + 24), "time_gran left to the kernel without the writeback cache");
         b = le(FuseLoop.InitPatch.rewrite(libfuseReply(0), WB, 1 << 20));
         assertEquals(BIG_WRITES | WB, b.getInt(16 + 12));
     }

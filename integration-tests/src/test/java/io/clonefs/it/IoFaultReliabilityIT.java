@@ -273,7 +273,9 @@ class IoFaultReliabilityIT {
         quiet();
         engine.createVolume("v");
         mnt = Files.createDirectory(base.resolve("mnt"));
-        mount = Mount.mount(engine, mnt, new MountOptions(false, false));
+        // write-through (no writeback cache): every failed write reaches its caller; the writeback
+        // cache, where failures surface at fsync and close, has its own test below
+        mount = Mount.mount(engine, mnt, new MountOptions(false, false, false));
         VolumeFs fs = engine.volume("v");
         Map<String, byte[]> files = new TreeMap<>();
         model.put("v", files);
@@ -432,6 +434,84 @@ class IoFaultReliabilityIT {
         engine = open(pool, seed, false);
         verifyAll("after reopen, seed " + seed);
         assertClean(engine.fsck(), "fsck after reopen, seed " + seed);
+    }
+
+    /**
+     * With the writeback cache a write(2) succeeds into the kernel's page cache and a failed
+     * write-back must surface from fsync and close, never silently; and once the kernel's (clean,
+     * unwritten) pages are dropped, the mount shows exactly what the engine has.
+     */
+    @Test
+    void writebackMountReportsWriteBackFaultsFromFsyncAndClose() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/fuse")), "needs /dev/fuse");
+        long seed = Long.getLong("clonefs.fault.seed", System.nanoTime());
+        System.out.println("IoFaultReliabilityIT writeback: seed " + seed + " (-Dclonefs.fault.seed=" + seed + ")");
+        Random r = new Random(seed);
+        Path pool = base.resolve("pool");
+        Engine.init(pool, BS);
+        engine = open(pool, seed, true);
+        rates = new double[] {0, 0, 0};
+        quiet();
+        engine.createVolume("v");
+        mnt = Files.createDirectory(base.resolve("mnt"));
+        mount = Mount.mount(engine, mnt, new MountOptions(false, false, true));
+        VolumeFs fs = engine.volume("v");
+
+        // every write-back fails: dd's writes succeed into the cache, its fsync reports EIO
+        faults.rates(0, 1, 0);
+        Proc.Result dd = Proc.run(List.of("dd", "if=/dev/zero", "of=" + mnt.resolve("v/ddout"), "bs=64k", "count=16",
+                "conv=fsync"), Map.of(), Duration.ofSeconds(60));
+        assertNotEquals(0, dd.exit(), dd.describe());
+        assertTrue(dd.err().contains("Input/output error"), dd.describe());
+        // the engine's fsync fails: reported too
+        faults.rates(0, 0, 1);
+        dd = Proc.run(List.of("dd", "if=/dev/zero", "of=" + mnt.resolve("v/ddsync"), "bs=8k", "count=1", "conv=fsync"),
+                Map.of(), Duration.ofSeconds(60));
+        assertNotEquals(0, dd.exit(), "fsync failure must be reported: " + dd.describe());
+        assertTrue(dd.err().contains("Input/output error"), dd.describe());
+        quiet();
+
+        // overwrites of a file that is in the engine, half of their write-backs failing: every
+        // round whose bytes did not all reach the engine is reported by fsync or close
+        byte[] base0 = randomBytes(r, 1 << 20);
+        Path p = mnt.resolve("v/data");
+        Files.write(p, base0);
+        int failedRounds = 0;
+        int okRounds = 0;
+        for (int round = 0; round < 30; round++) {
+            long off = (long) r.nextInt((1 << 20) / BS - 8) * BS;
+            byte[] data = randomBytes(r, BS * (1 + r.nextInt(8)));
+            faults.rates(0, 0.5, 0);
+            boolean reported = false;
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                ByteBuffer b = ByteBuffer.wrap(data);
+                while (b.hasRemaining()) {
+                    ch.write(b, off + b.position());
+                }
+                ch.force(false);
+            } catch (IOException e) {
+                expectEio(e);
+                reported = true;
+            }
+            quiet();
+            byte[] inEngine = read(fs, fs.resolve("data"), off, data.length);
+            if (reported) {
+                failedRounds++;
+            } else {
+                okRounds++;
+                assertArrayEquals(data, inEngine, "round " + round + ": fsync succeeded but the engine lacks the bytes");
+            }
+        }
+        System.out.printf("writeback under faults: %d rounds reported EIO, %d succeeded (%s)%n", failedRounds, okRounds,
+                faults);
+        assertTrue(failedRounds > 0, "no write-back failure reached the caller: " + faults);
+        // the kernel keeps the refused bytes as clean pages (as every Linux page cache after a
+        // failed write-back); dropped, the mount shows the engine's bytes
+        Proc.run(List.of("sh", "-c", "sync; echo 1 > /proc/sys/vm/drop_caches"), Map.of(), Duration.ofSeconds(60))
+                .check();
+        byte[] engineNow = read(fs, fs.resolve("data"), 0, 1 << 20);
+        assertArrayEquals(engineNow, Files.readAllBytes(p), "mount and engine differ after dropping the page cache");
+        assertClean(engine.fsck(), "fsck after the writeback run, seed " + seed);
     }
 
     /**

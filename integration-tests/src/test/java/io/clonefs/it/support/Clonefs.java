@@ -116,8 +116,10 @@ public final class Clonefs {
      * workspace: {@code clonefs umount}, and if that fails, SIGKILL of the daemon and a forced
      * unmount.
      */
-    public void mount(Path mp) {
-        Proc.Result r = run("mount", pool.toString(), mp.toString());
+    public void mount(Path mp, String... options) {
+        List<String> args = new java.util.ArrayList<>(List.of("mount", pool.toString(), mp.toString()));
+        args.addAll(List.of(options));
+        Proc.Result r = run(args.toArray(String[]::new));
         ws.onClose("unmount " + mp, () -> unmount(mp));
         r.check();
         if (!KernelMounts.isMounted(mp)) {

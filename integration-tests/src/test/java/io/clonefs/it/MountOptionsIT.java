@@ -1,0 +1,51 @@
+package io.clonefs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clonefs.it.support.Clonefs;
+import io.clonefs.it.support.Workspace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** `clonefs mount` with and without the kernel's writeback cache, through the real launcher. */
+class MountOptionsIT {
+    private Workspace ws;
+
+    @AfterEach
+    void teardown() {
+        if (ws != null) {
+            ws.close();
+        }
+    }
+
+    private static long writebackMounts(Path log) throws Exception {
+        return Files.readAllLines(log).stream().filter(l -> l.contains("FUSE INIT: writeback cache on")).count();
+    }
+
+    @Test
+    void writebackCacheByDefaultAndOffWithTheFlag() throws Exception {
+        ws = Workspace.create("mountopts");
+        Clonefs cfs = new Clonefs(ws, ws.root().resolve("pool"));
+        cfs.init();
+        Path mnt = ws.dir("mnt");
+        Path log = cfs.pool().resolve("daemon.log");
+
+        cfs.mount(mnt);
+        cfs.ok("create", "v");
+        Files.write(mnt.resolve("v/a"), new byte[300_000]);
+        assertEquals(300_000, Files.size(mnt.resolve("v/a")));
+        assertEquals(1, writebackMounts(log), "the default mount asks for the writeback cache");
+        cfs.unmount(mnt);
+
+        cfs.mount(mnt, "--no-writeback-cache");
+        Files.write(mnt.resolve("v/b"), new byte[300_000]);
+        assertEquals(300_000, Files.size(mnt.resolve("v/b")));
+        assertEquals(300_000, Files.size(mnt.resolve("v/a")), "written back before the first unmount");
+        assertEquals(1, writebackMounts(log), "--no-writeback-cache must not ask for it");
+        assertTrue(cfs.run("mount", "--help").out().contains("--no-writeback-cache"));
+        cfs.unmount(mnt);
+    }
+}
