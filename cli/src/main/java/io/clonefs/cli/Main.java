@@ -26,10 +26,23 @@ public final class Main {
     static CommandLine commandLine() {
         ClonefsCommand top = new ClonefsCommand();
         CommandLine cl = new CommandLine(top);
+        cl.registerConverter(java.nio.file.Path.class, Main::path);
         cl.setExecutionExceptionHandler(new Errors(top));
         cl.setExitCodeExceptionMapper(new Errors(top));
         cl.setParameterExceptionHandler(new Errors(top));
         return cl;
+    }
+
+    /** A path argument; one that the OS cannot name (a NUL byte) is a one-line usage error. */
+    static java.nio.file.Path path(String s) {
+        try {
+            return java.nio.file.Path.of(s);
+        } catch (java.nio.file.InvalidPathException e) {
+            String shown = s.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
+                    .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+            throw new CommandLine.TypeConversionException("'" + shown + "' is not a usable path ("
+                    + e.getReason().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
     }
 
     /** The one place that turns an exception into a printed line and an exit code. */

@@ -66,6 +66,17 @@ class MainTest {
     }
 
     @Test
+    void pathsTheOsCannotNameAreUsageErrors() {
+        for (String[] args : new String[][] {{"--pool", "a\u0000b", "list"}, {"fsck", "--pool", "\u0000", "-"},
+            {"init", "/tmp/x\u0000y"}}) {
+            Run r = run(args);
+            assertEquals(ExitCodes.USAGE, r.code(), r.err());
+            oneLine(r);
+            assertTrue(r.err().contains("is not a usable path (nul character not allowed)"), r.err());
+        }
+    }
+
+    @Test
     void malformedSnapshotAndSizeAndUnknownCommand() {
         Run r = run("snapshot", "novolume");
         assertEquals(ExitCodes.USAGE, r.code());
