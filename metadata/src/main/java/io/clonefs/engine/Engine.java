@@ -877,8 +877,12 @@ public final class Engine implements AutoCloseable {
         for (String g : GAUGES) {
             Metrics.process().remove(g);
         }
-        committer.interrupt();
-        reclaimer.interrupt();
+        // Wake the background threads instead of interrupting them: an interrupt that lands
+        // inside a FileChannel write or force closes the channel (ClosedByInterruptException),
+        // and the final commit below then failed with "sync of block file N failed".
+        synchronized (wake) {
+            wake.notifyAll();
+        }
         try {
             committer.join(10_000);
             reclaimer.join(10_000);
