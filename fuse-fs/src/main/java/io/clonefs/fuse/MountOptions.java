@@ -15,7 +15,7 @@ package io.clonefs.fuse;
 public record MountOptions(boolean allowOther, boolean debug, boolean writebackCache) {
     /** Largest write request with the writeback cache (the kernel's max_pages limit is 256). */
     public static final int MAX_WRITE = 1 << 20;
-    /** The system property that turns the writeback cache off for a whole JVM ("false"). */
+    /** The system property that turns the writeback cache on for a whole JVM ("true"). */
     public static final String WRITEBACK_PROPERTY = "clonefs.fuse.writebackCache";
 
     /** With the JVM's default for the writeback cache ({@link #writebackDefault}). */
@@ -28,9 +28,13 @@ public record MountOptions(boolean allowOther, boolean debug, boolean writebackC
         return new MountOptions(true, false);
     }
 
-    /** On unless {@code -Dclonefs.fuse.writebackCache=false} (docs/design.md, "The mount"). */
+    /**
+     * Off unless {@code -Dclonefs.fuse.writebackCache=true}: on a full pool the kernel's write-back
+     * of cached data can take the room the metadata reserve freed for a destroy (docs/design.md,
+     * "The mount"), so it is opt-in until data allocation leaves that room alone.
+     */
     public static boolean writebackDefault() {
-        return !"false".equalsIgnoreCase(System.getProperty(WRITEBACK_PROPERTY, "true").strip());
+        return "true".equalsIgnoreCase(System.getProperty(WRITEBACK_PROPERTY, "false").strip());
     }
 
     FuseLoop.Tuning tuning() {

@@ -26,7 +26,7 @@ class MountOptionsIT {
     }
 
     @Test
-    void writebackCacheByDefaultAndOffWithTheFlag() throws Exception {
+    void writebackCacheOnlyWithTheFlag() throws Exception {
         ws = Workspace.create("mountopts");
         Clonefs cfs = new Clonefs(ws, ws.root().resolve("pool"));
         cfs.init();
@@ -37,15 +37,15 @@ class MountOptionsIT {
         cfs.ok("create", "v");
         Files.write(mnt.resolve("v/a"), new byte[300_000]);
         assertEquals(300_000, Files.size(mnt.resolve("v/a")));
-        assertEquals(1, writebackMounts(log), "the default mount asks for the writeback cache");
+        assertEquals(0, writebackMounts(log), "the default mount does not ask for the writeback cache");
         cfs.unmount(mnt);
 
-        cfs.mount(mnt, "--no-writeback-cache");
+        cfs.mount(mnt, "--writeback-cache");
         Files.write(mnt.resolve("v/b"), new byte[300_000]);
         assertEquals(300_000, Files.size(mnt.resolve("v/b")));
-        assertEquals(300_000, Files.size(mnt.resolve("v/a")), "written back before the first unmount");
-        assertEquals(1, writebackMounts(log), "--no-writeback-cache must not ask for it");
-        assertTrue(cfs.run("mount", "--help").out().contains("--no-writeback-cache"));
+        assertEquals(300_000, Files.size(mnt.resolve("v/a")), "written before the first unmount");
+        assertEquals(1, writebackMounts(log), "--writeback-cache asks for it");
+        assertTrue(cfs.run("mount", "--help").out().contains("--writeback-cache"));
         cfs.unmount(mnt);
     }
 }
