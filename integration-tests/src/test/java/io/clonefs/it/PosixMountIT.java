@@ -536,6 +536,18 @@ class PosixMountIT {
             assertEquals(20_000, ch.size());
         }
         mount.syncfs();
+        // renamed over while open read-only: the kernel writes back the replaced file's ctime
+        // with no handle; libfuse 2 alone failed that SETATTR and close(2) returned EIO
+        Path conf = vol.resolve("conf");
+        Files.writeString(conf, "old\n");
+        try (FileChannel reader = FileChannel.open(conf, StandardOpenOption.READ)) {
+            Path tmp = vol.resolve("conf.tmp");
+            Files.writeString(tmp, "new\n");
+            Files.move(tmp, conf, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            assertEquals(4, reader.read(ByteBuffer.allocate(16), 0));
+        }
+        assertEquals("new\n", Files.readString(conf));
+        mount.syncfs();
 
         // without the writeback cache every write(2) is split into requests of at most 128 KiB
         mount.close();
