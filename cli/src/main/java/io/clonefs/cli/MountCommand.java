@@ -37,11 +37,11 @@ final class MountCommand extends BaseCommand {
     @Option(names = "--fuse-debug", description = "libfuse debug output (very verbose).")
     boolean fuseDebug;
 
-    @Option(names = "--writeback-cache",
-            description = {"Let the kernel cache writes and write them back in 1 MiB requests instead of sending",
-                "every write(2) to the daemon before it returns (at most 128 KiB each); write-back errors then",
-                "come from fsync and close. Off by default (docs/design.md, \"The mount\")."})
-    boolean writebackCache;
+    @Option(names = "--writeback-cache", negatable = true,
+            description = {"The kernel caches writes and writes them back in 1 MiB requests; write-back errors",
+                "come from fsync and close, as on ext4 (the default). --no-writeback-cache sends every",
+                "write(2) to the daemon before it returns, at most 128 KiB each (docs/design.md, \"The mount\")."})
+    Boolean writebackCache;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
             description = "How long to wait for a background daemon to be ready (default: 60).")
@@ -57,7 +57,7 @@ final class MountCommand extends BaseCommand {
         if (foreground) {
             Logging.level("io.clonefs", top.verbose() ? "DEBUG" : top.quiet() ? "ERROR" : "INFO");
             Daemon d = Daemon.start(p, mp, new Daemon.Options(port, !noAllowOther, fuseDebug,
-                    writebackCache || io.clonefs.fuse.MountOptions.writebackDefault()),
+                    writebackCache != null ? writebackCache : io.clonefs.fuse.MountOptions.writebackDefault()),
                     List.of(new io.clonefs.remote.RemotePlugin(), io.clonefs.pg.daemon.PgPlugin.fromEnvironment()));
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "clonefs-sigterm"));
             out().println("mounted " + p + " at " + mp + " (daemon pid " + d.info().pid() + ", control port "
@@ -75,8 +75,8 @@ final class MountCommand extends BaseCommand {
         if (fuseDebug) {
             args.add("--fuse-debug");
         }
-        if (writebackCache) {
-            args.add("--writeback-cache");
+        if (writebackCache != null) {
+            args.add(writebackCache ? "--writeback-cache" : "--no-writeback-cache");
         }
         if (top.verbose()) {
             args.add("-v");

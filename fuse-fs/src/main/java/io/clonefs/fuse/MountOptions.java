@@ -15,7 +15,7 @@ package io.clonefs.fuse;
 public record MountOptions(boolean allowOther, boolean debug, boolean writebackCache) {
     /** Largest write request with the writeback cache (the kernel's max_pages limit is 256). */
     public static final int MAX_WRITE = 1 << 20;
-    /** The system property that turns the writeback cache on for a whole JVM ("true"). */
+    /** The system property that turns the writeback cache off for a whole JVM ("false"). */
     public static final String WRITEBACK_PROPERTY = "clonefs.fuse.writebackCache";
 
     /** With the JVM's default for the writeback cache ({@link #writebackDefault}). */
@@ -29,12 +29,12 @@ public record MountOptions(boolean allowOther, boolean debug, boolean writebackC
     }
 
     /**
-     * Off unless {@code -Dclonefs.fuse.writebackCache=true}: on a full pool the kernel's write-back
-     * of cached data can take the room the metadata reserve freed for a destroy (docs/design.md,
-     * "The mount"), so it is opt-in until data allocation leaves that room alone.
+     * On unless {@code -Dclonefs.fuse.writebackCache=false} (docs/design.md, "The mount"). On a
+     * full pool the kernel's write-back of cached data cannot take the room metadata needs for a
+     * destroy: new data blocks leave the disk's last bytes alone (the block store's free-space floor).
      */
     public static boolean writebackDefault() {
-        return "true".equalsIgnoreCase(System.getProperty(WRITEBACK_PROPERTY, "false").strip());
+        return !"false".equalsIgnoreCase(System.getProperty(WRITEBACK_PROPERTY, "true").strip());
     }
 
     FuseLoop.Tuning tuning() {

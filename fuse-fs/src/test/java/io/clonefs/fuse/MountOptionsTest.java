@@ -26,15 +26,15 @@ class MountOptionsTest {
     }
 
     @Test
-    void writebackCacheOffByDefaultAndOnByProperty() {
+    void writebackCacheOnByDefaultAndOffByProperty() {
         String old = System.getProperty(MountOptions.WRITEBACK_PROPERTY);
         try {
             System.clearProperty(MountOptions.WRITEBACK_PROPERTY);
-            assertFalse(MountOptions.defaults().writebackCache());
-            assertEquals(FuseLoop.Tuning.LIBFUSE_DEFAULTS, MountOptions.defaults().tuning());
-            System.setProperty(MountOptions.WRITEBACK_PROPERTY, "true");
-            assertTrue(new MountOptions(true, false).writebackCache());
+            assertTrue(MountOptions.defaults().writebackCache());
             assertEquals(new FuseLoop.Tuning(true, 1 << 20), MountOptions.defaults().tuning());
+            System.setProperty(MountOptions.WRITEBACK_PROPERTY, "false");
+            assertFalse(new MountOptions(true, false).writebackCache());
+            assertEquals(FuseLoop.Tuning.LIBFUSE_DEFAULTS, MountOptions.defaults().tuning());
         } finally {
             if (old == null) {
                 System.clearProperty(MountOptions.WRITEBACK_PROPERTY);

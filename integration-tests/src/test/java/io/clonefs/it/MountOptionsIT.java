@@ -26,26 +26,26 @@ class MountOptionsIT {
     }
 
     @Test
-    void writebackCacheOnlyWithTheFlag() throws Exception {
+    void writebackCacheByDefaultAndNotWithTheNegatedFlag() throws Exception {
         ws = Workspace.create("mountopts");
         Clonefs cfs = new Clonefs(ws, ws.root().resolve("pool"));
         cfs.init();
         Path mnt = ws.dir("mnt");
         Path log = cfs.pool().resolve("daemon.log");
 
-        cfs.mount(mnt);
+        cfs.mount(mnt, "--no-writeback-cache");
         cfs.ok("create", "v");
         Files.write(mnt.resolve("v/a"), new byte[300_000]);
         assertEquals(300_000, Files.size(mnt.resolve("v/a")));
-        assertEquals(0, writebackMounts(log), "the default mount does not ask for the writeback cache");
+        assertEquals(0, writebackMounts(log), "--no-writeback-cache does not ask for the writeback cache");
         cfs.unmount(mnt);
 
-        cfs.mount(mnt, "--writeback-cache");
+        cfs.mount(mnt);
         Files.write(mnt.resolve("v/b"), new byte[300_000]);
         assertEquals(300_000, Files.size(mnt.resolve("v/b")));
         assertEquals(300_000, Files.size(mnt.resolve("v/a")), "written before the first unmount");
-        assertEquals(1, writebackMounts(log), "--writeback-cache asks for it");
-        assertTrue(cfs.run("mount", "--help").out().contains("--writeback-cache"));
+        assertEquals(1, writebackMounts(log), "the default mount asks for it");
+        assertTrue(cfs.run("mount", "--help").out().contains("--[no-]writeback-cache"));
         cfs.unmount(mnt);
     }
 }

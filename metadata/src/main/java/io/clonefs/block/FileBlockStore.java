@@ -187,14 +187,75 @@ public final class FileBlockStore implements BlockStore {
         return blockSize;
     }
 
+    // ---- the free-space floor ------------------------------------------------------------------
+    //
+    // New blocks (past the high-water mark) never take the disk's last floorBytes: they are the
+    // metadata's, so that on a full disk a destroy (or any commit) still finds room after the
+    // reserve file is released, even while the kernel keeps writing back cached data. Blocks from
+    // the free list are not checked: they already have their place in a block file. The disk's free space is read at most every
+    // 100 ms, and sooner when the blocks handed out since the last reading may have reached the floor.
+
+    private static final long FLOOR_CHECK_NANOS = 100_000_000L;
+    /** Bytes of the disk that new blocks never take (guarded by lock; 0: no floor). */
+    private long floorBytes;
+    private java.nio.file.FileStore fileStore;
+    private long usableAtCheck;
+    private long allocatedSinceCheck;
+    private long floorCheckedNanos;
+
+    /**
+     * From now on, {@link #allocate} refuses a new block (none is free) with
+     * {@link ClonefsException.NoSpace} while the pool's disk has less than {@code bytes} free
+     * (0 turns the floor off).
+     */
+    public void setFreeSpaceFloor(long bytes) {
+        lock.lock();
+        try {
+            if (bytes > 0 && fileStore == null) {
+                fileStore = Files.getFileStore(dir);
+            }
+            floorBytes = Math.max(0, bytes);
+            floorCheckedNanos = System.nanoTime() - FLOOR_CHECK_NANOS;
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot read the free space of " + dir + ": " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: refuses a new block if it might take the floor's room. */
+    private void checkFloor() {
+        if (floorBytes == 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - floorCheckedNanos >= FLOOR_CHECK_NANOS
+                || usableAtCheck - (allocatedSinceCheck + 1) * blockSize < floorBytes) {
+            try {
+                usableAtCheck = fileStore.getUsableSpace();
+            } catch (IOException e) {
+                throw ioOrNoSpace("free space check of " + dir, e);
+            }
+            allocatedSinceCheck = 0;
+            floorCheckedNanos = now;
+        }
+        if (usableAtCheck - (allocatedSinceCheck + 1) * blockSize < floorBytes) {
+            throw new ClonefsException.NoSpace("no space left on the pool's disk: " + (usableAtCheck >> 10)
+                    + " KiB free, and the last " + (floorBytes >> 10) + " KiB are kept for metadata", null);
+        }
+        allocatedSinceCheck++;
+    }
+
     @Override
     public BlockId allocate() {
         lock.lock();
         try {
             checkOpen();
             if (freeCount > 0) {
+                // a freed block keeps its place on disk (only the remote tier punches it out)
                 return new BlockId(freeStack[--freeCount]);
             }
+            checkFloor();
             while (highWater >= preparingFrom && highWater < preparingTo) {
                 // being zeroed right now: wait (rare, the preparer keeps ahead)
                 preparedCond.awaitUninterruptibly();

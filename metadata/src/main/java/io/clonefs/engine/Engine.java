@@ -138,8 +138,9 @@ public final class Engine implements AutoCloseable {
             long[] header = MetaStore.readHeader(lmdb);
             int blockSize = (int) header[1];
             long[] free = MetaStore.readFreeBlocks(lmdb);
-            BlockStore local = options.blockStoreDecorator().apply(
-                    FileBlockStore.open(dir.resolve("blocks"), blockSize, header[2], free));
+            FileBlockStore files = FileBlockStore.open(dir.resolve("blocks"), blockSize, header[2], free);
+            files.setFreeSpaceFloor(reserveBytes(dir));
+            BlockStore local = options.blockStoreDecorator().apply(files);
             RemoteTier tier = new RemoteTier(local, lmdb, options.remoteFetcher(), free, header[2]);
             MetaStore meta = MetaStore.open(lmdb, tier, options.nodeCacheSize());
             Engine e = new Engine(dir, options, ch, fl, meta, tier);
@@ -175,9 +176,17 @@ public final class Engine implements AutoCloseable {
     static final long RESERVE_MAX = 32 << 20;
     private long reserveCheckedNanos;
 
-    /** 1/64 of the pool's filesystem, from 256 KiB to {@link #RESERVE_MAX}. */
-    private long reserveBytes() throws IOException {
-        long total = Files.getFileStore(dir).getTotalSpace();
+    /**
+     * 1/64 of the pool's filesystem, from 256 KiB to {@link #RESERVE_MAX}: the size of the reserve
+     * file, and the free space new data blocks leave to metadata (the block store's floor).
+     */
+    private static long reserveBytes(Path dir) {
+        long total;
+        try {
+            total = Files.getFileStore(dir).getTotalSpace();
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot read the size of " + dir + "'s disk: " + e.getMessage(), e);
+        }
         return Math.max(256 << 10, Math.min(RESERVE_MAX, (total / 64) & ~((1L << 16) - 1)));
     }
 
@@ -191,7 +200,7 @@ public final class Engine implements AutoCloseable {
             return;
         }
         try {
-            long bytes = reserveBytes();
+            long bytes = reserveBytes(dir);
             if (Files.getFileStore(dir).getUsableSpace() < 4 * bytes) {
                 return;
             }
@@ -208,7 +217,7 @@ public final class Engine implements AutoCloseable {
                 f.force(true);
             }
             Files.move(tmp, reserve, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
+        } catch (IOException | ClonefsException e) {
             log.warn("cannot write the metadata reserve {}: {}", reserve, e.getMessage());
             try {
                 Files.deleteIfExists(dir.resolve("reserve.tmp"));
