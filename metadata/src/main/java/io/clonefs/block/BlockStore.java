@@ -64,6 +64,16 @@ public interface BlockStore extends AutoCloseable {
         sync();
     }
 
+    /**
+     * Like {@link #syncBlocks}, for a caller whose next step is an {@code fdatasync} on the same
+     * disk before anything may point at these blocks (a metadata commit): the writes must have
+     * reached the disk, but its volatile write cache may be left to that {@code fdatasync} to
+     * flush. A store that syncs by range then skips its own cache flush.
+     */
+    default void writeBackBlocks(long[] ids, int count) {
+        syncBlocks(ids, count);
+    }
+
     /** One past the highest block number ever handed out. */
     long highWater();
 

@@ -502,6 +502,16 @@ public final class FileBlockStore implements BlockStore {
 
     @Override
     public void syncBlocks(long[] ids, int count) {
+        syncBlocks(ids, count, true);
+    }
+
+    /** Without the cache flush: the caller's next fdatasync on this disk does it (see {@link BlockStore#writeBackBlocks}). */
+    @Override
+    public void writeBackBlocks(long[] ids, int count) {
+        syncBlocks(ids, count, false);
+    }
+
+    private void syncBlocks(long[] ids, int count, boolean flushCache) {
         if (!rangedSync) {
             sync();
             return;
@@ -549,7 +559,7 @@ public final class FileBlockStore implements BlockStore {
                 forced = true;
             }
         }
-        if (ranged && !forced) {
+        if (ranged && !forced && flushCache) {
             flushDiskCache();
         }
     }

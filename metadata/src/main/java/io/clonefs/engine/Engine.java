@@ -145,6 +145,7 @@ public final class Engine implements AutoCloseable {
             MetaStore meta = MetaStore.open(lmdb, tier, options.nodeCacheSize());
             Engine e = new Engine(dir, options, ch, fl, meta, tier);
             meta.setSpaceReserve(e::releaseReserve);
+            meta.setLmdbFlushesBlockDisk(sameFilesystem(dir.resolve("meta"), dir.resolve("blocks")));
             e.ensureReserve();
             e.recover();
             e.registerGauges();
@@ -169,6 +170,14 @@ public final class Engine implements AutoCloseable {
             ch.close();
         } catch (IOException e) {
             // nothing to do: the lock goes with the channel
+        }
+    }
+
+    private static boolean sameFilesystem(Path a, Path b) {
+        try {
+            return Files.getAttribute(a, "unix:dev").equals(Files.getAttribute(b, "unix:dev"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
         }
     }
 

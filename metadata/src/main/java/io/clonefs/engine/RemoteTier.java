@@ -395,6 +395,11 @@ final class RemoteTier implements BlockStore {
      * local store syncs them; fetched blocks' cached flags wait for the next {@link #sync}.
      */
     @Override
+    public void writeBackBlocks(long[] ids, int count) {
+        local.writeBackBlocks(ids, count);
+    }
+
+    @Override
     public void syncBlocks(long[] ids, int count) {
         local.syncBlocks(ids, count);
     }

@@ -170,6 +170,17 @@ public final class MetaStore implements AutoCloseable {
         this.spaceReserve = release;
     }
 
+    private volatile boolean lmdbFlushesBlockDisk;
+
+    /**
+     * Whether LMDB and the block store live on the same filesystem, so that an LMDB commit's
+     * {@code fdatasync} also flushes the disk's write cache for block writes that completed
+     * before it: a file's {@code fsync} that commits then skips the block store's own cache flush.
+     */
+    public void setLmdbFlushesBlockDisk(boolean same) {
+        this.lmdbFlushesBlockDisk = same;
+    }
+
     public BlockStore blocks() {
         return blocks;
     }
@@ -514,7 +525,13 @@ public final class MetaStore implements AutoCloseable {
                     ids[i++] = id;
                 }
             }
-            blocks.syncBlocks(ids, n);
+            if (!todo.isEmpty() && lmdbFlushesBlockDisk) {
+                // LMDB's commit fdatasyncs its pages before it writes the meta page that makes the
+                // commit visible: that flush of the disk's cache also makes these blocks durable
+                blocks.writeBackBlocks(ids, n);
+            } else {
+                blocks.syncBlocks(ids, n);
+            }
         }
         COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
         if (todo.isEmpty()) {
