@@ -66,6 +66,17 @@ class ClonefsFuse extends FuseStubFS {
         this.fixedCaller = caller;
     }
 
+    /**
+     * Whether the kernel keeps file times (the writeback cache was granted at INIT): it then sets
+     * mtime and ctime on every write itself and sends them as SETATTRs, so writes leave the
+     * engine's times alone ({@link io.clonefs.engine.VolumeFs#writeKeepingTimes}).
+     */
+    private volatile boolean kernelKeepsTimes;
+
+    void kernelKeepsTimes(boolean on) {
+        kernelKeepsTimes = on;
+    }
+
     int openHandles() {
         return handles.size();
     }
@@ -370,7 +381,9 @@ class ClonefsFuse extends FuseStubFS {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
             nodeIds.record(f.dataset(), f.ino());
             ByteBuffer src = NativeBuffers.readable(buf, (int) Math.min(size, Integer.MAX_VALUE));
-            return f.dataset().fs().write(f.ino(), offset, src);
+            // with the writeback cache the kernel keeps mtime and ctime and sends them as a SETATTR
+            return kernelKeepsTimes ? f.dataset().fs().writeKeepingTimes(f.ino(), offset, src)
+                    : f.dataset().fs().write(f.ino(), offset, src);
         });
     }
 

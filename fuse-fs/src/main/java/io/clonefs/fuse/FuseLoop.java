@@ -267,6 +267,7 @@ final class FuseLoop {
                 // The kernel sends nothing else before INIT is answered: no other reply can
                 // pass through the swapped send.
                 initPatch.process(l, session, fbuf, chp, buf.getInt(INIT_IN_FLAGS));
+                fs.kernelKeepsTimes(initPatch.writebackGranted());
                 continue;
             }
             if (initPatch != null) {
@@ -402,6 +403,12 @@ final class FuseLoop {
                 throw new IllegalArgumentException("max_write must be a multiple of 4096, not " + maxWrite);
             }
             this.maxWrite = maxWrite;
+        }
+
+        /** Whether the INIT reply sent asked for the writeback cache. */
+        boolean writebackGranted() {
+            int g = grantedFlags;
+            return g >= 0 && (g & FUSE_WRITEBACK_CACHE) != 0;
         }
 
         void process(Lib l, Pointer session, Pointer fbuf, Pointer chp, int offeredFlags) {

@@ -549,11 +549,37 @@ class PosixMountIT {
         assertEquals("new\n", Files.readString(conf));
         mount.syncfs();
 
+        // the kernel keeps the times: an overwrite + fsync (not fdatasync) needs no metadata
+        // commit, and the mtime reaches the engine as a SETATTR by the time fsync returns
+        Path data = vol.resolve("overwritten");
+        Files.write(data, new byte[64 << 10]);
+        try (FileChannel ch = FileChannel.open(data, StandardOpenOption.WRITE)) {
+            ch.force(true);
+            long commits = fsyncs("commit");
+            long dataSyncs = fsyncs("data");
+            long before = System.currentTimeMillis() / 1000 * 1_000_000_000L; // time_gran: whole seconds
+            Thread.sleep(1100);
+            for (int i = 0; i < 5; i++) {
+                ch.write(ByteBuffer.wrap(new byte[8192]), 8192L * i);
+                ch.force(true);
+            }
+            long committed = fsyncs("commit") - commits;
+            assertTrue(committed >= 1 && committed <= 2,
+                    committed + " fsyncs committed: only one per second should (the kernel's new mtime)");
+            assertEquals(5, committed + fsyncs("data") - dataSyncs, "the others sync data alone");
+            long engineMtime = engine.volume("vol").getattr(engine.volume("vol").resolve("overwritten")).mtimeNs();
+            assertTrue(engineMtime > before, "the kernel's mtime reached the engine: " + engineMtime + " vs " + before);
+        }
+
         // without the writeback cache every write(2) is split into requests of at most 128 KiB
         mount.close();
         mount = Mount.mount(engine, mnt, new MountOptions(true, false, false));
         long small = writeRequestsFor16MiB(vol.resolve("nowb"));
         assertTrue(small >= 128, "16 MiB in " + small + " requests without the writeback cache, expected >= 128");
+    }
+
+    private static long fsyncs(String needs) {
+        return io.clonefs.metrics.Metrics.process().counter("clonefs_fsync_total", "", "needs", needs).sum();
     }
 
     private static List<String> list(Path dir) throws IOException {

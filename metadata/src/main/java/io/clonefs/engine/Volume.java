@@ -601,6 +601,15 @@ final class Volume implements VolumeFs, CowTree.RootRef {
 
     @Override
     public int write(InodeId ino, long offset, ByteBuffer src) {
+        return write(ino, offset, src, true);
+    }
+
+    @Override
+    public int writeKeepingTimes(InodeId ino, long offset, ByteBuffer src) {
+        return write(ino, offset, src, false);
+    }
+
+    private int write(InodeId ino, long offset, ByteBuffer src, boolean setTimes) {
         checkWritable();
         int len = src.remaining();
         if (offset < 0) {
@@ -617,7 +626,7 @@ final class Volume implements VolumeFs, CowTree.RootRef {
             ReentrantReadWriteLock lock = engine.inodeLocks.of(datasetId, ino.value());
             lock.writeLock().lock();
             try {
-                writeBlocks(ino.value(), offset, src, true);
+                writeBlocks(ino.value(), offset, src, true, setTimes);
                 engine.afterChange();
                 return len;
             } finally {
@@ -636,7 +645,7 @@ final class Volume implements VolumeFs, CowTree.RootRef {
      * allocate blocks) and to record (extents, and for {@code asWrite} the inode's size, block
      * count and times). Returns blocks added (holes filled).
      */
-    private long writeBlocks(long ino, long offset, ByteBuffer src, boolean asWrite) {
+    private long writeBlocks(long ino, long offset, ByteBuffer src, boolean asWrite, boolean setTimes) {
         int len = src.remaining();
         if (len == 0) {
             return 0;
@@ -737,16 +746,20 @@ final class Volume implements VolumeFs, CowTree.RootRef {
             boolean grows = false;
             if (asWrite) {
                 InodeRecord r = inode(ino);
-                long t = now();
                 grows = offset + len > r.size;
-                if (grows) {
-                    r.size = offset + len;
+                if (setTimes || grows || added > 0) {
+                    if (grows) {
+                        r.size = offset + len;
+                    }
+                    r.blocks += added;
+                    if (setTimes) {
+                        long t = now();
+                        r.mtimeNs = t;
+                        r.ctimeNs = t;
+                    }
+                    putInode(ino, r, false);
+                    addReferencedBlocks(added);
                 }
-                r.blocks += added;
-                r.mtimeNs = t;
-                r.ctimeNs = t;
-                putInode(ino, r, false);
-                addReferencedBlocks(added);
             }
             if (remapped || grows) {
                 // only a changed extent map or size needs a metadata commit before fdatasync
@@ -870,7 +883,7 @@ final class Volume implements VolumeFs, CowTree.RootRef {
             present = tree.get(get(), Keys.extent(ino, from / bs)) != null;
         }
         if (present) {
-            writeBlocks(ino, from, ByteBuffer.allocate((int) Math.min(bs - inBlock, to - from)), false);
+            writeBlocks(ino, from, ByteBuffer.allocate((int) Math.min(bs - inBlock, to - from)), false, false);
         }
     }
 

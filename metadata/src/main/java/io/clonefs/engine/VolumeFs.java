@@ -70,6 +70,16 @@ public interface VolumeFs {
     /** Writes all of {@code src} at {@code offset}, growing the file as needed; returns the count. */
     int write(InodeId ino, long offset, ByteBuffer src);
 
+    /**
+     * Like {@link #write}, but leaves mtime and ctime as they are: for a caller that keeps the
+     * file's times itself and sets them with {@link #utimens} (the kernel, on a mount with the
+     * writeback cache). An overwrite of blocks the file alone owns then changes no metadata, so
+     * even a full {@link #fsync} needs only a data sync.
+     */
+    default int writeKeepingTimes(InodeId ino, long offset, ByteBuffer src) {
+        return write(ino, offset, src);
+    }
+
     /** Records an open handle, so that an unlinked file keeps its data until the last {@link #release}. */
     void open(InodeId ino);
 

@@ -44,6 +44,41 @@ class FsyncCostTest {
         }
     }
 
+    /** With the times kept by the caller (the kernel's writeback cache), even a full fsync of an overwrite needs no commit. */
+    @Test
+    void overwriteKeepingTimesNeedsNoCommitEvenForAFullFsync() {
+        Engine.init(dir, 8192);
+        try (Engine e = Engine.open(dir, EngineOptions.defaults().withCommitIntervalMillis(0))) {
+            e.createVolume("v");
+            VolumeFs fs = e.volume("v");
+            InodeId f = fs.create(InodeId.ROOT, "data", 0600, 0, 0).ino();
+            fs.write(f, 0, ByteBuffer.allocate(4 * 8192));
+            fs.fsync(f, false);
+            fs.utimens(f, 1_000_000_000L, 2_000_000_000L);
+            fs.fsync(f, false);
+            InodeAttr set = fs.getattr(f);
+
+            long before = commits().count();
+            fs.writeKeepingTimes(f, 8192, ByteBuffer.wrap(new byte[8192]));
+            fs.fsync(f, false);
+            assertEquals(before, commits().count(), "an overwrite of an owned block changed no metadata");
+            assertEquals(set.mtimeNs(), fs.getattr(f).mtimeNs(), "mtime left to the caller");
+            assertEquals(set.ctimeNs(), fs.getattr(f).ctimeNs());
+
+            fs.write(f, 8192, ByteBuffer.wrap(new byte[8192]));
+            before = commits().count();
+            fs.fsync(f, false);
+            assertEquals(before + 1, commits().count(), "a plain write sets the times: a full fsync commits them");
+            assertTrue(fs.getattr(f).mtimeNs() > set.mtimeNs());
+
+            fs.writeKeepingTimes(f, 4 * 8192, ByteBuffer.wrap(new byte[100]));
+            before = commits().count();
+            fs.fsync(f, true);
+            assertEquals(before + 1, commits().count(), "growing the file still needs a commit");
+            assertEquals(4 * 8192 + 100, fs.getattr(f).size());
+        }
+    }
+
     @Test
     void sequentialWritesAfterASnapshotCopyAheadSoMostFdatasyncsNeedNoCommit() {
         int bs = 8192;
