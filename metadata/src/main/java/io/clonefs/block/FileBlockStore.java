@@ -192,8 +192,9 @@ public final class FileBlockStore implements BlockStore {
     // New blocks (past the high-water mark) never take the disk's last floorBytes: they are the
     // metadata's, so that on a full disk a destroy (or any commit) still finds room after the
     // reserve file is released, even while the kernel keeps writing back cached data. Blocks from
-    // the free list are not checked: they already have their place in a block file. The disk's free space is read at most every
-    // 100 ms, and sooner when the blocks handed out since the last reading may have reached the floor.
+    // the free list are not checked: they already have their place in a block file. The disk's
+    // free space is read at most every 100 ms, and sooner when the blocks handed out since the
+    // last reading may have reached the floor.
 
     private static final long FLOOR_CHECK_NANOS = 100_000_000L;
     /** Bytes of the disk that new blocks never take (guarded by lock; 0: no floor). */
