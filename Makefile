@@ -7,10 +7,10 @@ JAVA         ?= java
 PREFIX       ?= /usr/local
 JVM_OPENS    := --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
 JAVA_RUN     := $(JAVA) $(JVM_OPENS) -Dlogback.configurationFile=$(CURDIR)/scripts/logback-quiet.xml
-# Classpath of the integration-tests module (its classes + every module jar + dependencies),
+# Classpath of the tools module (its classes + every module jar + dependencies),
 # written by `make build`.
-CLASSPATH_FILE := integration-tests/$(BUILD_DIR)/classpath.txt
-RUN_CP        = integration-tests/$(BUILD_DIR)/classes:$$(cat $(CLASSPATH_FILE))
+CLASSPATH_FILE := tools/$(BUILD_DIR)/classpath.txt
+RUN_CP        = tools/$(BUILD_DIR)/classes:$$(cat $(CLASSPATH_FILE))
 DEMO_MB      ?= 1024
 BENCH_SCALE  ?= 1
 BENCH_REPORT ?= $(CURDIR)/BENCHMARKS.md
@@ -56,18 +56,18 @@ bench-engine: deps build ## measure the engine (clone, read, write, destroy, spa
 	    -cp "$(RUN_CP)" io.clonefs.bench.EngineBench
 
 bench-pg: deps build ## PostgreSQL (pgbench rw/select-only, initdb, bulk load) and fio on clonefs, a clone and native ext4, median of 3; rewrites its section of BENCHMARKS.md (BENCH_PG_OPTS=...)
-	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) integration-tests/bench-pg.sh
+	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/bench-pg.sh
 
-branch-bench: ## PostgreSQL branch timings under load (integration-tests/branch-bench.sh)
-	@test -x integration-tests/branch-bench.sh || { echo "branch-bench: integration-tests/branch-bench.sh is not there yet" >&2; exit 1; }
-	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) integration-tests/branch-bench.sh
+branch-bench: ## PostgreSQL branch timings under load (tools/branch-bench.sh)
+	@test -x tools/branch-bench.sh || { echo "branch-bench: tools/branch-bench.sh is not there yet" >&2; exit 1; }
+	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/branch-bench.sh
 
 compare: ## clonefs vs pg_dump/pg_restore, CREATE DATABASE TEMPLATE, pg_basebackup (scripts/compare.sh; COMPARE_OPTS=-Dcompare.sizes=...)
 	@test -x scripts/compare.sh || { echo "compare: scripts/compare.sh is not there yet" >&2; exit 1; }
 	@BUILD_DIR=$(BUILD_DIR) MVN="$(MVN)" scripts/compare.sh $(COMPARE_OPTS)
 
-bench-remote: deps build ## push/branch through a real single-node Ceph (S3): push MB/s, incremental bytes, cold branch time, TPS cold/warm/local (integration-tests/remote-bench.sh; REMOTE_BENCH_OPTS=...)
-	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) integration-tests/remote-bench.sh
+bench-remote: deps build ## push/branch through a real single-node Ceph (S3): push MB/s, incremental bytes, cold branch time, TPS cold/warm/local (tools/remote-bench.sh; REMOTE_BENCH_OPTS=...)
+	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/remote-bench.sh
 
 crash-test: ## kill -9 the daemon and PostgreSQL at random moments, remount, check, ROUNDS times (scripts/crash-test.sh; ROUNDS=50)
 	@test -x scripts/crash-test.sh || { echo "crash-test: scripts/crash-test.sh is not there yet" >&2; exit 1; }

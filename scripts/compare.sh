@@ -3,7 +3,7 @@
 # at several source sizes; replaces its section of BENCHMARKS.md and draws docs/img/compare-*.png.
 #
 # Usage: scripts/compare.sh [-Dcompare.sizes=50MB,1GB,...] [-Dcompare.parallel=10] [other -Dcompare.* options,
-#        listed in integration-tests/src/main/java/io/clonefs/compare/Compare.java]
+#        listed in tools/src/main/java/io/clonefs/compare/Compare.java]
 # Environment: BUILD_DIR (Maven output directory of every module, default target), MVN (default mvn -B),
 #              SKIP_BUILD=1 to reuse the last build of BUILD_DIR, JAVA (default java).
 # Needs root (FUSE mount, PostgreSQL run as the postgres user), PostgreSQL 15 and the build tools
@@ -20,7 +20,7 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 1
 fi
 
-cp_file="$root/integration-tests/$build_dir/classpath.txt"
+cp_file="$root/tools/$build_dir/classpath.txt"
 if [[ "${SKIP_BUILD:-0}" != 1 || ! -f "$cp_file" ]]; then
     echo "== building clonefs (mvn package -DskipTests) into $build_dir"
     # shellcheck disable=SC2086 # MVN is a command line on purpose
@@ -28,7 +28,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 || ! -f "$cp_file" ]]; then
         dependency:build-classpath -Dmdep.outputFile="$build_dir/classpath.txt" -Dmdep.includeScope=runtime)
 fi
 
-cp="$root/integration-tests/$build_dir/classes:$(cat "$cp_file")"
+cp="$root/tools/$build_dir/classes:$(cat "$cp_file")"
 exec "$java_cmd" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
     -Djava.awt.headless=true -Dlogback.configurationFile="$root/scripts/logback-quiet.xml" \
     -Dcompare.repo="$root" -Dcompare.launcher="$root/bin/clonefs" -Dcompare.jar="$root/cli/$build_dir/clonefs.jar" \

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
             InitCommand.class, MountCommand.class, UmountCommand.class, CreateCommand.class,
             SnapshotCommand.class, CloneCommand.class, DestroyCommand.class, ListCommand.class,
             SpaceCommand.class, FsckCommand.class, RemoteCommand.class, PushCommand.class, CacheCommand.class,
-            io.clonefs.pg.cli.PgCommand.class, EventsCommand.class,
+            io.clonefs.cli.pg.PgCommand.class, EventsCommand.class,
             CompletionCommand.class
         },
         footerHeading = "%nExamples:%n",

@@ -1,7 +1,7 @@
 package io.clonefs.cli;
 
 import io.clonefs.daemon.DaemonLauncher;
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 
 /** The stable exit codes of {@code clonefs}. */
 public final class ExitCodes {

@@ -1,6 +1,6 @@
 package io.clonefs.cli;
 
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import java.nio.file.Path;
 import java.util.Map;

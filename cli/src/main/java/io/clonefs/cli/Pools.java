@@ -5,7 +5,7 @@ import io.clonefs.daemon.DaemonFiles;
 import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.EngineService;
 import io.clonefs.daemon.PoolService;
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import java.nio.file.Files;
 import java.nio.file.Path;

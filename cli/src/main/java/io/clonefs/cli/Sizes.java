@@ -1,6 +1,6 @@
 package io.clonefs.cli;
 
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -4,7 +4,7 @@ import io.clonefs.daemon.DaemonClient;
 import io.clonefs.daemon.DaemonFiles;
 import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.Mounts;
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,7 +50,7 @@ final class UmountCommand extends BaseCommand {
             DaemonInfo d = info.get();
             ProcessHandle ph = ProcessHandle.of(d.pid()).orElseThrow();
             // the PostgreSQL servers the daemon runs stop with it (and come back on the next mount)
-            io.clonefs.pg.cli.PgClient.stopServersOf(d);
+            io.clonefs.cli.pg.PgClient.stopServersOf(d);
             if (mounted.isPresent() && !force) {
                 unmountUnlessBusy(mp);
             }

@@ -3,7 +3,7 @@ package io.clonefs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import org.junit.jupiter.api.Test;
 
 class SizesTest {

@@ -100,6 +100,6 @@ class UsabilityTest {
     @Test
     void theServedOpenApiDocumentIsTheOneInDocs() throws Exception {
         assertArrayEquals(Files.readAllBytes(Path.of("../docs/api/openapi.json")), ControlServer.openapi(),
-                "copy cli/src/main/resources/io/clonefs/daemon/openapi.json to docs/api/openapi.json");
+                "copy server/src/main/resources/io/clonefs/daemon/openapi.json to docs/api/openapi.json");
     }
 }

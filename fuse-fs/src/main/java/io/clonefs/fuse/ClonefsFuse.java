@@ -1,9 +1,9 @@
 package io.clonefs.fuse;
 
 import com.kenai.jffi.MemoryIO;
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
-import io.clonefs.engine.Errno;
+import io.clonefs.base.Errno;
 import io.clonefs.engine.InodeAttr;
 import io.clonefs.engine.InodeId;
 import io.clonefs.engine.DirEntry;

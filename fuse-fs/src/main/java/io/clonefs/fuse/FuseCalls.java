@@ -1,7 +1,7 @@
 package io.clonefs.fuse;
 
-import io.clonefs.engine.ClonefsException;
-import io.clonefs.engine.Errno;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.base.Errno;
 import io.clonefs.metrics.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,5 +1,6 @@
 package io.clonefs.fuse;
 
+import io.clonefs.base.LibC;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -101,11 +102,6 @@ final class FuseLoop {
     /** How the mount is tuned beyond libfuse 2's own options. */
     record Tuning(boolean writebackCache, int maxWrite) {
         static final Tuning LIBFUSE_DEFAULTS = new Tuning(false, 0);
-    }
-
-    /** libc's write(2), for the rewritten INIT reply. */
-    public interface LibC {
-        long write(int fd, Pointer buf, long count);
     }
 
     /** libfuse 2's {@code fuse_chan_ops.send}: {@code int (*)(struct fuse_chan *, const struct iovec *, size_t)}. */
@@ -362,15 +358,8 @@ final class FuseLoop {
         }
     }
 
-    private static volatile LibC libc;
-
     private static LibC libc() {
-        LibC c = libc;
-        if (c == null) {
-            c = LibraryLoader.create(LibC.class).load("c");
-            libc = c;
-        }
-        return c;
+        return LibC.get();
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.clonefs.fuse;
 
-import io.clonefs.engine.ClonefsException;
-import io.clonefs.engine.Errno;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.base.Errno;
 import io.clonefs.engine.InodeId;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 

@@ -1,8 +1,9 @@
 package io.clonefs.fuse;
 
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.LibC;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
-import io.clonefs.engine.Errno;
+import io.clonefs.base.Errno;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -18,7 +19,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import jnr.ffi.LibraryLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,15 +109,15 @@ public final class Mount implements AutoCloseable {
         if (closed.get()) {
             throw new ClonefsException(Errno.EBADF, "mount at " + mountpoint + " is closed");
         }
-        LibC libc = LibC.INSTANCE;
+        LibC libc = LibC.get();
         int fd = libc.open(mountpoint.toString(), LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC);
         if (fd < 0) {
             throw new ClonefsException.IoFailure("cannot open " + mountpoint + " for syncfs: errno "
-                    + jnr.ffi.Runtime.getRuntime(libc).getLastError(), null);
+                    + LibC.lastErrno(), null);
         }
         try {
             if (libc.syncfs(fd) != 0) {
-                int errno = jnr.ffi.Runtime.getRuntime(libc).getLastError();
+                int errno = LibC.lastErrno();
                 // With the writeback cache the kernel writes back the mtime of a file written,
                 // closed and deleted before its inode was written: a SETATTR that libfuse 2
                 // fails with ENOENT (a deleted file has no path), which syncfs(2) then reports
@@ -355,23 +355,5 @@ public final class Mount implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
-    }
-
-    /**
-     * The few libc calls the mount needs. Internal: public only because jnr-ffi implements it in
-     * a class loader of its own, which can only see public interfaces.
-     */
-    public interface LibC {
-        int O_RDONLY = 0;
-        int O_DIRECTORY = 0200000;
-        int O_CLOEXEC = 02000000;
-
-        LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
-
-        int open(String path, int flags);
-
-        int syncfs(int fd);
-
-        int close(int fd);
     }
 }

@@ -1,8 +1,8 @@
 package io.clonefs.fuse;
 
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
-import io.clonefs.engine.Errno;
+import io.clonefs.base.Errno;
 import io.clonefs.engine.InodeId;
 import io.clonefs.engine.Names;
 import io.clonefs.engine.SnapshotInfo;

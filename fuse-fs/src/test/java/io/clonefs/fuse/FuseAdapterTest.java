@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.EngineOptions;
-import io.clonefs.engine.Errno;
+import io.clonefs.base.Errno;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import java.nio.file.Files;
 import java.nio.file.Path;

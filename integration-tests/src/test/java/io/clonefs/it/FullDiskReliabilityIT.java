@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.EngineOptions;
-import io.clonefs.engine.Errno;
+import io.clonefs.base.Errno;
 import io.clonefs.engine.InodeId;
 import io.clonefs.engine.VolumeFs;
 import io.clonefs.it.support.Clonefs;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.EngineOptions;
-import io.clonefs.engine.Errno;
+import io.clonefs.base.Errno;
 import io.clonefs.engine.FsckReport;
 import io.clonefs.engine.InodeId;
 import io.clonefs.engine.VolumeFs;

@@ -1,6 +1,6 @@
 package io.clonefs.metadata;
 
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import java.io.File;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;

@@ -1,8 +1,9 @@
 package io.clonefs.metadata;
 
-import io.clonefs.block.BlockId;
-import io.clonefs.block.BlockStore;
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.BlockId;
+import io.clonefs.metrics.Histogram;
+import io.clonefs.metrics.Metrics;
+import io.clonefs.base.ClonefsException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,13 +31,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * never across block I/O.
  */
 public final class MetaStore implements AutoCloseable {
-    private static final io.clonefs.metrics.Histogram COMMIT_SECONDS = io.clonefs.metrics.Metrics.process()
+    private static final Histogram COMMIT_SECONDS = Metrics.process()
             .histogram("clonefs_commit_seconds", "Duration of metadata group commits (block sync + LMDB commit).", null, null);
-    private static final io.clonefs.metrics.Histogram COMMIT_DATA_SECONDS = io.clonefs.metrics.Metrics.process()
+    private static final Histogram COMMIT_DATA_SECONDS = Metrics.process()
             .histogram("clonefs_commit_data_sync_seconds", "The block data sync that starts each metadata commit.", null, null);
 
     private final Lmdb lmdb;
-    private final BlockStore blocks;
+    private final BlockSpace blocks;
     private final int blockSize;
     private final ReentrantLock commitLock = new ReentrantLock();
 
@@ -69,7 +70,7 @@ public final class MetaStore implements AutoCloseable {
     private volatile java.util.function.BooleanSupplier spaceReserve = () -> false;
     private boolean closed;
 
-    private MetaStore(Lmdb lmdb, BlockStore blocks, int nodeCacheSize) {
+    private MetaStore(Lmdb lmdb, BlockSpace blocks, int nodeCacheSize) {
         this.lmdb = lmdb;
         this.blocks = blocks;
         this.blockSize = blocks.blockSize();
@@ -130,7 +131,7 @@ public final class MetaStore implements AutoCloseable {
     }
 
     /** Loads datasets, counters and the reclaim queue. */
-    public static MetaStore open(Lmdb lmdb, BlockStore blocks, int nodeCacheSize) {
+    public static MetaStore open(Lmdb lmdb, BlockSpace blocks, int nodeCacheSize) {
         MetaStore s = new MetaStore(lmdb, blocks, nodeCacheSize);
         lmdb.read(r -> {
             s.nextNodeId = metaValue(r, Schema.MetaKey.NEXT_NODE_ID);
@@ -181,7 +182,7 @@ public final class MetaStore implements AutoCloseable {
         this.lmdbFlushesBlockDisk = same;
     }
 
-    public BlockStore blocks() {
+    public BlockSpace blocks() {
         return blocks;
     }
 

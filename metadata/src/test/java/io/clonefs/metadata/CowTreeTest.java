@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.clonefs.block.FileBlockStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +44,7 @@ class CowTreeTest {
     void randomPutsAndDeletesMatchAModelAcrossSharedRoots() {
         try (Lmdb lmdb = Lmdb.open(dir.resolve("meta").toFile())) {
             MetaStore.format(lmdb, 8192);
-            MetaStore st = MetaStore.open(lmdb, FileBlockStore.open(dir.resolve("blocks"), 8192, 0, new long[0]), 1000);
+            MetaStore st = MetaStore.open(lmdb, new CountingBlockSpace(8192), 1000);
             CowTree tree = new CowTree(st);
             Random rnd = new Random(42);
             List<Holder> roots = new ArrayList<>();

@@ -1,8 +1,8 @@
 package io.clonefs.it.reliability;
 
-import io.clonefs.block.BlockId;
+import io.clonefs.base.BlockId;
 import io.clonefs.block.BlockStore;
-import io.clonefs.engine.ClonefsException;
+import io.clonefs.base.ClonefsException;
 import java.nio.ByteBuffer;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;

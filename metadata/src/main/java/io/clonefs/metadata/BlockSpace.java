@@ -1,0 +1,48 @@
+package io.clonefs.metadata;
+
+import io.clonefs.base.BlockId;
+
+/**
+ * What the metadata layer needs of the block store: block numbers to hand out and take back, and
+ * durability of the data a commit is about to point at. It never reads or writes block bytes; the
+ * engine's {@code io.clonefs.block.BlockStore} extends this with reads and writes.
+ *
+ * <p>Thread rules: all methods are thread-safe.
+ */
+public interface BlockSpace extends AutoCloseable {
+    int blockSize();
+
+    /** A block that is not in use: a freed one if any, else a new one past the high-water mark. */
+    BlockId allocate();
+
+    /** Returns a block to free space. Only after its release is durable in metadata. */
+    void free(BlockId id);
+
+    /** Makes every write that returned before this call durable. */
+    void sync();
+
+    /**
+     * Makes durable every write to the given blocks that returned before this call (writes to
+     * other blocks may become durable too). For {@code fsync} of one file: a store that can sync
+     * ranges need not flush the other files' data. {@code ids} may hold repeats and any order.
+     */
+    default void syncBlocks(long[] ids, int count) {
+        sync();
+    }
+
+    /**
+     * Like {@link #syncBlocks}, for a caller whose next step is an {@code fdatasync} on the same
+     * disk before anything may point at these blocks (a metadata commit): the writes must have
+     * reached the disk, but its volatile write cache may be left to that {@code fdatasync} to
+     * flush. A store that syncs by range then skips its own cache flush.
+     */
+    default void writeBackBlocks(long[] ids, int count) {
+        syncBlocks(ids, count);
+    }
+
+    /** One past the highest block number ever handed out. */
+    long highWater();
+
+    @Override
+    void close();
+}

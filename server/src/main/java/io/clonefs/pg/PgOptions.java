@@ -1,0 +1,48 @@
+package io.clonefs.pg;
+
+import io.clonefs.base.ClonefsException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How the branch manager runs PostgreSQL.
+ *
+ * @param binDir       directory of {@code initdb}, {@code pg_ctl}, {@code pg_basebackup}
+ * @param osUser       the OS user servers run as (PostgreSQL refuses root)
+ * @param firstPort    first port of the range new servers get a port from
+ * @param lastPort     last port of that range (inclusive)
+ * @param tick         how often the scheduler checks expiries and scheduled snapshots
+ * @param startTimeout how long a server may take to start (crash recovery included)
+ */
+public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort, Duration tick, Duration startTimeout) {
+    public static final Path DEFAULT_BIN = Path.of("/usr/lib/postgresql/15/bin");
+    public static final int DEFAULT_FIRST_PORT = 54400;
+    public static final int DEFAULT_LAST_PORT = 54499;
+
+    public PgOptions {
+        if (firstPort < 1 || lastPort > 65535 || firstPort > lastPort) {
+            throw new ClonefsException.InvalidArgument("port range " + firstPort + "-" + lastPort + " is invalid");
+        }
+        if (tick.isNegative() || tick.isZero() || startTimeout.isNegative() || startTimeout.isZero()) {
+            throw new ClonefsException.InvalidArgument("tick and start timeout must be positive");
+        }
+    }
+
+    /** PostgreSQL 15 from Debian's packages, user {@code postgres}, ports 54400-54499. */
+    public static PgOptions defaults() {
+        return new PgOptions(DEFAULT_BIN, "postgres", DEFAULT_FIRST_PORT, DEFAULT_LAST_PORT, Duration.ofSeconds(1),
+                Duration.ofMinutes(10));
+    }
+
+    public PgOptions withPorts(int first, int last) {
+        return new PgOptions(binDir, osUser, first, last, tick, startTimeout);
+    }
+
+    public PgOptions withTick(Duration t) {
+        return new PgOptions(binDir, osUser, firstPort, lastPort, t, startTimeout);
+    }
+
+    public PgOptions withStartTimeout(Duration t) {
+        return new PgOptions(binDir, osUser, firstPort, lastPort, tick, t);
+    }
+}

@@ -1,0 +1,182 @@
+package io.clonefs.pg;
+
+import io.clonefs.base.ClonefsException;
+import io.clonefs.engine.Names;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The control API's routes under {@code /v1/pg/}, served by the daemon's control server over its
+ * {@link PgManager}. Errors are thrown (as {@link PgException} or engine exceptions) for the
+ * server's one error mapping to answer.
+ *
+ * <table>
+ *   <caption>Routes (paths below {@code /v1/pg/})</caption>
+ *   <tr><th>request</th><th>body</th><th>reply</th></tr>
+ *   <tr><td>GET servers</td><td></td><td>[{@link PgApi.Server}]</td></tr>
+ *   <tr><td>GET servers/NAME</td><td></td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>POST init</td><td>{@link PgApi.InitRequest}</td><td>201 {@link PgApi.Server}</td></tr>
+ *   <tr><td>POST import</td><td>{@link PgApi.ImportRequest}</td><td>201 {@link PgApi.Server} (when done)</td></tr>
+ *   <tr><td>GET progress/NAME</td><td></td><td>{@link PgApi.Progress} of a running or finished import</td></tr>
+ *   <tr><td>POST branches</td><td>{@link PgApi.BranchRequest}</td><td>201 {@link PgApi.Branched}</td></tr>
+ *   <tr><td>POST servers/NAME/start</td><td></td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>POST servers/NAME/stop</td><td></td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>POST servers/NAME/reset</td><td></td><td>{@link PgApi.Branched}</td></tr>
+ *   <tr><td>POST servers/NAME/protect</td><td></td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>POST servers/NAME/unprotect</td><td></td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>DELETE servers/NAME</td><td></td><td>{@link PgApi.Destroyed}</td></tr>
+ *   <tr><td>POST stop-all</td><td></td><td>[names stopped]; they restart on the next mount</td></tr>
+ *   <tr><td>GET schedules</td><td></td><td>[{@link PgApi.Schedule}]</td></tr>
+ *   <tr><td>POST schedules</td><td>{@link PgApi.ScheduleRequest}</td><td>201 {@link PgApi.Schedule}</td></tr>
+ *   <tr><td>DELETE schedules/NAME</td><td></td><td>{@link PgApi.Schedule}-less {@code {"ok":true}}</td></tr>
+ * </table>
+ */
+public final class PgRoutes {
+    /** HTTP status and body of an answer. */
+    public record Reply(int status, Object body) {
+    }
+
+    /** Reads the request body as a JSON value of a type (the control server's parser). */
+    @FunctionalInterface
+    public interface Body {
+        <T> T read(Class<T> type);
+    }
+
+    /**
+     * A path or method this API does not have; {@link #code()} is the control API's
+     * {@code no_such_endpoint} or {@code method_not_allowed}.
+     */
+    public static final class NoRoute extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final String code;
+
+        NoRoute(String code, String message) {
+            super(message);
+            this.code = code;
+        }
+
+        public String code() {
+            return code;
+        }
+    }
+
+    private final PgManager pg;
+
+    public PgRoutes(PgManager pg) {
+        this.pg = pg;
+    }
+
+    public PgManager manager() {
+        return pg;
+    }
+
+    /**
+     * @param path the decoded path below {@code /v1/pg/}, e.g. {@code servers/b1/reset}
+     * @throws NoRoute for an unknown path or method
+     */
+    public Reply route(String method, String path, Body body) {
+        String[] p = path.split("/", -1);
+        switch (p[0]) {
+            case "servers":
+                if (p.length == 1) {
+                    require(method, "GET", path);
+                    return ok(pg.list());
+                }
+                String name = p[1];
+                if (p.length == 2) {
+                    if (method.equals("DELETE")) {
+                        return ok(pg.destroy(name));
+                    }
+                    require(method, "GET", path);
+                    return ok(pg.get(name));
+                }
+                if (p.length == 3) {
+                    require(method, "POST", path);
+                    return switch (p[2]) {
+                        case "start" -> ok(pg.start(name));
+                        case "stop" -> ok(pg.stop(name));
+                        case "reset" -> ok(pg.reset(name));
+                        case "protect" -> ok(pg.protect(name, true));
+                        case "unprotect" -> ok(pg.protect(name, false));
+                        default -> throw new NoRoute("no_such_endpoint", "no such endpoint: /v1/pg/" + path);
+                    };
+                }
+                break;
+            case "stop-all":
+                if (p.length == 1) {
+                    require(method, "POST", path);
+                    return ok(pg.stopAll());
+                }
+                break;
+            case "init":
+                if (p.length == 1) {
+                    require(method, "POST", path);
+                    PgApi.InitRequest r = body.read(PgApi.InitRequest.class);
+                    return new Reply(201, pg.init(r.volume(), r.port()));
+                }
+                break;
+            case "import":
+                if (p.length == 1) {
+                    require(method, "POST", path);
+                    PgApi.ImportRequest r = body.read(PgApi.ImportRequest.class);
+                    return new Reply(201, pg.importFrom(r.volume(), r.from(), r.follow(), r.port(), null));
+                }
+                break;
+            case "progress":
+                if (p.length == 2) {
+                    require(method, "GET", path);
+                    return ok(pg.progress(p[1]).orElseThrow(() ->
+                            new ClonefsException.NotFound("no import into '" + p[1] + "' since the daemon started")));
+                }
+                break;
+            case "branches":
+                if (p.length == 1) {
+                    require(method, "POST", path);
+                    return new Reply(201, pg.branch(spec(body.read(PgApi.BranchRequest.class))));
+                }
+                break;
+            case "schedules":
+                if (p.length == 1 && method.equals("GET")) {
+                    return ok(pg.schedules());
+                }
+                if (p.length == 1) {
+                    require(method, "POST", path);
+                    PgApi.ScheduleRequest r = body.read(PgApi.ScheduleRequest.class);
+                    return new Reply(201, pg.schedule(r.source(), PgDurations.parse(r.every()), r.keep()));
+                }
+                if (p.length == 2) {
+                    require(method, "DELETE", path);
+                    pg.unschedule(p[1]);
+                    return ok(Map.of("ok", true));
+                }
+                break;
+            default:
+                break;
+        }
+        throw new NoRoute("no_such_endpoint", "no such endpoint: /v1/pg/" + path);
+    }
+
+    /** A branch request as the manager takes it; {@code ttl} and {@code at} are parsed here. */
+    public static PgManager.BranchSpec spec(PgApi.BranchRequest r) {
+        if (r.source() == null || r.name() == null) {
+            throw new ClonefsException.InvalidArgument("a branch needs a source and a name");
+        }
+        Names.checkDataset("volume", r.source());
+        Names.checkDataset("volume", r.name());
+        Duration ttl = r.ttl() == null || r.ttl().isBlank() ? null : PgDurations.parse(r.ttl());
+        Instant at = r.at() == null || r.at().isBlank() ? null : PgDurations.parseMoment(r.at(), Instant.now());
+        return new PgManager.BranchSpec(r.source(), r.name(), r.port(), ttl,
+                r.checkpoint() == null || r.checkpoint(), r.protect(), at); // CHECKPOINT unless told not to
+    }
+
+    private static Reply ok(Object body) {
+        return new Reply(200, body);
+    }
+
+    private static void require(String method, String want, String path) {
+        if (!method.equals(want)) {
+            throw new NoRoute("method_not_allowed", method + " /v1/pg/" + path + " is not allowed (use " + want + ")");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.clonefs.pg.daemon;
+
+import io.clonefs.daemon.Api;
+import io.clonefs.daemon.ControlException;
+import io.clonefs.daemon.ControlServer;
+import io.clonefs.daemon.Daemon;
+import io.clonefs.daemon.EventLog;
+import io.clonefs.engine.Engine;
+import io.clonefs.fuse.Mount;
+import io.clonefs.metrics.Metrics;
+import io.clonefs.pg.PgApi;
+import io.clonefs.pg.PgException;
+import io.clonefs.pg.PgManager;
+import io.clonefs.pg.PgOptions;
+import io.clonefs.pg.PgRoutes;
+import java.nio.file.Path;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PostgreSQL branch manager inside the daemon: opens a {@link PgManager} on the daemon's
+ * engine and mount, serves {@code /v1/pg/...} ({@link PgRoutes}), restarts the servers that were
+ * running (in the background, so that the mount is published at once), and stops every server
+ * before the unmount.
+ *
+ * <p>Configured from the environment of {@code clonefs mount}: {@code CLONEFS_PG_PORTS}
+ * ({@code FIRST-LAST}, default 54400-54499) and {@code CLONEFS_PG_BIN} (default
+ * {@code /usr/lib/postgresql/15/bin}). A host without PostgreSQL still mounts: the pg routes then
+ * answer with the reason.
+ */
+public final class PgPlugin implements Daemon.Plugin {
+    private static final Logger LOG = LoggerFactory.getLogger(PgPlugin.class);
+
+    private final PgOptions options;
+    private volatile PgManager manager;
+    private Thread restorer;
+
+    public PgPlugin(PgOptions options) {
+        this.options = options;
+    }
+
+    /** Options from {@code CLONEFS_PG_PORTS} and {@code CLONEFS_PG_BIN}, else the defaults. */
+    public static PgPlugin fromEnvironment() {
+        PgOptions o = PgOptions.defaults();
+        String ports = System.getenv("CLONEFS_PG_PORTS");
+        if (ports != null && !ports.isBlank()) {
+            String[] fl = ports.strip().split("-");
+            try {
+                o = o.withPorts(Integer.parseInt(fl[0].strip()), Integer.parseInt(fl[fl.length - 1].strip()));
+            } catch (NumberFormatException e) {
+                throw new io.clonefs.base.ClonefsException.InvalidArgument(
+                        "CLONEFS_PG_PORTS must be FIRST-LAST, e.g. 54400-54499, not '" + ports + "'");
+            }
+        }
+        String bin = System.getenv("CLONEFS_PG_BIN");
+        if (bin != null && !bin.isBlank()) {
+            o = new PgOptions(Path.of(bin), o.osUser(), o.firstPort(), o.lastPort(), o.tick(), o.startTimeout());
+        }
+        return new PgPlugin(o);
+    }
+
+    @Override
+    public void start(Engine engine, Mount mount, ControlServer server) {
+        PgRoutes routes;
+        try {
+            manager = PgManager.open(engine, mount, engine.directory(), options);
+            routes = new PgRoutes(manager);
+        } catch (PgException.Setup e) {
+            LOG.warn("PostgreSQL branches are unavailable: {}", e.getMessage());
+            server.extend("pg", request -> error(e));
+            return;
+        }
+        EventLog events = server.events();
+        if (events != null) {
+            manager.listener((type, rec, details) -> events.append(type, rec.role(), rec.name(), details));
+        }
+        PgManager m = manager;
+        Metrics.process().gauge("clonefs_branches_running", "PostgreSQL branches whose server runs.", null, null,
+                m::branchesRunning);
+        server.extend("pg", request -> {
+            String path = request.path().startsWith("/") ? request.path().substring(1) : request.path();
+            try {
+                PgRoutes.Reply r = routes.route(request.method(), path, request::body);
+                return new ControlServer.Reply(r.status(), r.body());
+            } catch (PgRoutes.NoRoute e) {
+                throw new ControlException(e.code(), e.getMessage());
+            } catch (PgException e) {
+                return error(e);
+            }
+        });
+        restorer = new Thread(this::restore, "clonefs-pg-restore");
+        restorer.setDaemon(true);
+        restorer.start();
+    }
+
+    private void restore() {
+        List<PgApi.Restored> r = manager.restoreAll();
+        if (!r.isEmpty()) {
+            LOG.info("PostgreSQL servers restarted: {}", r);
+        }
+    }
+
+    private static ControlServer.Reply error(PgException e) {
+        return new ControlServer.Reply(e.httpStatus(), new Api.Error(e.code(), e.getMessage()));
+    }
+
+    /** Stops every PostgreSQL server (they come back on the next mount). */
+    @Override
+    public void close() {
+        PgManager m = manager;
+        if (m != null) {
+            Metrics.process().remove("clonefs_branches_running");
+            m.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PostgreSQL branch manager";
+    }
+}
