@@ -1,5 +1,6 @@
 package io.clonefs.cli;
 
+import io.clonefs.base.SnapshotName;
 import io.clonefs.daemon.Api;
 import io.clonefs.engine.Names;
 import picocli.CommandLine.Command;
@@ -15,8 +16,8 @@ final class SnapshotCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        String[] vs = Names.splitSnapshot(name);
-        Api.Created r = withPool(s -> s.snapshot(vs[0], vs[1]));
+        SnapshotName vs = Names.splitSnapshot(name);
+        Api.Created r = withPool(s -> s.snapshot(vs.volume(), vs.snapshot()));
         if (json()) {
             Output.json(out(), r);
         } else {

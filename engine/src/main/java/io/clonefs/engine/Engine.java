@@ -1,5 +1,6 @@
 package io.clonefs.engine;
 
+import io.clonefs.base.SnapshotName;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.block.BlockStore;
 import io.clonefs.block.FileBlockStore;
@@ -698,8 +699,8 @@ public final class Engine implements AutoCloseable {
     }
 
     private SnapshotInfo snapshotInfo(DatasetRecord r) {
-        String[] parts = Names.splitSnapshot(r.name());
-        return new SnapshotInfo(r.name(), parts[0], parts[1], r.id(), Instant.ofEpochMilli(r.createdMs()),
+        SnapshotName parts = Names.splitSnapshot(r.name());
+        return new SnapshotInfo(r.name(), parts.volume(), parts.snapshot(), r.id(), Instant.ofEpochMilli(r.createdMs()),
                 referencedBlocks(r.root()) * blockSize(), dependants(r.name()));
     }
 

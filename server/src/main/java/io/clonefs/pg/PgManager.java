@@ -1018,7 +1018,7 @@ public final class PgManager implements AutoCloseable {
 
     /** Destroys a branch snapshot once no clone uses it; returns its name if it did. */
     private String releaseSnapshot(String snapshot) {
-        if (snapshot == null || !Names.splitSnapshot(snapshot)[1].startsWith(BRANCH_SNAPSHOT_PREFIX)) {
+        if (snapshot == null || !Names.splitSnapshot(snapshot).snapshot().startsWith(BRANCH_SNAPSHOT_PREFIX)) {
             return null;
         }
         try {

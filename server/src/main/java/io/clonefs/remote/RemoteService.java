@@ -1,5 +1,6 @@
 package io.clonefs.remote;
 
+import io.clonefs.base.SnapshotName;
 import io.clonefs.engine.CacheStatus;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
@@ -111,17 +112,17 @@ public final class RemoteService {
      */
     public RemoteApi.RemoteImported importRemote(String remote, String source) {
         long t0 = System.nanoTime();
-        String[] vs = Names.splitSnapshot(source);
+        SnapshotName vs = Names.splitSnapshot(source);
         Remotes.Remote r = remotes.get(remote);
-        String local = localVolume(remote, vs[0]);
+        String local = localVolume(remote, vs.volume());
         synchronized (importLock) {
-            String found = findImported(local, vs[1]);
+            String found = findImported(local, vs.snapshot());
             if (found != null) {
                 return new RemoteApi.RemoteImported(remote + ":" + source, found.substring(0, found.indexOf('@')), found, false,
                         0, 0, (System.nanoTime() - t0) / 1000);
             }
             try (S3Store store = new S3Store(r.config(), r.credentials())) {
-                String mk = r.config().manifestKey(vs[0], vs[1]);
+                String mk = r.config().manifestKey(vs.volume(), vs.snapshot());
                 byte[] mb;
                 try {
                     mb = store.get(mk);
@@ -133,9 +134,9 @@ public final class RemoteService {
                     throw new ClonefsException.InvalidArgument("block size mismatch: " + remote + ":" + source + " has "
                             + m.blockSize() + "-byte blocks, this pool uses " + engine.blockSize() + "-byte blocks");
                 }
-                String vol = exists(local) ? alternateVolume(local, vs[1]) : local;
+                String vol = exists(local) ? alternateVolume(local, vs.snapshot()) : local;
                 List<Manifest.ListingObject> ls = m.listings();
-                SnapshotInfo si = engine.importSnapshot(vol, vs[1], remote, m.packs(), Listing.items(ls.size(), i -> {
+                SnapshotInfo si = engine.importSnapshot(vol, vs.snapshot(), remote, m.packs(), Listing.items(ls.size(), i -> {
                     Manifest.ListingObject lo = ls.get(i);
                     byte[] gz = store.get(lo.key());
                     if (!sha256Hex(gz).equals(lo.sha256()) || gz.length != lo.bytes()) {
