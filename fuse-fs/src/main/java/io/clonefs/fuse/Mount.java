@@ -1,15 +1,20 @@
 package io.clonefs.fuse;
 
-import io.clonefs.base.LibC;
 import io.clonefs.base.ClonefsException;
-import io.clonefs.engine.Engine;
+import io.clonefs.base.Command;
 import io.clonefs.base.Errno;
+import io.clonefs.base.LibC;
+import io.clonefs.engine.Engine;
+import io.clonefs.fuse.ops.ClonefsFuse;
+import io.clonefs.fuse.protocol.FuseAttr;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -40,7 +45,8 @@ public final class Mount implements AutoCloseable {
     private static final long UNMOUNT_WAIT_MS = 10_000;
     private static final long LAZY_WAIT_MS = 5_000;
     /** Kernel attribute and dentry cache lifetime in seconds (see {@link #fuseOptions}). */
-    static final String CACHE_TIMEOUT = "1";
+    static final String CACHE_TIMEOUT = String.valueOf(FuseAttr.CACHE_TIMEOUT_SECONDS);
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
 
     private final Path mountpoint;
     private final ClonefsFuse fs;
@@ -191,7 +197,7 @@ public final class Mount implements AutoCloseable {
      * libfuse 2 options. {@code default_permissions}: the kernel checks permissions.
      * {@code hard_remove}: unlink really unlinks an open file (the engine keeps it alive until
      * release) instead of renaming it to {@code .fuse_hidden*}, which would make rmdir fail.
-     * {@code use_ino}: st_ino comes from {@link Namespace} (unique across datasets, stable, and
+     * {@code use_ino}: st_ino comes from the adapter's {@code Namespace} (unique across datasets, stable, and
      * equal for hard links). {@code kernel_cache}: keep the page cache across opens; safe because
      * every change to a file goes through this mount. Attribute and entry caches live
      * {@link #CACHE_TIMEOUT} s: all changes go through the kernel, which updates or invalidates
@@ -336,24 +342,19 @@ public final class Mount implements AutoCloseable {
 
     /** Runs a command for at most 10 s; true if it exited with 0. */
     private static boolean run(String... cmd) {
+        Command.Result r;
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                LOG.warn("{} timed out", String.join(" ", cmd));
-                return false;
-            }
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (p.exitValue() != 0) {
-                LOG.debug("{} exited with {}: {}", String.join(" ", cmd), p.exitValue(), out);
-            }
-            return p.exitValue() == 0;
-        } catch (IOException e) {
-            LOG.debug("cannot run {}: {}", cmd[0], e.toString());
+            r = Command.of(cmd).mergeStderr().timeout(COMMAND_TIMEOUT).run();
+        } catch (Command.Aborted e) {
+            LOG.warn("{}", e.getMessage());
             return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        } catch (UncheckedIOException e) {
+            LOG.debug("cannot run {}: {}", cmd[0], e.getCause().toString());
             return false;
         }
+        if (!r.ok()) {
+            LOG.debug("{} exited with {}: {}", String.join(" ", cmd), r.exit(), r.out().trim());
+        }
+        return r.ok();
     }
 }

@@ -1,5 +1,7 @@
 package io.clonefs.fuse;
 
+import io.clonefs.fuse.protocol.FuseLoop;
+
 /**
  * How a pool is mounted.
  *
@@ -37,6 +39,7 @@ public record MountOptions(boolean allowOther, boolean debug, boolean writebackC
         return !"false".equalsIgnoreCase(System.getProperty(WRITEBACK_PROPERTY, "true").strip());
     }
 
+    /** What the request loop makes of these options. */
     FuseLoop.Tuning tuning() {
         return writebackCache ? new FuseLoop.Tuning(true, MAX_WRITE) : FuseLoop.Tuning.LIBFUSE_DEFAULTS;
     }

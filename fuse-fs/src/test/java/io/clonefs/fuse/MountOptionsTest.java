@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
+import io.clonefs.fuse.protocol.FuseLoop;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -1,18 +1,17 @@
-package io.clonefs.fuse;
+package io.clonefs.fuse.ops;
 
-import com.kenai.jffi.MemoryIO;
 import io.clonefs.base.ClonefsException;
-import io.clonefs.engine.Engine;
 import io.clonefs.base.Errno;
+import io.clonefs.engine.Engine;
 import io.clonefs.engine.InodeAttr;
-import io.clonefs.engine.InodeId;
-import io.clonefs.engine.DirEntry;
-import io.clonefs.engine.SpaceInfo;
 import io.clonefs.engine.VolumeFs;
+import io.clonefs.fuse.protocol.FuseAttr;
+import io.clonefs.fuse.protocol.FuseLoop;
+import io.clonefs.fuse.protocol.NodeIds;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.util.Arrays;
 import jnr.ffi.Pointer;
 import jnr.ffi.Struct;
 import ru.serce.jnrfuse.FuseFillDir;
@@ -26,21 +25,20 @@ import ru.serce.jnrfuse.struct.Timespec;
 /**
  * The FUSE callbacks. Each one parses its arguments, resolves the path ({@link Namespace}) or
  * the open handle ({@link HandleTable}), calls one {@link VolumeFs} method and fills the native
- * structure, all inside {@link FuseCalls#call}. Only the operations overridden here are
- * registered with libfuse (jnr-fuse skips the {@code @NotImplemented} stubs), so libfuse answers
- * {@code ENOSYS} for the rest, e.g. {@code fallocate} (the kernel then reports
+ * structure ({@link Attrs}), all inside {@link FuseCalls#call}. Only the operations overridden
+ * here are registered with libfuse (jnr-fuse skips the {@code @NotImplemented} stubs), so libfuse
+ * answers {@code ENOSYS} for the rest, e.g. {@code fallocate} (the kernel then reports
  * {@code EOPNOTSUPP} and glibc's {@code posix_fallocate} falls back to writing zeros), xattrs,
  * locks (the kernel keeps POSIX and flock locks locally) and {@code access} (the mount uses
  * {@code default_permissions}).
  *
  * <p>Thread-safe: called concurrently by libfuse's worker threads; no lock of its own.
  */
-class ClonefsFuse extends FuseStubFS {
+public class ClonefsFuse extends FuseStubFS {
     static final int O_ACCMODE = 03;
     static final int O_RDONLY = 0;
     static final long UTIME_NOW = (1L << 30) - 1;
     static final long UTIME_OMIT = (1L << 30) - 2;
-    private static final int SYNTHETIC_DIR_MODE = 0040755;
     private static final int PERMISSIONS = 07777;
 
     /** Who issued the current request: the uid and gid new files and directories get. */
@@ -49,15 +47,18 @@ class ClonefsFuse extends FuseStubFS {
 
     private final Namespace ns;
     private final HandleTable handles = new HandleTable();
-    private final NodeIds nodeIds = new NodeIds();
-    private final long createdNs;
-    private final int blockSize;
+    private final NodeIds<Namespace.Dataset> nodeIds = new NodeIds<>();
+    private final Attrs attrs;
+    private final KernelTimes kernelTimes;
     private volatile Caller fixedCaller;
 
-    ClonefsFuse(Engine engine, long rootIno) {
+    /**
+     * @param rootIno the mount root's {@code st_ino}: a per-mount marker the mount probe looks for
+     */
+    public ClonefsFuse(Engine engine, long rootIno) {
         this.ns = new Namespace(engine, rootIno);
-        this.blockSize = engine.blockSize();
-        this.createdNs = System.currentTimeMillis() * 1_000_000L;
+        this.attrs = new Attrs(engine.blockSize());
+        this.kernelTimes = new KernelTimes(handles, nodeIds, attrs);
         setOperationFlags();
     }
 
@@ -66,18 +67,8 @@ class ClonefsFuse extends FuseStubFS {
         this.fixedCaller = caller;
     }
 
-    /**
-     * Whether the kernel keeps file times (the writeback cache was granted at INIT): it then sets
-     * mtime and ctime on every write itself and sends them as SETATTRs, so writes leave the
-     * engine's times alone ({@link io.clonefs.engine.VolumeFs#writeKeepingTimes}).
-     */
-    private volatile boolean kernelKeepsTimes;
-
-    void kernelKeepsTimes(boolean on) {
-        kernelKeepsTimes = on;
-    }
-
-    int openHandles() {
+    /** Number of open file handles. */
+    public int openHandles() {
         return handles.size();
     }
 
@@ -86,12 +77,12 @@ class ClonefsFuse extends FuseStubFS {
      * libfuse's calls on long-lived Java threads ({@link FuseLoop}), or with
      * {@code -Dclonefs.fuse.mainLoop=true} libfuse's own {@code fuse_main} loop.
      */
-    int runLoop(String[] args, FuseLoop.Tuning tuning) {
+    public int runLoop(String[] args, FuseLoop.Tuning tuning) {
         if (Boolean.getBoolean("clonefs.fuse.mainLoop") && !tuning.writebackCache()) {
             return libFuse.fuse_main_real(args.length, args, fuseOperations, Struct.size(fuseOperations), null);
         }
         return FuseLoop.run(args, Struct.getMemory(fuseOperations), Struct.size(fuseOperations),
-                Thread.currentThread().getName(), tuning, this);
+                Thread.currentThread().getName(), tuning, kernelTimes);
     }
 
     @Override
@@ -106,11 +97,11 @@ class ClonefsFuse extends FuseStubFS {
         return FuseCalls.call("getattr", path, () -> {
             Namespace.Node n = ns.refresh(ns.node(path), path);
             if (n.kind() != Namespace.Kind.INODE) {
-                fillSynthetic(n.kind() == Namespace.Kind.ROOT ? ns.rootIno() : Namespace.SNAPSHOTS_INO, stat);
+                attrs.fillSynthetic(stat, ns.syntheticIno(n));
                 return 0;
             }
-            nodeIds.record(n.dataset(), n.ino());
-            fill(n.dataset(), n.dataset().fs().getattr(n.ino()), stat);
+            nodeIds.record(n.dataset(), n.ino().value());
+            attrs.fill(stat, n.dataset(), n.dataset().fs().getattr(n.ino()));
             return 0;
         });
     }
@@ -119,7 +110,7 @@ class ClonefsFuse extends FuseStubFS {
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
         return FuseCalls.call("fgetattr", path, () -> {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
-            fill(f.dataset(), f.dataset().fs().getattr(f.ino()), stat);
+            attrs.fill(stat, f.dataset(), f.dataset().fs().getattr(f.ino()));
             return 0;
         });
     }
@@ -147,16 +138,8 @@ class ClonefsFuse extends FuseStubFS {
     public int utimens(String path, Timespec[] timespec) {
         return FuseCalls.call("utimens", path, () -> {
             Namespace.Node n = ns.node(path).requireInode(Errno.EPERM, "utimens");
-            VolumeFs fs = n.dataset().fs();
-            long now = nowNs();
-            long atime = timeNs(timespec[0], now);
-            long mtime = timeNs(timespec[1], now);
-            if (atime == Long.MIN_VALUE || mtime == Long.MIN_VALUE) {
-                InodeAttr cur = fs.getattr(n.ino()); // UTIME_OMIT: keep the current value
-                atime = atime == Long.MIN_VALUE ? cur.atimeNs() : atime;
-                mtime = mtime == Long.MIN_VALUE ? cur.mtimeNs() : mtime;
-            }
-            fs.utimens(n.ino(), atime, mtime);
+            long now = FuseAttr.nowNs();
+            utimens(n.dataset().fs(), n, timeNs(timespec[0], now), timeNs(timespec[1], now));
             return 0;
         });
     }
@@ -182,20 +165,7 @@ class ClonefsFuse extends FuseStubFS {
     @Override
     public int statfs(String path, Statvfs st) {
         return FuseCalls.call("statfs", path, () -> {
-            SpaceInfo s = ns.engine().space();
-            long bs = s.blockSize();
-            long free = s.freeBytes() / bs;
-            long total = free + (s.usedBytes() + bs - 1) / bs;
-            st.f_bsize.set(bs);
-            st.f_frsize.set(bs);
-            st.f_blocks.set(total);
-            st.f_bfree.set(free);
-            st.f_bavail.set(free);
-            // Inodes are tree items, limited only by space: report as many as there are free blocks.
-            st.f_files.set(total);
-            st.f_ffree.set(free);
-            st.f_favail.set(free);
-            st.f_namemax.set(io.clonefs.engine.Names.MAX_FILE_NAME_BYTES);
+            Attrs.fill(st, ns.engine().space());
             return 0;
         });
     }
@@ -205,27 +175,8 @@ class ClonefsFuse extends FuseStubFS {
     @Override
     public int readdir(String path, Pointer buf, FuseFillDir filler, long offset, FuseFileInfo fi) {
         return FuseCalls.call("readdir", path, () -> {
-            Namespace.Node n = ns.node(path);
-            addEntry(filler, buf, ".");
-            addEntry(filler, buf, "..");
-            switch (n.kind()) {
-                case ROOT -> {
-                    addEntry(filler, buf, Namespace.SNAPSHOTS);
-                    for (String v : ns.volumeNames()) {
-                        addEntry(filler, buf, v);
-                    }
-                }
-                case SNAPSHOTS -> {
-                    for (String s : ns.snapshotNames()) {
-                        addEntry(filler, buf, s);
-                    }
-                }
-                case INODE -> {
-                    List<DirEntry> entries = n.dataset().fs().readdir(n.ino());
-                    for (DirEntry e : entries) {
-                        addEntry(filler, buf, e.name());
-                    }
-                }
+            for (String name : ns.list(ns.node(path))) {
+                addEntry(filler, buf, name);
             }
             return 0;
         });
@@ -311,14 +262,7 @@ class ClonefsFuse extends FuseStubFS {
     public int readlink(String path, Pointer buf, long size) {
         return FuseCalls.call("readlink", path, () -> {
             Namespace.Node n = ns.node(path).requireInode(Errno.EINVAL, "readlink");
-            byte[] target = n.dataset().fs().readlink(n.ino()).getBytes(StandardCharsets.UTF_8);
-            int len = (int) Math.min(target.length, size - 1);
-            if (len < 0) {
-                return -Errno.EINVAL.value();
-            }
-            buf.put(0, target, 0, len);
-            buf.putByte(len, (byte) 0); // libfuse wants a NUL-terminated string, truncated if needed
-            return 0;
+            return putCString(buf, size, n.dataset().fs().readlink(n.ino()));
         });
     }
 
@@ -342,15 +286,10 @@ class ClonefsFuse extends FuseStubFS {
     public int open(String path, FuseFileInfo fi) {
         return FuseCalls.call("open", path, () -> {
             Namespace.Node n = ns.node(path).requireInode(Errno.EISDIR, "open");
-            VolumeFs fs = n.dataset().fs();
-            // The flags matter only for this check: O_DIRECT, O_SYNC and friends need no handling
-            // here (no page cache of ours to bypass; every write reaches the engine before it returns).
-            if (fs.readOnly() && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
-                throw new ClonefsException.ReadOnly(fs.name() + " is a read-only snapshot");
-            }
-            fs.open(n.ino());
+            checkWritable(n.dataset().fs(), fi.flags.get());
+            n.dataset().fs().open(n.ino());
             fi.fh.set(handles.add(new HandleTable.OpenFile(n.dataset(), n.ino())));
-            nodeIds.record(n.dataset(), n.ino());
+            nodeIds.record(n.dataset(), n.ino().value());
             return 0;
         });
     }
@@ -359,17 +298,8 @@ class ClonefsFuse extends FuseStubFS {
     public int read(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
         return FuseCalls.call("read", path, () -> {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
-            int len = (int) Math.min(size, Integer.MAX_VALUE);
-            ByteBuffer dst = NativeBuffers.wrap(buf, len);
-            int total = 0;
-            // FUSE treats a short read as end of file: keep reading until full or at EOF.
-            while (dst.hasRemaining()) {
-                int n = f.dataset().fs().read(f.ino(), offset + total, dst);
-                if (n <= 0) {
-                    break;
-                }
-                total += n;
-            }
+            ByteBuffer dst = NativeBuffers.wrap(buf, (int) Math.min(size, Integer.MAX_VALUE));
+            int total = readFully(f, offset, dst);
             NativeBuffers.copyBack(dst, buf, total);
             return total;
         });
@@ -379,10 +309,10 @@ class ClonefsFuse extends FuseStubFS {
     public int write(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
         return FuseCalls.call("write", path, () -> {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
-            nodeIds.record(f.dataset(), f.ino());
+            nodeIds.record(f.dataset(), f.ino().value());
             ByteBuffer src = NativeBuffers.readable(buf, (int) Math.min(size, Integer.MAX_VALUE));
             // with the writeback cache the kernel keeps mtime and ctime and sends them as a SETATTR
-            return kernelKeepsTimes ? f.dataset().fs().writeKeepingTimes(f.ino(), offset, src)
+            return kernelTimes.kernelKeepsTimes() ? f.dataset().fs().writeKeepingTimes(f.ino(), offset, src)
                     : f.dataset().fs().write(f.ino(), offset, src);
         });
     }
@@ -418,95 +348,6 @@ class ClonefsFuse extends FuseStubFS {
         });
     }
 
-    /**
-     * A SETATTR of times only, answered without libfuse ({@link FuseLoop}). With the writeback
-     * cache the kernel owns the times and writes them back as SETATTRs, also for files unlinked
-     * or renamed over, for which libfuse 2's setattr fails with ENOENT (it resolves a path, even
-     * when the request names an open handle). The file is found by the request's handle, else by
-     * its node id ({@link NodeIds}).
-     *
-     * @param fh      the request's handle, or -1 for none
-     * @param nodeId  the request's node id
-     * @param atimeNs the new atime in ns, or Long.MIN_VALUE to keep it
-     * @param mtimeNs the new mtime in ns, or Long.MIN_VALUE to keep it
-     * @param out     receives {@code struct fuse_attr_out} (little-endian, {@link #ATTR_OUT_SIZE} bytes)
-     * @return 0, -errno, or 1 when neither the handle nor the node id is known here (the request
-     *         is then libfuse's to answer)
-     */
-    int setTimes(long fh, long nodeId, long atimeNs, long mtimeNs, ByteBuffer out) {
-        Namespace.Dataset d;
-        InodeId ino;
-        if (fh >= 0) {
-            HandleTable.OpenFile f;
-            try {
-                f = handles.get(fh);
-            } catch (ClonefsException e) {
-                return 1;
-            }
-            d = f.dataset();
-            ino = f.ino();
-        } else {
-            NodeIds.Known k = nodeIds.get(nodeId);
-            if (k == null) {
-                return 1;
-            }
-            d = k.dataset();
-            ino = k.ino();
-        }
-        boolean byNode = fh < 0;
-        return FuseCalls.call("setattr-times", null, () -> {
-            VolumeFs fs = d.fs();
-            InodeAttr a;
-            try {
-                a = fs.getattr(ino);
-            } catch (ClonefsException.NotFound e) {
-                if (!byNode) {
-                    throw e;
-                }
-                // Written, closed and deleted: the kernel still holds the dead inode's times.
-                // No handle is open (the engine keeps unlinked files until their last release),
-                // so nothing can use the inode any more: answer with what it is, a file with no
-                // links, instead of the ENOENT that syncfs(2) would report.
-                long now = nowNs();
-                a = new InodeAttr(ino, 0100000, 0, 0, 0, 0, 0, now, now, now);
-                attrOut(d.stIno(ino), a, out);
-                return 0;
-            }
-            if (!fs.readOnly() && (atimeNs != Long.MIN_VALUE || mtimeNs != Long.MIN_VALUE)) {
-                a = fs.utimens(ino, atimeNs == Long.MIN_VALUE ? a.atimeNs() : atimeNs,
-                        mtimeNs == Long.MIN_VALUE ? a.mtimeNs() : mtimeNs);
-            }
-            attrOut(d.stIno(a.ino()), a, out);
-            return 0;
-        });
-    }
-
-    NodeIds nodeIds() {
-        return nodeIds;
-    }
-
-    /** Size of {@code struct fuse_attr_out} (protocol 7.9 and later). */
-    static final int ATTR_OUT_SIZE = 104;
-
-    /** Writes {@code struct fuse_attr_out}: attr_valid, attr_valid_nsec, dummy, struct fuse_attr. */
-    void attrOut(long stIno, InodeAttr a, ByteBuffer out) {
-        out.order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        out.putLong(Long.parseLong(Mount.CACHE_TIMEOUT)).putInt(0).putInt(0);
-        out.putLong(stIno).putLong(a.size()).putLong(a.blocks() * (blockSize / 512));
-        out.putLong(Math.floorDiv(a.atimeNs(), 1_000_000_000L));
-        out.putLong(Math.floorDiv(a.mtimeNs(), 1_000_000_000L));
-        out.putLong(Math.floorDiv(a.ctimeNs(), 1_000_000_000L));
-        out.putInt((int) Math.floorMod(a.atimeNs(), 1_000_000_000L));
-        out.putInt((int) Math.floorMod(a.mtimeNs(), 1_000_000_000L));
-        out.putInt((int) Math.floorMod(a.ctimeNs(), 1_000_000_000L));
-        out.putInt(a.mode()).putInt(a.nlink()).putInt(a.uid()).putInt(a.gid());
-        out.putInt(0).putInt(blockSize).putInt(0); // rdev, blksize, padding
-    }
-
-    static long nowNanos() {
-        return nowNs();
-    }
-
     // ---- helpers ----------------------------------------------------------------------------
 
     private Caller caller() {
@@ -524,43 +365,38 @@ class ClonefsFuse extends FuseStubFS {
         }
     }
 
-    private static void addEntry(FuseFillDir filler, Pointer buf, String name) {
-        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
-        byte[] cstr = java.util.Arrays.copyOf(utf8, utf8.length + 1);
-        filler.apply(buf, ByteBuffer.wrap(cstr), null, 0);
+    /**
+     * Refuses to open a snapshot's file for writing. The flags matter only for this check:
+     * O_DIRECT, O_SYNC and friends need no handling here (no page cache of ours to bypass; every
+     * write reaches the engine before it returns).
+     */
+    private static void checkWritable(VolumeFs fs, int flags) {
+        if (fs.readOnly() && (flags & O_ACCMODE) != O_RDONLY) {
+            throw new ClonefsException.ReadOnly(fs.name() + " is a read-only snapshot");
+        }
     }
 
-    private void fill(Namespace.Dataset d, InodeAttr a, FileStat st) {
-        st.st_ino.set(d.stIno(a.ino()));
-        st.st_mode.set(a.mode());
-        st.st_nlink.set(a.nlink());
-        st.st_uid.set(a.uid());
-        st.st_gid.set(a.gid());
-        st.st_size.set(a.size());
-        st.st_blksize.set(blockSize);
-        st.st_blocks.set(a.blocks() * (blockSize / 512));
-        setTime(st.st_atim, a.atimeNs());
-        setTime(st.st_mtim, a.mtimeNs());
-        setTime(st.st_ctim, a.ctimeNs());
+    /** Reads until {@code dst} is full or at end of file: FUSE treats a short read as end of file. */
+    private static int readFully(HandleTable.OpenFile f, long offset, ByteBuffer dst) {
+        int total = 0;
+        while (dst.hasRemaining()) {
+            int n = f.dataset().fs().read(f.ino(), offset + total, dst);
+            if (n <= 0) {
+                break;
+            }
+            total += n;
+        }
+        return total;
     }
 
-    private void fillSynthetic(long ino, FileStat st) {
-        st.st_ino.set(ino);
-        st.st_mode.set(SYNTHETIC_DIR_MODE);
-        // 1 = "subdirectory count unknown" (as btrfs does), so find(1) never assumes a leaf.
-        st.st_nlink.set(1);
-        st.st_uid.set(0);
-        st.st_gid.set(0);
-        st.st_size.set(0);
-        st.st_blksize.set(blockSize);
-        setTime(st.st_atim, createdNs);
-        setTime(st.st_mtim, createdNs);
-        setTime(st.st_ctim, createdNs);
-    }
-
-    private static void setTime(Timespec t, long ns) {
-        t.tv_sec.set(Math.floorDiv(ns, 1_000_000_000L));
-        t.tv_nsec.set(Math.floorMod(ns, 1_000_000_000L));
+    /** Sets the times of {@code n}; Long.MIN_VALUE (UTIME_OMIT) keeps the current value. */
+    private static void utimens(VolumeFs fs, Namespace.Node n, long atime, long mtime) {
+        if (atime == Long.MIN_VALUE || mtime == Long.MIN_VALUE) {
+            InodeAttr cur = fs.getattr(n.ino());
+            atime = atime == Long.MIN_VALUE ? cur.atimeNs() : atime;
+            mtime = mtime == Long.MIN_VALUE ? cur.mtimeNs() : mtime;
+        }
+        fs.utimens(n.ino(), atime, mtime);
     }
 
     /** A utimens time in nanoseconds; {@code now} for UTIME_NOW, Long.MIN_VALUE for UTIME_OMIT. */
@@ -575,10 +411,25 @@ class ClonefsFuse extends FuseStubFS {
         return t.tv_sec.get() * 1_000_000_000L + nsec;
     }
 
-    private static long nowNs() {
-        java.time.Instant i = java.time.Instant.now();
-        return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    /** {@code s} NUL-terminated into {@code buf} of {@code size} bytes, truncated if needed (as libfuse wants). */
+    private static int putCString(Pointer buf, long size, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        int len = (int) Math.min(b.length, size - 1);
+        if (len < 0) {
+            return -Errno.EINVAL.value();
+        }
+        buf.put(0, b, 0, len);
+        buf.putByte(len, (byte) 0);
+        return 0;
     }
+
+    private static void addEntry(FuseFillDir filler, Pointer buf, String name) {
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        byte[] cstr = Arrays.copyOf(utf8, utf8.length + 1);
+        filler.apply(buf, ByteBuffer.wrap(cstr), null, 0);
+    }
+
+    // ---- struct fuse_operations flags -------------------------------------------------------
 
     /**
      * Sets {@code flag_nullpath_ok} (read, write, fsync... of a file unlinked while open reach
@@ -607,35 +458,5 @@ class ClonefsFuse extends FuseStubFS {
 
     byte operationFlags() {
         return Struct.getMemory(fuseOperations).getByte(operationFlagsOffset());
-    }
-
-    /** Views of native buffers as ByteBuffers, without copying when the memory is direct. */
-    static final class NativeBuffers {
-        private NativeBuffers() {
-        }
-
-        /** A buffer to read into; {@link #copyBack} completes it for non-direct memory. */
-        static ByteBuffer wrap(Pointer p, int len) {
-            if (p.isDirect()) {
-                return MemoryIO.getInstance().newDirectByteBuffer(p.address(), len);
-            }
-            return ByteBuffer.allocate(len);
-        }
-
-        static void copyBack(ByteBuffer dst, Pointer p, int len) {
-            if (!p.isDirect()) {
-                p.put(0, dst.array(), 0, len);
-            }
-        }
-
-        /** The {@code len} bytes at {@code p}, as a buffer to write from. */
-        static ByteBuffer readable(Pointer p, int len) {
-            if (p.isDirect()) {
-                return MemoryIO.getInstance().newDirectByteBuffer(p.address(), len);
-            }
-            byte[] b = new byte[len];
-            p.get(0, b, 0, len);
-            return ByteBuffer.wrap(b);
-        }
     }
 }

@@ -1,4 +1,4 @@
-package io.clonefs.fuse;
+package io.clonefs.fuse.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,10 +8,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 
-/** The rewrite of libfuse 2's INIT reply ({@link FuseLoop.InitPatch#rewrite}), byte by byte. */
+/** The rewrite of libfuse 2's INIT reply ({@link InitPatch#rewrite}), byte by byte. */
 class InitPatchTest {
-    private static final int WB = FuseLoop.InitPatch.FUSE_WRITEBACK_CACHE;
-    private static final int MAX_PAGES = FuseLoop.InitPatch.FUSE_MAX_PAGES;
+    private static final int WB = InitPatch.FUSE_WRITEBACK_CACHE;
+    private static final int MAX_PAGES = InitPatch.FUSE_MAX_PAGES;
     private static final int BIG_WRITES = 1 << 5;
 
     /** A reply as libfuse 2.9 writes it: fuse_out_header + the 24-byte fuse_init_out of 7.19. */
@@ -29,7 +29,7 @@ class InitPatchTest {
 
     @Test
     void asksForWritebackAndMaxPagesWhenTheKernelOffersThem() {
-        byte[] out = FuseLoop.InitPatch.rewrite(libfuseReply(0), WB | MAX_PAGES | BIG_WRITES, 1 << 20);
+        byte[] out = InitPatch.rewrite(libfuseReply(0), WB | MAX_PAGES | BIG_WRITES, 1 << 20);
         ByteBuffer b = le(out);
         assertEquals(16 + 64, out.length);
         assertEquals(80, b.getInt(0), "header length");
@@ -46,26 +46,26 @@ class InitPatchTest {
 
     @Test
     void asksForNothingTheKernelDidNotOffer() {
-        ByteBuffer b = le(FuseLoop.InitPatch.rewrite(libfuseReply(0), BIG_WRITES, 1 << 20));
+        ByteBuffer b = le(InitPatch.rewrite(libfuseReply(0), BIG_WRITES, 1 << 20));
         assertEquals(BIG_WRITES, b.getInt(16 + 12));
         assertEquals(131072, b.getInt(16 + 20), "max_write unchanged without FUSE_MAX_PAGES");
         assertEquals(0, b.getShort(16 + 28));
         assertEquals(0, b.getInt(16 + 24), "time_gran left to the kernel without the writeback cache");
-        b = le(FuseLoop.InitPatch.rewrite(libfuseReply(0), WB, 1 << 20));
+        b = le(InitPatch.rewrite(libfuseReply(0), WB, 1 << 20));
         assertEquals(BIG_WRITES | WB, b.getInt(16 + 12));
     }
 
     @Test
     void errorRepliesAndShortRepliesPassUnchanged() {
         byte[] err = libfuseReply(-71);
-        assertArrayEquals(err, FuseLoop.InitPatch.rewrite(err, WB | MAX_PAGES, 1 << 20));
+        assertArrayEquals(err, InitPatch.rewrite(err, WB | MAX_PAGES, 1 << 20));
         byte[] tiny = new byte[20];
-        assertArrayEquals(tiny, FuseLoop.InitPatch.rewrite(tiny, WB | MAX_PAGES, 1 << 20));
+        assertArrayEquals(tiny, InitPatch.rewrite(tiny, WB | MAX_PAGES, 1 << 20));
     }
 
     @Test
     void maxWriteMustBeWholePages() {
-        assertThrows(IllegalArgumentException.class, () -> new FuseLoop.InitPatch(1000));
-        assertThrows(IllegalArgumentException.class, () -> new FuseLoop.InitPatch(4096 + 512));
+        assertThrows(IllegalArgumentException.class, () -> new InitPatch(1000));
+        assertThrows(IllegalArgumentException.class, () -> new InitPatch(4096 + 512));
     }
 }

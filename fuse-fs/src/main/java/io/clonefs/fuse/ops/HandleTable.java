@@ -1,8 +1,9 @@
-package io.clonefs.fuse;
+package io.clonefs.fuse.ops;
 
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.Errno;
 import io.clonefs.engine.InodeId;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -60,7 +61,7 @@ final class HandleTable {
         OpenFile f = get(fh);
         slots.set((int) fh, null);
         if (freeCount == free.length) {
-            free = java.util.Arrays.copyOf(free, free.length * 2);
+            free = Arrays.copyOf(free, free.length * 2);
         }
         free[freeCount++] = (int) fh;
         open--;

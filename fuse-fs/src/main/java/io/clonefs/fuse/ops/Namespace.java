@@ -1,13 +1,15 @@
-package io.clonefs.fuse;
+package io.clonefs.fuse.ops;
 
 import io.clonefs.base.ClonefsException;
-import io.clonefs.engine.Engine;
 import io.clonefs.base.Errno;
+import io.clonefs.engine.DirEntry;
+import io.clonefs.engine.Engine;
 import io.clonefs.engine.InodeId;
 import io.clonefs.engine.Names;
 import io.clonefs.engine.SnapshotInfo;
 import io.clonefs.engine.VolumeFs;
 import io.clonefs.engine.VolumeInfo;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -80,10 +82,6 @@ final class Namespace {
 
     Engine engine() {
         return engine;
-    }
-
-    long rootIno() {
-        return rootIno;
     }
 
     /** Resolves an existing path (not following a final symlink). */
@@ -165,6 +163,31 @@ final class Namespace {
             throw new ClonefsException.NotFound(cached.name() + " was re-created; dropping the kernel's caches of the old one");
         }
         return id == cached.id() ? node : node(path);
+    }
+
+    /** The {@code st_ino} of a synthetic directory: the mount root's marker, or {@link #SNAPSHOTS_INO}. */
+    long syntheticIno(Node node) {
+        return node.kind() == Kind.ROOT ? rootIno : SNAPSHOTS_INO;
+    }
+
+    /** The names in a directory, {@code .} and {@code ..} first. */
+    List<String> list(Node dir) {
+        List<String> names = new ArrayList<>();
+        names.add(".");
+        names.add("..");
+        switch (dir.kind()) {
+            case ROOT -> {
+                names.add(SNAPSHOTS);
+                names.addAll(volumeNames());
+            }
+            case SNAPSHOTS -> names.addAll(snapshotNames());
+            case INODE -> {
+                for (DirEntry e : dir.dataset().fs().readdir(dir.ino())) {
+                    names.add(e.name());
+                }
+            }
+        }
+        return names;
     }
 
     /** Names of the volumes, for the root listing; drops cached volumes that are gone. */

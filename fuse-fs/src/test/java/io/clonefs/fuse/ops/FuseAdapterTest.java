@@ -1,4 +1,4 @@
-package io.clonefs.fuse;
+package io.clonefs.fuse.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

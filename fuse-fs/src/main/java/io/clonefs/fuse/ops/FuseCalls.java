@@ -1,4 +1,4 @@
-package io.clonefs.fuse;
+package io.clonefs.fuse.ops;
 
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.Errno;

@@ -1,0 +1,206 @@
+package io.clonefs.fuse.protocol;
+
+import io.clonefs.base.LibC;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place that patches libfuse 2's private structures: rewrites the INIT reply libfuse
+ * writes, on its way to {@code /dev/fuse}, to ask for the writeback cache and 1 MiB requests.
+ *
+ * <p>libfuse 2.9 speaks protocol 7.19 and never asks the kernel for {@code FUSE_WRITEBACK_CACHE}
+ * or {@code FUSE_MAX_PAGES} (7.23/7.28), though the kernel honours both flags in any INIT reply
+ * of protocol 7.6 or later. While libfuse processes the INIT request, the channel's {@code send}
+ * is swapped for {@link #send}, which adds the two flags where the kernel offered them and raises
+ * {@code max_write} and {@code max_pages} ({@link #rewrite}).
+ *
+ * <p>{@code struct fuse_chan} of libfuse 2.9 is private: it starts with
+ * {@code struct fuse_chan_ops { receive; send; destroy; }}, then {@code se}, {@code int fd} and
+ * {@code size_t bufsize}. {@link #ifSupported} checks the library's version and compares each
+ * of those fields with what libfuse's public accessors ({@code fuse_chan_session},
+ * {@code fuse_chan_fd}, {@code fuse_chan_bufsize}) return; if anything differs there is no
+ * patch, and the mount runs at libfuse's own settings (write-through, 128 KiB requests).
+ *
+ * <p>Thread rules: {@link #process} runs on the one worker that received INIT; the kernel sends
+ * nothing else before INIT is answered, so no other reply passes through the swapped send.
+ */
+final class InitPatch implements Libfuse.Send {
+    private static final Logger LOG = LoggerFactory.getLogger(InitPatch.class);
+    /** {@code FUSE_VERSION} of libfuse 2.9, the layout described above. */
+    private static final int LIBFUSE_VERSION = 29;
+    private static final int SEND_OFFSET = 8;
+    private static final int SESSION_OFFSET = 24;
+    private static final int FD_OFFSET = 32;
+    private static final int BUFSIZE_OFFSET = 40;
+    private static final int OUT_HEADER = 16;
+    /** struct fuse_init_out of protocol 7.28+: 64 bytes. */
+    private static final int INIT_OUT = 64;
+    static final int FUSE_WRITEBACK_CACHE = 1 << 16;
+    static final int FUSE_MAX_PAGES = 1 << 22;
+    static final int TIME_GRAN_NS = 1_000_000_000;
+    private static final int PAGE = 4096;
+    private static final int EIO = 5;
+
+    private final int maxWrite;
+    private final Runtime rt = Runtime.getSystemRuntime();
+    private volatile int kernelFlags;
+    /** The native closure of {@link #send}; freed when unreachable, so it is kept here. */
+    private Pointer closure;
+    /** What the reply asked for, for the log and tests. */
+    volatile int grantedFlags = -1;
+
+    InitPatch(int maxWrite) {
+        if (maxWrite < PAGE || maxWrite % PAGE != 0) {
+            throw new IllegalArgumentException("max_write must be a multiple of 4096, not " + maxWrite);
+        }
+        this.maxWrite = maxWrite;
+    }
+
+    /**
+     * A patch for channel {@code ch} of {@code session}, or null (logged) if this libfuse is not
+     * the version whose private layout the patch knows, or its channel does not look like it.
+     */
+    static InitPatch ifSupported(Pointer session, Pointer ch, int maxWrite) {
+        String mismatch;
+        try {
+            mismatch = layoutMismatch(Libfuse.load(Libfuse.Introspection.class), session, ch);
+        } catch (LinkageError | RuntimeException e) {
+            mismatch = "cannot inspect libfuse: " + e;
+        }
+        if (mismatch != null) {
+            LOG.warn("FUSE: not asking for the writeback cache and large requests ({}); running at libfuse's"
+                    + " settings", mismatch);
+            return null;
+        }
+        return new InitPatch(maxWrite);
+    }
+
+    private static String layoutMismatch(Libfuse.Introspection l, Pointer session, Pointer ch) {
+        int version = l.fuse_version();
+        if (version != LIBFUSE_VERSION) {
+            return "libfuse version " + version + ", the patch knows " + LIBFUSE_VERSION;
+        }
+        if (ch == null || ch.getPointer(SEND_OFFSET) == null) {
+            return "no channel send function where expected";
+        }
+        Pointer se = ch.getPointer(SESSION_OFFSET);
+        Pointer publicSe = l.fuse_chan_session(ch);
+        if (se == null || publicSe == null || se.address() != publicSe.address()
+                || se.address() != session.address()) {
+            return "struct fuse_chan: session not at offset " + SESSION_OFFSET;
+        }
+        if (ch.getInt(FD_OFFSET) != l.fuse_chan_fd(ch)) {
+            return "struct fuse_chan: fd not at offset " + FD_OFFSET;
+        }
+        if (ch.getLong(BUFSIZE_OFFSET) != l.fuse_chan_bufsize(ch)) {
+            return "struct fuse_chan: bufsize not at offset " + BUFSIZE_OFFSET;
+        }
+        return null;
+    }
+
+    /** The {@code /dev/fuse} descriptor of channel {@code ch} (whose layout {@link #ifSupported} checked). */
+    int fd(Pointer ch) {
+        return ch.getInt(FD_OFFSET);
+    }
+
+    /** Whether the INIT reply sent asked for the writeback cache. */
+    boolean writebackGranted() {
+        int g = grantedFlags;
+        return g >= 0 && (g & FUSE_WRITEBACK_CACHE) != 0;
+    }
+
+    /** Lets libfuse process the INIT request in {@code fbuf} with {@link #send} as the channel's send. */
+    void process(Libfuse.Lib l, Pointer session, Pointer fbuf, Pointer chp, int offeredFlags) {
+        kernelFlags = offeredFlags;
+        Pointer ch = chp.getPointer(0);
+        Pointer original = ch.getPointer(SEND_OFFSET);
+        closure = rt.getClosureManager().getClosurePointer(Libfuse.Send.class, this);
+        ch.putPointer(SEND_OFFSET, closure);
+        try {
+            l.fuse_session_process_buf(session, fbuf, ch);
+        } finally {
+            ch.putPointer(SEND_OFFSET, original);
+        }
+        if (grantedFlags >= 0) {
+            LOG.info("FUSE INIT: writeback cache {}, requests up to {} KiB",
+                    (grantedFlags & FUSE_WRITEBACK_CACHE) != 0 ? "on" : "not offered by the kernel",
+                    (grantedFlags & FUSE_MAX_PAGES) != 0 ? maxWrite / 1024 : 128);
+        }
+    }
+
+    @Override
+    public int send(Pointer ch, Pointer iov, long count) {
+        try {
+            byte[] msg = rewrite(gather(iov, count), kernelFlags, maxWrite);
+            if (msg.length >= OUT_HEADER + 16 && le(msg).getInt(4) == 0) {
+                grantedFlags = le(msg).getInt(OUT_HEADER + 12);
+            }
+            Pointer p = Memory.allocateDirect(rt, msg.length, false);
+            p.put(0, msg, 0, msg.length);
+            long n = LibC.get().write(ch.getInt(FD_OFFSET), p, msg.length);
+            return n == msg.length ? 0 : -EIO;
+        } catch (RuntimeException e) {
+            LOG.error("FUSE INIT reply could not be sent", e);
+            return -EIO;
+        }
+    }
+
+    private byte[] gather(Pointer iov, long count) {
+        int total = 0;
+        for (int i = 0; i < count; i++) {
+            total += (int) iov.getLong(i * 16L + 8);
+        }
+        byte[] out = new byte[total];
+        int at = 0;
+        for (int i = 0; i < count; i++) {
+            Pointer base = iov.getPointer(i * 16L);
+            int len = (int) iov.getLong(i * 16L + 8);
+            if (len > 0) {
+                base.get(0, out, at, len);
+            }
+            at += len;
+        }
+        return out;
+    }
+
+    /**
+     * The INIT reply {@code msg} (fuse_out_header + fuse_init_out as libfuse 2 wrote it),
+     * extended to the 64-byte fuse_init_out with the writeback cache and {@code max_pages}
+     * asked for where {@code offered} (the kernel's INIT flags) has them. An error reply
+     * or anything shorter than a 7.6 reply goes out unchanged.
+     */
+    static byte[] rewrite(byte[] msg, int offered, int maxWrite) {
+        if (msg.length < OUT_HEADER + 24 || le(msg).getInt(4) != 0) {
+            return msg;
+        }
+        byte[] out = new byte[OUT_HEADER + INIT_OUT];
+        System.arraycopy(msg, 0, out, 0, Math.min(msg.length, out.length));
+        ByteBuffer b = le(out);
+        int flags = b.getInt(OUT_HEADER + 12);
+        flags |= offered & FUSE_WRITEBACK_CACHE;
+        if ((offered & FUSE_WRITEBACK_CACHE) != 0) {
+            // time_gran: the kernel keeps mtime and ctime at whole seconds, so a file written
+            // many times a second (a WAL) dirties its inode, and costs a SETATTR before the
+            // next fsync, once a second instead of after every write
+            b.putInt(OUT_HEADER + 24, TIME_GRAN_NS);
+        }
+        if ((offered & FUSE_MAX_PAGES) != 0) {
+            flags |= FUSE_MAX_PAGES;
+            b.putShort(OUT_HEADER + 28, (short) (maxWrite / PAGE));
+            b.putInt(OUT_HEADER + 20, maxWrite);
+        }
+        b.putInt(OUT_HEADER + 12, flags);
+        b.putInt(0, out.length);
+        return out;
+    }
+
+    /** Little-endian view (x86-64 and arm64 are little-endian, as is the FUSE protocol there). */
+    private static ByteBuffer le(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}

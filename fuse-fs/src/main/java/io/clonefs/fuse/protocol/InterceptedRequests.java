@@ -1,0 +1,51 @@
+package io.clonefs.fuse.protocol;
+
+/**
+ * What {@link FuseLoop} needs from the filesystem for the requests it watches or answers itself
+ * instead of libfuse, which it does only while the INIT reply is rewritten ({@link InitPatch}).
+ * Implemented by the path-level adapter ({@code io.clonefs.fuse.ops}), so that this package
+ * needs nothing from it.
+ *
+ * <p>Thread rules: called from the loop's worker threads, concurrently with each other and with
+ * the adapter's callbacks.
+ */
+public interface InterceptedRequests {
+    /**
+     * The INIT reply went out.
+     *
+     * @param writebackCache whether it asked the kernel for the writeback cache: the kernel then
+     *                       keeps file times and sends them back as SETATTRs
+     */
+    void initialized(boolean writebackCache);
+
+    /**
+     * The node ids the loop names before a request ({@link NodeIds#serving}) and forgets on
+     * FORGET; the adapter's callbacks record into it what each request resolved to.
+     */
+    NodeIds<?> nodeIds();
+
+    /**
+     * A SETATTR that changes times only: the kernel's write-back of the times it keeps (also for
+     * files unlinked or renamed over, for which libfuse 2's setattr fails with ENOENT). The file
+     * is found by the request's handle, else by its node id ({@link #nodeIds}).
+     *
+     * @param fh      the request's handle, or -1 for none
+     * @param nodeId  the request's node id
+     * @param atimeNs the new atime in ns, or Long.MIN_VALUE to keep it
+     * @param mtimeNs the new mtime in ns, or Long.MIN_VALUE to keep it
+     * @return the reply, or null when neither the handle nor the node id is known here (the
+     *         request is then libfuse's to answer)
+     */
+    TimesReply setTimes(long fh, long nodeId, long atimeNs, long mtimeNs);
+
+    /** The file's attributes after the change ({@code error} 0), or {@code -errno} and no attributes. */
+    record TimesReply(int error, FuseAttr attr) {
+        public static TimesReply of(FuseAttr attr) {
+            return new TimesReply(0, attr);
+        }
+
+        public static TimesReply error(int negativeErrno) {
+            return new TimesReply(negativeErrno, null);
+        }
+    }
+}
