@@ -6,10 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.clonefs.metrics.Metrics;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -20,15 +25,15 @@ class FileBlockStoreSyncTest {
     @TempDir
     Path dir;
 
-    @org.junit.jupiter.api.BeforeEach
-    void noPreparer(org.junit.jupiter.api.TestInfo info) {
+    @BeforeEach
+    void noPreparer(TestInfo info) {
         // the preparer syncs whole files in the background: counted syncs would race with it
         if (!info.getTestMethod().orElseThrow().getName().startsWith("prepared")) {
             System.setProperty("clonefs.prepareBlocks", "false");
         }
     }
 
-    @org.junit.jupiter.api.AfterEach
+    @AfterEach
     void clear() {
         System.clearProperty("clonefs.prepareBlocks");
     }
@@ -39,12 +44,12 @@ class FileBlockStoreSyncTest {
 
     private static ByteBuffer filled(int n, int value) {
         byte[] b = new byte[n];
-        java.util.Arrays.fill(b, (byte) value);
+        Arrays.fill(b, (byte) value);
         return ByteBuffer.wrap(b);
     }
 
     /** Ranged syncs are used on ext4 and XFS only: elsewhere these tests have nothing to check. */
-    private String assumeRangedSyncFilesystem() throws java.io.IOException {
+    private String assumeRangedSyncFilesystem() throws IOException {
         String type = Files.getFileStore(dir).type();
         assumeTrue(type.equals("ext4") || type.equals("xfs"), "ranged sync needs ext4 or XFS, the temp dir is on " + type);
         return type;
@@ -94,7 +99,10 @@ class FileBlockStoreSyncTest {
         }
     }
 
-    /** A file's fsync that commits metadata leaves the disk cache flush to LMDB's fdatasync. */
+    /**
+     * A file's fsync that commits metadata leaves the disk cache flush to LMDB's fdatasync. Runs
+     * a whole engine: its types stay fully qualified so that this package imports nothing of it.
+     */
     @Test
     void fsyncThatCommitsHasNoCacheFlushOfItsOwn() throws Exception {
         assumeRangedSyncFilesystem();
