@@ -294,7 +294,7 @@ final class FileData {
         if (plan.remaps() || grows) {
             // only a changed extent map or size needs a metadata commit before fdatasync
             // returns; overwrites of owned blocks need just the data sync
-            inodes.extentsChanged(plan.ino());
+            inodes.structuralChange(plan.ino());
         }
     }
 

@@ -81,8 +81,12 @@ final class InodeTable {
         }
     }
 
-    /** The inode's extents changed without a change of its record (an extent now points elsewhere). */
-    void extentsChanged(long ino) {
+    /**
+     * The inode's size or extents changed without a structural {@link #put} (a write stores its
+     * record as non-structural, since an overwrite in place changes only times): an
+     * {@code fdatasync} of it must wait for the current epoch's commit.
+     */
+    void structuralChange(long ino) {
         structEpoch.put(ino, meta.epoch());
     }
 
