@@ -1,6 +1,7 @@
 package io.clonefs.engine;
 
 import io.clonefs.base.ClonefsException;
+import io.clonefs.metadata.CowTree;
 import io.clonefs.metadata.DatasetRecord;
 import io.clonefs.metadata.InodeRecord;
 import io.clonefs.metadata.Keys;
@@ -26,16 +27,16 @@ import java.util.Map;
  */
 final class Fsck {
     private static final int MAX_PROBLEMS = 1000;
-    private final Engine engine;
     private final MetaStore meta;
+    private final CowTree tree;
     private final List<String> problems = new ArrayList<>();
     private final HashMap<Long, Long> nodeCounts = new HashMap<>();
     private int[] blockCounts;
     private long highWater;
 
-    Fsck(Engine engine) {
-        this.engine = engine;
-        this.meta = engine.meta;
+    Fsck(MetaStore meta, CowTree tree) {
+        this.meta = meta;
+        this.tree = tree;
     }
 
     FsckReport run() {
@@ -161,7 +162,7 @@ final class Fsck {
         List<long[]> extentList = new ArrayList<>();
         long[] sup = new long[2];
         long[] total = {0};
-        engine.tree.scan(d.root(), new byte[0], null, (k, v) -> {
+        tree.scan(d.root(), new byte[0], null, (k, v) -> {
             long ino = Keys.ino(k);
             switch (Keys.type(k)) {
                 case Keys.SUPER -> {

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clonefs.block.RemoteFetcher;
 import io.clonefs.block.RemoteRef;
-import io.clonefs.metadata.Keys;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -83,21 +82,21 @@ class RemoteTierTest {
     }
 
     /** What a push leaves in the store: packs of whole blocks and the items with their places. */
-    private record Pushed(List<String> packKeys, List<ImportItem> items) {
+    private record Pushed(List<String> packKeys, List<SnapshotItem> items) {
     }
 
     private Pushed push(Engine src, String snapshot) throws Exception {
         List<String> packKeys = new ArrayList<>();
-        List<ImportItem> items = new ArrayList<>();
+        List<SnapshotItem> items = new ArrayList<>();
         Map<Long, RemoteRef> placed = new HashMap<>();
         ByteArrayOutputStream pack = new ByteArrayOutputStream();
         int[] slot = {0};
-        src.exportSnapshot(snapshot, (k, v) -> {
-            long b = Keys.blockRef(k, v);
-            if (b < 0) {
-                items.add(new ImportItem(k, v, null));
+        src.exportSnapshot(snapshot, item -> {
+            if (!(item instanceof SnapshotItem.Extent e)) {
+                items.add(item);
                 return true;
             }
+            long b = e.block().value();
             RemoteRef ref = placed.get(b);
             if (ref == null) {
                 ByteBuffer buf = ByteBuffer.allocate(BS);
@@ -110,7 +109,7 @@ class RemoteTierTest {
                     slot[0] = 0;
                 }
             }
-            items.add(new ImportItem(k, v, ref));
+            items.add(new SnapshotItem.RemoteExtent(e.ino(), e.index(), ref));
             return true;
         });
         if (pack.size() > 0) {
@@ -290,16 +289,16 @@ class RemoteTierTest {
         Engine b = pool("b");
 
         // an import whose listing breaks halfway: nothing visible, nothing leaked
-        Iterator<ImportItem> all = p.items().iterator();
+        Iterator<SnapshotItem> all = p.items().iterator();
         int[] n = {0};
-        Iterator<ImportItem> broken = new Iterator<>() {
+        Iterator<SnapshotItem> broken = new Iterator<>() {
             @Override
             public boolean hasNext() {
                 return all.hasNext();
             }
 
             @Override
-            public ImportItem next() {
+            public SnapshotItem next() {
                 if (++n[0] > p.items().size() / 2) {
                     throw new ClonefsException.IoFailure("listing object truncated", null);
                 }

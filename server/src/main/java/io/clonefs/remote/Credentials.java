@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -47,7 +49,7 @@ public record Credentials(String accessKey, String secretKey) {
             if (eq < 0) {
                 throw new ClonefsException.InvalidArgument(where + ": line '" + abbreviate(line) + "' is not KEY=VALUE");
             }
-            String k = line.substring(0, eq).strip().toLowerCase(java.util.Locale.ROOT);
+            String k = line.substring(0, eq).strip().toLowerCase(Locale.ROOT);
             String v = line.substring(eq + 1).strip();
             switch (k) {
                 case "aws_access_key_id", "access_key" -> ak = v;
@@ -75,7 +77,7 @@ public record Credentials(String accessKey, String secretKey) {
             Set<PosixFilePermission> allowed = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
             if (!allowed.containsAll(perms)) {
                 throw new ClonefsException.InvalidArgument("credentials file " + file + " has mode "
-                        + java.nio.file.attribute.PosixFilePermissions.toString(perms)
+                        + PosixFilePermissions.toString(perms)
                         + ": others may read it; run 'chmod 600 " + file + "'");
             }
             return parse(Files.readString(file, StandardCharsets.UTF_8), "credentials file " + file);

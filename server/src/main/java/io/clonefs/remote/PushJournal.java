@@ -1,6 +1,7 @@
 package io.clonefs.remote;
 
 import io.clonefs.base.ClonefsException;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -49,7 +50,7 @@ public final class PushJournal implements AutoCloseable {
                 ByteBuffer bb = ByteBuffer.wrap(all);
                 byte[] header = next(bb);
                 if (header != null) {
-                    DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(header));
+                    DataInputStream in = new DataInputStream(new ByteArrayInputStream(header));
                     if (in.readLong() == datasetId && in.readInt() == blockSize && in.readUTF().equals(snapshot)) {
                         validEnd = bb.position();
                         byte[] rec;
@@ -108,7 +109,7 @@ public final class PushJournal implements AutoCloseable {
     }
 
     private static PackRecord decodePack(byte[] rec) throws IOException {
-        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(rec));
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(rec));
         String key = in.readUTF();
         int n = in.readInt();
         if (n < 0 || n > 1 << 20) {

@@ -1,6 +1,7 @@
 package io.clonefs.remote;
 
 import io.clonefs.daemon.DaemonFiles;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -54,7 +55,7 @@ public record PushedIndex(long datasetId, String snapshot, int blockSize, List<S
     }
 
     public static PushedIndex decode(byte[] bytes) throws IOException {
-        try (DataInputStream in = new DataInputStream(new GZIPInputStream(new java.io.ByteArrayInputStream(bytes), 1 << 16))) {
+        try (DataInputStream in = new DataInputStream(new GZIPInputStream(new ByteArrayInputStream(bytes), 1 << 16))) {
             if (in.readInt() != MAGIC) {
                 throw new IOException("not a push record");
             }

@@ -1,10 +1,13 @@
 package io.clonefs.remote;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.SnapshotName;
+import io.clonefs.block.RemoteRef;
 import io.clonefs.engine.Engine;
-import io.clonefs.engine.Names;
 import io.clonefs.engine.SnapshotInfo;
-import io.clonefs.metadata.Keys;
+import io.clonefs.engine.SnapshotItem;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +74,7 @@ public final class Pusher {
 
     /** Checks the remote and the snapshot exist; no I/O on the object store yet. */
     public static Pusher prepare(Engine engine, Remotes remotes, String snapshot, String remoteName) {
-        Names.splitSnapshot(snapshot);
+        SnapshotName.parse(snapshot);
         Remotes.Remote r = remotes.get(remoteName);
         SnapshotInfo s = engine.snapshotInfo(snapshot);
         return new Pusher(engine, remotes, r, s);
@@ -110,7 +113,7 @@ public final class Pusher {
             Marker m;
             try {
                 m = Remotes.JSON.readValue(store.get(key), Marker.class);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new ClonefsException.InvalidArgument(key + " on remote " + remote.config().name() + " is not clonefs's: " + e.getMessage());
             }
             if (m.blockSize() != bs) {
@@ -120,7 +123,7 @@ public final class Pusher {
         } else {
             try {
                 store.put(key, Remotes.JSON.writeValueAsBytes(new Marker(Manifest.FORMAT, bs)), "application/json");
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
         }
@@ -231,14 +234,14 @@ public final class Pusher {
             this.writer = new Listing.Writer(this::uploadListing);
         }
 
-        boolean visit(byte[] key, byte[] value) {
+        boolean visit(SnapshotItem item) {
             items++;
-            if (!Listing.isExtent(key)) {
-                writer.item(key, value);
+            if (!(item instanceof SnapshotItem.Extent e)) {
+                writer.item(item);
                 return true;
             }
             checkFailure();
-            long id = Keys.blockRef(key, value);
+            long id = e.block().value();
             blocks++;
             progress.blocksScanned.incrementAndGet();
             Place p = byBlock.get(id);
@@ -263,7 +266,7 @@ public final class Pusher {
             }
             byBlock.put(id, p);
             record(id, p);
-            writer.extent(key, p.pack(), p.slot(), p.sha256());
+            writer.item(new SnapshotItem.RemoteExtent(e.ino(), e.index(), new RemoteRef(p.pack(), p.slot(), p.sha256())));
             return true;
         }
 

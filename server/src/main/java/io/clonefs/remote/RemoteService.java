@@ -94,7 +94,7 @@ public final class RemoteService {
      */
     public RemoteApi.RemoteCloned cloneRemote(String remote, String source, String name) {
         long t0 = System.nanoTime();
-        Names.splitSnapshot(source);
+        SnapshotName.parse(source);
         Names.checkDataset("volume", name);
         if (exists(name)) {
             throw new ClonefsException.AlreadyExists("volume '" + name + "' already exists");
@@ -112,13 +112,13 @@ public final class RemoteService {
      */
     public RemoteApi.RemoteImported importRemote(String remote, String source) {
         long t0 = System.nanoTime();
-        SnapshotName vs = Names.splitSnapshot(source);
+        SnapshotName vs = SnapshotName.parse(source);
         Remotes.Remote r = remotes.get(remote);
         String local = localVolume(remote, vs.volume());
         synchronized (importLock) {
-            String found = findImported(local, vs.snapshot());
+            SnapshotName found = findImported(local, vs.snapshot());
             if (found != null) {
-                return new RemoteApi.RemoteImported(remote + ":" + source, found.substring(0, found.indexOf('@')), found, false,
+                return new RemoteApi.RemoteImported(remote + ":" + source, found.volume(), found.toString(), false,
                         0, 0, (System.nanoTime() - t0) / 1000);
             }
             try (S3Store store = new S3Store(r.config(), r.credentials())) {
@@ -155,11 +155,10 @@ public final class RemoteService {
     }
 
     /** {@code LOCAL@SNAP}, or {@code LOCAL.SNAP@SNAP} (see {@link #alternateVolume}), if imported before. */
-    private String findImported(String local, String snap) {
+    private SnapshotName findImported(String local, String snap) {
         for (String v : new String[] {local, local + "." + snap}) {
-            String full = v + "@" + snap;
-            if (Names.DATASET.matcher(v).matches() && snapshotExists(full)) {
-                return full;
+            if (Names.DATASET.matcher(v).matches() && snapshotExists(new SnapshotName(v, snap).toString())) {
+                return new SnapshotName(v, snap);
             }
         }
         return null;

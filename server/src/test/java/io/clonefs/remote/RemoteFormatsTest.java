@@ -4,14 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.clonefs.base.BlockId;
 import io.clonefs.base.ClonefsException;
-import io.clonefs.engine.ImportItem;
-import io.clonefs.metadata.Keys;
+import io.clonefs.block.RemoteRef;
+import io.clonefs.engine.FileType;
+import io.clonefs.engine.InodeId;
+import io.clonefs.engine.SnapshotItem;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +27,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,30 +41,72 @@ class RemoteFormatsTest {
         return b;
     }
 
+    private static SnapshotItem.RemoteExtent extent(long ino, long index, int pack, int slot, byte[] sha256) {
+        return new SnapshotItem.RemoteExtent(InodeId.of(ino), index, new RemoteRef(pack, slot, sha256));
+    }
+
+    private static final SnapshotItem.Super SUPER = new SnapshotItem.Super(6, 2);
+    private static final SnapshotItem.Inode FILE = new SnapshotItem.Inode(InodeId.of(5), 0100640, 26, 27, 1, 9000, 2,
+            1_000_000_001L, 2_000_000_002L, 3_000_000_003L, 0, new byte[0]);
+    private static final SnapshotItem.Inode LINK = new SnapshotItem.Inode(InodeId.of(7), 0120777, 0, 0, 1, 4, 0, 1, 2, 3, 0,
+            "d/f1".getBytes(StandardCharsets.UTF_8));
+    private static final SnapshotItem.DirEntry ENTRY = new SnapshotItem.DirEntry(InodeId.ROOT, "a".getBytes(StandardCharsets.UTF_8),
+            InodeId.of(5), FileType.REGULAR);
+    private static final SnapshotItem.Orphan ORPHAN = new SnapshotItem.Orphan(InodeId.of(6));
+
     @Test
     void listingRoundTripsItemsAndExtentsInOrder() {
         List<byte[]> objects = new ArrayList<>();
         Listing.Writer w = new Listing.Writer(objects::add);
-        w.item(Keys.superKey(), new byte[] {1, 2, 3});
-        w.item(Keys.inode(5), new byte[100]);
-        w.extent(Keys.extent(5, 0), 0, 7, sha(1));
-        w.extent(Keys.extent(5, 1), 1, 0, sha(2));
-        w.item(Keys.dirent(1, "a".getBytes()), new byte[0]);
+        w.item(SUPER);
+        w.item(FILE);
+        w.item(extent(5, 0, 0, 7, sha(1)));
+        w.item(extent(5, 1, 1, 0, sha(2)));
+        w.item(ENTRY);
         w.flush();
         w.flush(); // nothing more: no empty object
         assertEquals(1, objects.size());
         assertEquals(5, w.items());
-        List<ImportItem> items = Listing.decode(objects.get(0), 2, "test");
+        List<SnapshotItem> items = Listing.decode(objects.get(0), 2, "test");
         assertEquals(5, items.size());
-        assertArrayEquals(Keys.superKey(), items.get(0).key());
-        assertArrayEquals(new byte[] {1, 2, 3}, items.get(0).value());
-        assertNull(items.get(0).ref());
-        assertArrayEquals(Keys.extent(5, 0), items.get(2).key());
-        assertEquals(0, items.get(2).ref().pack());
-        assertEquals(7, items.get(2).ref().slot());
-        assertArrayEquals(sha(1), items.get(2).ref().sha256());
-        assertEquals(1, items.get(3).ref().pack());
-        assertEquals(0, items.get(4).value().length);
+        assertEquals(SUPER, items.get(0));
+        assertEquals(FILE, items.get(1));
+        SnapshotItem.RemoteExtent e = (SnapshotItem.RemoteExtent) items.get(2);
+        assertEquals(InodeId.of(5), e.ino());
+        assertEquals(0, e.index());
+        assertEquals(0, e.ref().pack());
+        assertEquals(7, e.ref().slot());
+        assertArrayEquals(sha(1), e.ref().sha256());
+        assertEquals(1, ((SnapshotItem.RemoteExtent) items.get(3)).ref().pack());
+        assertEquals(ENTRY, items.get(4));
+    }
+
+    /** The bytes of format 1, written out by hand from the layout in {@link Listing}'s comment. */
+    @Test
+    void listingRecordsKeepTheirFormat1Bytes() throws IOException {
+        List<byte[]> objects = new ArrayList<>();
+        Listing.Writer w = new Listing.Writer(objects::add);
+        for (SnapshotItem it : List.of(SUPER, FILE, LINK, ENTRY, extent(5, 1, 1, 2, sha(3)), ORPHAN)) {
+            w.item(it);
+        }
+        w.flush();
+        ByteBuffer want = ByteBuffer.allocate(1000);
+        want.putShort((short) 9).putLong(0).put((byte) 0).putInt(16).putLong(6).putLong(2);
+        want.putShort((short) 9).putLong(5).put((byte) 1).putInt(64)
+                .putInt(0100640).putInt(26).putInt(27).putInt(1).putLong(9000).putLong(2)
+                .putLong(1_000_000_001L).putLong(2_000_000_002L).putLong(3_000_000_003L).putLong(0);
+        want.putShort((short) 9).putLong(7).put((byte) 1).putInt(68)
+                .putInt(0120777).putInt(0).putInt(0).putInt(1).putLong(4).putLong(0).putLong(1).putLong(2).putLong(3).putLong(0)
+                .put("d/f1".getBytes(StandardCharsets.UTF_8));
+        want.putShort((short) 10).putLong(1).put((byte) 2).put((byte) 'a').putInt(9).putLong(5).put((byte) 8);
+        want.putShort((short) 17).putLong(5).put((byte) 3).putLong(1).putInt(1).putInt(2).put(sha(3));
+        want.putShort((short) 17).putLong(0).put((byte) 4).putLong(6).putInt(0);
+        byte[] raw;
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(objects.get(0)))) {
+            raw = in.readAllBytes();
+        }
+        assertArrayEquals(Arrays.copyOf(want.array(), want.position()), raw);
+        assertEquals(List.of(SUPER, FILE, LINK, ENTRY, extent(5, 1, 1, 2, sha(3)), ORPHAN), Listing.decode(objects.get(0), 2, "t"));
     }
 
     @Test
@@ -67,15 +115,16 @@ class RemoteFormatsTest {
         Listing.Writer w = new Listing.Writer(objects::add);
         int n = 300_000; // 300k extents of 59 bytes = 17.7 MB
         for (int i = 0; i < n; i++) {
-            w.extent(Keys.extent(9, i), 0, i % 512, sha(i));
+            w.item(extent(9, i, 0, i % 512, sha(i)));
         }
         w.flush();
         assertEquals(3, objects.size());
-        Iterator<ImportItem> it = Listing.items(objects.size(), i -> Listing.decode(objects.get(i), 1, "o" + i));
+        Iterator<SnapshotItem> it = Listing.items(objects.size(), i -> Listing.decode(objects.get(i), 1, "o" + i));
         int count = 0;
         while (it.hasNext()) {
-            ImportItem item = it.next();
-            assertArrayEquals(Keys.extent(9, count), item.key());
+            SnapshotItem.RemoteExtent item = (SnapshotItem.RemoteExtent) it.next();
+            assertEquals(InodeId.of(9), item.ino());
+            assertEquals(count, item.index());
             count++;
         }
         assertEquals(n, count);
@@ -85,13 +134,13 @@ class RemoteFormatsTest {
     void listingRefusesCorruptObjects() {
         List<byte[]> objects = new ArrayList<>();
         Listing.Writer w = new Listing.Writer(objects::add);
-        w.extent(Keys.extent(5, 0), 3, 0, sha(1));
+        w.item(extent(5, 0, 3, 0, sha(1)));
         w.flush();
         assertThrows(ClonefsException.InvalidArgument.class, () -> Listing.decode(objects.get(0), 2, "x")); // pack 3 of 2
         byte[] raw = new byte[] {0, 5, 1, 2};
         assertThrows(ClonefsException.InvalidArgument.class, () -> Listing.decode(Listing.gzip(raw), 1, "x"));
         assertThrows(ClonefsException.InvalidArgument.class, () -> Listing.decode(new byte[] {1, 2, 3}, 1, "x"));
-        assertThrows(IllegalArgumentException.class, () -> w.item(Keys.extent(1, 1), new byte[8]));
+        assertThrows(IllegalArgumentException.class, () -> w.item(new SnapshotItem.Extent(InodeId.of(1), 1, new BlockId(0))));
     }
 
     @Test
