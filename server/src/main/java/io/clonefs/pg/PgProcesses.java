@@ -1,30 +1,32 @@
 package io.clonefs.pg;
 
-import io.clonefs.base.ClonefsException;
-import java.io.IOException;
-import java.nio.file.Files;
+import io.clonefs.pg.process.Postgres;
+import io.clonefs.pg.process.Postgres.StopMode;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starting, promoting, probing and stopping the PostgreSQL server of one {@link PgRecord}, with
- * {@code pg_ctl} run as the PostgreSQL OS user. Every server listens on 127.0.0.1 only, on its
- * port, with its socket in the run directory and its log in {@code LOGDIR/<name>.log}; these
- * settings are passed on the command line, so a clone carries nothing of its source's to rewrite.
- * A branch also gets {@code archive_mode=off} and no synchronous standbys, so it can never archive
- * into, or wait for, its source's infrastructure.
+ * The PostgreSQL server of one {@link PgRecord}: a {@link Postgres} runner made from the record
+ * (its data directory on the mount, its port, the run directory for its socket, its log in
+ * {@code LOGDIR/<name>.log}), with the runner's failures turned into {@link PgException}s that
+ * name the server. Every server listens on 127.0.0.1 only; these settings are passed on the
+ * command line, so a clone carries nothing of its source's to rewrite. A branch also gets
+ * {@code archive_mode=off} and no synchronous standbys, so it can never archive into, or wait for,
+ * its source's infrastructure.
  *
  * <p>Stateless apart from its configuration; callers serialise the operations on one server.
  */
 final class PgProcesses {
     private static final Logger LOG = LoggerFactory.getLogger(PgProcesses.class);
-    static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
+    static final Duration STOP_TIMEOUT = Postgres.STOP_TIMEOUT;
     private static final int LOG_TAIL_LINES = 15;
+
+    /** Milliseconds of the steps of a branch's first start. */
+    record Started(long startMs, long promoteMs, long firstQueryMs) {
+    }
 
     private final PgTools tools;
     private final PgOptions options;
@@ -51,33 +53,38 @@ final class PgProcesses {
 
     /** True when the server's postmaster runs. */
     boolean running(PgRecord rec) {
-        return PgTools.livePostmaster(dataDir(rec)) > 0;
+        return Postgres.livePostmaster(dataDir(rec)) > 0;
+    }
+
+    /** The postmaster's pid, or -1. */
+    long pid(PgRecord rec) {
+        return Postgres.livePostmaster(dataDir(rec));
     }
 
     /**
+     * The runner of a record's server.
+     *
      * @param freshClone the first start after a clone: its files are all durable in the pool
      *                   (the snapshot committed them), so the fsync of every file PostgreSQL makes
      *                   before crash recovery can be a single syncfs. Not after a crash of a
      *                   running server, whose last writes may not have been synced yet.
      */
-    String serverOptions(PgRecord rec, boolean freshClone) {
-        boolean branch = rec.isBranch();
-        StringBuilder o = new StringBuilder();
-        o.append("-p ").append(rec.port());
-        o.append(" -k ").append(shellQuote(runDir.toString()));
-        o.append(" -c listen_addresses=127.0.0.1");
-        o.append(" -c cluster_name=").append(rec.name());
+    Postgres server(PgRecord rec, boolean freshClone) {
+        Postgres.Builder b = Postgres.on(dataDir(rec)).name(rec.name()).programs(tools).port(rec.port())
+                .socketDir(runDir).log(logFile(rec.name()))
+                .setting("cluster_name", rec.name());
         if (freshClone) {
-            o.append(" -c recovery_init_sync_method=syncfs");
+            b.setting("recovery_init_sync_method", "syncfs");
         }
-        if (branch) {
-            o.append(" -c archive_mode=off -c synchronous_standby_names=''");
+        if (rec.isBranch()) {
+            b.setting("archive_mode", "off").setting("synchronous_standby_names", "");
             if (rec.promote()) {
                 // started as a standby without a primary, then promoted
-                o.append(" -c hot_standby=on -c primary_conninfo='' -c primary_slot_name='' -c restore_command=''");
+                b.setting("hot_standby", "on").setting("primary_conninfo", "").setting("primary_slot_name", "")
+                        .setting("restore_command", "");
             }
         }
-        return o.toString();
+        return b.build();
     }
 
     /**
@@ -85,34 +92,29 @@ final class PgProcesses {
      * (a crash, or a copy), refuses a port another program took.
      */
     void start(PgRecord rec, boolean freshClone) {
-        Path data = dataDir(rec);
-        if (PgTools.livePostmaster(data) > 0) {
+        if (running(rec)) {
             return;
         }
-        if (!PgTools.portFree(rec.port())) {
+        if (!Postgres.portFree(rec.port())) {
             throw new PgException.PortInUse("cannot start '" + rec.name() + "': port " + rec.port()
                     + " is in use on 127.0.0.1 by another program");
         }
-        try {
-            Files.deleteIfExists(data.resolve("postmaster.pid"));
-        } catch (IOException e) {
-            throw new ClonefsException.IoFailure("cannot remove the stale " + data.resolve("postmaster.pid") + ": "
-                    + e.getMessage(), e);
-        }
         Path log = logFile(rec.name());
-        PgTools.Result r = tools.run(options.startTimeout().plusMinutes(1), "pg_ctl", List.of("start", "-D", data.toString(),
-                "-l", log.toString(), "-w", "-t", Long.toString(options.startTimeout().toSeconds()),
-                "-o", serverOptions(rec, freshClone)));
-        if (!r.ok()) {
-            String tail = PgTools.tailOfFile(log, LOG_TAIL_LINES);
-            stopQuietly(rec, "immediate");
+        try {
+            server(rec, freshClone).start(options.startTimeout());
+        } catch (Postgres.Failed e) {
+            if (e.result() == null) {
+                throw new PgException.ToolFailed(e.getMessage());
+            }
+            String tail = Postgres.tailOfFile(log, LOG_TAIL_LINES);
+            stopQuietly(rec, StopMode.IMMEDIATE);
             throw new PgException.StartFailed("PostgreSQL '" + rec.name() + "' did not start (" + log + ")",
-                    tail.isBlank() ? r.tail() : tail);
+                    tail.isBlank() ? PgTools.tail(e.result()) : tail);
         }
     }
 
     /** Starts a freshly cloned branch; returns the milliseconds of start, promote and first query. */
-    long[] startBranch(PgRecord rec) {
+    Started startBranch(PgRecord rec) {
         long t = System.nanoTime();
         start(rec, true);
         long startMs = millisSince(t);
@@ -123,66 +125,61 @@ final class PgProcesses {
         long promoteMs = millisSince(t);
         t = System.nanoTime();
         awaitQuery(rec);
-        return new long[] {startMs, promoteMs, millisSince(t)};
+        return new Started(startMs, promoteMs, millisSince(t));
     }
 
     void promote(PgRecord rec) {
-        String inRecovery;
+        Postgres server = server(rec, false);
+        boolean inRecovery;
         try {
-            inRecovery = PgTools.query(rec.port(), "SELECT pg_is_in_recovery()");
+            inRecovery = server.inRecovery();
         } catch (SQLException e) {
             throw startFailed(rec, "did not answer before its promotion: " + e.getMessage());
         }
-        if (!"t".equals(inRecovery)) {
+        if (!inRecovery) {
             return; // archive recovery already ended by itself
         }
-        PgTools.Result r = tools.run(options.startTimeout(), "pg_ctl", List.of("promote", "-D", dataDir(rec).toString(),
-                "-w", "-t", Long.toString(options.startTimeout().toSeconds())));
-        if (!r.ok()) {
-            throw startFailed(rec, "could not be promoted: " + r.tail());
+        try {
+            server.promote(options.startTimeout());
+        } catch (Postgres.Failed e) {
+            throw startFailed(rec, "could not be promoted: " + PgTools.tail(e.result()));
         }
     }
 
     void awaitQuery(PgRecord rec) {
         try {
-            PgTools.awaitQuery(rec.port(), dataDir(rec), options.startTimeout());
+            Postgres.awaitReady(rec.port(), dataDir(rec), options.startTimeout());
         } catch (SQLException e) {
             throw startFailed(rec, "does not answer queries on port " + rec.port() + " (" + e.getMessage() + ")");
+        } catch (Postgres.Failed e) {
+            throw new PgException.ToolFailed(e.getMessage());
+        }
+    }
+
+    /** Whether a running server is in recovery; the record's {@code standby} flag when it does not answer. */
+    boolean inRecovery(PgRecord rec) {
+        try {
+            return server(rec, false).inRecovery();
+        } catch (SQLException e) {
+            return rec.standby();
         }
     }
 
     private PgException.StartFailed startFailed(PgRecord rec, String what) {
         return new PgException.StartFailed("PostgreSQL '" + rec.name() + "' " + what + " (" + logFile(rec.name()) + ")",
-                PgTools.tailOfFile(logFile(rec.name()), LOG_TAIL_LINES));
+                Postgres.tailOfFile(logFile(rec.name()), LOG_TAIL_LINES));
     }
 
-    void stop(PgRecord rec, String mode) {
-        Path data = dataDir(rec);
-        long pid = PgTools.livePostmaster(data);
-        if (pid < 0) {
-            return;
-        }
-        PgTools.Result r = tools.run(STOP_TIMEOUT.plusSeconds(30), "pg_ctl", List.of("stop", "-D", data.toString(), "-m", mode,
-                "-w", "-t", Long.toString(STOP_TIMEOUT.toSeconds())));
-        if (!r.ok() && PgTools.livePostmaster(data) > 0) {
-            LOG.warn("pg_ctl stop -m {} of {} failed ({}); stopping it immediately", mode, rec.name(), r.tail());
-            tools.run(STOP_TIMEOUT, "pg_ctl", List.of("stop", "-D", data.toString(), "-m", "immediate", "-w"));
-        }
-        // pg_ctl returns once the pid file is gone; wait for the process (and its open files) too
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!PgTools.exited(pid) && System.nanoTime() < deadline) {
-            PgTools.sleep(10);
-        }
-        if (!PgTools.exited(pid)) {
-            LOG.warn("postmaster {} of {} does not exit; killing it", pid, rec.name());
-            ProcessHandle.of(pid).ifPresent(ph -> {
-                ph.descendants().forEach(ProcessHandle::destroyForcibly);
-                ph.destroyForcibly();
-            });
+    /** {@code pg_ctl stop -m fast|immediate}, then waits for the postmaster to exit (killing it after 30 s). */
+    void stop(PgRecord rec, StopMode mode) {
+        try {
+            server(rec, false).stop(mode);
+        } catch (Postgres.Failed e) {
+            throw new PgException.ToolFailed(e.getMessage());
         }
     }
 
-    void stopQuietly(PgRecord rec, String mode) {
+    void stopQuietly(PgRecord rec, StopMode mode) {
         try {
             stop(rec, mode);
         } catch (RuntimeException e) {
@@ -192,17 +189,13 @@ final class PgProcesses {
 
     void checkpoint(PgRecord src) {
         try {
-            PgTools.query(src.port(), "CHECKPOINT");
+            Postgres.query(src.port(), "CHECKPOINT");
         } catch (SQLException e) {
             LOG.warn("CHECKPOINT on {} failed ({}); branching without it", src.name(), e.getMessage());
         }
     }
 
-    private static String shellQuote(String s) {
-        return "'" + s.replace("'", "'\"'\"'") + "'";
-    }
-
-    private static long millisSince(long t0) {
+    static long millisSince(long t0) {
         return (System.nanoTime() - t0) / 1_000_000;
     }
 }

@@ -22,8 +22,16 @@
  * {@code <source>@pgauto-<UTC time>} by a schedule (destroyed by its retention once no clone uses
  * it). {@code branch --at} may use any snapshot of the source.
  *
+ * <h2>Classes</h2>
+ * {@link io.clonefs.pg.PgManager} is a facade; each question has its own class: the registry of
+ * servers, schedules, ports and name locks ({@code PgRegistry}), init and import
+ * ({@code PgImports}), branch and reset ({@code PgBranches}), the servers' lifecycle
+ * ({@code PgServers}), expiry and scheduled snapshots ({@code PgSchedules}), volumes and snapshots
+ * ({@code PgVolumes}), a record's server process ({@code PgProcesses}, over the PostgreSQL runner
+ * {@link io.clonefs.pg.process.Postgres}).
+ *
  * <h2>Threads</h2>
- * {@link io.clonefs.pg.PgManager} is thread-safe (see its documentation); the other classes are
- * values or stateless helpers.
+ * {@link io.clonefs.pg.PgManager} is thread-safe (see its documentation), and so are the parts it
+ * delegates to; the other classes are values or stateless helpers.
  */
 package io.clonefs.pg;

@@ -1,0 +1,182 @@
+package io.clonefs.pg;
+
+import io.clonefs.base.ClonefsException;
+import io.clonefs.pg.PgManager.BranchSpec;
+import io.clonefs.pg.process.Postgres;
+import io.clonefs.pg.process.Postgres.StopMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where branches are made and reset. A branch: optionally {@code CHECKPOINT} on the source, then
+ * the mount's {@code syncfs} and an engine snapshot of the source volume while its server runs (a
+ * crash-consistent image; the source is never paused or restarted), or with {@code at} the newest
+ * snapshot taken at or before that moment; a clone, removal of the copied {@code postmaster.pid},
+ * start (crash recovery), promotion if the source was a standby, and a {@code SELECT 1}. A failure
+ * at any step removes the clone and the snapshot made for it. A reset destroys the branch's volume
+ * and clones the same snapshot again.
+ *
+ * <p>Thread-safe: a branch holds its new name's lock throughout (and its name reservation) and its
+ * source's lock while it snapshots and clones, so that a destroy of the source cannot interleave.
+ */
+final class PgBranches {
+    private static final Logger LOG = LoggerFactory.getLogger(PgBranches.class);
+
+    /** Milliseconds of the steps before the start, of a branch or a reset. */
+    private record Steps(long checkpointMs, long snapshotMs, long cloneMs, long prepareMs) {
+        PgApi.Timings with(PgProcesses.Started started, long totalMs) {
+            return new PgApi.Timings(checkpointMs, snapshotMs, cloneMs, prepareMs, started.startMs(), started.promoteMs(),
+                    started.firstQueryMs(), totalMs);
+        }
+    }
+
+    private final PgRegistry registry;
+    private final PgVolumes volumes;
+    private final PgDataDirs dataDirs;
+    private final PgProcesses processes;
+    private final PgEvents events;
+
+    PgBranches(PgRegistry registry, PgVolumes volumes, PgDataDirs dataDirs, PgProcesses processes, PgEvents events) {
+        this.registry = registry;
+        this.volumes = volumes;
+        this.dataDirs = dataDirs;
+        this.processes = processes;
+        this.events = events;
+    }
+
+    PgApi.Branched branch(BranchSpec spec) {
+        if (spec.source().equals(spec.name())) {
+            throw new ClonefsException.InvalidArgument("a branch needs a name other than its source's");
+        }
+        return registry.withName(spec.name(), () -> {
+            long t0 = System.nanoTime();
+            PgRecord src = registry.find(spec.source());
+            if (src == null && !volumes.exists(spec.source())) {
+                throw new ClonefsException.NotFound("unknown source '" + spec.source()
+                        + "': no PostgreSQL server or volume of that name");
+            }
+            int port = registry.reserveNew(spec.name(), spec.port(), false);
+            String snapshot = null;
+            boolean snapshotCreated = false;
+            boolean cloned = false;
+            PgRecord rec = null;
+            try {
+                String dir = src != null ? src.dataDir() : volumes.detectDataDir(spec.source());
+                Path srcData = volumes.root(spec.source()).resolve(dir);
+                if (!Files.exists(srcData.resolve("PG_VERSION"))) {
+                    throw new PgException.NotPostgres("source '" + spec.source() + "' holds no PostgreSQL data directory");
+                }
+                long checkpointMs = 0;
+                long snapshotMs;
+                long cloneMs;
+                // snapshot and clone under the source's lock: a destroy of the source must not interleave
+                ReentrantLock sourceLock = registry.nameLock(spec.source());
+                sourceLock.lock();
+                try {
+                    dataDirs.awaitGoneFromMount(spec.name());
+                    long t = System.nanoTime();
+                    if (spec.at() != null) {
+                        snapshot = volumes.snapshotAt(spec.source(), spec.at());
+                    } else {
+                        if (spec.checkpoint() && src != null && processes.running(src)) {
+                            processes.checkpoint(src);
+                            checkpointMs = PgProcesses.millisSince(t);
+                            t = System.nanoTime();
+                        }
+                        snapshot = volumes.takeSnapshot(spec.source(), PgVolumes.BRANCH_SNAPSHOT_PREFIX);
+                        snapshotCreated = true;
+                    }
+                    snapshotMs = PgProcesses.millisSince(t);
+                    t = System.nanoTime();
+                    volumes.cloneVolume(snapshot, spec.name());
+                    cloned = true;
+                    cloneMs = PgProcesses.millisSince(t);
+                } finally {
+                    sourceLock.unlock();
+                }
+                long t = System.nanoTime();
+                Instant created = Instant.now();
+                boolean promote = dataDirs.prepareClone(spec.name(), dir);
+                rec = new PgRecord(spec.name(), PgRecord.BRANCH, dir, spec.source(), snapshot, snapshotCreated, promote,
+                        port, created.toString(), spec.ttl() == null ? null : created.plus(spec.ttl()).toString(),
+                        spec.protect(), true, false, null);
+                Steps steps = new Steps(checkpointMs, snapshotMs, cloneMs, PgProcesses.millisSince(t));
+                PgProcesses.Started started = processes.startBranch(rec);
+                registry.put(rec);
+                PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));
+                LOG.info("branch {} of {} ({}) answers on port {} after {} ms", spec.name(), spec.source(), snapshot, port,
+                        timings.total());
+                events.emit("created", rec, PgEvents.branchDetails(rec, timings.total()));
+                return new PgApi.Branched(rec.name(), Postgres.uri(port), port, rec.source(), snapshot, snapshotCreated,
+                        rec.expiresAt(), timings);
+            } catch (RuntimeException e) {
+                if (rec != null) {
+                    processes.stopQuietly(rec, StopMode.IMMEDIATE);
+                }
+                if (cloned) {
+                    volumes.destroyQuietly(spec.name(), e);
+                }
+                if (snapshotCreated) {
+                    volumes.destroyQuietly(snapshot, e);
+                }
+                if (cloned) {
+                    PgVolumes.deleteQuietly(processes.logFile(spec.name()));
+                }
+                throw e;
+            } finally {
+                registry.release(spec.name());
+            }
+        });
+    }
+
+    PgApi.Branched reset(String name) {
+        return registry.withName(name, () -> {
+            long t0 = System.nanoTime();
+            PgRecord rec = registry.require(name);
+            if (!rec.isBranch()) {
+                throw new ClonefsException.InvalidArgument("'" + name + "' is a source, not a branch; only branches can be reset");
+            }
+            volumes.requireSnapshot(rec.snapshot(), name);
+            List<String> deps = volumes.dependants(name);
+            if (!deps.isEmpty()) {
+                throw new ClonefsException.Conflict("branch '" + name + "' has snapshots (" + String.join(", ", deps)
+                        + "); destroy them and their branches before a reset");
+            }
+            if (!Postgres.portFree(rec.port()) && !processes.running(rec)) {
+                throw new PgException.PortInUse("port " + rec.port() + " of branch '" + name
+                        + "' is taken by another program on 127.0.0.1");
+            }
+            processes.stop(rec, StopMode.IMMEDIATE);
+            long t = System.nanoTime();
+            if (volumes.exists(name)) {
+                volumes.destroy(name);
+            }
+            dataDirs.awaitGoneFromMount(name);
+            long destroyMs = PgProcesses.millisSince(t);
+            t = System.nanoTime();
+            volumes.cloneVolume(rec.snapshot(), name);
+            long cloneMs = PgProcesses.millisSince(t) + destroyMs;
+            t = System.nanoTime();
+            dataDirs.prepareClone(name, rec.dataDir());
+            Steps steps = new Steps(0, 0, cloneMs, PgProcesses.millisSince(t));
+            try {
+                PgProcesses.Started started = processes.startBranch(rec);
+                PgRecord r = rec.withRunning(true);
+                registry.put(r);
+                PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));
+                LOG.info("branch {} reset to {} in {} ms", name, rec.snapshot(), timings.total());
+                events.emit("reset", r, PgEvents.branchDetails(r, timings.total()));
+                return new PgApi.Branched(name, Postgres.uri(rec.port()), rec.port(), rec.source(), rec.snapshot(), false,
+                        rec.expiresAt(), timings);
+            } catch (RuntimeException e) {
+                registry.put(rec.withRunning(false)); // the volume is the fresh clone; keep the branch, stopped
+                throw e;
+            }
+        });
+    }
+}
