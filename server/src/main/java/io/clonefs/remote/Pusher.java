@@ -1,5 +1,6 @@
 package io.clonefs.remote;
 
+import io.clonefs.api.PushResult;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.Names;
