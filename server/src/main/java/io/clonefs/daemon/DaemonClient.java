@@ -21,6 +21,7 @@ public final class DaemonClient implements PoolService {
         this.http = new HttpJsonClient(info.port(), token,
                 "the clonefs daemon of " + info.pool() + " (pid " + info.pid() + ", port " + info.port() + ")");
     }
+
     /**
      * The client of the pool's daemon if one is published, alive and answering for this pool; empty
      * when no daemon runs (a stale {@code daemon.json} is ignored).
