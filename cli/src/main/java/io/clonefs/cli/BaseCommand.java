@@ -1,5 +1,6 @@
 package io.clonefs.cli;
 
+import io.clonefs.cli.common.Pools;
 import io.clonefs.daemon.PoolService;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -1,6 +1,8 @@
 package io.clonefs.cli;
 
-import io.clonefs.remote.RemoteApi;
+import io.clonefs.api.RemoteApi;
+import io.clonefs.cli.common.Output;
+import io.clonefs.cli.common.Sizes;
 import io.clonefs.remote.RemoteClient;
 import java.util.ArrayList;
 import java.util.List;

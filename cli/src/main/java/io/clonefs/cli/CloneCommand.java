@@ -1,6 +1,7 @@
 package io.clonefs.cli;
 
-import io.clonefs.daemon.Api;
+import io.clonefs.api.Api;
+import io.clonefs.cli.common.Output;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -40,7 +41,7 @@ final class CloneCommand extends BaseCommand {
         io.clonefs.remote.RemoteConfig.checkName(remote);
         io.clonefs.engine.Names.splitSnapshot(snapshot);
         io.clonefs.engine.Names.checkDataset("volume", name);
-        io.clonefs.remote.RemoteApi.RemoteCloned r;
+        io.clonefs.api.RemoteApi.RemoteCloned r;
         try (io.clonefs.remote.RemoteClient c = io.clonefs.remote.RemoteClient.connect(pool())) {
             r = c.cloneRemote(remote, snapshot, name);
         }

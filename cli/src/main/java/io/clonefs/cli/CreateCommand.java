@@ -1,6 +1,7 @@
 package io.clonefs.cli;
 
-import io.clonefs.daemon.Api;
+import io.clonefs.api.Api;
+import io.clonefs.cli.common.Output;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

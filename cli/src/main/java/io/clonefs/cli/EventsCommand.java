@@ -1,5 +1,8 @@
 package io.clonefs.cli;
 
+import io.clonefs.cli.common.CliException;
+import io.clonefs.cli.common.Output;
+import io.clonefs.cli.common.Times;
 import io.clonefs.daemon.DaemonClient;
 import io.clonefs.daemon.EventLog;
 import java.util.ArrayList;

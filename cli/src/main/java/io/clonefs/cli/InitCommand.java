@@ -1,6 +1,8 @@
 package io.clonefs.cli;
 
 import io.clonefs.base.ClonefsException;
+import io.clonefs.cli.common.Output;
+import io.clonefs.cli.common.Sizes;
 import io.clonefs.engine.Engine;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,6 +1,9 @@
 package io.clonefs.cli;
 
-import io.clonefs.daemon.Api;
+import io.clonefs.api.Api;
+import io.clonefs.cli.common.Output;
+import io.clonefs.cli.common.Sizes;
+import io.clonefs.cli.common.Times;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;

@@ -1,6 +1,7 @@
 package io.clonefs.cli;
 
 import io.clonefs.base.ClonefsException;
+import io.clonefs.cli.common.CliException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
@@ -81,7 +82,7 @@ public final class Main {
 
         static String message(Throwable ex) {
             if (ex instanceof ClonefsException || ex instanceof CliException
-                    || ex instanceof io.clonefs.daemon.ControlException
+                    || ex instanceof io.clonefs.api.ControlException
                     || ex instanceof io.clonefs.daemon.DaemonLauncher.StartFailure) {
                 return oneLine(ex.getMessage());
             }

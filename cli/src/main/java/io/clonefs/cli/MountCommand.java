@@ -1,5 +1,7 @@
 package io.clonefs.cli;
 
+import io.clonefs.cli.common.CliException;
+import io.clonefs.cli.common.Output;
 import io.clonefs.daemon.Daemon;
 import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.DaemonLauncher;
@@ -56,8 +58,10 @@ final class MountCommand extends BaseCommand {
         }
         if (foreground) {
             Logging.level("io.clonefs", top.verbose() ? "DEBUG" : top.quiet() ? "ERROR" : "INFO");
+            // blocks of imported snapshots are read from the pool's remotes (looked up at fetch time)
             Daemon d = Daemon.start(p, mp, new Daemon.Options(port, !noAllowOther, fuseDebug,
                     writebackCache != null ? writebackCache : io.clonefs.fuse.MountOptions.writebackDefault()),
+                    io.clonefs.remote.RemoteClient.engineOptions(p),
                     List.of(new io.clonefs.remote.RemotePlugin(), io.clonefs.pg.daemon.PgPlugin.fromEnvironment()));
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "clonefs-sigterm"));
             out().println("mounted " + p + " at " + mp + " (daemon pid " + d.info().pid() + ", control port "

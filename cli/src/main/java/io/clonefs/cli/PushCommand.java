@@ -1,7 +1,9 @@
 package io.clonefs.cli;
 
+import io.clonefs.api.PushResult;
+import io.clonefs.cli.common.Output;
+import io.clonefs.cli.common.Sizes;
 import io.clonefs.engine.Names;
-import io.clonefs.remote.PushResult;
 import io.clonefs.remote.RemoteClient;
 import io.clonefs.remote.RemoteConfig;
 import java.io.PrintWriter;

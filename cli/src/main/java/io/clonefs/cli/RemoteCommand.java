@@ -1,5 +1,6 @@
 package io.clonefs.cli;
 
+import io.clonefs.cli.common.Output;
 import io.clonefs.remote.Credentials;
 import io.clonefs.remote.RemoteConfig;
 import io.clonefs.remote.RemoteService;

@@ -1,7 +1,8 @@
 package io.clonefs.cli;
 
+import io.clonefs.api.Api;
 import io.clonefs.base.SnapshotName;
-import io.clonefs.daemon.Api;
+import io.clonefs.cli.common.Output;
 import io.clonefs.engine.Names;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

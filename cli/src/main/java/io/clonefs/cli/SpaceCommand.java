@@ -1,6 +1,8 @@
 package io.clonefs.cli;
 
-import io.clonefs.daemon.Api;
+import io.clonefs.api.Api;
+import io.clonefs.cli.common.Output;
+import io.clonefs.cli.common.Sizes;
 import java.util.List;
 import picocli.CommandLine.Command;
 

@@ -1,10 +1,13 @@
 package io.clonefs.cli;
 
+import io.clonefs.api.PgClient;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.cli.common.CliException;
+import io.clonefs.cli.common.Output;
 import io.clonefs.daemon.DaemonClient;
 import io.clonefs.daemon.DaemonFiles;
 import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.Mounts;
-import io.clonefs.base.ClonefsException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,7 +53,7 @@ final class UmountCommand extends BaseCommand {
             DaemonInfo d = info.get();
             ProcessHandle ph = ProcessHandle.of(d.pid()).orElseThrow();
             // the PostgreSQL servers the daemon runs stop with it (and come back on the next mount)
-            io.clonefs.cli.pg.PgClient.stopServersOf(d);
+            stopPostgresServers(d);
             if (mounted.isPresent() && !force) {
                 unmountUnlessBusy(mp);
             }
@@ -126,6 +129,19 @@ final class UmountCommand extends BaseCommand {
             Output.json(out(), m);
         } else {
             out().println(text);
+        }
+    }
+
+    /**
+     * Asks the daemon to stop the PostgreSQL servers it runs, so that its mount can be unmounted
+     * (they start again on the next mount). Quiet: a daemon without them, or one that does not
+     * answer, is left to the unmount's own checks.
+     */
+    private static void stopPostgresServers(DaemonInfo daemon) {
+        try {
+            new PgClient(new DaemonClient(daemon, DaemonFiles.readToken(Path.of(daemon.pool()))).http()).stopAll();
+        } catch (RuntimeException e) {
+            // not ours to report: the unmount says what is busy
         }
     }
 }

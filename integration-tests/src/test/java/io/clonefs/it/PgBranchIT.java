@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.SnapshotInfo;
 import io.clonefs.engine.VolumeInfo;
@@ -18,7 +19,6 @@ import io.clonefs.it.support.Clonefs;
 import io.clonefs.it.support.PgServer;
 import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
-import io.clonefs.pg.PgApi;
 import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgManager.BranchSpec;

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.clonefs.api.Api;
+import io.clonefs.api.ApiErrors;
+import io.clonefs.api.ControlException;
+import io.clonefs.base.ErrorKind;
 import io.clonefs.metrics.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,11 +90,11 @@ public final class ControlServer implements AutoCloseable {
             try {
                 T v = json.readValue(body, type);
                 if (v == null) {
-                    throw new ControlException("bad_request", "request body is empty");
+                    throw new ControlException(ErrorKind.BAD_REQUEST, "request body is empty");
                 }
                 return v;
             } catch (IOException e) {
-                throw new ControlException("bad_request", "request body is not valid JSON for " + type.getSimpleName());
+                throw new ControlException(ErrorKind.BAD_REQUEST, "request body is not valid JSON for " + type.getSimpleName());
             }
         }
 
@@ -167,10 +171,10 @@ public final class ControlServer implements AutoCloseable {
             Object reply;
             try {
                 if (!authorized(ex)) {
-                    throw new ControlException("unauthorized", "missing or wrong bearer token (see POOL/daemon.token)");
+                    throw new ControlException(ErrorKind.UNAUTHORIZED, "missing or wrong bearer token (see POOL/daemon.token)");
                 }
                 if (closed) {
-                    throw new ControlException("shutting_down", "the daemon is shutting down");
+                    throw new ControlException(ErrorKind.SHUTTING_DOWN, "the daemon is shutting down");
                 }
                 Object[] r = route(ex);
                 code = (Integer) r[0];
@@ -256,7 +260,7 @@ public final class ControlServer implements AutoCloseable {
         URI uri = ex.getRequestURI();
         String path = uri.getPath();
         if (!path.startsWith("/v1/")) {
-            throw new ControlException("no_such_endpoint", "no such endpoint: " + path);
+            throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: " + path);
         }
         String rest = path.substring(4);
         int slash = rest.indexOf('/');
@@ -267,7 +271,7 @@ public final class ControlServer implements AutoCloseable {
                 b = in.readNBytes(MAX_BODY + 1);
             }
             if (b.length > MAX_BODY) {
-                throw new ControlException("bad_request", "request body too large");
+                throw new ControlException(ErrorKind.BAD_REQUEST, "request body too large");
             }
             Reply r = ext.handle(new Request(method, slash < 0 ? "" : rest.substring(slash), uri.getRawQuery(), b, json));
             return new Object[] {r.status(), r.body()};
@@ -311,7 +315,7 @@ public final class ControlServer implements AutoCloseable {
                 requireMethod(method, "GET");
                 EventLog log = events;
                 if (log == null) {
-                    throw new ControlException("no_such_endpoint", "this daemon keeps no event log");
+                    throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "this daemon keeps no event log");
                 }
                 long since = number(uri.getRawQuery(), "since", 0, 0, Long.MAX_VALUE);
                 int limit = (int) number(uri.getRawQuery(), "limit", 1000, 1, 10_000);
@@ -327,7 +331,7 @@ public final class ControlServer implements AutoCloseable {
                     boolean recursive = query(uri.getQuery(), "recursive");
                     return ok(service.destroy(name, recursive));
                 }
-                throw new ControlException("no_such_endpoint", "no such endpoint: " + path);
+                throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: " + path);
         }
     }
 
@@ -337,7 +341,7 @@ public final class ControlServer implements AutoCloseable {
 
     private static void requireMethod(String method, String want) {
         if (!method.equals(want)) {
-            throw new ControlException("method_not_allowed", method + " is not allowed here (use " + want + ")");
+            throw new ControlException(ErrorKind.METHOD_NOT_ALLOWED, method + " is not allowed here (use " + want + ")");
         }
     }
 
@@ -357,7 +361,7 @@ public final class ControlServer implements AutoCloseable {
                 } catch (NumberFormatException e) {
                     // answered below
                 }
-                throw new ControlException("bad_request", name + " must be a whole number from " + min + " to " + max
+                throw new ControlException(ErrorKind.BAD_REQUEST, name + " must be a whole number from " + min + " to " + max
                         + ", not '" + v + "'");
             }
         }
@@ -382,16 +386,16 @@ public final class ControlServer implements AutoCloseable {
             b = in.readNBytes(MAX_BODY + 1);
         }
         if (b.length > MAX_BODY) {
-            throw new ControlException("bad_request", "request body too large");
+            throw new ControlException(ErrorKind.BAD_REQUEST, "request body too large");
         }
         try {
             T v = json.readValue(b, type);
             if (v == null) {
-                throw new ControlException("bad_request", "request body is empty");
+                throw new ControlException(ErrorKind.BAD_REQUEST, "request body is empty");
             }
             return v;
         } catch (IOException e) {
-            throw new ControlException("bad_request", "request body is not valid JSON for " + type.getSimpleName());
+            throw new ControlException(ErrorKind.BAD_REQUEST, "request body is not valid JSON for " + type.getSimpleName());
         }
     }
 

@@ -1,7 +1,9 @@
 package io.clonefs.daemon;
 
+import io.clonefs.api.Api;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
+import io.clonefs.engine.EngineOptions;
 import io.clonefs.fuse.Mount;
 import io.clonefs.fuse.MountOptions;
 import java.io.IOException;
@@ -55,6 +57,7 @@ public final class Daemon implements AutoCloseable {
     private final Path pool;
     private final Path mountpoint;
     private final Options options;
+    private final EngineOptions engineOptions;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private Engine engine;
     private volatile Mount mount;
@@ -62,24 +65,29 @@ public final class Daemon implements AutoCloseable {
     private DaemonInfo info;
     private boolean closed;
 
-    private Daemon(Path pool, Path mountpoint, Options options, java.util.List<Plugin> plugins) {
+    private Daemon(Path pool, Path mountpoint, Options options, EngineOptions engineOptions, java.util.List<Plugin> plugins) {
         this.plugins = java.util.List.copyOf(plugins);
         this.pool = pool;
         this.mountpoint = mountpoint;
         this.options = options;
+        this.engineOptions = engineOptions;
     }
 
     /** Opens the pool, mounts it and serves the control API; refuses clearly if anything is in the way. */
     public static Daemon start(Path pool, Path mountpoint, Options options) {
-        return start(pool, mountpoint, options, java.util.List.of());
+        return start(pool, mountpoint, options, EngineOptions.defaults(), java.util.List.of());
     }
 
-    /** The same, with plugins running inside the daemon. */
-    public static Daemon start(Path pool, Path mountpoint, Options options, java.util.List<Plugin> plugins) {
+    /**
+     * The same, with the engine's options (e.g. the fetcher of blocks on remotes) and plugins running
+     * inside the daemon.
+     */
+    public static Daemon start(Path pool, Path mountpoint, Options options, EngineOptions engineOptions,
+                               java.util.List<Plugin> plugins) {
         Path p = pool.toAbsolutePath().normalize();
         Path mp = mountpoint.toAbsolutePath().normalize();
         preflight(p, mp);
-        Daemon d = new Daemon(p, mp, options, plugins);
+        Daemon d = new Daemon(p, mp, options, engineOptions, plugins);
         try {
             d.open();
         } catch (RuntimeException | Error e) {
@@ -116,8 +124,7 @@ public final class Daemon implements AutoCloseable {
     private void open() {
         DaemonFiles.readInfo(pool).filter(i -> !DaemonClient.alive(i.pid()))
                 .ifPresent(stale -> DaemonFiles.deleteQuietly(DaemonFiles.info(pool)));
-        // blocks of imported snapshots are read from the pool's remotes (looked up at fetch time)
-        engine = Engine.open(pool, io.clonefs.remote.RemoteClient.engineOptions(pool));
+        engine = Engine.open(pool, engineOptions);
         String token = DaemonFiles.newToken();
         DaemonFiles.writePrivate(DaemonFiles.token(pool), (token + "\n").getBytes(StandardCharsets.US_ASCII));
         // snapshots flush the mount's dirty pages first (DESIGN §5)

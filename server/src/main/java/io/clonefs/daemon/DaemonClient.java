@@ -1,35 +1,25 @@
 package io.clonefs.daemon;
 
-import com.fasterxml.jackson.databind.JavaType;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
+import io.clonefs.api.Api;
+import io.clonefs.api.ControlException;
+import io.clonefs.api.HttpJsonClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
 /** {@link PoolService} served by the daemon that owns the pool, over its control API. */
 public final class DaemonClient implements PoolService {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
     private static final Duration BUSY_PROBE_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(30);
 
     private final DaemonInfo info;
-    private final String token;
-    private final URI base;
-    private final HttpClient http;
+    private final HttpJsonClient http;
 
     public DaemonClient(DaemonInfo info, String token) {
         this.info = info;
-        this.token = token;
-        this.base = URI.create("http://127.0.0.1:" + info.port() + "/v1/");
-        this.http = HttpClient.newBuilder().connectTimeout(PROBE_TIMEOUT).version(HttpClient.Version.HTTP_1_1).build();
+        this.http = new HttpJsonClient(info.port(), token,
+                "the clonefs daemon of " + info.pool() + " (pid " + info.pid() + ", port " + info.port() + ")");
     }
 
     /**
@@ -57,6 +47,11 @@ public final class DaemonClient implements PoolService {
 
     public DaemonInfo info() {
         return info;
+    }
+
+    /** The HTTP client of this daemon's control API, for the other typed clients (pg, remotes). */
+    public HttpJsonClient http() {
+        return http;
     }
 
     /** True when the daemon answers {@code GET /v1/status} with our token and its pid. */
@@ -109,8 +104,7 @@ public final class DaemonClient implements PoolService {
 
     @Override
     public Api.Destroyed destroy(String name, boolean recursive) {
-        String path = "datasets/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20")
-                + "?recursive=" + recursive;
+        String path = "datasets/" + HttpJsonClient.segment(name) + "?recursive=" + recursive;
         return call("DELETE", path, null, Api.Destroyed.class, COMMAND_TIMEOUT);
     }
 
@@ -140,44 +134,6 @@ public final class DaemonClient implements PoolService {
     }
 
     private <T> T call(String method, String path, Object body, Class<T> type, Duration timeout) {
-        return call(method, path, body, JSON.getTypeFactory().constructType(type), timeout);
-    }
-
-    private <T> T call(String method, String path, Object body, JavaType type, Duration timeout) {
-        HttpResponse<byte[]> resp;
-        try {
-            HttpRequest.BodyPublisher pub = body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body));
-            HttpRequest req = HttpRequest.newBuilder(base.resolve(path))
-                    .timeout(timeout)
-                    .header("Authorization", "Bearer " + token)
-                    .header("Content-Type", "application/json")
-                    .header("Accept", "application/json")
-                    .method(method, pub)
-                    .build();
-            resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new ControlException("unreachable", "the clonefs daemon of " + info.pool() + " (pid " + info.pid()
-                    + ", port " + info.port() + ") does not answer: " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ControlException("interrupted", "interrupted while waiting for the daemon", e);
-        }
-        int status = resp.statusCode();
-        if (status / 100 != 2) {
-            Api.Error err = null;
-            try {
-                err = JSON.readValue(resp.body(), Api.Error.class);
-            } catch (IOException ignored) {
-                // not our JSON: keep the status only
-            }
-            throw ApiErrors.toException(status, err);
-        }
-        try {
-            return JSON.readValue(resp.body(), type);
-        } catch (IOException e) {
-            throw new ControlException("bad_reply", "unexpected reply from the daemon: " + e.getMessage(), e);
-        }
+        return http.call(method, path, body, type, timeout);
     }
 }

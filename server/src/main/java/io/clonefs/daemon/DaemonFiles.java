@@ -1,6 +1,8 @@
 package io.clonefs.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clonefs.api.ControlException;
+import io.clonefs.base.ErrorKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -50,9 +52,9 @@ public final class DaemonFiles {
         try {
             return Files.readString(token(pool), StandardCharsets.US_ASCII).trim();
         } catch (NoSuchFileException e) {
-            throw new ControlException("no_token", "the daemon's token " + token(pool) + " is missing");
+            throw new ControlException(ErrorKind.NO_TOKEN, "the daemon's token " + token(pool) + " is missing");
         } catch (IOException e) {
-            throw new ControlException("no_token", "cannot read the daemon's token " + token(pool) + ": " + e.getMessage(), e);
+            throw new ControlException(ErrorKind.NO_TOKEN, "cannot read the daemon's token " + token(pool) + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.clonefs.daemon;
 
+import io.clonefs.api.ControlException;
 import io.clonefs.base.ClonefsException;
 import java.io.File;
 import java.io.IOException;

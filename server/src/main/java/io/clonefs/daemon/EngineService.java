@@ -1,5 +1,6 @@
 package io.clonefs.daemon;
 
+import io.clonefs.api.Api;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.FsckReport;

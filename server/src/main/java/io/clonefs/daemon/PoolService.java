@@ -1,5 +1,8 @@
 package io.clonefs.daemon;
 
+import io.clonefs.api.Api;
+import io.clonefs.api.ControlException;
+
 /**
  * The commands of a pool, served either by the daemon that owns it ({@link DaemonClient}) or by an
  * engine this process opened ({@link EngineService}). Failures are {@link io.clonefs.base.ClonefsException}s

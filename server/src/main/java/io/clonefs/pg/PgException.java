@@ -1,12 +1,13 @@
 package io.clonefs.pg;
 
 import io.clonefs.base.ClonefsException;
-import io.clonefs.base.Errno;
+import io.clonefs.base.ErrorKind;
 
 /**
  * Failures of the PostgreSQL branch manager that the engine's own subtypes do not describe. Each
- * carries a stable machine-readable {@link #code()} (used by the control API) and a one-line message
- * a user can act on; {@link StartFailed} also carries the tail of the server's log.
+ * carries its {@code PG_*} {@link ErrorKind} (so its errno, API status and code, and exit code come
+ * from the one table) and a one-line message a user can act on; {@link StartFailed} also carries
+ * the tail of the server's log.
  *
  * <p>Unknown names, names in use, refused destroys and bad arguments are raised as the engine's
  * {@link ClonefsException.NotFound}, {@link ClonefsException.AlreadyExists},
@@ -15,40 +16,33 @@ import io.clonefs.base.Errno;
  */
 public class PgException extends ClonefsException {
     private static final long serialVersionUID = 1L;
-    private final String code;
 
-    PgException(Errno errno, String code, String message, Throwable cause) {
-        super(errno, message, cause);
-        this.code = code;
+    PgException(ErrorKind kind, String message, Throwable cause) {
+        super(kind, message, cause);
     }
 
-    /** Stable error code, e.g. {@code pg_port_in_use}. */
-    public String code() {
-        return code;
-    }
-
-    /** HTTP status the control API answers with. */
+    /** HTTP status the control API answers with: the kind's ({@link ErrorKind#httpStatus()}). */
     public int httpStatus() {
-        return switch (errno()) {
-            case EBUSY, EEXIST -> 409;
-            case EINVAL, ENOENT -> 400;
-            default -> 500;
-        };
+        return kind().httpStatus();
     }
 
     /**
-     * The exception a client raises for an error the control API answered with {@code code}
-     * (one of the {@code pg_*} codes), or null for a code that is not one of these.
+     * The exception of an error the control API answered with {@code code} (one of the
+     * {@code pg_*} codes), or null for a code that is not one of these.
      */
     public static PgException fromCode(String code, String message) {
-        return switch (code) {
-            case "pg_port_in_use" -> new PortInUse(message);
-            case "pg_no_free_port" -> new NoFreePort(message);
-            case "pg_not_postgres" -> new NotPostgres(message);
-            case "pg_protected" -> new Protected(message);
-            case "pg_start_failed" -> new StartFailed(message, "");
-            case "pg_tool_failed" -> new ToolFailed(message);
-            case "pg_setup" -> new Setup(message);
+        ErrorKind kind = ErrorKind.ofCode(code);
+        if (kind == null) {
+            return null;
+        }
+        return switch (kind) {
+            case PG_PORT_IN_USE -> new PortInUse(message);
+            case PG_NO_FREE_PORT -> new NoFreePort(message);
+            case PG_NOT_POSTGRES -> new NotPostgres(message);
+            case PG_PROTECTED -> new Protected(message);
+            case PG_START_FAILED -> new StartFailed(message, "");
+            case PG_TOOL_FAILED -> new ToolFailed(message);
+            case PG_SETUP -> new Setup(message);
             default -> null;
         };
     }
@@ -58,7 +52,7 @@ public class PgException extends ClonefsException {
         private static final long serialVersionUID = 1L;
 
         public PortInUse(String message) {
-            super(Errno.EBUSY, "pg_port_in_use", message, null);
+            super(ErrorKind.PG_PORT_IN_USE, message, null);
         }
     }
 
@@ -67,7 +61,7 @@ public class PgException extends ClonefsException {
         private static final long serialVersionUID = 1L;
 
         public NoFreePort(String message) {
-            super(Errno.EBUSY, "pg_no_free_port", message, null);
+            super(ErrorKind.PG_NO_FREE_PORT, message, null);
         }
     }
 
@@ -76,7 +70,7 @@ public class PgException extends ClonefsException {
         private static final long serialVersionUID = 1L;
 
         public NotPostgres(String message) {
-            super(Errno.EINVAL, "pg_not_postgres", message, null);
+            super(ErrorKind.PG_NOT_POSTGRES, message, null);
         }
     }
 
@@ -85,7 +79,7 @@ public class PgException extends ClonefsException {
         private static final long serialVersionUID = 1L;
 
         public Protected(String message) {
-            super(Errno.EBUSY, "pg_protected", message, null);
+            super(ErrorKind.PG_PROTECTED, message, null);
         }
     }
 
@@ -95,7 +89,7 @@ public class PgException extends ClonefsException {
         private final String logTail;
 
         public StartFailed(String message, String logTail) {
-            super(Errno.EIO, "pg_start_failed", message + (logTail.isBlank() ? "" : "; last lines of its log:\n" + logTail), null);
+            super(ErrorKind.PG_START_FAILED, message + (logTail.isBlank() ? "" : "; last lines of its log:\n" + logTail), null);
             this.logTail = logTail;
         }
 
@@ -109,7 +103,7 @@ public class PgException extends ClonefsException {
         private static final long serialVersionUID = 1L;
 
         public ToolFailed(String message) {
-            super(Errno.EIO, "pg_tool_failed", message, null);
+            super(ErrorKind.PG_TOOL_FAILED, message, null);
         }
     }
 
@@ -118,7 +112,7 @@ public class PgException extends ClonefsException {
         private static final long serialVersionUID = 1L;
 
         public Setup(String message) {
-            super(Errno.EINVAL, "pg_setup", message, null);
+            super(ErrorKind.PG_SETUP, message, null);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.clonefs.pg;
 
+import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.Command;
 import io.clonefs.pg.process.Postgres;

@@ -1,5 +1,6 @@
 package io.clonefs.pg;
 
+import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.Names;

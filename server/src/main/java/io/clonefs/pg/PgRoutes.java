@@ -1,6 +1,9 @@
 package io.clonefs.pg;
 
+import io.clonefs.api.ControlException;
+import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.ErrorKind;
 import io.clonefs.engine.Names;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,24 +46,6 @@ public final class PgRoutes {
         <T> T read(Class<T> type);
     }
 
-    /**
-     * A path or method this API does not have; {@link #code()} is the control API's
-     * {@code no_such_endpoint} or {@code method_not_allowed}.
-     */
-    public static final class NoRoute extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        private final String code;
-
-        NoRoute(String code, String message) {
-            super(message);
-            this.code = code;
-        }
-
-        public String code() {
-            return code;
-        }
-    }
-
     private final PgManager pg;
 
     public PgRoutes(PgManager pg) {
@@ -73,7 +58,7 @@ public final class PgRoutes {
 
     /**
      * @param path the decoded path below {@code /v1/pg/}, e.g. {@code servers/b1/reset}
-     * @throws NoRoute for an unknown path or method
+     * @throws ControlException {@code no_such_endpoint} or {@code method_not_allowed} for an unknown path or method
      */
     public Reply route(String method, String path, Body body) {
         String[] p = path.split("/", -1);
@@ -99,7 +84,7 @@ public final class PgRoutes {
                         case "reset" -> ok(pg.reset(name));
                         case "protect" -> ok(pg.protect(name, true));
                         case "unprotect" -> ok(pg.protect(name, false));
-                        default -> throw new NoRoute("no_such_endpoint", "no such endpoint: /v1/pg/" + path);
+                        default -> throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: /v1/pg/" + path);
                     };
                 }
                 break;
@@ -154,7 +139,7 @@ public final class PgRoutes {
             default:
                 break;
         }
-        throw new NoRoute("no_such_endpoint", "no such endpoint: /v1/pg/" + path);
+        throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: /v1/pg/" + path);
     }
 
     /** A branch request as the manager takes it; {@code ttl} and {@code at} are parsed here. */
@@ -176,7 +161,7 @@ public final class PgRoutes {
 
     private static void require(String method, String want, String path) {
         if (!method.equals(want)) {
-            throw new NoRoute("method_not_allowed", method + " /v1/pg/" + path + " is not allowed (use " + want + ")");
+            throw new ControlException(ErrorKind.METHOD_NOT_ALLOWED, method + " /v1/pg/" + path + " is not allowed (use " + want + ")");
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.clonefs.remote;
 
+import io.clonefs.api.RemoteApi;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,16 +24,11 @@ public final class PushProgress {
     }
 
     /** A snapshot of the counters, as served by the API. */
-    public record View(String remote, String snapshot, String phase, long blocksScanned, long expectedBlocks,
-                       long blocksRead, long blocksUploaded, long bytesUploaded, long packsUploaded, double seconds,
-                       double megabytesPerSecond, String line) {
-    }
-
-    public View view() {
+    public RemoteApi.PushView view() {
         double s = (System.nanoTime() - startNanos) / 1e9;
         long up = bytesUploaded.get();
         double mbps = s > 0 ? up / 1e6 / s : 0;
-        return new View(remote, snapshot, phase, blocksScanned.get(), expectedBlocks, blocksRead.get(), blocksUploaded.get(),
+        return new RemoteApi.PushView(remote, snapshot, phase, blocksScanned.get(), expectedBlocks, blocksRead.get(), blocksUploaded.get(),
                 up, packsUploaded.get(), s, mbps, line(s, up, mbps));
     }
 

@@ -1,6 +1,7 @@
 package io.clonefs.remote;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.clonefs.api.PushResult;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.SnapshotName;
 import io.clonefs.block.RemoteRef;

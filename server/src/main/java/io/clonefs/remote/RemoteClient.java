@@ -1,19 +1,11 @@
 package io.clonefs.remote;
 
-import com.fasterxml.jackson.databind.JavaType;
-import io.clonefs.daemon.Api;
-import io.clonefs.daemon.ApiErrors;
-import io.clonefs.daemon.ControlException;
+import io.clonefs.api.HttpJsonClient;
+import io.clonefs.api.PushResult;
+import io.clonefs.api.RemoteApi;
 import io.clonefs.daemon.DaemonClient;
-import io.clonefs.daemon.DaemonFiles;
-import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.EngineOptions;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -24,7 +16,7 @@ import java.util.function.Consumer;
  * else a {@link RemoteService} over the pool opened in this process (with the pool's fetcher).
  */
 public interface RemoteClient extends AutoCloseable {
-    PushResult push(String snapshot, String remote, Consumer<PushProgress.View> progress);
+    PushResult push(String snapshot, String remote, Consumer<RemoteApi.PushView> progress);
 
     RemoteApi.RemoteCloned cloneRemote(String remote, String source, String name);
 
@@ -45,7 +37,7 @@ public interface RemoteClient extends AutoCloseable {
     static RemoteClient connect(Path pool) {
         Optional<DaemonClient> d = DaemonClient.find(pool);
         if (d.isPresent()) {
-            return new Http(d.get().info(), DaemonFiles.readToken(pool));
+            return new Http(d.get().http());
         }
         if (!java.nio.file.Files.isDirectory(pool)) {
             throw new io.clonefs.base.ClonefsException.NotFound("no clonefs pool at " + pool
@@ -65,7 +57,7 @@ public interface RemoteClient extends AutoCloseable {
         }
 
         @Override
-        public PushResult push(String snapshot, String remote, Consumer<PushProgress.View> progress) {
+        public PushResult push(String snapshot, String remote, Consumer<RemoteApi.PushView> progress) {
             java.util.concurrent.atomic.AtomicReference<PushProgress> cur = new java.util.concurrent.atomic.AtomicReference<>();
             Thread watcher = new Thread(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
@@ -119,28 +111,22 @@ public interface RemoteClient extends AutoCloseable {
     final class Http implements RemoteClient {
         private static final Duration LONG = Duration.ofDays(1);
         private static final Duration SHORT = Duration.ofSeconds(30);
-        private final DaemonInfo info;
-        private final String token;
-        private final URI base;
-        private final HttpClient http;
+        private final HttpJsonClient http;
 
-        Http(DaemonInfo info, String token) {
-            this.info = info;
-            this.token = token;
-            this.base = URI.create("http://127.0.0.1:" + info.port() + "/v1/");
-            this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).version(HttpClient.Version.HTTP_1_1).build();
+        Http(HttpJsonClient http) {
+            this.http = http;
         }
 
         @Override
-        public PushResult push(String snapshot, String remote, Consumer<PushProgress.View> progress) {
+        public PushResult push(String snapshot, String remote, Consumer<RemoteApi.PushView> progress) {
             var done = java.util.concurrent.CompletableFuture.supplyAsync(() ->
-                    call("POST", "remotes/" + remote + "/push", new RemoteApi.Push(snapshot), PushResult.class, LONG));
+                    http.call("POST", "remotes/" + remote + "/push", new RemoteApi.Push(snapshot), PushResult.class, LONG));
             while (true) {
                 try {
                     return done.get(1, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (java.util.concurrent.TimeoutException e) {
                     try {
-                        RemoteApi.Pushes ps = call("GET", "remotes/" + remote + "/push", null, RemoteApi.Pushes.class, SHORT);
+                        RemoteApi.Pushes ps = http.call("GET", "remotes/" + remote + "/push", null, RemoteApi.Pushes.class, SHORT);
                         ps.pushes().stream().filter(v -> v.snapshot().equals(snapshot)).findFirst().ifPresent(progress);
                     } catch (RuntimeException ignored) {
                         // progress is best effort
@@ -149,69 +135,34 @@ public interface RemoteClient extends AutoCloseable {
                     throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new ControlException("interrupted", "interrupted while waiting for the daemon", e);
+                    throw HttpJsonClient.interrupted(e);
                 }
             }
         }
 
         @Override
         public RemoteApi.RemoteCloned cloneRemote(String remote, String source, String name) {
-            return call("POST", "remotes/" + remote + "/clone", new RemoteApi.Clone(source, name), RemoteApi.RemoteCloned.class, LONG);
+            return http.call("POST", "remotes/" + remote + "/clone", new RemoteApi.Clone(source, name), RemoteApi.RemoteCloned.class, LONG);
         }
 
         @Override
         public RemoteApi.RemoteImported importRemote(String remote, String source) {
-            return call("POST", "remotes/" + remote + "/import", new RemoteApi.Import(source), RemoteApi.RemoteImported.class, LONG);
+            return http.call("POST", "remotes/" + remote + "/import", new RemoteApi.Import(source), RemoteApi.RemoteImported.class, LONG);
         }
 
         @Override
         public RemoteApi.Cache cache() {
-            return call("GET", "cache", null, RemoteApi.Cache.class, SHORT);
+            return http.call("GET", "cache", null, RemoteApi.Cache.class, SHORT);
         }
 
         @Override
         public RemoteApi.Evicted evict(long keepBytes) {
-            return call("POST", "cache/evict", new RemoteApi.Evict(keepBytes), RemoteApi.Evicted.class, LONG);
+            return http.call("POST", "cache/evict", new RemoteApi.Evict(keepBytes), RemoteApi.Evicted.class, LONG);
         }
 
         @Override
         public void close() {
             // nothing held
-        }
-
-        private <T> T call(String method, String path, Object body, Class<T> type, Duration timeout) {
-            JavaType jt = Remotes.JSON.getTypeFactory().constructType(type);
-            HttpResponse<byte[]> resp;
-            try {
-                HttpRequest.BodyPublisher pub = body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(Remotes.JSON.writeValueAsBytes(body));
-                HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
-                        .header("Authorization", "Bearer " + token)
-                        .header("Content-Type", "application/json")
-                        .header("Accept", "application/json")
-                        .method(method, pub).build();
-                resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-            } catch (IOException e) {
-                throw new ControlException("unreachable", "the clonefs daemon of " + info.pool() + " (pid " + info.pid()
-                        + ", port " + info.port() + ") does not answer: " + e, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ControlException("interrupted", "interrupted while waiting for the daemon", e);
-            }
-            if (resp.statusCode() / 100 != 2) {
-                Api.Error err = null;
-                try {
-                    err = Remotes.JSON.readValue(resp.body(), Api.Error.class);
-                } catch (IOException ignored) {
-                    // keep the status only
-                }
-                throw ApiErrors.toException(resp.statusCode(), err);
-            }
-            try {
-                return Remotes.JSON.readValue(resp.body(), jt);
-            } catch (IOException e) {
-                throw new ControlException("bad_reply", "unexpected reply from the daemon: " + e.getMessage(), e);
-            }
         }
     }
 }

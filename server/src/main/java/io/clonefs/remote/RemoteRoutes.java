@@ -1,7 +1,10 @@
 package io.clonefs.remote;
 
-import io.clonefs.daemon.Api;
-import io.clonefs.daemon.ControlException;
+import io.clonefs.api.Api;
+import io.clonefs.api.ControlException;
+import io.clonefs.api.PushResult;
+import io.clonefs.api.RemoteApi;
+import io.clonefs.base.ErrorKind;
 import io.clonefs.daemon.ControlServer;
 
 /**
@@ -69,7 +72,7 @@ public final class RemoteRoutes {
             RemoteApi.Clone c = r.body(RemoteApi.Clone.class);
             return new ControlServer.Reply(201, service.cloneRemote(name, c.source(), c.name()));
         }
-        throw new ControlException("no_such_endpoint", "no such endpoint: /v1/remotes" + path);
+        throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: /v1/remotes" + path);
     }
 
     private ControlServer.Reply cache(ControlServer.Request r) {
@@ -82,12 +85,12 @@ public final class RemoteRoutes {
             RemoteApi.Evict e = r.body().length == 0 ? new RemoteApi.Evict(0) : r.body(RemoteApi.Evict.class);
             return new ControlServer.Reply(200, service.evict(e.keepBytes()));
         }
-        throw new ControlException("no_such_endpoint", "no such endpoint: /v1/cache" + r.path());
+        throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: /v1/cache" + r.path());
     }
 
     private static void method(ControlServer.Request r, String want) {
         if (!r.method().equals(want)) {
-            throw new ControlException("method_not_allowed", r.method() + " is not allowed here (use " + want + ")");
+            throw new ControlException(ErrorKind.METHOD_NOT_ALLOWED, r.method() + " is not allowed here (use " + want + ")");
         }
     }
 }

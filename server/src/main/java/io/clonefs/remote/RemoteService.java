@@ -1,5 +1,7 @@
 package io.clonefs.remote;
 
+import io.clonefs.api.PushResult;
+import io.clonefs.api.RemoteApi;
 import io.clonefs.base.SnapshotName;
 import io.clonefs.engine.CacheStatus;
 import io.clonefs.base.ClonefsException;
@@ -68,8 +70,8 @@ public final class RemoteService {
     }
 
     /** The pushes running now, optionally only those to {@code remote}. */
-    public List<PushProgress.View> pushes(String remote) {
-        List<PushProgress.View> out = new ArrayList<>();
+    public List<RemoteApi.PushView> pushes(String remote) {
+        List<RemoteApi.PushView> out = new ArrayList<>();
         for (PushProgress p : pushes.values()) {
             if (remote == null || p.remote.equals(remote)) {
                 out.add(p.view());

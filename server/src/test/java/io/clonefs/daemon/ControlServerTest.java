@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.clonefs.api.Api;
+import io.clonefs.api.ControlException;
 import io.clonefs.base.ClonefsException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,15 +1,16 @@
 package io.clonefs.cli.pg;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import io.clonefs.cli.ExitCodes;
-import io.clonefs.cli.Pools;
-import io.clonefs.pg.PgException;
+import io.clonefs.api.PgClient;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.base.ErrorKind;
+import io.clonefs.cli.common.Output;
+import io.clonefs.cli.common.Pools;
+import io.clonefs.daemon.DaemonClient;
+import io.clonefs.engine.Names;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -17,13 +18,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * Plumbing of the {@code clonefs pg} subcommands: the inherited global options ({@code --pool},
- * {@code --json}), the daemon's client, output, and the one-place handling of {@link PgException}s:
- * their whole message (a failed start carries the tail of the server's log on further lines) and
- * an exit code from {@link ExitCodes}. Other exceptions go to the CLI's own handler.
+ * {@code --json}), the daemon's client, output, argument checks, and the one-place handling of the
+ * PostgreSQL kinds of errors ({@link ErrorKind.Domain#POSTGRES}): their whole message (a failed start
+ * carries the tail of the server's log on further lines) and their exit code from the table. Other
+ * exceptions go to the CLI's own handler.
  */
 abstract class PgSubcommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     @Spec
     CommandSpec spec;
 
@@ -34,25 +34,36 @@ abstract class PgSubcommand implements Callable<Integer> {
     public final Integer call() {
         try {
             return run();
-        } catch (PgException e) {
+        } catch (ClonefsException e) {
+            if (e.kind().domain() != ErrorKind.Domain.POSTGRES) {
+                throw e;
+            }
             PrintWriter err = spec.commandLine().getErr();
             err.println("clonefs: " + e.getMessage().strip());
             err.flush();
-            return exitCode(e);
+            return e.kind().exitCode();
         }
     }
 
-    static int exitCode(PgException e) {
-        if (e instanceof PgException.PortInUse || e instanceof PgException.NoFreePort || e instanceof PgException.Protected) {
-            return ExitCodes.CONFLICT;
-        } else if (e instanceof PgException.NotPostgres) {
-            return ExitCodes.USAGE;
-        }
-        return ExitCodes.GENERAL;
-    }
-
+    /** The client of the pool's running daemon; refuses clearly when none runs. */
     PgClient client() {
-        return PgClient.connect(pool());
+        Path pool = pool();
+        Optional<DaemonClient> d = DaemonClient.find(pool);
+        if (d.isEmpty()) {
+            throw new ClonefsException.NotFound("no clonefs daemon runs for pool " + pool
+                    + "; PostgreSQL servers run on its mount: start it with 'clonefs mount " + pool + " MOUNTPOINT'");
+        }
+        return new PgClient(d.get().http());
+    }
+
+    static void checkName(String name) {
+        Names.checkDataset("volume", name);
+    }
+
+    static void checkPort(Integer port) {
+        if (port != null && (port < 1 || port > 65535)) {
+            throw new ClonefsException.InvalidArgument("--port " + port + " is not a TCP port");
+        }
     }
 
     Path pool() {
@@ -83,35 +94,15 @@ abstract class PgSubcommand implements Callable<Integer> {
     }
 
     void printJson(Object value) {
-        try {
-            out().println(JSON.writeValueAsString(value));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        out().flush();
+        Output.json(out(), value);
     }
 
     /** Rows as left-aligned columns separated by two spaces. */
     void table(List<String[]> rows) {
-        if (rows.isEmpty()) {
-            return;
-        }
-        int[] w = new int[rows.get(0).length];
-        for (String[] r : rows) {
-            for (int i = 0; i < w.length; i++) {
-                w[i] = Math.max(w[i], r[i].length());
-            }
-        }
-        for (String[] r : rows) {
-            List<String> cells = new ArrayList<>();
-            for (int i = 0; i < w.length; i++) {
-                cells.add(i == w.length - 1 ? r[i] : String.format("%-" + w[i] + "s", r[i]));
-            }
-            out().println(String.join("  ", cells).stripTrailing());
-        }
-        out().flush();
+        Output.table(out(), rows);
     }
 
+    /** An age or a time to go, in its largest unit: {@code 90s}, {@code 5m}, {@code 3h}, {@code 2d}. */
     static String age(long seconds) {
         if (seconds < 120) {
             return seconds + "s";

@@ -2,8 +2,8 @@ package io.clonefs.it.pg;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.clonefs.api.PgApi;
 import io.clonefs.it.support.Proc;
-import io.clonefs.pg.PgApi;
 import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgManager.BranchSpec;
 import java.nio.file.Path;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
-import io.clonefs.pg.PgApi;
 import io.clonefs.pg.PgDurations;
 import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;

@@ -1,14 +1,13 @@
 package io.clonefs.pg.daemon;
 
-import io.clonefs.daemon.Api;
-import io.clonefs.daemon.ControlException;
+import io.clonefs.api.ApiErrors;
+import io.clonefs.api.PgApi;
 import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.Daemon;
 import io.clonefs.daemon.EventLog;
 import io.clonefs.engine.Engine;
 import io.clonefs.fuse.Mount;
 import io.clonefs.metrics.Metrics;
-import io.clonefs.pg.PgApi;
 import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgOptions;
@@ -83,10 +82,8 @@ public final class PgPlugin implements Daemon.Plugin {
             try {
                 PgRoutes.Reply r = routes.route(request.method(), path, request::body);
                 return new ControlServer.Reply(r.status(), r.body());
-            } catch (PgRoutes.NoRoute e) {
-                throw new ControlException(e.code(), e.getMessage());
             } catch (PgException e) {
-                return error(e);
+                return error(e); // answered here, so that the control server does not log it as its own failure
             }
         });
         restorer = new Thread(this::restore, "clonefs-pg-restore");
@@ -101,8 +98,10 @@ public final class PgPlugin implements Daemon.Plugin {
         }
     }
 
+    /** The error reply of the one table ({@link ApiErrors}). */
     private static ControlServer.Reply error(PgException e) {
-        return new ControlServer.Reply(e.httpStatus(), new Api.Error(e.code(), e.getMessage()));
+        ApiErrors.Mapped m = ApiErrors.map(e);
+        return new ControlServer.Reply(m.status(), m.body());
     }
 
     /** Stops every PostgreSQL server (they come back on the next mount). */

@@ -1,4 +1,4 @@
-package io.clonefs.cli;
+package io.clonefs.cli.common;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,13 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Printing of results: JSON with {@code --json}, else aligned human text. */
-final class Output {
+public final class Output {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Output() {
     }
 
-    static void json(PrintWriter out, Object value) {
+    public static void json(PrintWriter out, Object value) {
         try {
             out.println(JSON.writeValueAsString(value));
         } catch (JsonProcessingException e) {
@@ -24,7 +24,7 @@ final class Output {
     }
 
     /** Prints rows as left-aligned columns separated by two spaces. */
-    static void table(PrintWriter out, List<String[]> rows) {
+    public static void table(PrintWriter out, List<String[]> rows) {
         if (rows.isEmpty()) {
             return;
         }

@@ -1,4 +1,4 @@
-package io.clonefs.remote;
+package io.clonefs.api;
 
 import java.util.List;
 
@@ -58,9 +58,17 @@ public final class RemoteApi {
     public record Evict(long keepBytes) {
     }
 
+    /** {@code POST /v1/cache/evict}: what was freed, and the cache after. */
     public record Evicted(long freedBytes, Cache cache) {
     }
 
-    public record Pushes(List<PushProgress.View> pushes) {
+    /** A push in progress as served ({@code GET /v1/remotes/NAME/push}); {@code line} is its one-line summary. */
+    public record PushView(String remote, String snapshot, String phase, long blocksScanned, long expectedBlocks,
+                           long blocksRead, long blocksUploaded, long bytesUploaded, long packsUploaded, double seconds,
+                           double megabytesPerSecond, String line) {
+    }
+
+    /** {@code GET /v1/remotes/NAME/push}: the pushes running now. */
+    public record Pushes(List<PushView> pushes) {
     }
 }

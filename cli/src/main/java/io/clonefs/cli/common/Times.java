@@ -1,4 +1,4 @@
-package io.clonefs.cli;
+package io.clonefs.cli.common;
 
 import java.time.Instant;
 import java.time.ZoneId;

@@ -1,4 +1,4 @@
-package io.clonefs.cli;
+package io.clonefs.cli.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

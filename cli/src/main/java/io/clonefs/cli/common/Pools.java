@@ -1,11 +1,12 @@
-package io.clonefs.cli;
+package io.clonefs.cli.common;
 
+import io.clonefs.base.ClonefsException;
+import io.clonefs.base.ErrorKind;
 import io.clonefs.daemon.DaemonClient;
 import io.clonefs.daemon.DaemonFiles;
 import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.EngineService;
 import io.clonefs.daemon.PoolService;
-import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ public final class Pools {
         }
         Optional<DaemonInfo> running = DaemonFiles.readInfo(pool).filter(i -> DaemonClient.alive(i.pid()));
         if (running.isPresent() && !Files.isReadable(DaemonFiles.token(pool))) {
-            throw new CliException(ExitCodes.GENERAL, "pool " + pool + " is served by daemon pid " + running.get().pid()
+            throw new CliException(ErrorKind.ExitCode.GENERAL, "pool " + pool + " is served by daemon pid " + running.get().pid()
                     + ", whose token " + DaemonFiles.token(pool) + " this user cannot read (run as its owner)");
         }
         if (!Files.isDirectory(pool)) {

@@ -1,4 +1,4 @@
-package io.clonefs.cli;
+package io.clonefs.cli.common;
 
 import io.clonefs.base.ClonefsException;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package io.clonefs.daemon;
+package io.clonefs.api;
 
 import java.util.List;
 

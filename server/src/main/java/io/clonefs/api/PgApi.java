@@ -1,4 +1,4 @@
-package io.clonefs.pg;
+package io.clonefs.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;

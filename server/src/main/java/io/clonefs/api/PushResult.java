@@ -1,4 +1,4 @@
-package io.clonefs.remote;
+package io.clonefs.api;
 
 /**
  * The outcome of a push.

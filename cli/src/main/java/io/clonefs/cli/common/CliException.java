@@ -1,4 +1,4 @@
-package io.clonefs.cli;
+package io.clonefs.cli.common;
 
 /** A user-facing failure with its exit code; printed as one line. */
 public final class CliException extends RuntimeException {

@@ -1,0 +1,84 @@
+package io.clonefs.cli.pg;
+
+import io.clonefs.api.PgApi;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.base.ErrorKind;
+import io.clonefs.cli.common.Times;
+import io.clonefs.engine.Names;
+import io.clonefs.pg.PgDurations;
+import java.time.Instant;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code clonefs pg branch}: a running, writable branch of a source server (or of a snapshot pushed to a remote). */
+@Command(name = "branch", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+    footer = {"  clonefs pg branch src pr-42 --ttl 8h", "  URI=$(clonefs pg branch src pr-42 --json | jq -r .uri)", "  clonefs pg branch src yesterday --at 24h",
+        "  clonefs pg branch ceph:prod@nightly prod-copy   # a snapshot pushed to remote ceph"},
+    description = {"Snapshot SOURCE while its server runs, clone it, start a server on the",
+    "clone (promoted if SOURCE is a standby) and print its connection URI once it answers.",
+    "SOURCE may be REMOTE:VOLUME@SNAP, a snapshot pushed to a remote (clonefs push): it is",
+    "imported as REMOTE.VOLUME@SNAP (no data copied; blocks are fetched when read) and branched."})
+final class PgBranchCommand extends PgSubcommand {
+    @Parameters(index = "0", paramLabel = "SOURCE")
+    String source;
+
+    @Parameters(index = "1", paramLabel = "NEWNAME")
+    String name;
+
+    @Option(names = "--port", paramLabel = "N", description = "TCP port (default: a free one from the range).")
+    Integer port;
+
+    @Option(names = "--ttl", paramLabel = "DURATION", description = "Destroy the branch after this long (e.g. 30m, 8h, 7d).")
+    String ttl;
+
+    @Option(names = "--checkpoint", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "CHECKPOINT on the source first (default): the branch then replays little WAL and starts "
+                    + "in about a second instead of tens of seconds on a busy source. --no-checkpoint skips it.")
+    boolean checkpoint;
+
+    @Option(names = "--protect", description = "Refuse destroy and expiry until 'clonefs pg unprotect'.")
+    boolean protect;
+
+    @Option(names = "--at", paramLabel = "TIME", description = {"Branch from the newest snapshot taken at or before TIME",
+        "(ISO-8601, '2025-01-31 12:00' local, or a duration ago such as 2h)."})
+    String at;
+
+    @Override
+    int run() {
+        String atInstant = at == null ? null : PgDurations.parseMoment(at, Instant.now()).toString();
+        int colon = source.indexOf(':');
+        if (colon >= 0) {
+            // REMOTE:VOLUME@SNAP: make it a local snapshot (no data copied), then branch its volume at that snapshot
+            if (at != null) {
+                throw new ClonefsException.InvalidArgument("--at applies to local sources, not to " + source);
+            }
+            io.clonefs.remote.RemoteConfig.checkName(source.substring(0, colon));
+            Names.splitSnapshot(source.substring(colon + 1));
+            checkName(name);
+            io.clonefs.api.RemoteApi.RemoteImported im;
+            try (io.clonefs.remote.RemoteClient rc = io.clonefs.remote.RemoteClient.connect(pool())) {
+                im = rc.importRemote(source.substring(0, colon), source.substring(colon + 1));
+            }
+            source = im.volume();
+            atInstant = Instant.now().toString(); // the newest snapshot of the imported volume: the imported one
+        }
+        checkName(source);
+        checkName(name);
+        checkPort(port);
+        if (ttl != null) {
+            PgDurations.parse(ttl);
+        }
+        PgApi.Branched b = client().branch(new PgApi.BranchRequest(source, name, port, ttl, checkpoint, protect, atInstant));
+        if (json()) {
+            printJson(b);
+        } else {
+            out().println(b.uri());
+            out().flush();
+            err().println("branch " + b.name() + " of " + b.source() + " (" + b.snapshot() + ") answers after "
+                    + b.millis().total() + " ms" + (b.expiresAt() == null ? "" : "; expires " + Times.local(b.expiresAt())));
+            err().flush();
+        }
+        return ErrorKind.ExitCode.OK;
+    }
+}

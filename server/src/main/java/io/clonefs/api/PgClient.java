@@ -1,0 +1,98 @@
+package io.clonefs.api;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The {@code /v1/pg} routes of a pool's daemon, typed. Errors come back with the kind the manager
+ * raised them with (the engine's {@code ClonefsException} subtypes, or a {@code ClonefsException}
+ * of a {@code PG_*} kind).
+ */
+public final class PgClient {
+    private static final Duration LONG = Duration.ofDays(1);
+    private static final Duration SHORT = Duration.ofMinutes(30);
+
+    private final HttpJsonClient http;
+
+    public PgClient(HttpJsonClient http) {
+        this.http = http;
+    }
+
+    /**
+     * Asks the daemon to stop the PostgreSQL servers it runs, so that its mount can be unmounted
+     * (they start again on the next mount).
+     */
+    public void stopAll() {
+        call("POST", "stop-all", null, Object.class, SHORT);
+    }
+
+    public List<PgApi.Server> list() {
+        return http.callForList("GET", "pg/servers", null, PgApi.Server.class, SHORT);
+    }
+
+    public PgApi.Server get(String name) {
+        return call("GET", "servers/" + enc(name), null, PgApi.Server.class, SHORT);
+    }
+
+    public PgApi.Server init(String volume, Integer port) {
+        return call("POST", "init", new PgApi.InitRequest(volume, port), PgApi.Server.class, SHORT);
+    }
+
+    public PgApi.Server importFrom(String volume, String from, boolean follow, Integer port) {
+        return call("POST", "import", new PgApi.ImportRequest(volume, from, follow, port), PgApi.Server.class, LONG);
+    }
+
+    /** The import's latest progress line; empty when there is none (yet). */
+    public Optional<PgApi.Progress> progress(String volume) {
+        try {
+            return Optional.of(call("GET", "progress/" + enc(volume), null, PgApi.Progress.class, SHORT));
+        } catch (io.clonefs.base.ClonefsException.NotFound e) {
+            return Optional.empty();
+        }
+    }
+
+    public PgApi.Branched branch(PgApi.BranchRequest request) {
+        return call("POST", "branches", request, PgApi.Branched.class, SHORT);
+    }
+
+    public PgApi.Server start(String name) {
+        return call("POST", "servers/" + enc(name) + "/start", null, PgApi.Server.class, SHORT);
+    }
+
+    public PgApi.Server stop(String name) {
+        return call("POST", "servers/" + enc(name) + "/stop", null, PgApi.Server.class, SHORT);
+    }
+
+    public PgApi.Branched reset(String name) {
+        return call("POST", "servers/" + enc(name) + "/reset", null, PgApi.Branched.class, SHORT);
+    }
+
+    public PgApi.Server protect(String name, boolean on) {
+        return call("POST", "servers/" + enc(name) + (on ? "/protect" : "/unprotect"), null, PgApi.Server.class, SHORT);
+    }
+
+    public PgApi.Destroyed destroy(String name) {
+        return call("DELETE", "servers/" + enc(name), null, PgApi.Destroyed.class, SHORT);
+    }
+
+    public List<PgApi.Schedule> schedules() {
+        return http.callForList("GET", "pg/schedules", null, PgApi.Schedule.class, SHORT);
+    }
+
+    public PgApi.Schedule schedule(String source, String every, int keep) {
+        return call("POST", "schedules", new PgApi.ScheduleRequest(source, every, keep), PgApi.Schedule.class, SHORT);
+    }
+
+    public void unschedule(String source) {
+        call("DELETE", "schedules/" + enc(source), null, Object.class, SHORT);
+    }
+
+    private <T> T call(String method, String path, Object body, Class<T> type, Duration timeout) {
+        return http.call(method, "pg/" + path, body, type, timeout);
+    }
+
+    private static String enc(String s) {
+        return HttpJsonClient.segment(s);
+    }
+}
