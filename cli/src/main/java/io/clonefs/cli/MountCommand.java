@@ -5,6 +5,10 @@ import io.clonefs.cli.common.Output;
 import io.clonefs.daemon.Daemon;
 import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.DaemonLauncher;
+import io.clonefs.fuse.MountOptions;
+import io.clonefs.pg.daemon.PgPlugin;
+import io.clonefs.remote.RemoteClient;
+import io.clonefs.remote.RemotePlugin;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,11 +62,12 @@ final class MountCommand extends BaseCommand {
         }
         if (foreground) {
             Logging.level("io.clonefs", top.verbose() ? "DEBUG" : top.quiet() ? "ERROR" : "INFO");
-            // blocks of imported snapshots are read from the pool's remotes (looked up at fetch time)
+            // blocks of imported snapshots are read from the pool's remotes (looked up at fetch time);
+            // a branch of REMOTE:VOLUME@SNAP imports through the remotes plugin
+            RemotePlugin remotes = new RemotePlugin();
             Daemon d = Daemon.start(p, mp, new Daemon.Options(port, !noAllowOther, fuseDebug,
-                    writebackCache != null ? writebackCache : io.clonefs.fuse.MountOptions.writebackDefault()),
-                    io.clonefs.remote.RemoteClient.engineOptions(p),
-                    List.of(new io.clonefs.remote.RemotePlugin(), io.clonefs.pg.daemon.PgPlugin.fromEnvironment()));
+                    writebackCache != null ? writebackCache : MountOptions.writebackDefault()),
+                    RemoteClient.engineOptions(p), List.of(remotes, PgPlugin.fromEnvironment(remotes::importVolume)));
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "clonefs-sigterm"));
             out().println("mounted " + p + " at " + mp + " (daemon pid " + d.info().pid() + ", control port "
                     + d.info().port() + ")");

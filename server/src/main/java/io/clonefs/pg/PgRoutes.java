@@ -47,9 +47,16 @@ public final class PgRoutes {
     }
 
     private final PgManager pg;
+    private final RemoteSnapshots remotes;
 
     public PgRoutes(PgManager pg) {
+        this(pg, RemoteSnapshots.NONE);
+    }
+
+    /** @param remotes imports the snapshot of a branch whose source is {@code REMOTE:VOLUME@SNAP} */
+    public PgRoutes(PgManager pg, RemoteSnapshots remotes) {
         this.pg = pg;
+        this.remotes = remotes;
     }
 
     public PgManager manager() {
@@ -118,7 +125,7 @@ public final class PgRoutes {
             case "branches":
                 if (p.length == 1) {
                     require(method, "POST", path);
-                    return new Reply(201, pg.branch(spec(body.read(PgApi.BranchRequest.class))));
+                    return new Reply(201, pg.branch(spec(importRemoteSource(body.read(PgApi.BranchRequest.class)))));
                 }
                 break;
             case "schedules":
@@ -140,6 +147,29 @@ public final class PgRoutes {
                 break;
         }
         throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: /v1/pg/" + path);
+    }
+
+    /**
+     * A request whose source is a snapshot pushed to a remote, {@code REMOTE:VOLUME@SNAP}: the
+     * snapshot is imported first (no data copied), then the request names the local volume it is
+     * in, at that snapshot (the volume's newest). Any other request is returned as it is.
+     */
+    PgApi.BranchRequest importRemoteSource(PgApi.BranchRequest r) {
+        String source = r.source();
+        int colon = source == null ? -1 : source.indexOf(':');
+        if (colon < 0) {
+            return r;
+        }
+        if (r.at() != null && !r.at().isBlank()) {
+            throw new ClonefsException.InvalidArgument("'at' applies to local sources, not to " + source);
+        }
+        Names.splitSnapshot(source.substring(colon + 1));
+        if (r.name() != null) {
+            Names.checkDataset("volume", r.name());
+        }
+        String volume = remotes.importVolume(source.substring(0, colon), source.substring(colon + 1));
+        return new PgApi.BranchRequest(volume, r.name(), r.port(), r.ttl(), r.checkpoint(), r.protect(),
+                Instant.now().toString());
     }
 
     /** A branch request as the manager takes it; {@code ttl} and {@code at} are parsed here. */

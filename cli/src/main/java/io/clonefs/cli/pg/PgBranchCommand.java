@@ -6,6 +6,7 @@ import io.clonefs.base.ErrorKind;
 import io.clonefs.cli.common.Times;
 import io.clonefs.engine.Names;
 import io.clonefs.pg.PgDurations;
+import io.clonefs.remote.RemoteConfig;
 import java.time.Instant;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,21 +50,15 @@ final class PgBranchCommand extends PgSubcommand {
         String atInstant = at == null ? null : PgDurations.parseMoment(at, Instant.now()).toString();
         int colon = source.indexOf(':');
         if (colon >= 0) {
-            // REMOTE:VOLUME@SNAP: make it a local snapshot (no data copied), then branch its volume at that snapshot
+            // REMOTE:VOLUME@SNAP: the daemon imports it (no data copied) and branches the imported snapshot
             if (at != null) {
                 throw new ClonefsException.InvalidArgument("--at applies to local sources, not to " + source);
             }
-            io.clonefs.remote.RemoteConfig.checkName(source.substring(0, colon));
+            RemoteConfig.checkName(source.substring(0, colon));
             Names.splitSnapshot(source.substring(colon + 1));
-            checkName(name);
-            io.clonefs.api.RemoteApi.RemoteImported im;
-            try (io.clonefs.remote.RemoteClient rc = io.clonefs.remote.RemoteClient.connect(pool())) {
-                im = rc.importRemote(source.substring(0, colon), source.substring(colon + 1));
-            }
-            source = im.volume();
-            atInstant = Instant.now().toString(); // the newest snapshot of the imported volume: the imported one
+        } else {
+            checkName(source);
         }
-        checkName(source);
         checkName(name);
         checkPort(port);
         if (ttl != null) {

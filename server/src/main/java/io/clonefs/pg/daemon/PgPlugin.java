@@ -2,6 +2,7 @@ package io.clonefs.pg.daemon;
 
 import io.clonefs.api.ApiErrors;
 import io.clonefs.api.PgApi;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.Daemon;
 import io.clonefs.daemon.EventLog;
@@ -12,6 +13,7 @@ import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgOptions;
 import io.clonefs.pg.PgRoutes;
+import io.clonefs.pg.RemoteSnapshots;
 import java.nio.file.Path;
 import java.util.List;
 import org.slf4j.Logger;
@@ -32,15 +34,27 @@ public final class PgPlugin implements Daemon.Plugin {
     private static final Logger LOG = LoggerFactory.getLogger(PgPlugin.class);
 
     private final PgOptions options;
+    private final RemoteSnapshots remotes;
     private volatile PgManager manager;
     private Thread restorer;
 
     public PgPlugin(PgOptions options) {
+        this(options, RemoteSnapshots.NONE);
+    }
+
+    /** @param remotes where {@code pg branch REMOTE:VOLUME@SNAP} imports its snapshot from */
+    public PgPlugin(PgOptions options, RemoteSnapshots remotes) {
         this.options = options;
+        this.remotes = remotes;
     }
 
     /** Options from {@code CLONEFS_PG_PORTS} and {@code CLONEFS_PG_BIN}, else the defaults. */
     public static PgPlugin fromEnvironment() {
+        return fromEnvironment(RemoteSnapshots.NONE);
+    }
+
+    /** The same, importing the snapshots of remote sources through {@code remotes}. */
+    public static PgPlugin fromEnvironment(RemoteSnapshots remotes) {
         PgOptions o = PgOptions.defaults();
         String ports = System.getenv("CLONEFS_PG_PORTS");
         if (ports != null && !ports.isBlank()) {
@@ -48,7 +62,7 @@ public final class PgPlugin implements Daemon.Plugin {
             try {
                 o = o.withPorts(Integer.parseInt(fl[0].strip()), Integer.parseInt(fl[fl.length - 1].strip()));
             } catch (NumberFormatException e) {
-                throw new io.clonefs.base.ClonefsException.InvalidArgument(
+                throw new ClonefsException.InvalidArgument(
                         "CLONEFS_PG_PORTS must be FIRST-LAST, e.g. 54400-54499, not '" + ports + "'");
             }
         }
@@ -56,7 +70,7 @@ public final class PgPlugin implements Daemon.Plugin {
         if (bin != null && !bin.isBlank()) {
             o = new PgOptions(Path.of(bin), o.osUser(), o.firstPort(), o.lastPort(), o.tick(), o.startTimeout());
         }
-        return new PgPlugin(o);
+        return new PgPlugin(o, remotes);
     }
 
     @Override
@@ -64,7 +78,7 @@ public final class PgPlugin implements Daemon.Plugin {
         PgRoutes routes;
         try {
             manager = PgManager.open(engine, mount, engine.directory(), options);
-            routes = new PgRoutes(manager);
+            routes = new PgRoutes(manager, remotes);
         } catch (PgException.Setup e) {
             LOG.warn("PostgreSQL branches are unavailable: {}", e.getMessage());
             server.extend("pg", request -> error(e));
