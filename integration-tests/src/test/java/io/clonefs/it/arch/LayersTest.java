@@ -73,6 +73,23 @@ class LayersTest {
     }
 
     @Test
+    void lmdbLayoutsStayInsideTheEngine() {
+        noClasses().that().resideInAnyPackage("io.clonefs.fuse..", "io.clonefs.api..", "io.clonefs.pg..",
+                        "io.clonefs.remote..", "io.clonefs.daemon..", "io.clonefs.cli..")
+                .should().dependOnClassesThat().resideInAPackage("io.clonefs.metadata..")
+                .because("above the engine, trees are seen as the engine's records (VolumeFs, SnapshotItem), never as LMDB keys")
+                .check(classes);
+    }
+
+    @Test
+    void nativeTypesStayInTheirAdapters() {
+        noClasses().that().resideOutsideOfPackages("io.clonefs.fuse..", "io.clonefs.base..")
+                .should().dependOnClassesThat().resideInAnyPackage("jnr..", "ru.serce.jnrfuse..", "com.kenai.jffi..")
+                .because("jnr types never leave the FUSE adapter and the one libc binding")
+                .check(classes);
+    }
+
+    @Test
     void noPackageCycles() {
         slices().matching("io.clonefs.(**)").should().beFreeOfCycles()
                 .because("dependencies between packages run one way (docs/architecture.md)")
