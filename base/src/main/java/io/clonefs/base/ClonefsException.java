@@ -1,5 +1,7 @@
 package io.clonefs.base;
 
+import java.util.Locale;
+
 /**
  * Root of every exception clonefs raises on purpose. Each carries its {@link ErrorKind} (and so
  * the errno a filesystem caller sees, the API's status and code, the command's exit code) and a
@@ -44,7 +46,7 @@ public class ClonefsException extends RuntimeException {
 
     /** The control API's code: the kind's, or {@code errno_<name>} for {@link ErrorKind#OTHER}. */
     public String code() {
-        return kind == ErrorKind.OTHER ? "errno_" + errno.name().toLowerCase(java.util.Locale.ROOT) : kind.code();
+        return kind == ErrorKind.OTHER ? "errno_" + errno.name().toLowerCase(Locale.ROOT) : kind.code();
     }
 
     /**
@@ -69,7 +71,7 @@ public class ClonefsException extends RuntimeException {
 
     private static Errno errnoOf(String code) {
         try {
-            return Errno.valueOf(code.substring("errno_".length()).toUpperCase(java.util.Locale.ROOT));
+            return Errno.valueOf(code.substring("errno_".length()).toUpperCase(Locale.ROOT));
         } catch (RuntimeException e) {
             return Errno.EIO;
         }

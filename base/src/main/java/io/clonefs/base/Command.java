@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -233,7 +234,7 @@ public final class Command {
         public String lastLines(int n) {
             String all = (out + (err.isEmpty() ? "" : "\n" + err)).strip();
             String[] l = all.split("\n");
-            return String.join("\n", java.util.Arrays.copyOfRange(l, Math.max(0, l.length - n), l.length));
+            return String.join("\n", Arrays.copyOfRange(l, Math.max(0, l.length - n), l.length));
         }
 
         private static String tail(String s, int max) {

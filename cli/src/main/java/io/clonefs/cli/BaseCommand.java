@@ -2,8 +2,10 @@ package io.clonefs.cli;
 
 import io.clonefs.cli.common.Pools;
 import io.clonefs.daemon.PoolService;
+import io.clonefs.engine.Names;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,15 +41,15 @@ abstract class BaseCommand implements Callable<Integer> {
 
     /** Checks a VOLUME or VOLUME@SNAP argument before anything is opened. */
     static void checkName(String name) {
-        if (io.clonefs.engine.Names.isSnapshotName(name)) {
-            io.clonefs.engine.Names.splitSnapshot(name);
+        if (Names.isSnapshotName(name)) {
+            Names.splitSnapshot(name);
         } else {
-            io.clonefs.engine.Names.checkDataset("volume", name);
+            Names.checkDataset("volume", name);
         }
     }
 
     static String millis(long micros) {
-        return micros < 10_000 ? String.format(java.util.Locale.ROOT, "%.1f ms", micros / 1000.0)
+        return micros < 10_000 ? String.format(Locale.ROOT, "%.1f ms", micros / 1000.0)
                 : (micros / 1000) + " ms";
     }
 }

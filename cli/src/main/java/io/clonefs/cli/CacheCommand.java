@@ -4,6 +4,7 @@ import io.clonefs.api.RemoteApi;
 import io.clonefs.cli.common.Output;
 import io.clonefs.cli.common.Sizes;
 import io.clonefs.remote.RemoteClient;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -50,7 +51,7 @@ final class CacheCommand extends BaseCommand {
         }
     }
 
-    static void print(java.io.PrintWriter out, RemoteApi.Cache c) {
+    static void print(PrintWriter out, RemoteApi.Cache c) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"remote-backed blocks", Long.toString(c.remoteBlocks())});
         rows.add(new String[] {"cached blocks", c.cachedBlocks() + " (" + Sizes.format(c.cachedBytes()) + ")"});

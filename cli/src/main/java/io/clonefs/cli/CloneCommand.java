@@ -1,7 +1,11 @@
 package io.clonefs.cli;
 
 import io.clonefs.api.Api;
+import io.clonefs.api.RemoteApi;
 import io.clonefs.cli.common.Output;
+import io.clonefs.engine.Names;
+import io.clonefs.remote.RemoteClient;
+import io.clonefs.remote.RemoteConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -26,7 +30,7 @@ final class CloneCommand extends BaseCommand {
             return cloneRemote(source.substring(0, colon), source.substring(colon + 1));
         }
         checkName(source);
-        io.clonefs.engine.Names.checkDataset("volume", name);
+        Names.checkDataset("volume", name);
         Api.Cloned r = withPool(s -> s.cloneVolume(source, name));
         if (json()) {
             Output.json(out(), r);
@@ -38,11 +42,11 @@ final class CloneCommand extends BaseCommand {
     }
 
     private int cloneRemote(String remote, String snapshot) {
-        io.clonefs.remote.RemoteConfig.checkName(remote);
-        io.clonefs.engine.Names.splitSnapshot(snapshot);
-        io.clonefs.engine.Names.checkDataset("volume", name);
-        io.clonefs.api.RemoteApi.RemoteCloned r;
-        try (io.clonefs.remote.RemoteClient c = io.clonefs.remote.RemoteClient.connect(pool())) {
+        RemoteConfig.checkName(remote);
+        Names.splitSnapshot(snapshot);
+        Names.checkDataset("volume", name);
+        RemoteApi.RemoteCloned r;
+        try (RemoteClient c = RemoteClient.connect(pool())) {
             r = c.cloneRemote(remote, snapshot, name);
         }
         if (json()) {

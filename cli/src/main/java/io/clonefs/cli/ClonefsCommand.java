@@ -1,6 +1,7 @@
 package io.clonefs.cli;
 
 import io.clonefs.cli.common.Pools;
+import io.clonefs.cli.pg.PgCommand;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Spec;
             InitCommand.class, MountCommand.class, UmountCommand.class, CreateCommand.class,
             SnapshotCommand.class, CloneCommand.class, DestroyCommand.class, ListCommand.class,
             SpaceCommand.class, FsckCommand.class, RemoteCommand.class, PushCommand.class, CacheCommand.class,
-            io.clonefs.cli.pg.PgCommand.class, EventsCommand.class,
+            PgCommand.class, EventsCommand.class,
             CompletionCommand.class
         },
         footerHeading = "%nExamples:%n",

@@ -2,6 +2,7 @@ package io.clonefs.cli;
 
 import io.clonefs.api.Api;
 import io.clonefs.cli.common.Output;
+import io.clonefs.engine.Names;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -14,7 +15,7 @@ final class CreateCommand extends BaseCommand {
 
     @Override
     public Integer call() {
-        io.clonefs.engine.Names.checkDataset("volume", name);
+        Names.checkDataset("volume", name);
         Api.Created r = withPool(s -> s.createVolume(name));
         if (json()) {
             Output.json(out(), r);

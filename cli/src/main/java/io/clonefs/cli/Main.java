@@ -1,8 +1,14 @@
 package io.clonefs.cli;
 
+import io.clonefs.api.ControlException;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.cli.common.CliException;
+import io.clonefs.daemon.DaemonLauncher;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IExitCodeExceptionMapper;
@@ -27,7 +33,7 @@ public final class Main {
     static CommandLine commandLine() {
         ClonefsCommand top = new ClonefsCommand();
         CommandLine cl = new CommandLine(top);
-        cl.registerConverter(java.nio.file.Path.class, Main::path);
+        cl.registerConverter(Path.class, Main::path);
         cl.setExecutionExceptionHandler(new Errors(top));
         cl.setExitCodeExceptionMapper(new Errors(top));
         cl.setParameterExceptionHandler(new Errors(top));
@@ -35,14 +41,14 @@ public final class Main {
     }
 
     /** A path argument; one that the OS cannot name (a NUL byte) is a one-line usage error. */
-    static java.nio.file.Path path(String s) {
+    static Path path(String s) {
         try {
-            return java.nio.file.Path.of(s);
-        } catch (java.nio.file.InvalidPathException e) {
+            return Path.of(s);
+        } catch (InvalidPathException e) {
             String shown = s.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
                     .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
             throw new CommandLine.TypeConversionException("'" + shown + "' is not a usable path ("
-                    + e.getReason().toLowerCase(java.util.Locale.ROOT) + ")");
+                    + e.getReason().toLowerCase(Locale.ROOT) + ")");
         }
     }
 
@@ -82,11 +88,11 @@ public final class Main {
 
         static String message(Throwable ex) {
             if (ex instanceof ClonefsException || ex instanceof CliException
-                    || ex instanceof io.clonefs.api.ControlException
-                    || ex instanceof io.clonefs.daemon.DaemonLauncher.StartFailure) {
+                    || ex instanceof ControlException
+                    || ex instanceof DaemonLauncher.StartFailure) {
                 return oneLine(ex.getMessage());
             }
-            if (ex instanceof java.io.UncheckedIOException u && u.getMessage() != null) {
+            if (ex instanceof UncheckedIOException u && u.getMessage() != null) {
                 return oneLine(u.getMessage());
             }
             Throwable root = ex;

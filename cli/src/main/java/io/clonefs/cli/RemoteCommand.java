@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -132,7 +133,7 @@ final class RemoteCommand extends BaseCommand {
             RemoteConfig.checkName(name);
             remotes().remove(name);
             if (json()) {
-                Output.json(out(), java.util.Map.of("removed", name));
+                Output.json(out(), Map.of("removed", name));
             } else {
                 out().println("removed remote " + name);
             }

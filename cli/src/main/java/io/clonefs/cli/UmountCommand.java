@@ -8,10 +8,14 @@ import io.clonefs.daemon.DaemonClient;
 import io.clonefs.daemon.DaemonFiles;
 import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.Mounts;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -106,16 +110,16 @@ final class UmountCommand extends BaseCommand {
         int exit;
         try {
             Process p = new ProcessBuilder("fusermount", "-u", mp.toString()).redirectErrorStream(true).start();
-            out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return; // let the daemon deal with it
             }
             exit = p.exitValue();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return; // no fusermount: the daemon unmounts
         }
-        if (exit != 0 && Mounts.find(mp).isPresent() && out.toLowerCase(java.util.Locale.ROOT).contains("busy")) {
+        if (exit != 0 && Mounts.find(mp).isPresent() && out.toLowerCase(Locale.ROOT).contains("busy")) {
             throw new CliException(ExitCodes.CONFLICT, mp + " is busy (files open or a process inside, e.g. PostgreSQL);"
                     + " stop them first, or use --force for a lazy unmount");
         }

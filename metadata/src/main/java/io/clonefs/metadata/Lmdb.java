@@ -2,10 +2,12 @@ package io.clonefs.metadata;
 
 import io.clonefs.base.ClonefsException;
 import java.io.File;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.nio.ByteBuffer;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.DbiFlags;
 import org.lmdbjava.Env;
@@ -136,8 +138,8 @@ public final class Lmdb implements AutoCloseable {
 
     private boolean diskNearlyFull() {
         try {
-            return java.nio.file.Files.getFileStore(dir.toPath()).getUsableSpace() < (4 << 20);
-        } catch (java.io.IOException e) {
+            return Files.getFileStore(dir.toPath()).getUsableSpace() < (4 << 20);
+        } catch (IOException e) {
             return false;
         }
     }

@@ -1,9 +1,9 @@
 package io.clonefs.metadata;
 
 import io.clonefs.base.BlockId;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.metrics.Histogram;
 import io.clonefs.metrics.Metrics;
-import io.clonefs.base.ClonefsException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The pool's metadata in memory, committed to LMDB in groups.
@@ -67,7 +69,7 @@ public final class MetaStore implements AutoCloseable {
     private boolean changed;
     private final List<Batch> failed = new ArrayList<>();
     /** Frees emergency disk space for metadata (see {@code Engine}); true if it freed some. */
-    private volatile java.util.function.BooleanSupplier spaceReserve = () -> false;
+    private volatile BooleanSupplier spaceReserve = () -> false;
     private boolean closed;
 
     private MetaStore(Lmdb lmdb, BlockSpace blocks, int nodeCacheSize) {
@@ -167,7 +169,7 @@ public final class MetaStore implements AutoCloseable {
      * Sets what a commit does when the disk is full: release reserved space and retry once, so
      * that a destroy can still commit (and its blocks be reused) on a full disk.
      */
-    public void setSpaceReserve(java.util.function.BooleanSupplier release) {
+    public void setSpaceReserve(BooleanSupplier release) {
         this.spaceReserve = release;
     }
 
@@ -549,7 +551,7 @@ public final class MetaStore implements AutoCloseable {
      * Runs {@code body} on a state where memory and LMDB agree: no commit in flight, nothing
      * uncommitted. Other threads wait at the metadata monitor meanwhile.
      */
-    public <T> T quiesced(java.util.function.Supplier<T> body) {
+    public <T> T quiesced(Supplier<T> body) {
         commitLock.lock();
         try {
             while (true) {

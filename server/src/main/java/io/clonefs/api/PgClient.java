@@ -1,5 +1,6 @@
 package io.clonefs.api;
 
+import io.clonefs.base.ClonefsException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -47,7 +48,7 @@ public final class PgClient {
     public Optional<PgApi.Progress> progress(String volume) {
         try {
             return Optional.of(call("GET", "progress/" + enc(volume), null, PgApi.Progress.class, SHORT));
-        } catch (io.clonefs.base.ClonefsException.NotFound e) {
+        } catch (ClonefsException.NotFound e) {
             return Optional.empty();
         }
     }

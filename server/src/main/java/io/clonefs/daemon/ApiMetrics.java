@@ -1,6 +1,7 @@
 package io.clonefs.daemon;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -77,7 +78,7 @@ final class ApiMetrics {
                     return "/v1/pg/schedules/{source}";
                 }
                 if (p.length == 6 && p[3].equals("servers")
-                        && java.util.Set.of("start", "stop", "reset", "protect", "unprotect").contains(p[5])) {
+                        && Set.of("start", "stop", "reset", "protect", "unprotect").contains(p[5])) {
                     return "/v1/pg/servers/{name}/" + p[5];
                 }
                 return "other";

@@ -17,6 +17,8 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -64,7 +66,7 @@ public final class ControlServer implements AutoCloseable {
     private final Runnable shutdown;
     private final HttpServer server;
     private final ExecutorService executor;
-    private final java.util.Map<String, Extension> extensions = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Extension> extensions = new ConcurrentHashMap<>();
     private final ApiMetrics apiMetrics = new ApiMetrics();
     private volatile EventLog events;
     private volatile boolean closed;

@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -52,8 +54,8 @@ public final class Daemon implements AutoCloseable {
         void close();
     }
 
-    private final java.util.List<Plugin> plugins;
-    private final java.util.List<Plugin> started = new java.util.ArrayList<>();
+    private final List<Plugin> plugins;
+    private final List<Plugin> started = new ArrayList<>();
     private final Path pool;
     private final Path mountpoint;
     private final Options options;
@@ -65,8 +67,8 @@ public final class Daemon implements AutoCloseable {
     private DaemonInfo info;
     private boolean closed;
 
-    private Daemon(Path pool, Path mountpoint, Options options, EngineOptions engineOptions, java.util.List<Plugin> plugins) {
-        this.plugins = java.util.List.copyOf(plugins);
+    private Daemon(Path pool, Path mountpoint, Options options, EngineOptions engineOptions, List<Plugin> plugins) {
+        this.plugins = List.copyOf(plugins);
         this.pool = pool;
         this.mountpoint = mountpoint;
         this.options = options;
@@ -75,7 +77,7 @@ public final class Daemon implements AutoCloseable {
 
     /** Opens the pool, mounts it and serves the control API; refuses clearly if anything is in the way. */
     public static Daemon start(Path pool, Path mountpoint, Options options) {
-        return start(pool, mountpoint, options, EngineOptions.defaults(), java.util.List.of());
+        return start(pool, mountpoint, options, EngineOptions.defaults(), List.of());
     }
 
     /**
@@ -83,7 +85,7 @@ public final class Daemon implements AutoCloseable {
      * inside the daemon.
      */
     public static Daemon start(Path pool, Path mountpoint, Options options, EngineOptions engineOptions,
-                               java.util.List<Plugin> plugins) {
+                               List<Plugin> plugins) {
         Path p = pool.toAbsolutePath().normalize();
         Path mp = mountpoint.toAbsolutePath().normalize();
         preflight(p, mp);

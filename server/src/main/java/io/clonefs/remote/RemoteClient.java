@@ -3,12 +3,19 @@ package io.clonefs.remote;
 import io.clonefs.api.HttpJsonClient;
 import io.clonefs.api.PushResult;
 import io.clonefs.api.RemoteApi;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.daemon.DaemonClient;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.EngineOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -39,8 +46,8 @@ public interface RemoteClient extends AutoCloseable {
         if (d.isPresent()) {
             return new Http(d.get().http());
         }
-        if (!java.nio.file.Files.isDirectory(pool)) {
-            throw new io.clonefs.base.ClonefsException.NotFound("no clonefs pool at " + pool
+        if (!Files.isDirectory(pool)) {
+            throw new ClonefsException.NotFound("no clonefs pool at " + pool
                     + " (use --pool DIR or CLONEFS_POOL, or create one with 'clonefs init " + pool + "')");
         }
         return new Local(Engine.open(pool, engineOptions(pool)), pool);
@@ -58,7 +65,7 @@ public interface RemoteClient extends AutoCloseable {
 
         @Override
         public PushResult push(String snapshot, String remote, Consumer<RemoteApi.PushView> progress) {
-            java.util.concurrent.atomic.AtomicReference<PushProgress> cur = new java.util.concurrent.atomic.AtomicReference<>();
+            AtomicReference<PushProgress> cur = new AtomicReference<>();
             Thread watcher = new Thread(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
                     try {
@@ -119,19 +126,19 @@ public interface RemoteClient extends AutoCloseable {
 
         @Override
         public PushResult push(String snapshot, String remote, Consumer<RemoteApi.PushView> progress) {
-            var done = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+            var done = CompletableFuture.supplyAsync(() ->
                     http.call("POST", "remotes/" + remote + "/push", new RemoteApi.Push(snapshot), PushResult.class, LONG));
             while (true) {
                 try {
-                    return done.get(1, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (java.util.concurrent.TimeoutException e) {
+                    return done.get(1, TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
                     try {
                         RemoteApi.Pushes ps = http.call("GET", "remotes/" + remote + "/push", null, RemoteApi.Pushes.class, SHORT);
                         ps.pushes().stream().filter(v -> v.snapshot().equals(snapshot)).findFirst().ifPresent(progress);
                     } catch (RuntimeException ignored) {
                         // progress is best effort
                     }
-                } catch (java.util.concurrent.ExecutionException e) {
+                } catch (ExecutionException e) {
                     throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

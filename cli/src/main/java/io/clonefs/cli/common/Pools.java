@@ -8,6 +8,7 @@ import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.EngineService;
 import io.clonefs.daemon.PoolService;
 import io.clonefs.engine.Engine;
+import io.clonefs.remote.RemoteClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -50,7 +51,7 @@ public final class Pools {
                     + " (use --pool DIR or CLONEFS_POOL, or create one with 'clonefs init " + pool + "')");
         }
         try {
-            return new EngineService(Engine.open(pool, io.clonefs.remote.RemoteClient.engineOptions(pool)), () -> { }, true);
+            return new EngineService(Engine.open(pool, RemoteClient.engineOptions(pool)), () -> { }, true);
         } catch (ClonefsException e) {
             if (running.isPresent() && e instanceof ClonefsException.Conflict) {
                 throw new ClonefsException.Conflict("pool " + pool + " is held by daemon pid " + running.get().pid()

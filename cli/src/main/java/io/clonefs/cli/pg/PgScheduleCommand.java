@@ -8,6 +8,7 @@ import io.clonefs.cli.common.Times;
 import io.clonefs.pg.PgDurations;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -58,7 +59,7 @@ final class PgScheduleCommand extends PgSubcommand {
         if (off) {
             c.unschedule(source);
             if (json()) {
-                printJson(java.util.Map.of("source", source, "scheduled", false));
+                printJson(Map.of("source", source, "scheduled", false));
             } else {
                 out().println("no more scheduled snapshots of " + source);
             }
