@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.Command;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.EngineOptions;
 import io.clonefs.engine.SpaceInfo;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -607,30 +609,23 @@ class PosixMountIT {
     }
 
     /** Runs a command; its stdout+stderr. Fails the test on a non-zero exit. */
-    private static String sh(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
-        return out;
+    private static String sh(String... cmd) {
+        Command.Result r = Command.of(cmd).mergeStderr().timeout(Duration.ofSeconds(60)).run();
+        assertEquals(0, r.exit(), String.join(" ", cmd) + ": " + r.out());
+        return r.out();
     }
 
     /** Runs a command; its exit code (output goes to the test log). */
-    private static int sh0(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-        if (p.exitValue() != 0) {
-            System.err.println(String.join(" ", cmd) + " -> " + p.exitValue() + ": " + out);
+    private static int sh0(String... cmd) {
+        Command.Result r = Command.of(cmd).mergeStderr().timeout(Duration.ofSeconds(120)).run();
+        if (!r.ok()) {
+            System.err.println(String.join(" ", cmd) + " -> " + r.exit() + ": " + r.out());
         }
-        return p.exitValue();
+        return r.exit();
     }
 
     /** Runs a command that may fail; its stdout+stderr. */
-    private static String shOut(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        return out;
+    private static String shOut(String... cmd) {
+        return Command.of(cmd).mergeStderr().timeout(Duration.ofSeconds(60)).run().out();
     }
 }

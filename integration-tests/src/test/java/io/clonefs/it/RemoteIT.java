@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.clonefs.base.Command;
 import io.clonefs.it.api.ApiClient;
 import io.clonefs.it.api.OpenApiCheck;
 import io.clonefs.it.support.Ceph;
@@ -145,10 +146,7 @@ class RemoteIT {
         a.ok("snapshot", "vol@s3");
         Path journal = a.pool().resolve("remotes/ceph/push-vol@s3.journal");
         Path log = ws.dir("logs").resolve("push-s3.log");
-        List<String> cmd = List.of(Clonefs.launcher().toString(), "push", "vol@s3", "ceph");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(a.env());
-        Process push = pb.start();
+        Process push = Command.of(Clonefs.launcher().toString(), "push", "vol@s3", "ceph").env(a.env()).start(log);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (!(Files.exists(journal) && Files.size(journal) > 4 * 1024) && push.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(10);
