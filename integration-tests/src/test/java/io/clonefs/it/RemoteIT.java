@@ -12,6 +12,7 @@ import io.clonefs.it.api.ApiClient;
 import io.clonefs.it.api.OpenApiCheck;
 import io.clonefs.it.support.Ceph;
 import io.clonefs.it.support.Clonefs;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
 import java.io.IOException;
@@ -27,8 +28,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Snapshots pushed to an S3 remote (a real Ceph radosgw, {@link Ceph}) and cloned on another
@@ -38,33 +39,22 @@ import org.junit.jupiter.api.Test;
  */
 class RemoteIT {
     private static final int BS = 8192;
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("remote").withCeph().pools("a", "b").build();
 
     @Test
     void pushCloneIncrementalResumeAndApi() throws Exception {
-        ws = Workspace.create("remote");
-        Ceph ceph = Ceph.start(ws.dir("ceph"));
-        ws.onClose("stop ceph", ceph::close); // closed last: the mounts are registered after it
+        Workspace ws = pools.ws();
+        Ceph ceph = pools.ceph();
         ceph.createBucket("clonefs");
         Path keys = ws.dir("keys").resolve("s3.keys");
         Files.writeString(keys, "aws_access_key_id=" + ceph.accessKey() + "\naws_secret_access_key=" + ceph.secretKey() + "\n");
         Files.setPosixFilePermissions(keys, PosixFilePermissions.fromString("rw-------"));
 
-        Clonefs a = new Clonefs(ws, ws.dir("pool-a").resolve("pool"));
-        Clonefs b = new Clonefs(ws, ws.dir("pool-b").resolve("pool"));
-        Path ma = ws.dir("mnt-a");
-        Path mb = ws.dir("mnt-b");
-        a.init();
-        b.init();
-        a.mount(ma);
-        b.mount(mb);
+        Clonefs a = pools.clonefs("a");
+        Clonefs b = pools.clonefs("b");
+        Path ma = pools.mnt("a");
+        Path mb = pools.mnt("b");
 
         // remotes: a missing bucket or an unsafe key file is refused, nothing stored
         Proc.Result bad = a.run("remote", "add", "ceph", "--endpoint", ceph.endpoint(), "--bucket", "nosuchbucket",
