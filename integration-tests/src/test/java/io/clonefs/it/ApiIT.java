@@ -11,19 +11,17 @@ import io.clonefs.it.api.ApiClient;
 import io.clonefs.it.api.OpenApiCheck;
 import io.clonefs.it.support.Clonefs;
 import io.clonefs.it.support.KernelMounts;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.Proc;
-import io.clonefs.it.support.Workspace;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The control API over real HTTP against a daemon started with {@code clonefs mount}: every
@@ -35,30 +33,13 @@ import org.junit.jupiter.api.Test;
 class ApiIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MB = 1024 * 1024;
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("api").tmpfs("96m").build();
 
     @Test
     void everyEndpointOverHttpMatchesTheDocument() throws Exception {
-        ws = Workspace.create("api");
-        Path small = ws.dir("small");
-        Proc.run(List.of("mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", small.toString()), Map.of(),
-                Duration.ofMinutes(1)).check();
-        ws.onClose("unmount the tmpfs", () -> {
-            if (KernelMounts.isMounted(small)) {
-                Proc.run(List.of("umount", "-l", small.toString()), Map.of(), Duration.ofMinutes(1));
-            }
-        });
-        Path mnt = ws.dir("mnt");
-        Clonefs cfs = new Clonefs(ws, small.resolve("pool"));
-        cfs.init();
-        cfs.mount(mnt);
+        Clonefs cfs = pools.clonefs();
+        Path mnt = pools.mnt();
         ApiClient api = new ApiClient(cfs.pool());
 
         // the document: served without a token, identical to the one in the repository

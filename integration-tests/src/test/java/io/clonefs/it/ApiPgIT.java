@@ -10,6 +10,7 @@ import io.clonefs.it.api.ApiClient;
 import io.clonefs.it.api.OpenApiCheck;
 import io.clonefs.it.pg.PgHarness;
 import io.clonefs.it.support.Clonefs;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
 import java.nio.charset.StandardCharsets;
@@ -22,10 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * PostgreSQL branches through the control API of a daemon started with {@code clonefs mount}: the
@@ -35,23 +35,14 @@ import org.junit.jupiter.api.Test;
  */
 class ApiPgIT {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("apipg").pgPorts(43000, 100).build();
 
     @Test
     void branchLifecycleEventsMetricsAndTheCiRecipe() throws Exception {
-        ws = Workspace.create("apipg");
-        Path mnt = ws.dir("mnt");
-        int first = 43000 + ThreadLocalRandom.current().nextInt(0, 100) * 20;
-        Clonefs cfs = new Clonefs(ws, ws.dir("pool")).withEnv(Map.of("CLONEFS_PG_PORTS", first + "-" + (first + 19)));
-        cfs.init();
-        cfs.mount(mnt);
+        Workspace ws = pools.ws();
+        Path mnt = pools.mnt();
+        Clonefs cfs = pools.clonefs();
         ApiClient api = new ApiClient(cfs.pool());
         OpenApiCheck check = new OpenApiCheck(api.raw("GET", "/v1/openapi.json", null, null).body()
                 .getBytes(StandardCharsets.UTF_8));

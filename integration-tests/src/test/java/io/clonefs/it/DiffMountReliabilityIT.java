@@ -1,14 +1,12 @@
 package io.clonefs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.clonefs.engine.Engine;
-import io.clonefs.engine.EngineOptions;
 import io.clonefs.fuse.Mount;
 import io.clonefs.fuse.MountOptions;
 import io.clonefs.it.reliability.TreeDigest;
-import io.clonefs.it.support.KernelMounts;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.Proc;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,9 +23,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Randomized differential test of the kernel mount (issue 7 §5): the same random POSIX operations
@@ -39,6 +37,9 @@ import org.junit.jupiter.api.Test;
  * {@code -Dclonefs.diff.seed=S} repeats a run, {@code -Dclonefs.diff.steps=N} sets its length.
  */
 class DiffMountReliabilityIT {
+    @RegisterExtension
+    final MountedPool pools = MountedPool.inProcess("diff").under(Path.of("/var/tmp")).volume("vol")
+            .mountOptions(new MountOptions(false, false)).build();
     private Path base;
     private Path ref;
     private Path mnt;
@@ -50,36 +51,12 @@ class DiffMountReliabilityIT {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(Files.exists(Path.of("/dev/fuse")), "needs /dev/fuse");
-        base = Files.createTempDirectory(Path.of("/var/tmp"), "clonefs-diff-");
-        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+        base = pools.ws().root();
         ref = Files.createDirectory(base.resolve("ref"));
-        Path pool = base.resolve("pool");
-        mnt = Files.createDirectory(base.resolve("mnt"));
-        Engine.init(pool, Engine.DEFAULT_BLOCK_SIZE);
-        engine = Engine.open(pool, EngineOptions.defaults());
-        engine.createVolume("vol");
-        mount = Mount.mount(engine, mnt, new MountOptions(false, false));
+        mnt = pools.mnt();
         vol = mnt.resolve("vol");
-    }
-
-    @AfterEach
-    void tearDown() {
-        try {
-            if (mount != null) {
-                mount.close();
-            }
-        } finally {
-            if (mnt != null && KernelMounts.isMounted(mnt)) {
-                KernelMounts.forceUnmount(mnt);
-            }
-            if (engine != null) {
-                engine.close();
-            }
-            if (base != null && (mnt == null || !KernelMounts.isMounted(mnt))) {
-                Proc.run(List.of("rm", "-rf", base.toString()), Map.of(), Duration.ofMinutes(2));
-            }
-        }
+        engine = pools.engine();
+        mount = pools.mount();
     }
 
     @Test

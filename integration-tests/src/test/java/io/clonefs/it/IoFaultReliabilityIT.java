@@ -17,7 +17,7 @@ import io.clonefs.engine.VolumeFs;
 import io.clonefs.fuse.Mount;
 import io.clonefs.fuse.MountOptions;
 import io.clonefs.it.reliability.FaultyBlockStore;
-import io.clonefs.it.support.KernelMounts;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.Proc;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,7 +25,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,9 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Injected I/O faults (issue 7 §3): a {@link FaultyBlockStore} under the engine fails block reads,
@@ -57,27 +55,12 @@ class IoFaultReliabilityIT {
      */
     private static final boolean KNOWN_BUGS = Boolean.getBoolean("clonefs.it.knownBugs");
 
-    @TempDir
-    Path base;
+    /** Each test opens (and reopens) its own engine and mount; the extension closes and unmounts them. */
+    @RegisterExtension
+    final MountedPool pools = MountedPool.inProcess("iofault").unmounted().build();
     private Engine engine;
     private Mount mount;
     private Path mnt;
-
-    @AfterEach
-    void tearDown() {
-        try {
-            if (mount != null) {
-                mount.close();
-            }
-        } finally {
-            if (mnt != null && KernelMounts.isMounted(mnt)) {
-                KernelMounts.forceUnmount(mnt);
-            }
-            if (engine != null) {
-                engine.close();
-            }
-        }
-    }
 
     /** Volume name -> file name -> bytes; snapshots under their full name. */
     private final Map<String, Map<String, byte[]>> model = new TreeMap<>();
@@ -91,7 +74,7 @@ class IoFaultReliabilityIT {
         if (faulty) {
             o = o.withBlockStoreDecorator(s -> faults = new FaultyBlockStore(s, seed));
         }
-        return Engine.open(pool, o);
+        return pools.track(Engine.open(pool, o));
     }
 
     private void quiet() {
@@ -108,7 +91,7 @@ class IoFaultReliabilityIT {
         int steps = Integer.getInteger("clonefs.fault.steps", 3000);
         System.out.println("IoFaultReliabilityIT engine: seed " + seed + " (-Dclonefs.fault.seed=" + seed + ")");
         Random r = new Random(seed);
-        Path pool = base.resolve("pool");
+        Path pool = pools.pool();
         Engine.init(pool, BS);
         engine = open(pool, seed, true);
         rates = new double[] {0.05, 0.05, 0.1};
@@ -265,17 +248,16 @@ class IoFaultReliabilityIT {
         int steps = Integer.getInteger("clonefs.fault.steps", 3000) / 3;
         System.out.println("IoFaultReliabilityIT mount: seed " + seed + " (-Dclonefs.fault.seed=" + seed + ")");
         Random r = new Random(seed);
-        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path pool = base.resolve("pool");
+        Path pool = pools.pool();
         Engine.init(pool, BS);
         engine = open(pool, seed, true);
         rates = new double[] {0.08, 0.08, 0.1};
         quiet();
         engine.createVolume("v");
-        mnt = Files.createDirectory(base.resolve("mnt"));
+        mnt = Files.createDirectory(pools.mnt());
         // write-through (no writeback cache): every failed write reaches its caller; the writeback
         // cache, where failures surface at fsync and close, has its own test below
-        mount = Mount.mount(engine, mnt, new MountOptions(false, false, false));
+        mount = pools.track(Mount.mount(engine, mnt, new MountOptions(false, false, false)));
         VolumeFs fs = engine.volume("v");
         Map<String, byte[]> files = new TreeMap<>();
         model.put("v", files);
@@ -447,14 +429,14 @@ class IoFaultReliabilityIT {
         long seed = Long.getLong("clonefs.fault.seed", System.nanoTime());
         System.out.println("IoFaultReliabilityIT writeback: seed " + seed + " (-Dclonefs.fault.seed=" + seed + ")");
         Random r = new Random(seed);
-        Path pool = base.resolve("pool");
+        Path pool = pools.pool();
         Engine.init(pool, BS);
         engine = open(pool, seed, true);
         rates = new double[] {0, 0, 0};
         quiet();
         engine.createVolume("v");
-        mnt = Files.createDirectory(base.resolve("mnt"));
-        mount = Mount.mount(engine, mnt, new MountOptions(false, false, true));
+        mnt = Files.createDirectory(pools.mnt());
+        mount = pools.track(Mount.mount(engine, mnt, new MountOptions(false, false, true)));
         VolumeFs fs = engine.volume("v");
 
         // every write-back fails: dd's writes succeed into the cache, its fsync reports EIO

@@ -4,22 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clonefs.it.support.Clonefs;
-import io.clonefs.it.support.Workspace;
+import io.clonefs.it.support.MountedPool;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** `clonefs mount` with and without the kernel's writeback cache, through the real launcher. */
 class MountOptionsIT {
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("mountopts").unmounted().build();
 
     private static long writebackMounts(Path log) throws Exception {
         return Files.readAllLines(log).stream().filter(l -> l.contains("FUSE INIT: writeback cache on")).count();
@@ -27,10 +21,8 @@ class MountOptionsIT {
 
     @Test
     void writebackCacheByDefaultAndNotWithTheNegatedFlag() throws Exception {
-        ws = Workspace.create("mountopts");
-        Clonefs cfs = new Clonefs(ws, ws.root().resolve("pool"));
-        cfs.init();
-        Path mnt = ws.dir("mnt");
+        Clonefs cfs = pools.clonefs();
+        Path mnt = pools.mnt();
         Path log = cfs.pool().resolve("daemon.log");
 
         cfs.mount(mnt, "--no-writeback-cache");

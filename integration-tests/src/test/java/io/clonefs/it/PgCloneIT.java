@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.clonefs.it.support.Clonefs;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.PgServer;
 import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
@@ -16,8 +17,8 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A clone of a volume taken while pgbench runs on it is a crash-consistent PostgreSQL cluster:
@@ -25,22 +26,14 @@ import org.junit.jupiter.api.Test;
  * side stay on that side; destroying the clone while the source runs gives its space back.
  */
 class PgCloneIT {
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("pgclone").build();
 
     @Test
     void cloneOfARunningDatabaseUnderPgbench() throws Exception {
-        ws = Workspace.create("pgclone");
-        Clonefs cfs = new Clonefs(ws, ws.root().resolve("pool"));
-        cfs.init();
-        Path mnt = ws.dir("mnt");
-        cfs.mount(mnt);
+        Workspace ws = pools.ws();
+        Clonefs cfs = pools.clonefs();
+        Path mnt = pools.mnt();
         cfs.ok("create", "pg");
         Path source = mnt.resolve("pg");
         Workspace.chownPostgres(source);

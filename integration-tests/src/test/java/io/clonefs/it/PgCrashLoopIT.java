@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clonefs.it.reliability.CrashLoop;
-import io.clonefs.it.support.Workspace;
+import io.clonefs.it.support.MountedPool;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The short crash loop of issue 7 (see {@link CrashLoop}): PostgreSQL on a volume of the real
@@ -16,21 +16,14 @@ import org.junit.jupiter.api.Test;
  * {@code -Dclonefs.crash.seed=S}; the long run is {@code scripts/crash-test.sh}.
  */
 class PgCrashLoopIT {
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("crashloop").noPool().build();
 
     @Test
     void everyRoundKeepsAcknowledgedCommitsSnapshotsAndConsistency() {
         int rounds = Integer.getInteger("clonefs.crash.rounds", 3);
         long seed = Long.getLong("clonefs.crash.seed", System.nanoTime());
-        ws = Workspace.create("crashloop");
-        CrashLoop.Report r = new CrashLoop(ws, seed, System.out).run(rounds);
+        CrashLoop.Report r = new CrashLoop(pools.ws(), seed, System.out).run(rounds);
         System.out.println(r.summary());
         assertEquals(List.of(), r.failures(), r.summary());
         assertEquals(rounds, r.roundsPassed(), r.summary());

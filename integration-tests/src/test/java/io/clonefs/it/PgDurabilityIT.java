@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clonefs.it.support.Clonefs;
 import io.clonefs.it.support.KernelMounts;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.PgServer;
 import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
@@ -21,8 +22,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every commit PostgreSQL acknowledged survives {@code kill -9} of the clonefs daemon and of
@@ -33,23 +34,15 @@ import org.junit.jupiter.api.Test;
  */
 class PgDurabilityIT {
     private static final int WRITERS = 3;
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("durability").build();
 
     @Test
     void acknowledgedCommitsSurviveKill9OfDaemonAndPostgres() throws Exception {
         int rounds = Integer.getInteger("clonefs.it.durability.rounds", 3);
-        ws = Workspace.create("durability");
-        Clonefs cfs = new Clonefs(ws, ws.root().resolve("pool"));
-        cfs.init();
-        Path mnt = ws.dir("mnt");
-        cfs.mount(mnt);
+        Workspace ws = pools.ws();
+        Clonefs cfs = pools.clonefs();
+        Path mnt = pools.mnt();
         cfs.ok("create", "pg");
         Path data = mnt.resolve("pg");
         Workspace.chownPostgres(data);

@@ -9,11 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.Command;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.EngineOptions;
 import io.clonefs.engine.SpaceInfo;
 import io.clonefs.fuse.Mount;
 import io.clonefs.fuse.MountOptions;
+import io.clonefs.it.support.MountedPool;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -26,6 +28,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,17 +38,19 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * POSIX behaviour of a real kernel mount, the way PostgreSQL and the copy tools depend on it.
  * Needs root and /dev/fuse; every test unmounts in teardown, even when it fails.
  */
 class PosixMountIT {
-    @TempDir
+    /** allow_other: other users (postgres) must be able to use the mount; so root only. */
+    @RegisterExtension
+    final MountedPool pools = MountedPool.inProcess("posix").volume("vol").mountOptions(new MountOptions(true, false))
+            .build();
     Path base;
     Path mnt;
     Path vol;
@@ -53,37 +58,12 @@ class PosixMountIT {
     Mount mount;
 
     @BeforeEach
-    void setUp() throws IOException {
-        assumeTrue(Files.exists(Path.of("/dev/fuse")), "needs /dev/fuse");
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root (allow_other, runuser)");
-        // other users (postgres) must be able to reach the mount point
-        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path pool = base.resolve("pool");
-        mnt = Files.createDirectory(base.resolve("mnt"));
-        Engine.init(pool, Engine.DEFAULT_BLOCK_SIZE);
-        engine = Engine.open(pool, EngineOptions.defaults());
-        engine.createVolume("vol");
-        mount = Mount.mount(engine, mnt, new MountOptions(true, false));
+    void setUp() {
+        base = pools.ws().root();
+        mnt = pools.mnt();
         vol = mnt.resolve("vol");
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        try {
-            if (mount != null) {
-                mount.close();
-            }
-        } finally {
-            try {
-                if (mnt != null && mounted(mnt)) {
-                    new ProcessBuilder("umount", "-l", mnt.toString()).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
-                }
-            } finally {
-                if (engine != null) {
-                    engine.close();
-                }
-            }
-        }
+        engine = pools.engine();
+        mount = pools.mount();
     }
 
     @Test
@@ -194,8 +174,8 @@ class PosixMountIT {
         // durable: visible after the mount and the engine are reopened
         mount.close();
         engine.close();
-        engine = Engine.open(base.resolve("pool"), EngineOptions.defaults());
-        mount = Mount.mount(engine, mnt, new MountOptions(true, false));
+        engine = pools.track(Engine.open(base.resolve("pool"), EngineOptions.defaults()));
+        mount = pools.track(Mount.mount(engine, mnt, new MountOptions(true, false)));
         byte[] got = Files.readAllBytes(seg);
         assertArrayEquals(random(8192, 4), Arrays.copyOf(got, 8192));
         assertArrayEquals(Arrays.copyOfRange(random(65536, 3), 8192, 65536), Arrays.copyOfRange(got, 8192, 65536));
@@ -507,7 +487,7 @@ class PosixMountIT {
     void writebackCacheSendsMegabyteWritesAndSyncfsStaysCleanAfterDeletes() throws Exception {
         // with the writeback cache the kernel caches writes and sends them back in requests of up to 1 MiB
         mount.close();
-        mount = Mount.mount(engine, mnt, new MountOptions(true, false, true));
+        mount = pools.track(Mount.mount(engine, mnt, new MountOptions(true, false, true)));
         long big = writeRequestsFor16MiB(vol.resolve("wb"));
         assertTrue(big >= 16 && big <= 40, "16 MiB written back in " + big + " requests, expected about 16 of 1 MiB");
         // the kernel owns size and mtime: stat right after a write sees them without a round trip
@@ -573,7 +553,7 @@ class PosixMountIT {
 
         // without the writeback cache every write(2) is split into requests of at most 128 KiB
         mount.close();
-        mount = Mount.mount(engine, mnt, new MountOptions(true, false, false));
+        mount = pools.track(Mount.mount(engine, mnt, new MountOptions(true, false, false)));
         long small = writeRequestsFor16MiB(vol.resolve("nowb"));
         assertTrue(small >= 128, "16 MiB in " + small + " requests without the writeback cache, expected >= 128");
     }
@@ -607,30 +587,23 @@ class PosixMountIT {
     }
 
     /** Runs a command; its stdout+stderr. Fails the test on a non-zero exit. */
-    private static String sh(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
-        return out;
+    private static String sh(String... cmd) {
+        Command.Result r = Command.of(cmd).mergeStderr().timeout(Duration.ofSeconds(60)).run();
+        assertEquals(0, r.exit(), String.join(" ", cmd) + ": " + r.out());
+        return r.out();
     }
 
     /** Runs a command; its exit code (output goes to the test log). */
-    private static int sh0(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-        if (p.exitValue() != 0) {
-            System.err.println(String.join(" ", cmd) + " -> " + p.exitValue() + ": " + out);
+    private static int sh0(String... cmd) {
+        Command.Result r = Command.of(cmd).mergeStderr().timeout(Duration.ofSeconds(120)).run();
+        if (!r.ok()) {
+            System.err.println(String.join(" ", cmd) + " -> " + r.exit() + ": " + r.out());
         }
-        return p.exitValue();
+        return r.exit();
     }
 
     /** Runs a command that may fail; its stdout+stderr. */
-    private static String shOut(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        return out;
+    private static String shOut(String... cmd) {
+        return Command.of(cmd).mergeStderr().timeout(Duration.ofSeconds(60)).run().out();
     }
 }

@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.clonefs.base.Command;
 import io.clonefs.it.api.ApiClient;
 import io.clonefs.it.api.OpenApiCheck;
 import io.clonefs.it.support.Ceph;
 import io.clonefs.it.support.Clonefs;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
 import java.io.IOException;
@@ -26,8 +28,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Snapshots pushed to an S3 remote (a real Ceph radosgw, {@link Ceph}) and cloned on another
@@ -37,33 +39,22 @@ import org.junit.jupiter.api.Test;
  */
 class RemoteIT {
     private static final int BS = 8192;
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("remote").withCeph().pools("a", "b").build();
 
     @Test
     void pushCloneIncrementalResumeAndApi() throws Exception {
-        ws = Workspace.create("remote");
-        Ceph ceph = Ceph.start(ws.dir("ceph"));
-        ws.onClose("stop ceph", ceph::close); // closed last: the mounts are registered after it
+        Workspace ws = pools.ws();
+        Ceph ceph = pools.ceph();
         ceph.createBucket("clonefs");
         Path keys = ws.dir("keys").resolve("s3.keys");
         Files.writeString(keys, "aws_access_key_id=" + ceph.accessKey() + "\naws_secret_access_key=" + ceph.secretKey() + "\n");
         Files.setPosixFilePermissions(keys, PosixFilePermissions.fromString("rw-------"));
 
-        Clonefs a = new Clonefs(ws, ws.dir("pool-a").resolve("pool"));
-        Clonefs b = new Clonefs(ws, ws.dir("pool-b").resolve("pool"));
-        Path ma = ws.dir("mnt-a");
-        Path mb = ws.dir("mnt-b");
-        a.init();
-        b.init();
-        a.mount(ma);
-        b.mount(mb);
+        Clonefs a = pools.clonefs("a");
+        Clonefs b = pools.clonefs("b");
+        Path ma = pools.mnt("a");
+        Path mb = pools.mnt("b");
 
         // remotes: a missing bucket or an unsafe key file is refused, nothing stored
         Proc.Result bad = a.run("remote", "add", "ceph", "--endpoint", ceph.endpoint(), "--bucket", "nosuchbucket",
@@ -145,10 +136,7 @@ class RemoteIT {
         a.ok("snapshot", "vol@s3");
         Path journal = a.pool().resolve("remotes/ceph/push-vol@s3.journal");
         Path log = ws.dir("logs").resolve("push-s3.log");
-        List<String> cmd = List.of(Clonefs.launcher().toString(), "push", "vol@s3", "ceph");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(a.env());
-        Process push = pb.start();
+        Process push = Command.of(Clonefs.launcher().toString(), "push", "vol@s3", "ceph").env(a.env()).start(log);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (!(Files.exists(journal) && Files.size(journal) > 4 * 1024) && push.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(10);

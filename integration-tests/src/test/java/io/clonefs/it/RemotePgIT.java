@@ -9,6 +9,7 @@ import io.clonefs.it.pg.PgHarness;
 import io.clonefs.it.pg.Pgbench;
 import io.clonefs.it.support.Ceph;
 import io.clonefs.it.support.Clonefs;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
 import java.nio.file.Files;
@@ -17,10 +18,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 9's PostgreSQL proof: a live PostgreSQL volume snapshotted under pgbench on pool 1,
@@ -30,31 +30,19 @@ import org.junit.jupiter.api.Test;
  * (EIO, never wrong data) and starts cleanly once the gateway is back.
  */
 class RemotePgIT {
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("remotepg").withCeph().pools("a", "b").pgPorts(44000, 50).build();
 
     @Test
     void branchOfAPushedLiveDatabaseOnAnotherPool() throws Exception {
-        ws = Workspace.create("remotepg");
-        Ceph ceph = Ceph.start(ws.dir("ceph"));
-        ws.onClose("stop ceph", ceph::close);
+        Workspace ws = pools.ws();
+        Ceph ceph = pools.ceph();
         ceph.createBucket("pgdata");
         Path keys = ws.dir("keys").resolve("s3.keys");
         Files.writeString(keys, "aws_access_key_id=" + ceph.accessKey() + "\naws_secret_access_key=" + ceph.secretKey() + "\n");
         Files.setPosixFilePermissions(keys, PosixFilePermissions.fromString("rw-------"));
-        int first = 44000 + ThreadLocalRandom.current().nextInt(0, 50) * 40;
-        Clonefs a = new Clonefs(ws, ws.dir("pool-a").resolve("pool")).withEnv(Map.of("CLONEFS_PG_PORTS", first + "-" + (first + 19)));
-        Clonefs b = new Clonefs(ws, ws.dir("pool-b").resolve("pool")).withEnv(Map.of("CLONEFS_PG_PORTS", (first + 20) + "-" + (first + 39)));
-        a.init();
-        b.init();
-        a.mount(ws.dir("mnt-a"));
-        b.mount(ws.dir("mnt-b"));
+        Clonefs a = pools.clonefs("a");
+        Clonefs b = pools.clonefs("b");
         for (Clonefs c : List.of(a, b)) {
             c.ok("remote", "add", "ceph", "--endpoint", ceph.endpoint(), "--bucket", "pgdata", "--credentials-file", keys.toString());
         }

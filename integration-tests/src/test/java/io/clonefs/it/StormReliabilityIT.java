@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clonefs.it.pg.Pgbench;
 import io.clonefs.it.support.Clonefs;
+import io.clonefs.it.support.MountedPool;
 import io.clonefs.it.support.PgServer;
 import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
@@ -23,8 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Concurrency storm (issue 7 §4): while pgbench runs on PostgreSQL on the source volume and on two
@@ -37,25 +38,17 @@ import org.junit.jupiter.api.Test;
  */
 class StormReliabilityIT {
     private static final Duration COMMAND_BOUND = Duration.ofSeconds(60);
-    private Workspace ws;
-
-    @AfterEach
-    void teardown() {
-        if (ws != null) {
-            ws.close();
-        }
-    }
+    @RegisterExtension
+    final MountedPool pools = MountedPool.daemon("storm").build();
 
     @Test
     void datasetCommandsStormWhilePgbenchRunsOnSourceAndClones() throws Exception {
         int seconds = Integer.getInteger("clonefs.storm.seconds", 15);
         long seed = Long.getLong("clonefs.storm.seed", System.nanoTime());
         System.out.println("StormReliabilityIT: seed " + seed + " (-Dclonefs.storm.seed=" + seed + ")");
-        ws = Workspace.create("storm");
-        Clonefs cfs = new Clonefs(ws, ws.root().resolve("pool"));
-        cfs.init();
-        Path mnt = ws.dir("mnt");
-        cfs.mount(mnt);
+        Workspace ws = pools.ws();
+        Clonefs cfs = pools.clonefs();
+        Path mnt = pools.mnt();
         cfs.ok("create", "pg");
         Path source = mnt.resolve("pg");
         Workspace.chownPostgres(source);

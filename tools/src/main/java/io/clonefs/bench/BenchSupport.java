@@ -1,5 +1,6 @@
 package io.clonefs.bench;
 
+import io.clonefs.base.Command;
 import io.clonefs.engine.InodeAttr;
 import io.clonefs.engine.InodeId;
 import io.clonefs.engine.VolumeFs;
@@ -7,16 +8,15 @@ import io.clonefs.engine.VolumeFs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What the demo and the benchmark share: deterministic, incompressible file contents that can be
@@ -204,18 +204,9 @@ final class BenchSupport {
     /** Runs a command and returns its standard output, or null if it could not run or failed. */
     static String run(String... command) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(false)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                return null;
-            }
-            return new String(out, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            Command.Result r = Command.of(command).timeout(Duration.ofSeconds(30)).run();
+            return r.ok() ? r.out() : null;
+        } catch (RuntimeException e) {
             return null;
         }
     }

@@ -2,8 +2,8 @@ package io.clonefs.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clonefs.base.Command;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,10 +124,9 @@ public final class BranchBench {
             log("scale " + scale + ": loaded " + size + " in " + loadS + " s; 10 s of read-write pgbench");
             PgProc.runAsPostgres(Duration.ofMinutes(5), pgbench(port, "-c", "2", "-j", "1", "-T", "10", "-n", "postgres")).check();
             Path loadLog = root.resolve("load.log");
-            List<String> loadCmd = PgProc.asPostgres(pgbench(port, "-c", "2", "-j", "1", "-R", Integer.toString(rate),
-                    "-T", "36000", "-n", "-P", "5", "postgres"));
-            load = new ProcessBuilder(loadCmd).directory(Path.of("/tmp").toFile()).redirectErrorStream(true)
-                    .redirectOutput(loadLog.toFile()).start();
+            load = Command.of(pgbench(port, "-c", "2", "-j", "1", "-R", Integer.toString(rate),
+                    "-T", "36000", "-n", "-P", "5", "postgres")).asUser("postgres")
+                    .directory(Path.of("/tmp")).start(loadLog);
             Thread.sleep(3000);
             String loadBefore = loadavg();
             List<Sample> samples = new ArrayList<>();
@@ -179,34 +178,7 @@ public final class BranchBench {
     private PgProc.Result cli(Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
         cmd.addAll(List.of(args));
-        return runEnv(cmd, env, Duration.ofMinutes(30));
-    }
-
-    static PgProc.Result runEnv(List<String> cmd, Map<String, String> env, Duration timeout) {
-        try {
-            Path out = Files.createTempFile("clonefs-branch-bench-", ".out");
-            try {
-                ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("/tmp").toFile())
-                        .redirectErrorStream(true).redirectOutput(out.toFile())
-                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-                pb.environment().putAll(env);
-                long t0 = System.nanoTime();
-                Process p = pb.start();
-                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    p.destroyForcibly();
-                    p.waitFor(10, TimeUnit.SECONDS);
-                    return new PgProc.Result(cmd, -1, "timed out\n" + Files.readString(out), System.nanoTime() - t0);
-                }
-                return new PgProc.Result(cmd, p.exitValue(), Files.readString(out), System.nanoTime() - t0);
-            } finally {
-                Files.deleteIfExists(out);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return PgProc.run(Duration.ofMinutes(30), cmd, env);
     }
 
     /** The JSON object in a command's output (stderr is merged into it: skip any line before). */

@@ -1,19 +1,15 @@
 package io.clonefs.bench;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.clonefs.base.Command;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
- * External commands for {@link PgBench}: run with a timeout, output (stdout and stderr merged)
- * captured in a temporary file, optionally as the {@code postgres} OS user
- * ({@code runuser -u postgres --}). A command that outlives its timeout is killed (its PID only).
+ * External commands for {@link PgBench}, {@link BranchBench} and {@link RemoteBench} through
+ * {@link Command}: run with a timeout, stdout and stderr merged, optionally as the {@code postgres}
+ * OS user; a timeout is a result (exit -1), not an exception.
  */
 final class PgProc {
     static final Path PG_BIN = Path.of(System.getProperty("bench.pg.bin", "/usr/lib/postgresql/15/bin"));
@@ -40,50 +36,33 @@ final class PgProc {
         return PG_BIN.resolve(tool).toString();
     }
 
-    static List<String> asPostgres(List<String> cmd) {
-        List<String> c = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
-        c.addAll(cmd);
-        return c;
-    }
-
     static Result runAsPostgres(Duration timeout, List<String> cmd) {
-        return run(timeout, asPostgres(cmd));
+        return run(timeout, Command.of(cmd).asUser("postgres").command());
     }
 
     static Result run(Duration timeout, String... cmd) {
         return run(timeout, List.of(cmd));
     }
 
-    /** Runs a command in {@code /tmp} (readable by every user) and waits for it. */
+    /**
+     * Runs a command in {@code /tmp} (readable by every user) and waits for it; one that outlives
+     * its timeout is killed and reported as exit -1.
+     */
     static Result run(Duration timeout, List<String> cmd) {
-        Path out = null;
+        return run(timeout, cmd, Map.of());
+    }
+
+    /** {@link #run(Duration, List)} with more environment. */
+    static Result run(Duration timeout, List<String> cmd, Map<String, String> env) {
+        long t0 = System.nanoTime();
         try {
-            out = Files.createTempFile("clonefs-bench-pg-", ".out");
-            ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("/tmp").toFile())
-                    .redirectErrorStream(true).redirectOutput(out.toFile());
-            long t0 = System.nanoTime();
-            Process p = pb.start();
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-                return new Result(cmd, -1, "timed out after " + timeout + "\n" + read(out), System.nanoTime() - t0);
+            Command.Result r = Command.of(cmd).env(env).directory(Path.of("/tmp")).mergeStderr().timeout(timeout).run();
+            return new Result(cmd, r.exit(), r.out(), r.nanos());
+        } catch (Command.Aborted e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new IllegalStateException("interrupted while running " + String.join(" ", cmd), e);
             }
-            long nanos = System.nanoTime() - t0;
-            return new Result(cmd, p.exitValue(), read(out), nanos);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + String.join(" ", cmd), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running " + String.join(" ", cmd), e);
-        } finally {
-            if (out != null) {
-                try {
-                    Files.deleteIfExists(out);
-                } catch (IOException ignored) {
-                    // a temp file left behind is harmless
-                }
-            }
+            return new Result(cmd, -1, "timed out after " + timeout + "\n" + e.output(), System.nanoTime() - t0);
         }
     }
 
@@ -95,9 +74,5 @@ final class PgProc {
         } catch (RuntimeException e) {
             return null;
         }
-    }
-
-    private static String read(Path p) throws IOException {
-        return Files.readString(p, StandardCharsets.UTF_8);
     }
 }

@@ -66,10 +66,10 @@ public final class RemoteBench {
         long t0 = System.nanoTime();
         try {
             log("starting a single-node Ceph with radosgw in " + ceph);
-            check(BranchBench.runEnv(List.of(repo.resolve("scripts/ceph-dev.sh").toString(), "start", ceph.toString()),
-                    Map.of(), Duration.ofMinutes(5)));
-            cleanup.add(() -> BranchBench.runEnv(List.of(repo.resolve("scripts/ceph-dev.sh").toString(), "stop", ceph.toString()),
-                    Map.of(), Duration.ofMinutes(2)));
+            check(PgProc.run(Duration.ofMinutes(5), List.of(repo.resolve("scripts/ceph-dev.sh").toString(), "start",
+                    ceph.toString())));
+            cleanup.add(() -> PgProc.run(Duration.ofMinutes(2), List.of(repo.resolve("scripts/ceph-dev.sh").toString(), "stop",
+                    ceph.toString())));
             Map<String, String> s3 = readEnv(ceph.resolve("s3.env"));
             try (S3Client c = client(s3)) {
                 c.createBucket(b -> b.bucket("bench"));
@@ -198,10 +198,10 @@ public final class RemoteBench {
         cli(env, "init", root.resolve(name).toString());
         cli(env, "mount", root.resolve(name).toString(), mnt.toString());
         cleanup.add(() -> {
-            PgProc.Result u = BranchBench.runEnv(List.of(launcher.toString(), "umount", mnt.toString()), env, Duration.ofMinutes(3));
+            PgProc.Result u = PgProc.run(Duration.ofMinutes(3), List.of(launcher.toString(), "umount", mnt.toString()), env);
             if (!u.ok()) {
                 log("umount failed, forcing: " + u.output());
-                BranchBench.runEnv(List.of(launcher.toString(), "umount", "--force", mnt.toString()), env, Duration.ofMinutes(2));
+                PgProc.run(Duration.ofMinutes(2), List.of(launcher.toString(), "umount", "--force", mnt.toString()), env);
             }
         });
     }
@@ -224,7 +224,7 @@ public final class RemoteBench {
     private PgProc.Result cli(Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
         cmd.addAll(List.of(args));
-        return check(BranchBench.runEnv(cmd, env, Duration.ofMinutes(30)));
+        return check(PgProc.run(Duration.ofMinutes(30), cmd, env));
     }
 
     private static PgProc.Result check(PgProc.Result r) {

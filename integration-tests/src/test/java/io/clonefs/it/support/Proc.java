@@ -1,39 +1,48 @@
 package io.clonefs.it.support;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import io.clonefs.base.Command;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
-/** Runs external commands with a timeout, capturing their output. */
+/**
+ * {@link Command} the way the tests use it: run in {@code /tmp}, a failure to run or a timeout is
+ * an {@link AssertionError} (so that teardown code catching test failures catches it too), and
+ * {@link Result#check()} fails the test on a non-zero exit. Plus waiting for and killing pids.
+ */
 public final class Proc {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
+    private static final Path CWD = Path.of("/tmp");
 
     private Proc() {
     }
 
-    /** Exit code and output of a finished command. */
-    public record Result(List<String> command, int exit, String out, String err) {
+    /** A finished command ({@link Command.Result}) that can fail the test. */
+    public record Result(Command.Result result) {
+        public int exit() {
+            return result.exit();
+        }
+
+        public String out() {
+            return result.out();
+        }
+
+        public String err() {
+            return result.err();
+        }
+
         public boolean ok() {
-            return exit == 0;
+            return result.ok();
         }
 
         public String describe() {
-            return String.join(" ", command) + " -> exit " + exit + "\n--- stdout\n" + out + "\n--- stderr\n" + err;
+            return result.describe();
         }
 
         /** Fails unless the command exited 0. */
         public Result check() {
-            if (exit != 0) {
+            if (!ok()) {
                 throw new AssertionError(describe());
             }
             return this;
@@ -45,65 +54,34 @@ public final class Proc {
     }
 
     public static Result run(List<String> cmd, Map<String, String> env, Duration timeout) {
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("/tmp").toFile());
-        pb.environment().putAll(env);
-        pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + cmd, e);
-        }
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
-        try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-                throw new AssertionError("timed out after " + timeout + ": " + cmd);
-            }
-            return new Result(cmd, p.exitValue(), out.get(30, TimeUnit.SECONDS), err.get(30, TimeUnit.SECONDS));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new AssertionError("interrupted: " + cmd, e);
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new AssertionError("cannot read the output of " + cmd, e);
-        }
-    }
-
-    /** The same command run as the {@code postgres} OS user ({@code runuser -u postgres --}). */
-    public static List<String> asPostgres(List<String> cmd) {
-        List<String> c = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
-        c.addAll(cmd);
-        return c;
+        return run(Command.of(cmd).env(env).timeout(timeout));
     }
 
     public static Result runAsPostgres(List<String> cmd, Duration timeout) {
-        return run(asPostgres(cmd), Map.of(), timeout);
+        return run(Command.of(cmd).asUser("postgres").timeout(timeout));
+    }
+
+    private static Result run(Command c) {
+        try {
+            return new Result(c.directory(CWD).run());
+        } catch (Command.Aborted e) {
+            throw new AssertionError(e.getMessage() + ": " + c.command() + "\n" + e.output(), e);
+        }
+    }
+
+    /** The same command run as the {@code postgres} OS user ({@link Command#asUser}). */
+    public static List<String> asPostgres(List<String> cmd) {
+        return Command.of(cmd).asUser("postgres").command();
     }
 
     /** Starts a command in the background, output appended to {@code log}. */
     public static Process start(List<String> cmd, Path log) {
-        try {
-            return new ProcessBuilder(cmd).directory(Path.of("/tmp").toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + cmd, e);
-        }
+        return Command.of(cmd).directory(CWD).start(log);
     }
 
     /** SIGKILL to a process and all its descendants. */
     public static void kill9(long pid) {
-        ProcessHandle.of(pid).ifPresent(ph -> {
-            List<ProcessHandle> kids = ph.descendants().toList();
-            ph.destroyForcibly();
-            kids.forEach(ProcessHandle::destroyForcibly);
-        });
+        ProcessHandle.of(pid).ifPresent(Command::killTree);
     }
 
     public static boolean waitGone(long pid, Duration timeout) {
@@ -123,16 +101,6 @@ public final class Proc {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
-        }
-    }
-
-    private static String drain(InputStream in) {
-        try (in) {
-            ByteArrayOutputStream b = new ByteArrayOutputStream();
-            in.transferTo(b);
-            return b.toString(StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
         }
     }
 }

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A scratch directory under {@code /tmp} (mode 0755, so that the {@code postgres} user can reach
+ * A scratch directory under {@code /tmp} (or another parent) (mode 0755, so that the {@code postgres} user can reach
  * mount points inside it) plus the teardown of everything a test started there: {@link #close()}
  * runs the registered cleanups last-first (stop servers, unmount), each even if an earlier one
  * failed, and deletes the directory only when nothing is mounted under it any more.
@@ -33,8 +33,13 @@ public final class Workspace implements AutoCloseable {
     }
 
     public static Workspace create(String name) {
+        return create(Path.of("/tmp"), name);
+    }
+
+    /** A workspace under another directory (e.g. {@code /var/tmp}, on the host's disk rather than a tmpfs). */
+    public static Workspace create(Path parent, String name) {
         try {
-            Path root = Files.createTempDirectory(Path.of("/tmp"), "clonefs-it-" + name + "-");
+            Path root = Files.createTempDirectory(parent, "clonefs-it-" + name + "-");
             Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
             return new Workspace(root);
         } catch (IOException e) {
