@@ -1,6 +1,7 @@
 package io.clonefs.compare;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.clonefs.pg.process.Postgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -166,7 +167,7 @@ public final class Compare {
                 + "postmaster.pid + pg_ctl start + first query");
         Path nat = dir("native");
         Sh.chownPostgres(nat);
-        nativeServer = new Pg(cfg.pgBin(), nat.resolve("data"), runDir, Pg.freePort());
+        nativeServer = new Pg(cfg.pgBin(), nat.resolve("data"), runDir, Postgres.freePort());
         progress("native PostgreSQL (target of pg_restore): initdb in " + nat);
         nativeServer.initdb();
         cleanup.add("stop the native server", nativeServer::close);
@@ -178,7 +179,7 @@ public final class Compare {
         pool.run("create", "src").check();
         Path vol = pool.mountpoint().resolve("src");
         Sh.chownPostgres(vol);
-        source = new Pg(cfg.pgBin(), vol.resolve("data"), runDir, Pg.freePort());
+        source = new Pg(cfg.pgBin(), vol.resolve("data"), runDir, Postgres.freePort());
         Cleanup.Step stopSource = cleanup.add("stop the source", source::close);
         progress("source: initdb on clonefs volume src");
         source.initdb();
@@ -316,7 +317,7 @@ public final class Compare {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Pg server = new Pg(cfg.pgBin(), data, runDir, Pg.freePort());
+        Pg server = new Pg(cfg.pgBin(), data, runDir, Postgres.freePort());
         Cleanup.Step stop = cleanup.add("stop branch " + name, server::close);
         long s = System.nanoTime();
         server.start();
@@ -374,7 +375,7 @@ public final class Compare {
         long t = System.nanoTime();
         Sh.Result bb = source.client(Duration.ofMinutes(120), "pg_basebackup", "-D", dir.toString(), "-X", "stream",
                 "-c", "fast").check();
-        Pg server = new Pg(cfg.pgBin(), dir, runDir, Pg.freePort());
+        Pg server = new Pg(cfg.pgBin(), dir, runDir, Postgres.freePort());
         Cleanup.Step stop = cleanup.add("stop " + name, server::close);
         long s = System.nanoTime();
         server.start();

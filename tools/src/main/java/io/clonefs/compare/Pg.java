@@ -1,26 +1,20 @@
 package io.clonefs.compare;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import io.clonefs.pg.process.Postgres;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A PostgreSQL server on 127.0.0.1 run as the {@code postgres} OS user with {@code pg_ctl}, its
- * socket directory and log outside its data directory. {@link #close()} stops it (fast, then kill).
+ * A PostgreSQL server of the comparison: a {@link Postgres} on 127.0.0.1 with its socket directory
+ * and log in the run directory, its programs run as the {@code postgres} OS user by {@link Sh}
+ * (a timeout is a {@link CompareException}). {@link #close()} stops it ({@link Postgres#close}).
+ * Plus what the comparison asks of a server: pgbench's tps, a database's size.
  */
 final class Pg implements AutoCloseable {
     private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
@@ -29,7 +23,8 @@ final class Pg implements AutoCloseable {
     private final Path dataDir;
     private final Path runDir;
     private final int port;
-    private long pid = -1;
+    private final Postgres.Programs programs;
+    private Postgres server;
 
     /**
      * @param runDir a directory owned by postgres for the socket and the log
@@ -39,14 +34,12 @@ final class Pg implements AutoCloseable {
         this.dataDir = dataDir;
         this.runDir = runDir;
         this.port = port;
-    }
-
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        this.programs = (timeout, tool, args) -> {
+            List<String> cmd = new ArrayList<>(List.of(bin.resolve(tool).toString()));
+            cmd.addAll(args);
+            return Sh.runAsPostgres(cmd, timeout).result();
+        };
+        this.server = server();
     }
 
     int port() {
@@ -57,98 +50,53 @@ final class Pg implements AutoCloseable {
         return dataDir;
     }
 
-    String tool(String name) {
-        return bin.resolve(name).toString();
+    private Postgres server(String... settings) {
+        return Postgres.on(dataDir).bin(bin).programs(programs).port(port).socketDir(runDir)
+                .log(runDir.resolve("postgres-" + port + ".log")).settings(List.of(settings)).build();
     }
 
     /** {@code initdb --data-checksums} (the directory's parent must be writable by postgres). */
     void initdb() {
-        Sh.runAsPostgres(List.of(tool("initdb"), "--data-checksums", "-D", dataDir.toString(), "-U", "postgres",
-                "--auth=trust", "-E", "UTF8", "--locale=C"), Duration.ofMinutes(10)).check();
+        try {
+            Postgres.initdb(programs, dataDir, Duration.ofMinutes(10), "--data-checksums");
+        } catch (Postgres.Failed e) {
+            throw new CompareException("command failed: " + e.result().describe(), e);
+        }
     }
 
     /** Starts the server ({@code pg_ctl -w}: returns when it accepts connections, recovery included). */
     void start(String... settings) {
-        List<String> opts = new ArrayList<>(List.of("-p", Integer.toString(port), "-k", runDir.toString(),
-                "-c", "listen_addresses=127.0.0.1"));
-        for (String s : settings) {
-            opts.add("-c");
-            opts.add(s);
-        }
-        Sh.Result r = Sh.runAsPostgres(List.of(tool("pg_ctl"), "-D", dataDir.toString(), "-l", log().toString(),
-                "-w", "-t", "1200", "-o", String.join(" ", opts), "start"), Duration.ofMinutes(21));
-        if (!r.ok()) {
-            throw new CompareException("PostgreSQL did not start on " + dataDir + ": " + r.describe() + "\n--- log\n"
-                    + logTail());
-        }
+        server = server(settings);
         try {
-            pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
-        } catch (IOException | RuntimeException e) {
-            throw new CompareException("cannot read " + dataDir.resolve("postmaster.pid"), e);
+            server.start(Duration.ofMinutes(20));
+        } catch (Postgres.Failed e) {
+            throw new CompareException("PostgreSQL did not start on " + dataDir + ": " + e.result().describe()
+                    + "\n--- log\n" + server.logTail(40), e);
         }
     }
 
-    Path log() {
-        return runDir.resolve("postgres-" + port + ".log");
-    }
-
-    String logTail() {
-        try {
-            String s = Files.exists(log()) ? Files.readString(log()) : "(no log)";
-            return s.length() > 3000 ? s.substring(s.length() - 3000) : s;
-        } catch (IOException e) {
-            return "(cannot read the log: " + e + ")";
-        }
-    }
-
-    boolean running() {
-        return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-    }
-
-    /** {@code pg_ctl stop -m fast}; SIGKILL of the postmaster and its children if that fails. */
+    /** {@link Postgres#close()}: {@code pg_ctl stop -m fast}, then immediate, then SIGKILL. */
     @Override
     public void close() {
-        if (!running()) {
-            return;
-        }
-        Sh.Result r = null;
-        try {
-            r = Sh.runAsPostgres(List.of(tool("pg_ctl"), "-D", dataDir.toString(), "-m", "fast", "-w", "-t", "120",
-                    "stop"), Duration.ofMinutes(3));
-        } catch (RuntimeException e) {
-            System.err.println("pg_ctl stop failed: " + e.getMessage());
-        }
-        if (r == null || !r.ok() || !Sh.waitGone(pid, Duration.ofSeconds(30))) {
-            ProcessHandle.of(pid).ifPresent(ph -> {
-                List<ProcessHandle> kids = ph.descendants().toList();
-                ph.destroyForcibly();
-                kids.forEach(ProcessHandle::destroyForcibly);
-            });
-            Sh.waitGone(pid, Duration.ofSeconds(30));
-        }
-        pid = -1;
+        server.close();
     }
 
     Connection connect(String database) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", "postgres");
-        p.setProperty("connectTimeout", "60");
-        p.setProperty("socketTimeout", "3600");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, p);
+        return Postgres.connect(port, database, Duration.ofSeconds(60), Duration.ofSeconds(3600));
     }
 
     /** First column of the first row. */
     String query(String database, String sql) {
-        try (Connection c = connect(database); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
+        try (Connection c = connect(database)) {
+            return Postgres.query(c, sql);
         } catch (SQLException e) {
             throw new CompareException("query on port " + port + "/" + database + " failed: " + sql + ": " + e.getMessage(), e);
         }
     }
 
     void execute(String database, String sql) {
-        try (Connection c = connect(database); Statement st = c.createStatement()) {
-            st.execute(sql);
+        try (Connection c = connect(database)) {
+            Postgres.query(c, sql);
         } catch (SQLException e) {
             throw new CompareException("statement on port " + port + "/" + database + " failed: " + sql + ": "
                     + e.getMessage(), e);
@@ -165,10 +113,7 @@ final class Pg implements AutoCloseable {
 
     /** A client tool ({@code pgbench}, {@code pg_dump}, ...) as postgres against this server. */
     Sh.Result client(Duration timeout, String tool, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(tool(tool), "-h", "127.0.0.1", "-p", Integer.toString(port),
-                "-U", "postgres"));
-        cmd.addAll(List.of(args));
-        return Sh.runAsPostgres(cmd, timeout);
+        return new Sh.Result(server.client(timeout, tool, args));
     }
 
     /** Transactions per second of a pgbench run ({@code -S} for select-only), 2 threads. */

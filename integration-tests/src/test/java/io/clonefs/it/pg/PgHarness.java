@@ -8,17 +8,12 @@ import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
 import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgOptions;
+import io.clonefs.pg.process.Postgres;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -126,29 +121,18 @@ public final class PgHarness implements AutoCloseable {
     // ---- talking to servers --------------------------------------------------------------------
 
     public static Connection connect(int port) throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", "postgres");
-        p.setProperty("connectTimeout", "30");
-        p.setProperty("socketTimeout", "300");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
+        return PgServer.connect(port);
     }
 
     /** First column of the first row (or null). */
     public static String query(int port, String sql) throws SQLException {
-        try (Connection c = connect(port); Statement st = c.createStatement()) {
-            if (!st.execute(sql)) {
-                return null;
-            }
-            try (ResultSet rs = st.getResultSet()) {
-                return rs.next() ? rs.getString(1) : null;
-            }
+        try (Connection c = connect(port)) {
+            return Postgres.query(c, sql);
         }
     }
 
     public static void execute(int port, String sql) throws SQLException {
-        try (Connection c = connect(port); Statement st = c.createStatement()) {
-            st.execute(sql);
-        }
+        query(port, sql);
     }
 
     public static long queryLong(int port, String sql) throws SQLException {
@@ -161,10 +145,7 @@ public final class PgHarness implements AutoCloseable {
     }
 
     public static List<String> toolCommand(int port, String tool, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(PgServer.bin(tool), "-h", "127.0.0.1", "-p", Integer.toString(port),
-                "-U", "postgres"));
-        cmd.addAll(Arrays.asList(args));
-        return cmd;
+        return PgServer.toolCommand(port, tool, args);
     }
 
     /** Polls {@code sql} until it returns {@code expected}, or fails after {@code timeout}. */

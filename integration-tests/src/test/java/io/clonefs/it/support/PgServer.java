@@ -1,38 +1,45 @@
 package io.clonefs.it.support;
 
+import io.clonefs.pg.process.Postgres;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Properties;
 
 /**
- * A PostgreSQL 15 server run as the {@code postgres} OS user, with its own TCP port on 127.0.0.1,
- * unix socket directory and log file (both outside the data directory), registered with the
+ * A PostgreSQL 15 server for the tests: a {@link Postgres} run as the {@code postgres} OS user,
+ * with its own TCP port on 127.0.0.1, unix socket directory and log file (both outside the data
+ * directory), its programs run by {@link Proc} (a timeout fails the test), registered with the
  * workspace so that it is stopped (or killed) in teardown.
  */
 public final class PgServer implements AutoCloseable {
     public static final Path BIN = Path.of(System.getProperty("clonefs.it.pgbin", "/usr/lib/postgresql/15/bin"));
+    /** {@code BIN/tool} as postgres through {@link Proc}. */
+    private static final Postgres.Programs PROGRAMS = (timeout, tool, args) -> {
+        List<String> cmd = new ArrayList<>(List.of(bin(tool)));
+        cmd.addAll(args);
+        return Proc.runAsPostgres(cmd, timeout).result();
+    };
 
+    private final String name;
     private final Path dataDir;
     private final int port;
     private final Path socketDir;
     private final Path logFile;
-    private long postmasterPid = -1;
+    private Postgres server;
 
     public PgServer(Workspace ws, String name, Path dataDir) {
+        this.name = name;
         this.dataDir = dataDir;
         this.port = Ports.free();
         this.socketDir = ws.postgresDir("sock-" + name);
         this.logFile = ws.postgresDir("log-" + name).resolve("postgres.log");
+        this.server = server();
         ws.onClose("stop PostgreSQL " + name, this::close);
     }
 
@@ -42,8 +49,16 @@ public final class PgServer implements AutoCloseable {
 
     /** {@code initdb --data-checksums} as postgres in an existing directory owned by postgres. */
     public static void initdb(Path dataDir) {
-        Proc.runAsPostgres(List.of(bin("initdb"), "--data-checksums", "-D", dataDir.toString(), "-U", "postgres",
-                "--auth=trust", "-E", "UTF8", "--locale=C"), Duration.ofMinutes(10)).check();
+        try {
+            Postgres.initdb(PROGRAMS, dataDir, Duration.ofMinutes(10), "--data-checksums");
+        } catch (Postgres.Failed e) {
+            throw new AssertionError(e.result().describe(), e);
+        }
+    }
+
+    private Postgres server(String... settings) {
+        return Postgres.on(dataDir).name(name).bin(BIN).programs(PROGRAMS).port(port).socketDir(socketDir)
+                .log(logFile).settings(List.of(settings)).build();
     }
 
     public int port() {
@@ -54,90 +69,76 @@ public final class PgServer implements AutoCloseable {
         return dataDir;
     }
 
+    /** The postmaster's pid, or -1 when it does not run. */
     public long pid() {
-        return postmasterPid;
+        return server.pid();
     }
 
     /** Starts the server and waits until it accepts connections (crash recovery included). */
     public void start(String... settings) {
-        List<String> opts = new ArrayList<>(List.of("-p", Integer.toString(port), "-k", socketDir.toString(),
-                "-c", "listen_addresses=127.0.0.1"));
-        for (String s : settings) {
-            opts.add("-c");
-            opts.add(s);
-        }
-        Proc.Result r = Proc.runAsPostgres(List.of(bin("pg_ctl"), "-D", dataDir.toString(), "-l", logFile.toString(),
-                "-w", "-t", "600", "-o", String.join(" ", opts), "start"), Duration.ofMinutes(11));
-        if (!r.ok()) {
-            throw new AssertionError("PostgreSQL did not start: " + r.describe() + "\n--- server log\n" + log());
-        }
+        server = server(settings);
         try {
-            postmasterPid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
-        } catch (IOException | RuntimeException e) {
-            throw new AssertionError("cannot read postmaster.pid", e);
+            server.start(Duration.ofMinutes(10));
+        } catch (Postgres.Failed e) {
+            throw new AssertionError("PostgreSQL did not start: " + e.result().describe() + "\n--- server log\n"
+                    + log(), e);
         }
     }
 
     public boolean running() {
-        return postmasterPid > 0 && ProcessHandle.of(postmasterPid).map(ProcessHandle::isAlive).orElse(false);
+        return server.running();
     }
 
-    /** {@code pg_ctl stop -m fast}. */
+    /** {@code pg_ctl stop -m fast} ({@link Postgres#stop}). */
     public void stop() {
-        if (!running()) {
-            postmasterPid = -1;
-            return;
-        }
-        Proc.runAsPostgres(List.of(bin("pg_ctl"), "-D", dataDir.toString(), "-m", "fast", "-w", "-t", "120", "stop"),
-                Duration.ofMinutes(3)).check();
-        Proc.waitGone(postmasterPid, Duration.ofSeconds(30));
-        postmasterPid = -1;
+        server.stop(Postgres.StopMode.FAST);
     }
 
-    /** SIGKILL to the postmaster and every backend. */
+    /** SIGKILL to the postmaster and every backend; returns once the postmaster is gone. */
     public void kill9() {
-        if (postmasterPid > 0) {
-            Proc.kill9(postmasterPid);
-            Proc.waitGone(postmasterPid, Duration.ofSeconds(30));
+        long pid = server.pid();
+        server.kill();
+        if (pid > 0) {
+            Proc.waitGone(pid, Duration.ofSeconds(30));
         }
-        postmasterPid = -1;
     }
 
     /** Runs a client tool ({@code pgbench}, {@code pg_amcheck}, ...) as postgres against this server. */
     public Proc.Result tool(Duration timeout, String tool, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(bin(tool), "-h", "127.0.0.1", "-p", Integer.toString(port),
-                "-U", "postgres"));
-        cmd.addAll(Arrays.asList(args));
-        return Proc.runAsPostgres(cmd, timeout);
+        return new Proc.Result(server.client(timeout, tool, args));
     }
 
     /** The same, started in the background (output to {@code out}). */
     public Process toolInBackground(Path out, String tool, String... args) {
+        return Proc.start(Proc.asPostgres(toolCommand(port, tool, args)), out);
+    }
+
+    /** {@code BIN/tool -h 127.0.0.1 -p PORT -U postgres args...}, for a client started in the background. */
+    public static List<String> toolCommand(int port, String tool, String... args) {
         List<String> cmd = new ArrayList<>(List.of(bin(tool), "-h", "127.0.0.1", "-p", Integer.toString(port),
                 "-U", "postgres"));
         cmd.addAll(Arrays.asList(args));
-        return Proc.start(Proc.asPostgres(cmd), out);
+        return cmd;
     }
 
     public Connection connect() throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", "postgres");
-        p.setProperty("connectTimeout", "30");
-        p.setProperty("socketTimeout", "300");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
+        return connect(port);
+    }
+
+    /** A connection to database postgres on 127.0.0.1:{@code port} (30 s to connect, 300 s per read). */
+    public static Connection connect(int port) throws SQLException {
+        return Postgres.connect(port, "postgres", Duration.ofSeconds(30), Duration.ofSeconds(300));
     }
 
     /** First column of the first row of a query. */
     public String query(String sql) throws SQLException {
-        try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            return rs.next() ? rs.getString(1) : null;
+        try (Connection c = connect()) {
+            return Postgres.query(c, sql);
         }
     }
 
     public void execute(String sql) throws SQLException {
-        try (Connection c = connect(); Statement st = c.createStatement()) {
-            st.execute(sql);
-        }
+        query(sql);
     }
 
     public String log() {
@@ -148,17 +149,9 @@ public final class PgServer implements AutoCloseable {
         }
     }
 
-    /** Stops the server if it runs; kills it if it does not stop. */
+    /** Stops the server if it runs ({@link Postgres#close}: fast, then immediate, then SIGKILL). */
     @Override
     public void close() {
-        if (!running()) {
-            return;
-        }
-        try {
-            stop();
-        } catch (AssertionError | RuntimeException e) {
-            System.err.println("pg_ctl stop failed, killing: " + e);
-            kill9();
-        }
+        server.close();
     }
 }

@@ -211,6 +211,18 @@ public final class Postgres implements AutoCloseable {
             return this;
         }
 
+        /** Settings written {@code name=value}, each as {@link #setting(String, String)}, in the order given. */
+        public Builder settings(List<String> nameEqualsValue) {
+            for (String s : nameEqualsValue) {
+                int eq = s.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("not name=value: " + s);
+                }
+                setting(s.substring(0, eq), s.substring(eq + 1));
+            }
+            return this;
+        }
+
         public Postgres build() {
             return new Postgres(this);
         }
@@ -247,7 +259,28 @@ public final class Postgres implements AutoCloseable {
         return o.toString();
     }
 
-    // ---- start, promote, stop ----------------------------------------------------------------
+    // ---- initdb, start, promote, stop --------------------------------------------------------
+
+    /**
+     * {@code initdb OPTIONS -D DATADIR -U postgres --auth=trust -E UTF8 --locale=C}, run with
+     * {@code programs} (as the server's OS user): a new cluster with superuser {@code postgres},
+     * trusted local connections, UTF-8 and the C locale. The data directory must be creatable by
+     * that user, or exist, empty and owned by it.
+     *
+     * @param options more initdb options, before the others (e.g. {@code --data-checksums})
+     * @return the finished initdb (its {@link Command.Result#nanos()} is the time it took)
+     * @throws Failed when initdb exits non-zero
+     */
+    public static Command.Result initdb(Programs programs, Path dataDir, Duration timeout, String... options) {
+        List<String> args = new ArrayList<>(List.of(options));
+        args.addAll(List.of("-D", dataDir.toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"));
+        Command.Result r = programs.run(timeout, "initdb", args);
+        if (!r.ok()) {
+            throw new Failed("initdb in " + dataDir + " failed: " + tail(r.out(), 12), r);
+        }
+        return r;
+    }
+
 
     /**
      * {@code pg_ctl start -w -t TIMEOUT}: returns once the server accepts connections (crash
@@ -466,17 +499,34 @@ public final class Postgres implements AutoCloseable {
 
     /** A JDBC connection to 127.0.0.1:{@code port}, database and user {@code postgres}. */
     public static Connection connect(int port, Duration timeout) throws SQLException {
+        return connect(port, "postgres", timeout, Duration.ofSeconds(600));
+    }
+
+    /**
+     * A JDBC connection to {@code database} on 127.0.0.1:{@code port} as user {@code postgres}:
+     * {@code connectTimeout} bounds connecting and logging in, {@code socketTimeout} each read
+     * (a statement that runs longer fails).
+     */
+    public static Connection connect(int port, String database, Duration connectTimeout, Duration socketTimeout)
+            throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", "postgres");
-        p.setProperty("connectTimeout", Long.toString(Math.max(1, timeout.toSeconds())));
-        p.setProperty("socketTimeout", "600");
+        p.setProperty("connectTimeout", Long.toString(Math.max(1, connectTimeout.toSeconds())));
+        p.setProperty("socketTimeout", Long.toString(socketTimeout.toSeconds()));
         p.setProperty("ApplicationName", "clonefs");
-        return DriverManager.getConnection(jdbcUrl(port), p);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/" + database, p);
     }
 
     /** Runs one statement on 127.0.0.1:{@code port} and returns the first column of the first row (or null). */
     public static String query(int port, String sql) throws SQLException {
-        try (Connection c = connect(port, Duration.ofSeconds(10)); Statement st = c.createStatement()) {
+        try (Connection c = connect(port, Duration.ofSeconds(10))) {
+            return query(c, sql);
+        }
+    }
+
+    /** Runs one statement on {@code c} and returns the first column of the first row (or null: no rows, or not a query). */
+    public static String query(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
             boolean rows = st.execute(sql);
             if (!rows) {
                 return null;
