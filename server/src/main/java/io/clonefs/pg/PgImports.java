@@ -59,10 +59,10 @@ final class PgImports {
                 created = volumes.ensure(volume);
                 Path data = volumes.root(volume).resolve("data");
                 madeData = dataDirs.makeDataDir(volume, data);
-                Command.Result r = tools.run(INITDB_TIMEOUT, "initdb", List.of("--data-checksums", "-D", data.toString(),
-                        "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"));
-                if (!r.ok()) {
-                    throw new PgException.ToolFailed("initdb on volume '" + volume + "' failed: " + PgTools.tail(r));
+                try {
+                    Postgres.initdb(tools, data, INITDB_TIMEOUT, "--data-checksums");
+                } catch (Postgres.Failed e) {
+                    throw new PgException.ToolFailed("initdb on volume '" + volume + "' failed: " + PgTools.tail(e.result()));
                 }
                 rec = newSource(volume, p, false, null);
                 processes.start(rec, false);
