@@ -149,6 +149,23 @@ public final class Command {
         }
     }
 
+    /** Waits until process {@code pid} is gone; false if it still runs after {@code timeout}. */
+    public static boolean waitGone(long pid, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true)) {
+                return true;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return false;
+    }
+
     /** SIGKILL to a process and every descendant it has. */
     public static void killTree(ProcessHandle h) {
         List<ProcessHandle> kids = h.descendants().toList();

@@ -1,10 +1,10 @@
 package io.clonefs.bench;
 
 import io.clonefs.base.Command;
+import io.clonefs.base.FileTrees;
 import io.clonefs.engine.InodeAttr;
 import io.clonefs.engine.InodeId;
 import io.clonefs.engine.VolumeFs;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -224,23 +224,8 @@ final class BenchSupport {
 
     /** Removes a directory tree (best effort). */
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
         try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            FileTrees.delete(dir);
         } catch (IOException e) {
             System.err.println("warning: could not remove " + dir + ": " + e.getMessage());
         }

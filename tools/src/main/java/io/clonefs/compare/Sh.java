@@ -98,13 +98,6 @@ final class Sh {
     }
 
     static boolean waitGone(long pid, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true)) {
-                return true;
-            }
-            sleep(50);
-        }
-        return false;
+        return Command.waitGone(pid, timeout);
     }
 }

@@ -85,14 +85,7 @@ public final class Proc {
     }
 
     public static boolean waitGone(long pid, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (ProcessHandle.of(pid).map(ph -> !ph.isAlive()).orElse(true)) {
-                return true;
-            }
-            sleep(50);
-        }
-        return false;
+        return Command.waitGone(pid, timeout);
     }
 
     public static void sleep(long millis) {
