@@ -1,10 +1,10 @@
 package io.clonefs.block;
 
-import io.clonefs.base.BlockId;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.clonefs.base.BlockId;
 import io.clonefs.metrics.Metrics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -96,36 +96,6 @@ class FileBlockStoreSyncTest {
             s.read(a, 0, got);
             assertEquals(2, got.get(100));
             assertEquals(1, got.get(99));
-        }
-    }
-
-    /**
-     * A file's fsync that commits metadata leaves the disk cache flush to LMDB's fdatasync. Runs
-     * a whole engine: its types stay fully qualified so that this package imports nothing of it.
-     */
-    @Test
-    void fsyncThatCommitsHasNoCacheFlushOfItsOwn() throws Exception {
-        assumeRangedSyncFilesystem();
-        io.clonefs.engine.Engine.init(dir.resolve("pool"), 8192);
-        // no group commit in between: the fsync itself must commit
-        try (io.clonefs.engine.Engine e = io.clonefs.engine.Engine.open(dir.resolve("pool"),
-                io.clonefs.engine.EngineOptions.defaults().withCommitIntervalMillis(0))) {
-            e.createVolume("v");
-            io.clonefs.engine.VolumeFs v = e.volume("v");
-            io.clonefs.engine.InodeId f = v.create(v.resolve(""), "f", 0644, 0, 0).ino();
-            v.write(f, 0, filled(4096, 1));
-            e.sync(); // the block's allocation is durable: it syncs by range from now on
-            long range = count("range");
-            long flush = count("cache_flush");
-            long commits = Metrics.process().counter("clonefs_fsync_total", "", "needs", "commit").sum();
-            v.write(f, 4000, filled(1000, 2)); // an overwrite that grows the file: the size needs a commit
-            v.fsync(f, true);
-            assertEquals(commits + 1, Metrics.process().counter("clonefs_fsync_total", "", "needs", "commit").sum());
-            assertEquals(range + 1, count("range"), "the overwritten block is written back by range");
-            assertEquals(flush, count("cache_flush"), "no flush of its own: LMDB's commit flushes the disk cache");
-            v.write(f, 100, filled(10, 3)); // an overwrite alone: a data sync, which flushes
-            v.fsync(f, true);
-            assertEquals(flush + 1, count("cache_flush"));
         }
     }
 
