@@ -21,7 +21,7 @@ ROUNDS       ?= 50
 CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg branch-bench bench-remote compare \
+.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg branch-bench bench-remote compare \
         crash-test install uninstall clean
 
 help: ## list the targets
@@ -58,6 +58,10 @@ bench-engine: deps build ## measure the engine (clone, read, write, destroy, spa
 bench-engine-ab: deps ## the engine benchmark of revision BASE and of this checkout side by side, alternating, median of 3 (BASE=rev; BENCH_SCALE=0.3); writes nothing
 	@test -n "$(BASE)" || { echo "bench-engine-ab: give BASE=<git revision>" >&2; exit 2; }
 	@BENCH_SCALE=$(if $(filter command line,$(origin BENCH_SCALE)),$(BENCH_SCALE),0.3) MVN="$(MVN)" scripts/engine-ab.sh $(BASE)
+
+bench-pg-ab: deps ## pgbench read-write and select-only on a pool of revision BASE and one of this checkout, side by side, alternating, median of 3 (BASE=rev; PG_AB_SCALE=20 PG_AB_SECONDS=30); writes nothing
+	@test -n "$(BASE)" || { echo "bench-pg-ab: give BASE=<git revision>" >&2; exit 2; }
+	@MVN="$(MVN)" scripts/pg-ab.sh $(BASE)
 
 bench-pg: deps build ## PostgreSQL (pgbench rw/select-only, initdb, bulk load) and fio on clonefs, a clone and native ext4, median of 3; rewrites its section of BENCHMARKS.md (BENCH_PG_OPTS=...)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/bench-pg.sh

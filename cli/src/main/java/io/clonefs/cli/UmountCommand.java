@@ -2,21 +2,21 @@ package io.clonefs.cli;
 
 import io.clonefs.api.PgClient;
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.Command;
 import io.clonefs.cli.common.CliException;
 import io.clonefs.cli.common.Output;
 import io.clonefs.daemon.DaemonClient;
 import io.clonefs.daemon.DaemonFiles;
 import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.Mounts;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import picocli.CommandLine.Command;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
  * until the process is gone and the kernel no longer lists the mount. A FUSE mount whose daemon is
  * dead (after {@code kill -9}) is detached with {@code fusermount -u -z}.
  */
-@Command(name = "umount", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+@CommandLine.Command(name = "umount", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
         footer = {"  clonefs umount /mnt/clonefs", "  clonefs umount --force /mnt/clonefs"},
         description = {"Unmount MOUNTPOINT and stop its daemon (flushing everything).",
     "Also detaches a stale mount whose daemon died."})
@@ -106,19 +106,19 @@ final class UmountCommand extends BaseCommand {
      * that a server still running on the mount is not cut off. The daemon then finds its mount gone.
      */
     private static void unmountUnlessBusy(Path mp) throws InterruptedException {
-        String out;
-        int exit;
+        Command.Result r;
         try {
-            Process p = new ProcessBuilder("fusermount", "-u", mp.toString()).redirectErrorStream(true).start();
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return; // let the daemon deal with it
+            r = Command.of("fusermount", "-u", mp.toString()).mergeStderr().timeout(Duration.ofSeconds(30)).run();
+        } catch (Command.Aborted e) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException(e.getMessage());
             }
-            exit = p.exitValue();
-        } catch (IOException e) {
+            return; // let the daemon deal with it
+        } catch (UncheckedIOException e) {
             return; // no fusermount: the daemon unmounts
         }
+        String out = r.out().strip();
+        int exit = r.exit();
         if (exit != 0 && Mounts.find(mp).isPresent() && out.toLowerCase(Locale.ROOT).contains("busy")) {
             throw new CliException(ExitCodes.CONFLICT, mp + " is busy (files open or a process inside, e.g. PostgreSQL);"
                     + " stop them first, or use --force for a lazy unmount");

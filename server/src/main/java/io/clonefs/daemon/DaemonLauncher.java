@@ -2,9 +2,10 @@ package io.clonefs.daemon;
 
 import io.clonefs.api.ControlException;
 import io.clonefs.base.ClonefsException;
-import java.io.File;
+import io.clonefs.base.Command;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,13 +77,10 @@ public final class DaemonLauncher {
 
         Process p;
         try {
-            p = new ProcessBuilder(cmd)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectErrorStream(true)
-                    .start();
-        } catch (IOException e) {
-            throw new StartFailure(1, "cannot start the daemon: " + e.getMessage());
+            // in the caller's working directory, as before; output appended to the daemon's log
+            p = Command.of(cmd).directory(Path.of("").toAbsolutePath()).start(log);
+        } catch (UncheckedIOException e) {
+            throw new StartFailure(1, "cannot start the daemon: " + e.getCause().getMessage());
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {

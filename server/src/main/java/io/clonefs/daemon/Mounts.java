@@ -1,11 +1,13 @@
 package io.clonefs.daemon;
 
+import io.clonefs.base.Command;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /** What the kernel says is mounted ({@code /proc/self/mountinfo}), and removing a stale FUSE mount. */
 public final class Mounts {
@@ -90,16 +92,14 @@ public final class Mounts {
                 return true;
             }
             try {
-                Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
-            } catch (IOException e) {
+                Command.of(cmd).mergeStderr().timeout(Duration.ofSeconds(10)).run();
+            } catch (UncheckedIOException e) {
                 // tool missing: try the next
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+            } catch (Command.Aborted e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    break;
+                }
+                // timed out: try the next
             }
         }
         return find(mountpoint).isEmpty();
