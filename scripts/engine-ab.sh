@@ -37,7 +37,8 @@ cp_head=$(classpath "$root")
 
 rows='^\| (clone, volume of|snapshot \+ clone|destroy of|random 8 KiB read|8 KiB write|sequential)'
 for i in $(seq 1 "$runs"); do
-    for side in base head; do
+    order="base head"; (( i % 2 == 0 )) && order="head base" # neither side always runs second
+    for side in $order; do
         cp=$cp_base; dir=$work/base
         if [[ $side == head ]]; then cp=$cp_head; dir=$root; fi
         echo "== $side run $i"

@@ -2,8 +2,8 @@
 # Side-by-side PostgreSQL benchmark of two builds: BASE (a git revision, built in a temporary
 # worktree) against this checkout. Each build mounts a pool of its own with its own daemon and runs
 # PostgreSQL 15 on a volume (`clonefs pg init`), loaded with `pgbench -i -s SCALE`; then pgbench
-# read-write and select-only run against BASE and HEAD alternately, RUNS times each, a CHECKPOINT
-# before every run. Prints every run and the median TPS per side. Writes nothing to BENCHMARKS.md.
+# read-write and select-only run against BASE and HEAD alternately (which side goes first swaps from
+# run to run), RUNS times each, a CHECKPOINT before every run. Prints every run and the median TPS per side. Writes nothing to BENCHMARKS.md.
 #   scripts/pg-ab.sh BASE [RUNS]   (make bench-pg-ab BASE=rev; PG_AB_SCALE=20, PG_AB_SECONDS=30)
 set -euo pipefail
 base=${1:?usage: scripts/pg-ab.sh BASE_REVISION [RUNS]}
@@ -62,7 +62,8 @@ declare -A results
 for mode in rw so; do
     args=(); [[ $mode == so ]] && args=(-S)
     for i in $(seq 1 "$runs"); do
-        for side in base head; do
+        order="base head"; (( i % 2 == 0 )) && order="head base" # neither side always runs second
+        for side in $order; do
             t=$(tps "${port[$side]}" "${args[@]}")
             results[$mode-$side]+=" $t"
             echo "$( [[ $mode == rw ]] && echo "read-write " || echo "select-only") $side run $i: $t tps"
