@@ -27,7 +27,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +72,16 @@ public final class Postgres implements AutoCloseable {
     public static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
     /** Setting values written as they are on the {@code -o} line; others are shell-quoted. */
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_.:/,+@-]+");
+    /** How often {@link #start} looks whether the server accepts connections. */
+    static final long READY_POLL_MILLIS = 5;
+    /** The line of {@code postmaster.pid} with the postmaster's status (PostgreSQL 10 and later). */
+    private static final int PID_FILE_STATUS_LINE = 8;
+    /** Runs {@code pg_ctl start -w} while {@link #start} watches the pid file. */
+    private static final ExecutorService STARTERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "pg_ctl-start");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** How {@code pg_ctl stop} ends the server's sessions. */
     public enum StopMode {
@@ -285,7 +300,10 @@ public final class Postgres implements AutoCloseable {
     /**
      * {@code pg_ctl start -w -t TIMEOUT}: returns once the server accepts connections (crash
      * recovery included). Does nothing when it already runs; removes a {@code postmaster.pid}
-     * that no live postmaster owns (a crash, or a copy).
+     * that no live postmaster owns (a crash, or a copy). {@code pg_ctl} looks at the server every
+     * 100 ms; this method also watches {@code postmaster.pid} itself every
+     * {@value #READY_POLL_MILLIS} ms and returns as soon as it says ready, leaving {@code pg_ctl}
+     * to exit on its own (a failure it reports after that is logged).
      *
      * @throws Failed when {@code pg_ctl} fails (the server's log says why: {@link #logTail(int)})
      */
@@ -299,11 +317,59 @@ public final class Postgres implements AutoCloseable {
         } catch (IOException e) {
             throw new ClonefsException.IoFailure("cannot remove the stale " + pid + ": " + e.getMessage(), e);
         }
-        Command.Result r = programs.run(timeout.plusMinutes(1), "pg_ctl", List.of("start", "-D", dataDir.toString(),
-                "-l", log.toString(), "-w", "-t", Long.toString(timeout.toSeconds()), "-o", options()));
+        List<String> args = List.of("start", "-D", dataDir.toString(), "-l", log.toString(), "-w", "-t",
+                Long.toString(timeout.toSeconds()), "-o", options());
+        CompletableFuture<Command.Result> ctl = CompletableFuture.supplyAsync(
+                () -> programs.run(timeout.plusMinutes(1), "pg_ctl", args), STARTERS);
+        Command.Result r;
+        while (true) {
+            try {
+                r = ctl.get(READY_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                break;
+            } catch (TimeoutException e) {
+                if (acceptsConnections(dataDir)) {
+                    // ready before pg_ctl's next look (it sleeps 100 ms between two): it exits on its own
+                    ctl.whenComplete((res, err) -> {
+                        if (err != null || !res.ok()) {
+                            LOG.warn("pg_ctl start of {} failed after the server was ready: {}", name,
+                                    err != null ? err.toString() : tail(res.out(), 5));
+                        }
+                    });
+                    return;
+                }
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Failed("interrupted while waiting for PostgreSQL " + name + " to start", null);
+            }
+        }
         if (!r.ok()) {
             throw new Failed("PostgreSQL " + name + " did not start (" + log + ")", r);
         }
+    }
+
+    /**
+     * True when the postmaster of {@code dataDir} runs and its {@code postmaster.pid} says it
+     * accepts connections ({@code ready}, or {@code standby} for a hot standby): what
+     * {@code pg_ctl start -w} waits for, looked at every {@value #READY_POLL_MILLIS} ms instead of
+     * every 100 ms.
+     */
+    static boolean acceptsConnections(Path dataDir) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.UTF_8);
+        } catch (IOException | UncheckedIOException e) {
+            return false;
+        }
+        if (lines.size() < PID_FILE_STATUS_LINE) {
+            return false;
+        }
+        String status = lines.get(PID_FILE_STATUS_LINE - 1).strip();
+        return (status.equals("ready") || status.equals("standby")) && livePostmaster(dataDir) > 0;
     }
 
     /**

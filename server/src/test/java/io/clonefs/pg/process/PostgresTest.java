@@ -8,11 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.clonefs.base.Command;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The runner's command line and probes, without running PostgreSQL. */
 class PostgresTest {
@@ -88,5 +92,59 @@ class PostgresTest {
     void tailKeepsTheLastLines() {
         assertEquals("b\nc", Postgres.tail("a\nb\nc\n", 2));
         assertEquals("", Postgres.tail("  ", 2));
+    }
+
+    @Test
+    void startReturnsOnceThePidFileSaysReadyWithoutWaitingForPgCtl(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data);
+        // a stand-in postmaster: a live process whose working directory is the data directory
+        Process postmaster = new ProcessBuilder("sleep", "60").directory(data.toFile()).start();
+        CountDownLatch ctlRelease = new CountDownLatch(1);
+        try {
+            Postgres.Programs slowCtl = (timeout, tool, args) -> {
+                // pg_ctl start -w: the server comes up at once, pg_ctl notices only much later
+                try {
+                    Files.writeString(data.resolve("postmaster.pid"), postmaster.pid() + "\n" + data + "\n1\n54400\n"
+                            + tmp + "\n127.0.0.1\n  1  2\nready   \n");
+                    ctlRelease.await(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return new Command.Result(List.of(tool), 0, "server started", "", 1);
+            };
+            Postgres pg = Postgres.on(data).port(54400).log(tmp.resolve("pg.log")).programs(slowCtl).build();
+            long t0 = System.nanoTime();
+            pg.start(Duration.ofMinutes(1));
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "start waited for pg_ctl to exit");
+            assertEquals(1, ctlRelease.getCount(), "pg_ctl is still waiting");
+        } finally {
+            ctlRelease.countDown();
+            postmaster.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void startWaitsForPgCtlWhileThePidFileSaysStartingAndReportsItsFailure(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data);
+        Process postmaster = new ProcessBuilder("sleep", "60").directory(data.toFile()).start();
+        try {
+            Postgres.Programs failingCtl = (timeout, tool, args) -> {
+                try {
+                    Files.writeString(data.resolve("postmaster.pid"), postmaster.pid() + "\n" + data + "\n1\n54400\n"
+                            + tmp + "\n127.0.0.1\n  1  2\nstarting\n");
+                    Thread.sleep(300);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return new Command.Result(List.of(tool), 1, "pg_ctl: could not start server", "", 1);
+            };
+            Postgres pg = Postgres.on(data).port(54400).log(tmp.resolve("pg.log")).programs(failingCtl).build();
+            Postgres.Failed e = assertThrows(Postgres.Failed.class, () -> pg.start(Duration.ofMinutes(1)));
+            assertTrue(e.result().out().contains("could not start server"), e.getMessage());
+        } finally {
+            postmaster.destroyForcibly().waitFor();
+        }
     }
 }
