@@ -21,7 +21,7 @@ ROUNDS       ?= 50
 CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg branch-bench bench-remote compare \
+.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast branch-bench bench-remote compare \
         crash-test install uninstall clean
 
 help: ## list the targets
@@ -65,6 +65,9 @@ bench-pg-ab: deps ## pgbench read-write and select-only on a pool of revision BA
 
 bench-pg: deps build ## PostgreSQL (pgbench rw/select-only, initdb, bulk load) and fio on clonefs, a clone and native ext4, median of 3; rewrites its section of BENCHMARKS.md (BENCH_PG_OPTS=...)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/bench-pg.sh
+
+bench-fast: deps build ## a branch vs a native copy, goal by goal: CLI start, branch time, cold reads, fsync, source speed, migrations, a fresh branch's select-only; median of 3, alternating; rewrites its section of BENCHMARKS.md and docs/bench-fast.png (BENCH_FAST_OPTS=...)
+	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/fast-bench.sh
 
 branch-bench: ## PostgreSQL branch timings under load (tools/branch-bench.sh)
 	@test -x tools/branch-bench.sh || { echo "branch-bench: tools/branch-bench.sh is not there yet" >&2; exit 1; }

@@ -309,7 +309,7 @@ public final class PgBench {
         }
     }
 
-    private JsonNode fio(Path file, String... job) throws IOException {
+    static JsonNode fio(Path file, String... job) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("fio", "--name=bench", "--filename=" + file, "--ioengine=psync",
                 "--fallocate=none", "--output-format=json"));
         cmd.addAll(Arrays.asList(job));
