@@ -296,6 +296,7 @@ public class ClonefsFuse extends FuseStubFS {
 
     @Override
     public int read(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
+        FuseCalls.countRead(size);
         return FuseCalls.call("read", path, () -> {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
             ByteBuffer dst = NativeBuffers.wrap(buf, (int) Math.min(size, Integer.MAX_VALUE));
