@@ -318,6 +318,53 @@ class PosixMountIT {
         assertArrayEquals(random(65536, 11), Files.readAllBytes(mnt.resolve("dev/16384")));
     }
 
+    /**
+     * A sequential read of a file whose pages are not in the kernel's page cache (in a fresh
+     * clone: new inodes) reaches the daemon as 1 MiB read requests: the mount's read-ahead is
+     * raised to 1 MiB after INIT (the kernel's default for FUSE, 128 KiB, gives 128-256 KiB).
+     */
+    @Test
+    void aColdSequentialReadReachesTheDaemonInMebibyteRequests() throws Exception {
+        byte[] data = random(16 << 20, 12);
+        try (FileChannel ch = FileChannel.open(vol.resolve("table"), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                ch.write(b, b.position());
+            }
+            ch.force(true);
+        }
+        engine.snapshot("vol", "cold");
+        engine.cloneVolume("vol@cold", "fresh");
+        long mib = readRequests("1024");
+        long all = readRequests(null);
+        ByteBuffer back = ByteBuffer.allocate(data.length);
+        try (FileChannel ch = FileChannel.open(mnt.resolve("fresh/table"), StandardOpenOption.READ)) {
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+            while (ch.read(chunk) > 0) {
+                back.put(chunk.flip());
+                chunk.clear();
+            }
+        }
+        assertArrayEquals(data, back.array());
+        long big = readRequests("1024") - mib;
+        long requests = readRequests(null) - all;
+        assertTrue(big >= 12 && requests <= 20, "16 MiB read in " + requests + " requests, " + big
+                + " of them of 1 MiB; expected about 16 of 1 MiB");
+    }
+
+    /** FUSE read requests of {@code kib} KiB (rounded up to a power of two; null: of any size) served so far. */
+    private static long readRequests(String kib) {
+        long n = 0;
+        for (int k = 1; k <= 1024; k *= 2) {
+            if (kib == null || kib.equals(Integer.toString(k))) {
+                n += io.clonefs.metrics.Metrics.process().counter("clonefs_fuse_read_requests_total", "", "kib",
+                        Integer.toString(k)).sum();
+            }
+        }
+        return n;
+    }
+
     @Test
     void statfsReportsPoolSpace() throws Exception {
         Files.write(vol.resolve("data"), random(4 << 20, 5));
