@@ -50,7 +50,7 @@ median() {
 
 mkdir -p "$mnt" "$native"
 "$clonefs" -q init "$pool" >/dev/null
-"$clonefs" -q mount "$pool" "$mnt"
+"$clonefs" -q mount "$pool" "$mnt" >/dev/null
 "$clonefs" -q create vol >/dev/null
 echo "== writing a ${mib} MiB file on native ext4 and on the volume ($(df --output=source,fstype "$work" | tail -1))"
 for f in "$native/data" "$mnt/vol/data"; do
