@@ -58,6 +58,10 @@ for f in "$native/data" "$mnt/vol/data"; do
         --end_fsync=1 --minimal >/dev/null
 done
 "$clonefs" -q snapshot vol@s >/dev/null
+# one read before the runs, not counted: the daemon's read path is compiled by the JIT, as in a
+# daemon that has been up for a while
+cold
+read_mbs "$mnt/vol/data" >/dev/null
 
 declare -A results
 targets=(native volume clone clone-warm)
@@ -98,3 +102,9 @@ for t in "${targets[@]}"; do
     m=$(median ${results[$t]})
     printf '%-11s %8s %7s  %s\n' "$t" "$m" "$(awk -v a="$m" -v b="$nat" 'BEGIN {printf "%.2f", a / b}')" "${results[$t]}"
 done
+# what reached the daemon: read requests by size (KiB, rounded up to a power of two), all targets
+port=$(sed -n 's/.*"port" *: *\([0-9]*\).*/\1/p' "$pool/daemon.json")
+if command -v curl >/dev/null && [[ -n $port ]]; then
+    echo "read requests the daemon served, by size in KiB (clonefs_fuse_read_requests_total):" \
+        "$(curl -fsS "http://127.0.0.1:$port/metrics" | sed -n 's/^clonefs_fuse_read_requests_total{kib="\([0-9]*\)"} \(.*\)/\1 KiB: \2/p' | paste -sd, -)"
+fi
