@@ -353,6 +353,67 @@ class PosixMountIT {
                 + " of them of 1 MiB; expected about 16 of 1 MiB");
     }
 
+    /**
+     * With {@code -Dclonefs.fuse.primeMiB}, a file opened while no handle of it is open has its
+     * first bytes stored into the kernel's page cache before the open returns: reading a fresh
+     * clone's file then needs no read request. Writes made after it win (read back through the
+     * mount and found in the engine), and so does a truncate by path.
+     */
+    @Test
+    void primedOpenServesReadsFromThePageCacheAndLaterWritesWin() throws Exception {
+        byte[] data = random(8 << 20, 13);
+        try (FileChannel ch = FileChannel.open(vol.resolve("primed"), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                ch.write(b, b.position());
+            }
+            ch.force(true);
+        }
+        engine.snapshot("vol", "p");
+        engine.cloneVolume("vol@p", "pc");
+        String old = System.setProperty("clonefs.fuse.primeMiB", "64");
+        try {
+            mount.close();
+            mount = pools.track(Mount.mount(engine, mnt, new MountOptions(true, false, true)));
+        } finally {
+            if (old == null) {
+                System.clearProperty("clonefs.fuse.primeMiB");
+            } else {
+                System.setProperty("clonefs.fuse.primeMiB", old);
+            }
+        }
+        Path f = mnt.resolve("pc/primed");
+        long reads = readRequests(null);
+        long primed = primedBytes();
+        assertArrayEquals(data, Files.readAllBytes(f));
+        assertEquals(data.length, primedBytes() - primed, "the whole file stored at its first open");
+        assertEquals(0, readRequests(null) - reads, "no read request for a primed file");
+
+        // a write after the priming is what reads see, through the mount and in the engine
+        byte[] patch = random(10_000, 14);
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(patch), 4096);
+            ch.force(true);
+        }
+        System.arraycopy(patch, 0, data, 4096, patch.length);
+        assertArrayEquals(data, Files.readAllBytes(f));
+        io.clonefs.engine.VolumeFs pc = engine.volume("pc");
+        ByteBuffer inEngine = ByteBuffer.allocate(data.length);
+        while (inEngine.hasRemaining() && pc.read(pc.resolve("primed"), inEngine.position(), inEngine) > 0) {
+            // to the end
+        }
+        assertArrayEquals(data, inEngine.array(), "the engine has the write");
+        // a truncate by path (truncate(2), no handle), then a reopen (the node is primed once)
+        sh("perl", "-e", "truncate($ARGV[0], $ARGV[1]) or die $!", f.toString(), Integer.toString(1 << 20));
+        assertArrayEquals(Arrays.copyOf(data, 1 << 20), Files.readAllBytes(f));
+        assertArrayEquals(random(8 << 20, 13), Files.readAllBytes(vol.resolve("primed")), "the source is untouched");
+    }
+
+    private static long primedBytes() {
+        return io.clonefs.metrics.Metrics.process().counter("clonefs_fuse_primed_bytes_total", "", null, null).sum();
+    }
+
     /** FUSE read requests of {@code kib} KiB (rounded up to a power of two; null: of any size) served so far. */
     private static long readRequests(String kib) {
         long n = 0;

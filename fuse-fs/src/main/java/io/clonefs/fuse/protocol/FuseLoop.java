@@ -245,7 +245,7 @@ public final class FuseLoop {
                 // The kernel sends nothing else before INIT is answered: no other reply can
                 // pass through the swapped send.
                 initPatch.process(l, session, fbuf, chp, buf.getInt(INIT_IN_FLAGS));
-                fs.initialized(initPatch.writebackGranted());
+                fs.initialized(initPatch.writebackGranted(), new StoreNotify(initPatch.fd(chp.getPointer(0))));
                 initialized();
                 continue;
             }
