@@ -322,6 +322,8 @@ class PosixMountIT {
      * A sequential read of a file whose pages are not in the kernel's page cache (in a fresh
      * clone: new inodes) reaches the daemon as 1 MiB read requests: the mount's read-ahead is
      * raised to 1 MiB after INIT (the kernel's default for FUSE, 128 KiB, gives 128-256 KiB).
+     * With priming on ({@code clonefs.fuse.primeMiB}) the file would be in the page cache at its
+     * open and no read request would come: this test is for the default mount, without.
      */
     @Test
     void aColdSequentialReadReachesTheDaemonInMebibyteRequests() throws Exception {
