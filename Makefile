@@ -21,7 +21,7 @@ ROUNDS       ?= 50
 CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast branch-bench bench-remote compare \
+.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read branch-bench bench-remote compare \
         crash-test install uninstall clean
 
 help: ## list the targets
@@ -68,6 +68,9 @@ bench-pg: deps build ## PostgreSQL (pgbench rw/select-only, initdb, bulk load) a
 
 bench-fast: deps build ## a branch vs a native copy, goal by goal: CLI start, branch time, cold reads, fsync, source speed, migrations, a fresh branch's select-only; median of 3, alternating; rewrites its section of BENCHMARKS.md and docs/bench-fast.png (BENCH_FAST_OPTS=...)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/fast-bench.sh
+
+bench-read: deps build ## fio 1 MiB sequential read with a cold page cache: native ext4, a volume, a fresh clone, median of 3 (tools/read-bench.sh; READ_BENCH_RUNS=3 READ_BENCH_MIB=1024); writes nothing
+	@CLONEFS_JAR=$(CURDIR)/$(JAR) tools/read-bench.sh
 
 branch-bench: ## PostgreSQL branch timings under load (tools/branch-bench.sh)
 	@test -x tools/branch-bench.sh || { echo "branch-bench: tools/branch-bench.sh is not there yet" >&2; exit 1; }

@@ -83,6 +83,21 @@ final class BlockFiles {
     /** Reads {@code dst.remaining()} bytes of the block; bytes past a file's end read as zeros. */
     void read(BlockId id, int offsetInBlock, ByteBuffer dst) {
         checkRange(offsetInBlock, dst.remaining());
+        readAt(id, offsetInBlock, dst);
+    }
+
+    /**
+     * Reads {@code dst.remaining()} bytes at {@code offsetInBlock} of the block, on into the
+     * following blocks of its file, in one positional read; bytes past the file's end read as zeros.
+     */
+    void readRun(BlockId id, int offsetInBlock, ByteBuffer dst) {
+        if (offsetInBlock < 0 || offsetInBlock + (long) dst.remaining() > (long) maxRun(id) * blockSize) {
+            throw new IllegalArgumentException("read of " + dst.remaining() + " bytes at " + offsetInBlock + " in " + id + " crosses a block file");
+        }
+        readAt(id, offsetInBlock, dst);
+    }
+
+    private void readAt(BlockId id, int offsetInBlock, ByteBuffer dst) {
         BlockFile f = file(id.value() / blocksPerFile, false);
         FileChannel ch = f == null ? null : f.ch;
         long pos = position(id, offsetInBlock);

@@ -23,6 +23,24 @@ public interface BlockStore extends BlockSpace {
     void read(BlockId id, int offsetInBlock, ByteBuffer dst);
 
     /**
+     * As {@link #read}, but {@code dst} may run on into the following blocks, up to
+     * {@link #maxRun} blocks in all: one read of consecutive blocks (a file's extent), which a
+     * store over files serves with one positional read. By default one {@link #read} per block.
+     */
+    default void readRun(BlockId first, int offsetInBlock, ByteBuffer dst) {
+        int bs = blockSize();
+        long id = first.value();
+        int inBlock = offsetInBlock;
+        while (dst.hasRemaining()) {
+            int n = Math.min(bs - inBlock, dst.remaining());
+            read(new BlockId(id), inBlock, dst.slice(dst.position(), n));
+            dst.position(dst.position() + n);
+            id++;
+            inBlock = 0;
+        }
+    }
+
+    /**
      * Writes all of {@code src} at {@code offsetInBlock}; the bytes around it are left as they were.
      * {@code src} may run on into the following blocks, up to {@link #maxRun} blocks in all.
      */

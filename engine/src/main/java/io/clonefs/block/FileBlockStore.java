@@ -99,6 +99,12 @@ public final class FileBlockStore implements BlockStore {
         files.read(id, offsetInBlock, dst);
     }
 
+    /** One positional read however many blocks {@code dst} spans (up to {@link #maxRun}). */
+    @Override
+    public void readRun(BlockId first, int offsetInBlock, ByteBuffer dst) {
+        files.readRun(first, offsetInBlock, dst);
+    }
+
     @Override
     public int maxRun(BlockId first) {
         return files.maxRun(first);

@@ -35,6 +35,9 @@ final class FileData {
     private static final LongAdder FSYNC_COMMIT = Metrics.process().counter(FSYNCS, FSYNCS_HELP, "needs", "commit");
     private static final LongAdder FSYNC_DATA = Metrics.process().counter(FSYNCS, FSYNCS_HELP, "needs", "data");
 
+    /** What a hole reads as, copied out in pieces. */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
+
     private final MetaStore meta;
     private final CowTree tree;
     private final BlockStore blocks;
@@ -83,23 +86,49 @@ final class FileData {
             });
             ids = found;
         }
-        long pos = offset;
+        readExtents(ids, (int) (offset % bs), dst, want);
+        return want;
+    }
+
+    /**
+     * Reads {@code want} bytes into {@code dst}, from {@code inFirst} in the first of the blocks
+     * {@code ids} (-1: a hole): each run of consecutive blocks (an extent, as a sequential write or
+     * a copy leaves them) in one block-store read, each run of holes as one fill of zeros.
+     */
+    private void readExtents(long[] ids, int inFirst, ByteBuffer dst, int want) {
         int end = dst.position() + want;
-        for (int i = 0; dst.position() < end; i++) {
-            int inBlock = (int) (pos % bs);
-            int n = Math.min(bs - inBlock, end - dst.position());
-            ByteBuffer part = dst.slice(dst.position(), n);
+        int inBlock = inFirst;
+        int i = 0;
+        while (dst.position() < end) {
+            int run = 1;
             if (ids[i] < 0) {
-                while (part.hasRemaining()) {
-                    part.put((byte) 0);
+                while (i + run < ids.length && ids[i + run] < 0) {
+                    run++;
                 }
             } else {
-                blocks.read(new BlockId(ids[i]), inBlock, part);
+                int maxRun = blocks.maxRun(new BlockId(ids[i]));
+                while (i + run < ids.length && run < maxRun && ids[i + run] == ids[i] + run) {
+                    run++;
+                }
+            }
+            int n = (int) Math.min((long) run * bs - inBlock, end - dst.position());
+            ByteBuffer part = dst.slice(dst.position(), n);
+            if (ids[i] < 0) {
+                zero(part);
+            } else {
+                blocks.readRun(new BlockId(ids[i]), inBlock, part);
             }
             dst.position(dst.position() + n);
-            pos += n;
+            i += run;
+            inBlock = 0;
         }
-        return want;
+    }
+
+    /** Fills {@code part} with zeros. */
+    private static void zero(ByteBuffer part) {
+        while (part.hasRemaining()) {
+            part.put(ZEROS.duplicate().limit(Math.min(ZEROS.capacity(), part.remaining())));
+        }
     }
 
     // ---- write ---------------------------------------------------------------------------------

@@ -270,6 +270,19 @@ final class RemoteTier implements BlockStore {
         }
     }
 
+    /** One read of the local files when no block of the run is remote-backed; else block by block. */
+    @Override
+    public void readRun(BlockId first, int offsetInBlock, ByteBuffer dst) {
+        long last = first.value() + (offsetInBlock + (long) dst.remaining() - 1) / bs;
+        for (long id = first.value(); id <= last; id++) {
+            if (entries.containsKey(id)) {
+                BlockStore.super.readRun(first, offsetInBlock, dst);
+                return;
+            }
+        }
+        local.readRun(first, offsetInBlock, dst);
+    }
+
     /** Under {@code id}'s stripe write lock: fetches the block and a run after it in its pack. */
     private void fetch(long id, Entry e) {
         Pack p = packs.get(e.pack());

@@ -14,22 +14,33 @@ final class Trees {
     private Trees() {
     }
 
-    /** Reads a whole regular file (also checks that a read at EOF returns 0). */
+    /** Lengths of the reads {@link #readAll} makes in turn: whole runs of blocks, unaligned pieces, single bytes. */
+    private static final int[] READ_LENGTHS = {256 * 1024, 8193, 1, 70_001, 3 * 4096 + 5, 1 << 20};
+
+    /**
+     * Reads a whole regular file in reads of varied lengths and alignments, the last one asking
+     * for more than is left (checks that each read returns what is there up to EOF, and that a
+     * read at EOF returns 0).
+     */
     static byte[] readAll(VolumeFs fs, InodeId ino, long size) {
         if (size > Integer.MAX_VALUE - 16) {
             throw new AssertionError("file too large for the tests: " + size);
         }
         byte[] out = new byte[(int) size];
         int pos = 0;
+        int turn = (int) (size % READ_LENGTHS.length);
         while (pos < size) {
-            ByteBuffer b = ByteBuffer.wrap(out, pos, (int) Math.min(size - pos, 256 * 1024));
+            ByteBuffer b = ByteBuffer.allocate(READ_LENGTHS[turn++ % READ_LENGTHS.length]);
             int n = fs.read(ino, pos, b);
-            if (n <= 0) {
-                throw new AssertionError("read of " + ino + " at " + pos + " returned " + n + " before EOF (size " + size + ")");
+            int expected = (int) Math.min(b.capacity(), size - pos);
+            if (n != expected) {
+                throw new AssertionError("read of " + b.capacity() + " bytes of " + ino + " at " + pos + " returned " + n
+                        + ", not " + expected + " (size " + size + ")");
             }
-            if (b.position() != pos + n) {
-                throw new AssertionError("read of " + ino + " returned " + n + " but advanced the buffer by " + (b.position() - pos));
+            if (b.position() != n) {
+                throw new AssertionError("read of " + ino + " returned " + n + " but advanced the buffer by " + b.position());
             }
+            System.arraycopy(b.array(), 0, out, pos, n);
             pos += n;
         }
         int atEof = fs.read(ino, size, ByteBuffer.allocate(16));

@@ -17,6 +17,8 @@ import io.clonefs.fuse.protocol.FuseLoop;
 public record MountOptions(boolean allowOther, boolean debug, boolean writebackCache) {
     /** Largest write request with the writeback cache (the kernel's max_pages limit is 256). */
     public static final int MAX_WRITE = 1 << 20;
+    /** The kernel's read-ahead of the mount (its default for FUSE is 128 KiB). */
+    public static final int READ_AHEAD = 1 << 20;
     /** The system property that turns the writeback cache off for a whole JVM ("false"). */
     public static final String WRITEBACK_PROPERTY = "clonefs.fuse.writebackCache";
 
@@ -39,8 +41,12 @@ public record MountOptions(boolean allowOther, boolean debug, boolean writebackC
         return !"false".equalsIgnoreCase(System.getProperty(WRITEBACK_PROPERTY, "true").strip());
     }
 
-    /** What the request loop makes of these options. */
+    /**
+     * What the request loop makes of these options. The kernel's read-ahead is raised to
+     * {@link #READ_AHEAD} either way: it changes no semantics, only how large (with the writeback
+     * cache up to {@link #MAX_WRITE}) and how many read requests a sequential read sends.
+     */
     FuseLoop.Tuning tuning() {
-        return writebackCache ? new FuseLoop.Tuning(true, MAX_WRITE) : FuseLoop.Tuning.LIBFUSE_DEFAULTS;
+        return writebackCache ? new FuseLoop.Tuning(true, MAX_WRITE, READ_AHEAD) : new FuseLoop.Tuning(false, 0, READ_AHEAD);
     }
 }

@@ -318,6 +318,116 @@ class PosixMountIT {
         assertArrayEquals(random(65536, 11), Files.readAllBytes(mnt.resolve("dev/16384")));
     }
 
+    /**
+     * A sequential read of a file whose pages are not in the kernel's page cache (in a fresh
+     * clone: new inodes) reaches the daemon as 1 MiB read requests: the mount's read-ahead is
+     * raised to 1 MiB after INIT (the kernel's default for FUSE, 128 KiB, gives 128-256 KiB).
+     * With priming on ({@code clonefs.fuse.primeMiB}) the file would be in the page cache at its
+     * open and no read request would come: this test is for the default mount, without.
+     */
+    @Test
+    void aColdSequentialReadReachesTheDaemonInMebibyteRequests() throws Exception {
+        byte[] data = random(16 << 20, 12);
+        try (FileChannel ch = FileChannel.open(vol.resolve("table"), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                ch.write(b, b.position());
+            }
+            ch.force(true);
+        }
+        engine.snapshot("vol", "cold");
+        engine.cloneVolume("vol@cold", "fresh");
+        long mib = readRequests("1024");
+        long all = readRequests(null);
+        ByteBuffer back = ByteBuffer.allocate(data.length);
+        try (FileChannel ch = FileChannel.open(mnt.resolve("fresh/table"), StandardOpenOption.READ)) {
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+            while (ch.read(chunk) > 0) {
+                back.put(chunk.flip());
+                chunk.clear();
+            }
+        }
+        assertArrayEquals(data, back.array());
+        long big = readRequests("1024") - mib;
+        long requests = readRequests(null) - all;
+        assertTrue(big >= 12 && requests <= 20, "16 MiB read in " + requests + " requests, " + big
+                + " of them of 1 MiB; expected about 16 of 1 MiB");
+    }
+
+    /**
+     * With {@code -Dclonefs.fuse.primeMiB}, a file opened while no handle of it is open has its
+     * first bytes stored into the kernel's page cache before the open returns: reading a fresh
+     * clone's file then needs no read request. Writes made after it win (read back through the
+     * mount and found in the engine), and so does a truncate by path.
+     */
+    @Test
+    void primedOpenServesReadsFromThePageCacheAndLaterWritesWin() throws Exception {
+        byte[] data = random(8 << 20, 13);
+        try (FileChannel ch = FileChannel.open(vol.resolve("primed"), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                ch.write(b, b.position());
+            }
+            ch.force(true);
+        }
+        engine.snapshot("vol", "p");
+        engine.cloneVolume("vol@p", "pc");
+        String old = System.setProperty("clonefs.fuse.primeMiB", "64");
+        try {
+            mount.close();
+            mount = pools.track(Mount.mount(engine, mnt, new MountOptions(true, false, true)));
+        } finally {
+            if (old == null) {
+                System.clearProperty("clonefs.fuse.primeMiB");
+            } else {
+                System.setProperty("clonefs.fuse.primeMiB", old);
+            }
+        }
+        Path f = mnt.resolve("pc/primed");
+        long reads = readRequests(null);
+        long primed = primedBytes();
+        assertArrayEquals(data, Files.readAllBytes(f));
+        assertEquals(data.length, primedBytes() - primed, "the whole file stored at its first open");
+        assertEquals(0, readRequests(null) - reads, "no read request for a primed file");
+
+        // a write after the priming is what reads see, through the mount and in the engine
+        byte[] patch = random(10_000, 14);
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(patch), 4096);
+            ch.force(true);
+        }
+        System.arraycopy(patch, 0, data, 4096, patch.length);
+        assertArrayEquals(data, Files.readAllBytes(f));
+        io.clonefs.engine.VolumeFs pc = engine.volume("pc");
+        ByteBuffer inEngine = ByteBuffer.allocate(data.length);
+        while (inEngine.hasRemaining() && pc.read(pc.resolve("primed"), inEngine.position(), inEngine) > 0) {
+            // to the end
+        }
+        assertArrayEquals(data, inEngine.array(), "the engine has the write");
+        // a truncate by path (truncate(2), no handle), then a reopen (the node is primed once)
+        sh("perl", "-e", "truncate($ARGV[0], $ARGV[1]) or die $!", f.toString(), Integer.toString(1 << 20));
+        assertArrayEquals(Arrays.copyOf(data, 1 << 20), Files.readAllBytes(f));
+        assertArrayEquals(random(8 << 20, 13), Files.readAllBytes(vol.resolve("primed")), "the source is untouched");
+    }
+
+    private static long primedBytes() {
+        return io.clonefs.metrics.Metrics.process().counter("clonefs_fuse_primed_bytes_total", "", null, null).sum();
+    }
+
+    /** FUSE read requests of {@code kib} KiB (rounded up to a power of two; null: of any size) served so far. */
+    private static long readRequests(String kib) {
+        long n = 0;
+        for (int k = 1; k <= 1024; k *= 2) {
+            if (kib == null || kib.equals(Integer.toString(k))) {
+                n += io.clonefs.metrics.Metrics.process().counter("clonefs_fuse_read_requests_total", "", "kib",
+                        Integer.toString(k)).sum();
+            }
+        }
+        return n;
+    }
+
     @Test
     void statfsReportsPoolSpace() throws Exception {
         Files.write(vol.resolve("data"), random(4 << 20, 5));

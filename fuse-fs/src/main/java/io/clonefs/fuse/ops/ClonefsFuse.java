@@ -37,6 +37,7 @@ import ru.serce.jnrfuse.struct.Timespec;
 public class ClonefsFuse extends FuseStubFS {
     static final int O_ACCMODE = 03;
     static final int O_RDONLY = 0;
+    static final int O_TRUNC = 01000;
     static final long UTIME_NOW = (1L << 30) - 1;
     static final long UTIME_OMIT = (1L << 30) - 2;
     private static final int PERMISSIONS = 07777;
@@ -50,6 +51,7 @@ public class ClonefsFuse extends FuseStubFS {
     private final NodeIds<Namespace.Dataset> nodeIds = new NodeIds<>();
     private final Attrs attrs;
     private final KernelTimes kernelTimes;
+    private final Priming priming;
     private volatile Caller fixedCaller;
 
     /**
@@ -59,6 +61,7 @@ public class ClonefsFuse extends FuseStubFS {
         this.ns = new Namespace(engine, rootIno);
         this.attrs = new Attrs(engine.blockSize());
         this.kernelTimes = new KernelTimes(handles, nodeIds, attrs);
+        this.priming = Priming.fromProperty(kernelTimes, nodeIds);
         setOperationFlags();
     }
 
@@ -148,7 +151,8 @@ public class ClonefsFuse extends FuseStubFS {
     public int truncate(String path, long size) {
         return FuseCalls.call("truncate", path, () -> {
             Namespace.Node n = ns.node(path).requireInode(Errno.EISDIR, "truncate");
-            n.dataset().fs().truncate(n.ino(), size);
+            // without a handle: not while the file is being primed
+            priming.withoutHandle(n.dataset(), n.ino(), () -> n.dataset().fs().truncate(n.ino(), size));
             return 0;
         });
     }
@@ -278,6 +282,7 @@ public class ClonefsFuse extends FuseStubFS {
             InodeAttr a = fs.create(e.dir(), e.name(), (int) mode & PERMISSIONS, c.uid(), c.gid());
             fs.open(a.ino());
             fi.fh.set(handles.add(new HandleTable.OpenFile(e.dataset(), a.ino())));
+            priming.created(e.dataset(), a.ino());
             return 0;
         });
     }
@@ -288,7 +293,9 @@ public class ClonefsFuse extends FuseStubFS {
             Namespace.Node n = ns.node(path).requireInode(Errno.EISDIR, "open");
             checkWritable(n.dataset().fs(), fi.flags.get());
             n.dataset().fs().open(n.ino());
-            fi.fh.set(handles.add(new HandleTable.OpenFile(n.dataset(), n.ino())));
+            boolean truncating = (fi.flags.get() & O_TRUNC) != 0;
+            fi.fh.set(priming.open(n.dataset(), n.ino(), nodeIds.current(), truncating,
+                    () -> handles.add(new HandleTable.OpenFile(n.dataset(), n.ino()))));
             nodeIds.record(n.dataset(), n.ino().value());
             return 0;
         });
@@ -296,6 +303,7 @@ public class ClonefsFuse extends FuseStubFS {
 
     @Override
     public int read(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
+        FuseCalls.countRead(size);
         return FuseCalls.call("read", path, () -> {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
             ByteBuffer dst = NativeBuffers.wrap(buf, (int) Math.min(size, Integer.MAX_VALUE));
@@ -343,6 +351,7 @@ public class ClonefsFuse extends FuseStubFS {
     public int release(String path, FuseFileInfo fi) {
         return FuseCalls.call("release", path, () -> {
             HandleTable.OpenFile f = handles.remove(fi.fh.get());
+            priming.released(f.dataset(), f.ino());
             f.dataset().fs().release(f.ino());
             return 0;
         });

@@ -61,6 +61,20 @@ final class FuseCalls {
         }
     }
 
+    /** The read-request-size counter family ({@link #countRead}). */
+    static final String READ_REQUESTS = "clonefs_fuse_read_requests_total";
+    static final String READ_REQUESTS_HELP = "FUSE read requests by size: the size asked for, rounded up to a power of two, in KiB.";
+
+    /**
+     * Counts one read request of {@code size} bytes under {@link #READ_REQUESTS}, labelled with
+     * the size rounded up to a power of two in KiB ({@code kib="1024"} for a 1 MiB request): how
+     * large the kernel's reads are (its read-ahead window and {@code max_pages}).
+     */
+    static void countRead(long size) {
+        long kib = Math.max(1, Long.highestOneBit(Math.max(1, size - 1)) * 2 / 1024);
+        METRICS.counter(READ_REQUESTS, READ_REQUESTS_HELP, "kib", Long.toString(kib)).increment();
+    }
+
     private static int errno(String name, String path, ClonefsException e) {
         Errno errno = e.errno() == null ? Errno.EIO : e.errno();
         switch (errno) {

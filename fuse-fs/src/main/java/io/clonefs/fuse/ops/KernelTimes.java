@@ -7,6 +7,7 @@ import io.clonefs.engine.VolumeFs;
 import io.clonefs.fuse.protocol.FuseAttr;
 import io.clonefs.fuse.protocol.InterceptedRequests;
 import io.clonefs.fuse.protocol.NodeIds;
+import io.clonefs.fuse.protocol.StoreNotify;
 
 /**
  * The requests the request loop answers or watches itself, with the writeback cache: the kernel
@@ -23,6 +24,7 @@ final class KernelTimes implements InterceptedRequests {
     private final NodeIds<Namespace.Dataset> nodeIds;
     private final Attrs attrs;
     private volatile boolean kernelKeepsTimes;
+    private volatile StoreNotify notify;
 
     KernelTimes(HandleTable handles, NodeIds<Namespace.Dataset> nodeIds, Attrs attrs) {
         this.handles = handles;
@@ -39,8 +41,14 @@ final class KernelTimes implements InterceptedRequests {
     }
 
     @Override
-    public void initialized(boolean writebackCache) {
+    public void initialized(boolean writebackCache, StoreNotify notify) {
         kernelKeepsTimes = writebackCache;
+        this.notify = notify;
+    }
+
+    /** The kernel's page cache stores, once INIT is answered (null before, or without the INIT patch). */
+    StoreNotify storeNotify() {
+        return notify;
     }
 
     @Override

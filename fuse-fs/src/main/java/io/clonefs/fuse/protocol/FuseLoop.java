@@ -84,15 +84,25 @@ public final class FuseLoop {
     /** struct fuse_buf { size_t size; enum flags; void *mem; int fd; off_t pos; } on LP64. */
     private static final int BUF_STRUCT = 40;
 
-    /** How the mount is tuned beyond libfuse 2's own options. */
-    public record Tuning(boolean writebackCache, int maxWrite) {
-        public static final Tuning LIBFUSE_DEFAULTS = new Tuning(false, 0);
+    /**
+     * How the mount is tuned beyond libfuse 2's own options.
+     *
+     * @param writebackCache ask for the writeback cache and requests of {@code maxWrite} bytes
+     *                       ({@link InitPatch})
+     * @param maxWrite       the largest write (and read) request, with the writeback cache
+     * @param readAhead      the kernel's read-ahead of the mount in bytes ({@link ReadAhead}),
+     *                       or 0 to keep the kernel's
+     */
+    public record Tuning(boolean writebackCache, int maxWrite, int readAhead) {
+        public static final Tuning LIBFUSE_DEFAULTS = new Tuning(false, 0, 0);
     }
 
     private final Pointer session;
     private final Pointer chan;
     private final long bufSize;
     private final String name;
+    private final String mountpoint;
+    private final int readAhead;
     private final InitPatch initPatch;
     private final InterceptedRequests fs;
     private final NodeIds<?> nodeIds;
@@ -100,8 +110,10 @@ public final class FuseLoop {
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean failed;
 
-    private FuseLoop(Pointer session, Pointer chan, long bufSize, String name, InitPatch initPatch,
-                     InterceptedRequests fs) {
+    private FuseLoop(Pointer session, Pointer chan, long bufSize, String name, String mountpoint, int readAhead,
+                     InitPatch initPatch, InterceptedRequests fs) {
+        this.mountpoint = mountpoint;
+        this.readAhead = readAhead;
         this.fs = fs;
         this.nodeIds = fs.nodeIds();
         this.session = session;
@@ -151,7 +163,8 @@ public final class FuseLoop {
             if (patch != null) {
                 bufSize = Math.max(bufSize, (long) tuning.maxWrite() + REQUEST_HEADROOM);
             }
-            FuseLoop loop = new FuseLoop(se, ch, bufSize, threadName, patch, fs);
+            FuseLoop loop = new FuseLoop(se, ch, bufSize, threadName, mountpoint.getValue().getString(0),
+                    tuning.readAhead(), patch, fs);
             rc = loop.serve();
         } finally {
             l.fuse_teardown(fuse, mountpoint.getValue());
@@ -232,7 +245,8 @@ public final class FuseLoop {
                 // The kernel sends nothing else before INIT is answered: no other reply can
                 // pass through the swapped send.
                 initPatch.process(l, session, fbuf, chp, buf.getInt(INIT_IN_FLAGS));
-                fs.initialized(initPatch.writebackGranted());
+                fs.initialized(initPatch.writebackGranted(), new StoreNotify(initPatch.fd(chp.getPointer(0))));
+                initialized();
                 continue;
             }
             if (initPatch != null) {
@@ -254,6 +268,9 @@ public final class FuseLoop {
             }
             try {
                 l.fuse_session_process_buf(session, fbuf, chp.getPointer(0));
+                if (opcode == FUSE_INIT) {
+                    initialized();
+                }
             } finally {
                 if (initPatch != null) {
                     nodeIds.serving(0);
@@ -262,6 +279,17 @@ public final class FuseLoop {
                     idle.incrementAndGet();
                 }
             }
+        }
+    }
+
+    /**
+     * The INIT reply is processed (the kernel processes it while the reply is written): the
+     * kernel's read-ahead of the mount can now be raised ({@link ReadAhead}). No file is open
+     * yet: the kernel queues every other request until INIT is answered.
+     */
+    private void initialized() {
+        if (readAhead > 0) {
+            ReadAhead.raise(mountpoint, readAhead);
         }
     }
 

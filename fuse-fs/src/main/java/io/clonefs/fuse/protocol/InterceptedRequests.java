@@ -15,8 +15,9 @@ public interface InterceptedRequests {
      *
      * @param writebackCache whether it asked the kernel for the writeback cache: the kernel then
      *                       keeps file times and sends them back as SETATTRs
+     * @param notify         stores into the kernel's page cache ({@code FUSE_NOTIFY_STORE})
      */
-    void initialized(boolean writebackCache);
+    void initialized(boolean writebackCache, StoreNotify notify);
 
     /**
      * The node ids the loop names before a request ({@link NodeIds#serving}) and forgets on

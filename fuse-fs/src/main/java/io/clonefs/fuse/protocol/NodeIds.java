@@ -23,11 +23,23 @@ public final class NodeIds<D> {
     }
 
     private final ConcurrentHashMap<Long, Known<D>> known = new ConcurrentHashMap<>();
+    /** Nodes whose page cache was primed since the kernel last looked them up. */
+    private final java.util.Set<Long> primed = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<long[]> current = ThreadLocal.withInitial(() -> new long[1]);
 
     /** The node id of the request this thread serves now, or 0 for none. */
     public void serving(long nodeId) {
         current.get()[0] = nodeId;
+    }
+
+    /** The node id of the request this thread serves now, or 0 for none. */
+    public long current() {
+        return current.get()[0];
+    }
+
+    /** Marks {@code nodeId} primed; false if it already was (and the kernel has not forgotten it since). */
+    public boolean markPrimed(long nodeId) {
+        return primed.add(nodeId);
     }
 
     /** Records that the request this thread serves names inode {@code ino} of {@code dataset}. */
@@ -49,6 +61,7 @@ public final class NodeIds<D> {
 
     public void forget(long nodeId) {
         known.remove(nodeId);
+        primed.remove(nodeId);
     }
 
     public int size() {
