@@ -38,11 +38,19 @@ public final class Main {
      * <p>A command line that names its command plainly ({@code clonefs [global options] list ...},
      * {@code clonefs pg branch ...}) runs on a model of that one command and its parents: building
      * the model of all thirty commands by reflection was a third of a short command's start. If the
-     * line does not parse there, or asks for help or the version anywhere but alone at the top, it
-     * runs on the whole tree instead (before anything ran), so that help, usage errors and their
-     * suggestions are those of the whole tree.
+     * line does not parse there, or asks for help or the version, it runs on the whole tree instead
+     * (before anything ran), so that help, usage errors and their suggestions are those of the whole
+     * tree. {@code clonefs --version} alone prints the version line as picocli would, without it.
      */
     static int run(PrintWriter out, PrintWriter err, String... args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            PrintWriter w = out != null ? out : new PrintWriter(System.out, true);
+            for (String line : new ClonefsCommand.Version().getVersion()) {
+                w.println(line);
+            }
+            w.flush();
+            return ExitCodes.OK;
+        }
         CommandLine quick = quickCommandLine(args);
         if (quick != null) {
             configure(quick, out, err);
@@ -96,13 +104,9 @@ public final class Main {
      * The tree of the one command {@code args} name, or null when they name none plainly: the
      * top-level options before it are only {@code --pool DIR}, {@code --pool=DIR}, {@code --json},
      * {@code -v}, {@code --verbose}, {@code -q}, {@code --quiet}; nothing is an {@code @file}; and
-     * the command is not {@code completion} (which prints the whole tree). {@code --version} or
-     * {@code -V} alone is the top level alone.
+     * the command is not {@code completion} (which prints the whole tree).
      */
     static CommandLine quickCommandLine(String... args) {
-        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
-            return build(List.of(), List.of());
-        }
         for (String a : args) {
             if (a.startsWith("@")) {
                 return null;
@@ -140,16 +144,13 @@ public final class Main {
         return i;
     }
 
-    /** True when {@code args} parse on {@code cl} and ask for no help (nor version, unless alone at the top). */
+    /** True when {@code args} parse on {@code cl} and ask for no help nor the version. */
     private static boolean runsAsIs(CommandLine cl, String[] args) {
         ParseResult pr;
         try {
             pr = cl.parseArgs(args);
         } catch (RuntimeException e) {
             return false; // the whole tree says what is wrong
-        }
-        if (cl.getSubcommands().isEmpty()) {
-            return pr.isVersionHelpRequested() && !pr.isUsageHelpRequested() && !pr.hasSubcommand();
         }
         for (ParseResult p = pr; p != null; p = p.subcommand()) {
             if (p.isUsageHelpRequested() || p.isVersionHelpRequested()) {
