@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Makes the class-data-sharing archive of a clonefs jar (Java's dynamic AppCDS): JAR with .jsa for
-# .jar (cli/target/clonefs.jsa next to cli/target/clonefs.jar), holding the classes that a training
-# run of the usual commands loaded (io.clonefs.cli.CdsTraining: help, list, create, snapshot, clone,
-# destroy against a control API it serves itself; no mount, no root). A short command then maps
-# them instead of reading, parsing and verifying them from the jar. The launchers (bin/clonefs and
-# the one `make install` writes) use the archive when it is newer than the jar; the JVM itself
-# ignores an archive made from another jar or another JDK.
+# Makes the class-data-sharing archive of a clonefs jar (Java's AppCDS, a static archive): JAR with
+# .jsa for .jar (cli/target/clonefs.jsa next to cli/target/clonefs.jar), holding the JDK's and the
+# jar's classes that a training run of the usual commands loaded (io.clonefs.cli.CdsTraining: help,
+# list, create, snapshot, clone, destroy against a control API it serves itself; no mount, no
+# root). A short command then maps them instead of reading, parsing and verifying them. The
+# launchers (bin/clonefs and the one `make install` writes) use the archive when it is newer than
+# the jar and than the JDK's lib/modules; the JVM itself ignores (silently, with -Xlog:cds*=off) an
+# archive made from another jar or JDK build, and then starts without any archive.
 #   scripts/cds-archive.sh JAR      (make build runs it; make install runs it on the installed jar)
 # JAVA_HOME or JAVA choose the java (the one the launcher will run: an archive fits one JDK build).
 set -euo pipefail
@@ -19,13 +20,16 @@ if [[ -n ${JAVA_HOME:-} && -z ${JAVA:-} ]]; then java="$JAVA_HOME/bin/java"; fi
 jsa="${jar%.jar}.jsa"
 work=$(mktemp -d "${TMPDIR:-/tmp}/clonefs-cds.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# Written under another name and renamed: a launcher never maps half an archive.
-if ! "$java" -XX:ArchiveClassesAtExit="$work/clonefs.jsa" \
-        --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
-        -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
+opts=(--add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+      -XX:TieredStopAtLevel=1 -XX:+UseSerialGC)
+# 1. the training run, listing the classes it loads; 2. the archive of those classes. Written under
+# another name and renamed: a launcher never maps half an archive.
+if ! "$java" -XX:DumpLoadedClassList="$work/classes.lst" "${opts[@]}" \
         -cp "$jar" io.clonefs.cli.CdsTraining "$work/training" >"$work/log" 2>&1 \
-        || [[ ! -s $work/clonefs.jsa ]]; then
-    echo "cds-archive: the training run failed; no archive for $jar (clonefs works without one, only starts slower):" >&2
+    || ! "$java" -Xshare:dump -XX:SharedClassListFile="$work/classes.lst" -XX:SharedArchiveFile="$work/clonefs.jsa" \
+        "${opts[@]}" -cp "$jar" >>"$work/log" 2>&1 \
+    || [[ ! -s $work/clonefs.jsa ]]; then
+    echo "cds-archive: the training run or the dump failed; no archive for $jar (clonefs works without one, only starts slower):" >&2
     tail -20 "$work/log" >&2
     exit 1
 fi

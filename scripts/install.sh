@@ -37,7 +37,7 @@ cat > "$tmp" <<LAUNCHER
 # clonefs launcher (installed by make install). lmdbjava needs these --add-opens on Java 17.
 # JAVA_HOME or JAVA choose the java; CLONEFS_JAVA_OPTS adds JVM options. Short commands start
 # faster with C1 only, the serial GC and the class-data archive next to the jar (used when newer
-# than the jar); a daemon (--foreground, also what 'clonefs mount' starts) gets the full JIT.
+# than the jar and the JDK); a daemon (--foreground, also what 'clonefs mount' starts) gets the full JIT.
 java="\${JAVA:-java}"
 if [ -n "\${JAVA_HOME:-}" ] && [ -z "\${JAVA:-}" ]; then java="\$JAVA_HOME/bin/java"; fi
 jar="$prefix/lib/clonefs/clonefs.jar"
@@ -48,8 +48,13 @@ for a in "\$@"; do
 done
 set -- -jar "\$jar" "\$@"
 set -- \${CLONEFS_JAVA_OPTS:-} "\$@"
+# the archive fits one jar and one JDK build: used if newer than both (the JDK's lib/modules ctime)
 if [ -f "\$jsa" ] && [ "\$jsa" -nt "\$jar" ]; then
-    set -- -XX:SharedArchiveFile="\$jsa" -Xshare:auto '-Xlog:cds*=off' "\$@"
+    jdk=\$(readlink -f "\$(command -v "\$java")" 2>/dev/null || true)
+    modules="\${jdk%/bin/java}/lib/modules"
+    if [ ! -f "\$modules" ] || [ "\$(stat -c %Y "\$jsa")" -gt "\$(stat -c %Z "\$modules")" ]; then
+        set -- -XX:SharedArchiveFile="\$jsa" -Xshare:auto '-Xlog:cds*=off' "\$@"
+    fi
 fi
 if [ "\$quick" = 1 ]; then
     set -- -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "\$@"

@@ -24,11 +24,11 @@ import org.junit.jupiter.api.Test;
 /**
  * The launchers and the class-data archive (scripts/cds-archive.sh): bin/clonefs and the launcher
  * {@code make install} writes map the archive next to the jar, and print exactly what they print
- * without it, with nothing on stderr, when it is there, missing, older than the jar, made for other
- * bytes or not an archive at all. No mount needed.
+ * without it, with nothing on stderr, when it is there, missing, older than the jar or the JDK,
+ * made for other bytes or not an archive at all. No mount needed.
  */
 class LauncherCdsIT {
-    private static final String FROM_ARCHIVE = "io.clonefs.cli.Main source: shared objects file (top)";
+    private static final String FROM_ARCHIVE = "io.clonefs.cli.Main source: shared objects file";
     private static Workspace ws;
     private static Path none;
     private static int logs;
@@ -143,6 +143,35 @@ class LauncherCdsIT {
         Files.writeString(jsa(broken), "not an archive\n");
         Files.setLastModifiedTime(jsa(broken), FileTime.fromMillis(Files.getLastModifiedTime(broken).toMillis() + 10_000));
         samePrinted(expected, broken, false, "broken archive");
+    }
+
+    /** An archive fits one JDK build: one older than the JDK's installation (its lib/modules) is not passed. */
+    @Test
+    void anArchiveOlderThanTheJdkIsNotUsed() throws IOException {
+        List<Run> expected = expected();
+        Path jar = jarCopy("jdk-check", true);
+        // a JDK "installed" now: bin/java runs the java the archive was made with, lib/modules is new
+        Path jdk = ws.dir("jdk");
+        Files.createDirectories(jdk.resolve("bin"));
+        Files.createDirectories(jdk.resolve("lib"));
+        Path java = jdk.resolve("bin/java");
+        Files.writeString(java, "#!/bin/sh\nexec java \"$@\"\n");
+        java.toFile().setExecutable(true);
+        Files.writeString(jdk.resolve("lib/modules"), "");
+        long now = System.currentTimeMillis();
+        Map<String, String> env = Map.of("CLONEFS_JAR", jar.toString(), "JAVA_HOME", jdk.toString());
+        List<String> launcher = List.of(Clonefs.launcher().toString());
+
+        Files.setLastModifiedTime(jsa(jar), FileTime.fromMillis(now + 3_600_000));
+        assertEquals(new Run(0, expected.get(0).out(), "", true), run(launcher, env, "--version"), "archive newer than the JDK");
+
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(now - 7_200_000));
+        Files.setLastModifiedTime(jsa(jar), FileTime.fromMillis(now - 3_600_000));
+        for (int i = 0; i < COMMANDS.length; i++) {
+            Run want = expected.get(i);
+            assertEquals(new Run(want.exit(), want.out(), want.err(), false), run(launcher, env, COMMANDS[i]),
+                    "archive older than the JDK: clonefs " + String.join(" ", COMMANDS[i]));
+        }
     }
 
     @Test
