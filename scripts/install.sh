@@ -48,8 +48,9 @@ for a in "\$@"; do
 done
 set -- -jar "\$jar" "\$@"
 set -- \${CLONEFS_JAVA_OPTS:-} "\$@"
-# the archive fits one jar and one JDK build: used if newer than both (the JDK's lib/modules ctime)
-if [ -f "\$jsa" ] && [ "\$jsa" -nt "\$jar" ]; then
+# the archive fits one jar and one JDK build: used if newer than both (the JDK's lib/modules ctime),
+# and not by a daemon (it holds the client's classes, and would stand in for the JDK's own archive)
+if [ "\$quick" = 1 ] && [ -f "\$jsa" ] && [ "\$jsa" -nt "\$jar" ]; then
     jdk=\$(readlink -f "\$(command -v "\$java")" 2>/dev/null || true)
     modules="\${jdk%/bin/java}/lib/modules"
     if [ ! -f "\$modules" ] || [ "\$(stat -c %Y "\$jsa")" -gt "\$(stat -c %Z "\$modules")" ]; then
