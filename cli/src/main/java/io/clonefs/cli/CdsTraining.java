@@ -26,17 +26,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The training run of the class-data-sharing archive ({@code clonefs.jsa}, made by
- * {@code scripts/cds-archive.sh} for {@code make build} and {@code make install} with
- * {@code -XX:ArchiveClassesAtExit}): the classes a short command loads are those this run loaded, so
- * it runs the usual commands the way a user does, in one JVM: help, version, usage errors, and
- * {@code list}, {@code create}, {@code snapshot}, {@code clone}, {@code destroy}, {@code space}
- * against a pool served by a control API. That server runs in a child JVM ({@code --serve}: the
- * pool opened there, no mount, no root needed), so that the archive holds the client's classes
- * only: the JVM relocates the whole archive at start, and a smaller one starts sooner. Nothing the
- * commands print matters; the run fails only if one of them does.
+ * {@code scripts/cds-archive.sh} for {@code make build} and {@code make install}: this run lists the
+ * classes it loads with {@code -XX:DumpLoadedClassList}, then {@code -Xshare:dump} archives them).
+ * A short command maps the classes this run loaded, so it runs the usual commands the way a user
+ * does, in one JVM: help, version, usage errors, and {@code list}, {@code create}, {@code snapshot},
+ * {@code clone}, {@code destroy}, {@code space} against a pool served by a control API. That server
+ * runs in a child JVM ({@code --serve}: the pool opened there, no mount, no root needed), so that
+ * the archive holds the client's classes only: the JVM maps and relocates the whole archive at
+ * start, and a smaller one starts sooner. Nothing the commands print matters; the run fails only
+ * if one of them does.
  *
- * <p>Usage: {@code java -XX:ArchiveClassesAtExit=clonefs.jsa -cp clonefs.jar io.clonefs.cli.CdsTraining WORKDIR}
- * (WORKDIR is created and removed).
+ * <p>Usage: {@code java -cp clonefs.jar io.clonefs.cli.CdsTraining WORKDIR} (WORKDIR is created and removed).
  */
 final class CdsTraining {
     private CdsTraining() {
