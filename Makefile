@@ -18,11 +18,12 @@ BENCH_OPTS   ?=
 # The self-contained jar `make install` copies (built by `make build`; SKIP_BUILD=1 installs it as it is).
 JAR          ?= cli/$(BUILD_DIR)/clonefs.jar
 ROUNDS       ?= 50
+CLI_ROUNDS   ?= 10
 CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read branch-bench bench-remote compare \
-        crash-test install uninstall clean
+        crash-test bench-cli install uninstall clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,9 +31,10 @@ help: ## list the targets
 deps: ## install the apt packages clonefs needs (fuse, PostgreSQL 15, fio, JDK 17, Maven); quiet when present
 	@scripts/install-deps.sh
 
-build: ## compile and package every module (mvn package -DskipTests)
+build: ## compile and package every module (mvn package -DskipTests), then the class-data archive of the jar that bin/clonefs starts faster with
 	@echo "== building clonefs (mvn package -DskipTests)"
 	@$(MAVEN) -q package -DskipTests $(CP_GOAL)
+	@JAVA="$(JAVA)" scripts/cds-archive.sh $(JAR)
 
 test: deps ## install deps, then run every unit and integration test (mvn verify), then smoke-run demo and bench
 	$(MAVEN) verify $(CP_GOAL)
@@ -82,6 +84,9 @@ compare: ## clonefs vs pg_dump/pg_restore, CREATE DATABASE TEMPLATE, pg_baseback
 
 bench-remote: deps build ## push/branch through a real single-node Ceph (S3): push MB/s, incremental bytes, cold branch time, TPS cold/warm/local (tools/remote-bench.sh; REMOTE_BENCH_OPTS=...)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/remote-bench.sh
+
+bench-cli: deps build ## start time of list, snapshot, clone, destroy, --version through bin/clonefs against a daemon, without and with the class-data archive, median and p90 (CLI_ROUNDS=10; BASE_JAR=old/clonefs.jar)
+	@CLONEFS_JAR=$(CURDIR)/$(JAR) tools/cli-bench.sh $(CLI_ROUNDS)
 
 crash-test: ## kill -9 the daemon and PostgreSQL at random moments, remount, check, ROUNDS times (scripts/crash-test.sh; ROUNDS=50)
 	@test -x scripts/crash-test.sh || { echo "crash-test: scripts/crash-test.sh is not there yet" >&2; exit 1; }

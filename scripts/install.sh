@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the self-contained clonefs jar and a launcher: PREFIX/lib/clonefs/clonefs.jar and
-# PREFIX/bin/clonefs (DESTDIR is honoured for packaging). `--uninstall` removes both.
+# PREFIX/bin/clonefs (DESTDIR is honoured for packaging), and the jar's class-data archive
+# PREFIX/lib/clonefs/clonefs.jsa (scripts/cds-archive.sh, made for the installed jar with the java
+# the launcher will run; not with DESTDIR, whose paths differ from the final ones: the launcher runs
+# without it, only starts slower). `--uninstall` removes them.
 #   install.sh PREFIX JAR          (make install PREFIX=... [SKIP_BUILD=1 JAR=...])
 #   install.sh --uninstall PREFIX  (make uninstall PREFIX=...)
 set -euo pipefail
@@ -12,7 +15,7 @@ if [[ ${1:-} == --uninstall ]]; then
         echo "uninstall: $bin was not installed by make install; left alone" >&2
         exit 1
     fi
-    rm -f "$bin" "$lib/clonefs.jar"
+    rm -f "$bin" "$lib/clonefs.jar" "$lib/clonefs.jsa"
     rmdir "$lib" 2>/dev/null || true
     echo "removed $bin and $lib/clonefs.jar"
     exit 0
@@ -26,17 +29,43 @@ fi
 lib="${DESTDIR:-}$prefix/lib/clonefs"
 bin="${DESTDIR:-}$prefix/bin"
 install -d "$lib" "$bin"
+rm -f "$lib/clonefs.jsa" # made again below, for this jar
 install -m 0644 "$jar" "$lib/clonefs.jar"
 tmp=$(mktemp)
 cat > "$tmp" <<LAUNCHER
 #!/bin/sh
 # clonefs launcher (installed by make install). lmdbjava needs these --add-opens on Java 17.
-# JAVA_HOME or JAVA choose the java; CLONEFS_JAVA_OPTS adds JVM options.
+# JAVA_HOME or JAVA choose the java; CLONEFS_JAVA_OPTS adds JVM options. Short commands start
+# faster with C1 only, the serial GC and the class-data archive next to the jar (used when newer
+# than the jar and the JDK); a daemon (--foreground, also what 'clonefs mount' starts) gets the full JIT.
 java="\${JAVA:-java}"
 if [ -n "\${JAVA_HOME:-}" ] && [ -z "\${JAVA:-}" ]; then java="\$JAVA_HOME/bin/java"; fi
-exec "\$java" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \\
-    \${CLONEFS_JAVA_OPTS:-} -jar "$prefix/lib/clonefs/clonefs.jar" "\$@"
+jar="$prefix/lib/clonefs/clonefs.jar"
+jsa="$prefix/lib/clonefs/clonefs.jsa"
+quick=1
+for a in "\$@"; do
+    if [ "\$a" = --foreground ]; then quick=0; fi
+done
+set -- -jar "\$jar" "\$@"
+set -- \${CLONEFS_JAVA_OPTS:-} "\$@"
+# the archive fits one jar and one JDK build: used if newer than both (the JDK's lib/modules ctime),
+# and not by a daemon (it holds the client's classes, and would stand in for the JDK's own archive)
+if [ "\$quick" = 1 ] && [ -f "\$jsa" ] && [ "\$jsa" -nt "\$jar" ]; then
+    jdk=\$(readlink -f "\$(command -v "\$java")" 2>/dev/null || true)
+    modules="\${jdk%/bin/java}/lib/modules"
+    if [ ! -f "\$modules" ] || [ "\$(stat -c %Y "\$jsa")" -gt "\$(stat -c %Z "\$modules")" ]; then
+        set -- -XX:SharedArchiveFile="\$jsa" -Xshare:auto '-Xlog:cds*=off' "\$@"
+    fi
+fi
+if [ "\$quick" = 1 ]; then
+    set -- -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "\$@"
+fi
+exec "\$java" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED "\$@"
 LAUNCHER
 install -m 0755 "$tmp" "$bin/clonefs"
 rm -f "$tmp"
 echo "installed $bin/clonefs -> $lib/clonefs.jar"
+if [[ -z ${DESTDIR:-} ]]; then
+    "$(dirname "$0")/cds-archive.sh" "$lib/clonefs.jar" \
+        || echo "install: no class-data archive; clonefs works without it, only starts slower" >&2
+fi

@@ -3,6 +3,7 @@ package io.clonefs.cli;
 import io.clonefs.cli.common.Pools;
 import io.clonefs.cli.pg.PgCommand;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -11,17 +12,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
-/** The top-level {@code clonefs} command and the options every subcommand inherits. */
+/**
+ * The top-level {@code clonefs} command and the options every subcommand inherits. Its subcommands
+ * are {@link #SUBCOMMANDS}, added by {@link Main} (all of them, or only the one a command line runs).
+ */
 @Command(name = "clonefs", mixinStandardHelpOptions = true, versionProvider = ClonefsCommand.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Copy-on-write filesystem that clones PostgreSQL databases in O(1).",
-        subcommands = {
-            InitCommand.class, MountCommand.class, UmountCommand.class, CreateCommand.class,
-            SnapshotCommand.class, CloneCommand.class, DestroyCommand.class, ListCommand.class,
-            SpaceCommand.class, FsckCommand.class, RemoteCommand.class, PushCommand.class, CacheCommand.class,
-            PgCommand.class, EventsCommand.class,
-            CompletionCommand.class
-        },
         footerHeading = "%nExamples:%n",
         footer = {"  clonefs init /var/lib/clonefs && clonefs mount /var/lib/clonefs /mnt/clonefs",
             "  clonefs create db1 && clonefs snapshot db1@s1 && clonefs clone db1@s1 db1-test",
@@ -31,6 +28,10 @@ import picocli.CommandLine.Spec;
             "Exit codes (docs/cli.md): 0 ok, 1 error, 2 usage or invalid name, 3 not found,",
             "4 exists, conflict or in use, 5 no space, 6 fsck found problems."})
 public final class ClonefsCommand implements Runnable {
+    /** The subcommands' names, in the order {@code clonefs --help} lists them. */
+    static final List<String> SUBCOMMANDS = List.of("init", "mount", "umount", "create", "snapshot", "clone", "destroy",
+            "list", "space", "fsck", "remote", "push", "cache", "pg", "events", "completion");
+
     @Spec
     private CommandSpec spec;
     private Path pool;
@@ -92,6 +93,29 @@ public final class ClonefsCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "missing command");
+    }
+
+    /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}), or null. */
+    static Object subcommand(String name) {
+        return switch (name) {
+            case "init" -> new InitCommand();
+            case "mount" -> new MountCommand();
+            case "umount" -> new UmountCommand();
+            case "create" -> new CreateCommand();
+            case "snapshot" -> new SnapshotCommand();
+            case "clone" -> new CloneCommand();
+            case "destroy" -> new DestroyCommand();
+            case "list" -> new ListCommand();
+            case "space" -> new SpaceCommand();
+            case "fsck" -> new FsckCommand();
+            case "remote" -> new RemoteCommand();
+            case "push" -> new PushCommand();
+            case "cache" -> new CacheCommand();
+            case "pg" -> new PgCommand();
+            case "events" -> new EventsCommand();
+            case "completion" -> new CompletionCommand();
+            default -> null;
+        };
     }
 
     /** {@code clonefs --version}: the version the jar was built as. */

@@ -7,9 +7,6 @@ import io.clonefs.base.ErrorKind;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -20,18 +17,18 @@ import java.util.List;
  * error reply into the exception of its kind ({@link ApiErrors#toException}). A daemon that does
  * not answer is {@link ErrorKind#UNREACHABLE}, a reply that does not parse {@link ErrorKind#BAD_REPLY}.
  * The typed clients ({@code DaemonClient}, {@link PgClient}, {@code RemoteClient}) are thin wrappers
- * over one instance. Thread-safe.
+ * over one instance. Thread-safe: each call is its own connection ({@link LoopbackHttp}).
  */
 public final class HttpJsonClient {
     /** The mapper of the wire records: what the server writes, the client reads back. */
     public static final ObjectMapper JSON = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+    private static final int CONNECT_TIMEOUT_MS = 3000;
 
+    private final int port;
     private final URI base;
     private final String token;
     private final String peer;
-    private final HttpClient http;
 
     /**
      * @param port  the control API's port on 127.0.0.1
@@ -39,10 +36,10 @@ public final class HttpJsonClient {
      * @param peer  who answers, for messages, e.g. {@code the clonefs daemon of /pool (pid 1, port 2)}
      */
     public HttpJsonClient(int port, String token, String peer) {
+        this.port = port;
         this.base = URI.create("http://127.0.0.1:" + port + "/v1/");
         this.token = token;
         this.peer = peer;
-        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).version(HttpClient.Version.HTTP_1_1).build();
     }
 
     /** {@code METHOD /v1/PATH} with {@code body} as JSON (none if null); the reply as a {@code type}. */
@@ -56,26 +53,23 @@ public final class HttpJsonClient {
     }
 
     private <T> T call(String method, String path, Object body, JavaType type, Duration timeout) {
-        HttpResponse<byte[]> resp;
+        if (Thread.currentThread().isInterrupted()) {
+            // as the JDK client did: an interrupted caller does not start a call
+            throw interrupted(new InterruptedException());
+        }
+        LoopbackHttp.Reply resp;
         try {
-            HttpRequest.BodyPublisher pub = body == null
-                    ? HttpRequest.BodyPublishers.noBody()
-                    : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body));
-            HttpRequest req = HttpRequest.newBuilder(base.resolve(path))
-                    .timeout(timeout)
-                    .header("Authorization", "Bearer " + token)
-                    .header("Content-Type", "application/json")
-                    .header("Accept", "application/json")
-                    .method(method, pub)
-                    .build();
-            resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            byte[] payload = body == null ? null : JSON.writeValueAsBytes(body);
+            URI uri = base.resolve(path);
+            String target = uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
+            resp = LoopbackHttp.exchange(port, method, target, new String[] {
+                "Authorization", "Bearer " + token,
+                "Content-Type", "application/json",
+                "Accept", "application/json"}, payload, CONNECT_TIMEOUT_MS, timeout.toMillis());
         } catch (IOException e) {
             throw new ControlException(ErrorKind.UNREACHABLE, peer + " does not answer: " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw interrupted(e);
         }
-        int status = resp.statusCode();
+        int status = resp.status();
         if (status / 100 != 2) {
             Api.Error err = null;
             try {

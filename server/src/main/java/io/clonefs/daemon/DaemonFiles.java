@@ -28,7 +28,6 @@ public final class DaemonFiles {
     public static final String LOG = "daemon.log";
 
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private DaemonFiles() {
     }
@@ -63,8 +62,13 @@ public final class DaemonFiles {
     /** A fresh random token (256 bits, hex). */
     public static String newToken() {
         byte[] b = new byte[32];
-        RANDOM.nextBytes(b);
+        Random.SOURCE.nextBytes(b);
         return HexFormat.of().formatHex(b);
+    }
+
+    /** Made on first use: a client that only reads the files starts without the security providers. */
+    private static final class Random {
+        static final SecureRandom SOURCE = new SecureRandom();
     }
 
     /** Writes a file readable by its owner only, atomically (temp file, fsync, rename). */

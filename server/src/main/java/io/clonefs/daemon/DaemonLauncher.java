@@ -64,9 +64,12 @@ public final class DaemonLauncher {
         cmd.add(ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            // the launcher's quick-start flags suit short commands, not the daemon
+            // the launcher's quick-start flags suit short commands, not the daemon: C1 only, the
+            // serial GC, and the class-data archive of the client's classes (which would stand in
+            // for the JDK's own archive, without the classes the daemon needs)
             if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-javaagent")
-                    && !a.startsWith("-XX:TieredStopAtLevel") && !a.equals("-XX:+UseSerialGC")) {
+                    && !a.startsWith("-XX:TieredStopAtLevel") && !a.equals("-XX:+UseSerialGC")
+                    && !a.startsWith("-XX:SharedArchiveFile=") && !a.startsWith("-Xshare:") && !a.startsWith("-Xlog:cds")) {
                 cmd.add(a);
             }
         }

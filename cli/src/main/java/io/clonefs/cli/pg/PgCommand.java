@@ -1,5 +1,6 @@
 package io.clonefs.cli.pg;
 
+import java.util.List;
 import picocli.CommandLine.Command;
 
 /** {@code clonefs pg ...}: PostgreSQL servers on volumes, and their branches. Each is a client of the daemon. */
@@ -8,13 +9,30 @@ import picocli.CommandLine.Command;
             "database in about a second. Needs the pool's daemon (clonefs mount); servers run as the",
             "postgres OS user on 127.0.0.1, ports from 54400-54499 unless --port (CLONEFS_PG_PORTS)."},
         footerHeading = "%nExamples:%n",
-        footer = {"  clonefs pg init src && clonefs pg branch src dev1", "  clonefs pg list --json"},
-        subcommands = {
-            PgInitCommand.class, PgImportCommand.class, PgStartCommand.class, PgStopCommand.class,
-            PgBranchCommand.class, PgListCommand.class, PgResetCommand.class, PgDestroyCommand.class,
-            PgProtectCommand.class, PgUnprotectCommand.class, PgScheduleCommand.class
-        })
+        footer = {"  clonefs pg init src && clonefs pg branch src dev1", "  clonefs pg list --json"})
 public final class PgCommand implements Runnable {
+    /** The subcommands' names, in the order {@code clonefs pg --help} lists them (added like the top level's). */
+    public static final List<String> SUBCOMMANDS = List.of("init", "import", "start", "stop", "branch", "list", "reset",
+            "destroy", "protect", "unprotect", "schedule");
+
+    /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}), or null. */
+    public static Object subcommand(String name) {
+        return switch (name) {
+            case "init" -> new PgInitCommand();
+            case "import" -> new PgImportCommand();
+            case "start" -> new PgStartCommand();
+            case "stop" -> new PgStopCommand();
+            case "branch" -> new PgBranchCommand();
+            case "list" -> new PgListCommand();
+            case "reset" -> new PgResetCommand();
+            case "destroy" -> new PgDestroyCommand();
+            case "protect" -> new PgProtectCommand();
+            case "unprotect" -> new PgUnprotectCommand();
+            case "schedule" -> new PgScheduleCommand();
+            default -> null;
+        };
+    }
+
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "missing pg command");

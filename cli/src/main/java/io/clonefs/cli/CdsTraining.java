@@ -1,0 +1,162 @@
+package io.clonefs.cli;
+
+import io.clonefs.api.Api;
+import io.clonefs.base.FileTrees;
+import io.clonefs.daemon.ControlServer;
+import io.clonefs.daemon.DaemonFiles;
+import io.clonefs.daemon.DaemonInfo;
+import io.clonefs.daemon.EngineService;
+import io.clonefs.engine.Engine;
+import io.clonefs.remote.RemoteClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The training run of the class-data-sharing archive ({@code clonefs.jsa}, made by
+ * {@code scripts/cds-archive.sh} for {@code make build} and {@code make install}: this run lists the
+ * classes it loads with {@code -XX:DumpLoadedClassList}, then {@code -Xshare:dump} archives them).
+ * A short command maps the classes this run loaded, so it runs the usual commands the way a user
+ * does, in one JVM: help, version, usage errors, and {@code list}, {@code create}, {@code snapshot},
+ * {@code clone}, {@code destroy}, {@code space} against a pool served by a control API. That server
+ * runs in a child JVM ({@code --serve}: the pool opened there, no mount, no root needed), so that
+ * the archive holds the client's classes only: the JVM maps and relocates the whole archive at
+ * start, and a smaller one starts sooner. Nothing the commands print matters; the run fails only
+ * if one of them does.
+ *
+ * <p>Usage: {@code java -cp clonefs.jar io.clonefs.cli.CdsTraining WORKDIR} (WORKDIR is created and removed).
+ */
+final class CdsTraining {
+    private CdsTraining() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--serve")) {
+            serve(Path.of(args[1]));
+            return;
+        }
+        if (args.length != 1) {
+            System.err.println("usage: CdsTraining WORKDIR");
+            System.exit(2);
+        }
+        Path work = Path.of(args[0]).toAbsolutePath().normalize();
+        Files.createDirectories(work);
+        Path pool = work.resolve("pool");
+        try {
+            run(0, "--help");
+            run(0, "--version");
+            run(0, "list", "--help");
+            run(ExitCodes.USAGE, "lst");
+            run(ExitCodes.USAGE, "list", "--bogus");
+            run(ExitCodes.NOT_FOUND, "--pool", work.resolve("none").toString(), "list");
+            Process server = startServer(pool);
+            try {
+                commands(pool.toString());
+            } finally {
+                server.getOutputStream().close(); // its cue to stop
+                if (!server.waitFor(60, TimeUnit.SECONDS)) {
+                    server.destroyForcibly();
+                }
+            }
+        } finally {
+            FileTrees.delete(work);
+        }
+        System.exit(0);
+    }
+
+    /** The client commands, twice (the second round as a warm process would not matter: same classes). */
+    private static void commands(String p) {
+        for (int round = 0; round < 2; round++) {
+            String v = "v" + round;
+            run(0, "--pool", p, "create", v);
+            run(0, "--pool", p, "snapshot", v + "@s");
+            run(0, "--pool", p, "clone", v + "@s", v + "-c");
+            run(0, "--pool", p, "list");
+            run(0, "--pool", p, "list", "--json");
+            run(0, "--pool", p, "space");
+            run(0, "--pool", p, "--json", "destroy", v + "-c");
+            run(0, "--pool", p, "destroy", "-r", v);
+            run(ExitCodes.NOT_FOUND, "--pool", p, "destroy", v);
+            run(ExitCodes.USAGE, "--pool", p, "snapshot", v);
+        }
+    }
+
+    /** Starts the child that inits the pool and serves it; returns once the pool is published as served. */
+    private static Process startServer(Path pool) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("--add-opens") || a.startsWith("-XX:TieredStopAtLevel") || a.equals("-XX:+UseSerialGC")) {
+                cmd.add(a);
+            }
+        }
+        cmd.addAll(List.of("-Xshare:auto", "-cp", System.getProperty("java.class.path"), CdsTraining.class.getName(),
+                "--serve", pool.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        for (String line; (line = out.readLine()) != null; ) {
+            if (line.equals("serving")) {
+                Thread drain = new Thread(() -> {
+                    try {
+                        out.transferTo(Writer.nullWriter());
+                    } catch (IOException ignored) {
+                        // the child is gone
+                    }
+                }, "training-server-output");
+                drain.setDaemon(true);
+                drain.start();
+                return p;
+            }
+            seen.append(line).append('\n');
+        }
+        p.waitFor(10, TimeUnit.SECONDS);
+        throw new IllegalStateException("the training server did not start: " + seen.toString().strip());
+    }
+
+    /** The child: a pool, its control API on an ephemeral port, published as its daemon until stdin closes. */
+    private static void serve(Path pool) throws Exception {
+        if (Main.run(new PrintWriter(Writer.nullWriter()), new PrintWriter(System.out, true), "init", pool.toString()) != 0) {
+            System.exit(1);
+        }
+        String p = pool.toString();
+        String token = DaemonFiles.newToken();
+        DaemonFiles.writePrivate(DaemonFiles.token(pool), (token + "\n").getBytes(StandardCharsets.US_ASCII));
+        long pid = ProcessHandle.current().pid();
+        try (EngineService service = new EngineService(Engine.open(pool, RemoteClient.engineOptions(pool)), () -> { }, true);
+             ControlServer server = new ControlServer(service, token, 0,
+                     () -> new Api.Status(p, p + "-mnt", pid, "training"), () -> { })) {
+            server.start();
+            DaemonFiles.writeJson(DaemonFiles.info(pool),
+                    new DaemonInfo(pid, server.port(), p, p + "-mnt", Instant.now().toString(), "training"));
+            System.out.println("serving");
+            System.out.flush();
+            System.in.transferTo(OutputStream.nullOutputStream());
+        } finally {
+            DaemonFiles.deleteQuietly(DaemonFiles.info(pool));
+        }
+        System.exit(0);
+    }
+
+    private static void run(int expected, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+        if (code != expected) {
+            throw new IllegalStateException("clonefs " + String.join(" ", args) + " exited " + code + ", not " + expected
+                    + ": " + err.toString().strip());
+        }
+    }
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Start time of short commands through the launcher (bin/clonefs) against a running daemon: mounts a
+# throwaway pool, then times `--version`, `list`, `snapshot`, `clone` and `destroy` ROUNDS times
+# each (default 10) on two sides, alternating which runs first, and prints the median and p90 wall
+# time (ms, date +%s%N around the launcher) and the median CPU time (user+sys, /usr/bin/time) of
+# each. The sides are copies of the jar, so a rebuild during the run changes nothing:
+#   no-archive   cli/target/clonefs.jar without its class-data archive (or BASE_JAR, another build's)
+#   archive      cli/target/clonefs.jar with an archive made for the copy (scripts/cds-archive.sh)
+# The daemon runs from a third copy; the pool is unmounted and removed at the end, also on failure.
+#   tools/cli-bench.sh [ROUNDS]      (make bench-cli; BASE_JAR=old/clonefs.jar to compare a build)
+# Needs what `clonefs mount` needs (FUSE; run as root like the other benchmarks).
+set -euo pipefail
+rounds=${1:-10}
+root=$(cd "$(dirname "$0")/.." && pwd)
+launcher=$root/bin/clonefs
+jar=${CLONEFS_JAR:-$root/cli/target/clonefs.jar}
+base_jar=${BASE_JAR:-$jar}
+for j in "$jar" "$base_jar"; do
+    [[ -f $j ]] || { echo "cli-bench: $j not found; run 'make build' first" >&2; exit 1; }
+done
+work=$(mktemp -d /tmp/clonefs-cli-bench.XXXXXX)
+pool=$work/pool
+mnt=$work/mnt
+cleanup() {
+    if grep -qs " $mnt " /proc/mounts; then
+        CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" umount "$mnt" >/dev/null 2>&1 \
+            || CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" umount --force "$mnt" >/dev/null 2>&1 \
+            || fusermount -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$work/daemon" "$work/no-archive" "$work/archive" "$mnt"
+cp "$jar" "$work/daemon/clonefs.jar"
+cp "$base_jar" "$work/no-archive/clonefs.jar"
+cp "$jar" "$work/archive/clonefs.jar"
+echo "== class-data archive for the copy"
+"$root/scripts/cds-archive.sh" "$work/archive/clonefs.jar"
+
+export CLONEFS_POOL=$pool
+unset JAVA_OPTS
+CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" init "$pool" >/dev/null
+CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" mount "$pool" "$mnt" >/dev/null
+CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" create vol >/dev/null
+echo "== pool $pool mounted at $mnt; $rounds rounds, sides: no-archive$([[ $base_jar != "$jar" ]] && echo " ($base_jar)"), archive"
+
+have_time=0
+[[ -x /usr/bin/time ]] && have_time=1
+# one timed command: appends "wall_ms cpu_ms" to $work/<side>.<name>
+timed() { # side name args...
+    local side=$1 name=$2; shift 2
+    local t0 t1 cpu=0
+    t0=$(date +%s%N)
+    if (( have_time )); then
+        CLONEFS_JAR=$work/$side/clonefs.jar /usr/bin/time -f "%U %S" -o "$work/time" "$launcher" "$@" >/dev/null 2>"$work/err" \
+            || { echo "cli-bench: clonefs $* failed on $side: $(cat "$work/err")" >&2; exit 1; }
+    else
+        CLONEFS_JAR=$work/$side/clonefs.jar "$launcher" "$@" >/dev/null 2>"$work/err" \
+            || { echo "cli-bench: clonefs $* failed on $side: $(cat "$work/err")" >&2; exit 1; }
+    fi
+    t1=$(date +%s%N)
+    if [[ -s $work/err ]]; then
+        echo "cli-bench: clonefs $* on $side wrote to stderr: $(cat "$work/err")" >&2
+        exit 1
+    fi
+    (( have_time )) && cpu=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$work/time")
+    echo "$(( (t1 - t0) / 1000000 )) $cpu" >> "$work/$side.$name"
+}
+
+for i in $(seq 1 "$rounds"); do
+    order="no-archive archive"; (( i % 2 == 0 )) && order="archive no-archive" # neither side always runs first
+    for side in $order; do
+        s=$side-$i
+        timed "$side" --version --version
+        timed "$side" list list
+        timed "$side" snapshot snapshot "vol@$s"
+        timed "$side" clone clone "vol@$s" "c-$s"
+        timed "$side" destroy destroy "c-$s"
+        CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" destroy "vol@$s" >/dev/null
+    done
+done
+
+# nearest-rank percentile of column $1 of a file
+pct() { # file column p
+    sort -n -k"$2" "$1" | awk -v c="$2" -v p="$3" '{ v[NR] = $c } END { i = int((NR * p + 99) / 100); if (i < 1) i = 1; print v[i] }'
+}
+echo
+echo "== clonefs start to exit, $rounds runs per side (ms; cpu = user+sys of all the JVM's threads)"
+printf '%-10s | %18s %8s %8s | %18s %8s %8s\n' "" "no-archive median" "p90" "cpu" "archive median" "p90" "cpu"
+for name in --version list snapshot clone destroy; do
+    row=$(printf '%-10s |' "$name")
+    for side in no-archive archive; do
+        f=$work/$side.$name
+        cpu="-"
+        (( have_time )) && cpu=$(pct "$f" 2 50)
+        row+=$(printf ' %18s %8s %8s |' "$(pct "$f" 1 50)" "$(pct "$f" 1 90)" "$cpu")
+    done
+    echo "${row% |}"
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
