@@ -89,10 +89,14 @@ public final class FastBench {
     private Path nativeDir;
     private Path runDir;
     private boolean mounted;
+    private boolean cleaned;
     private int srcPort;
 
     public static void main(String[] args) throws Exception {
         FastBench b = new FastBench();
+        // an interrupted run (Ctrl-C, kill) also stops its servers and unmounts
+        Thread hook = new Thread(b::cleanup, "bench-fast-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
         int exit = 0;
         try {
             b.run();
@@ -102,6 +106,7 @@ public final class FastBench {
         } finally {
             b.cleanup();
         }
+        Runtime.getRuntime().removeShutdownHook(hook);
         System.exit(exit);
     }
 
@@ -571,10 +576,29 @@ public final class FastBench {
         if (!panels.isEmpty()) {
             s.append("![TPS per 5 s around a branch](").append(relative(file, chart)).append(")\n\n");
         }
-        s.append("Method: see `FastBench` (tools/src/main/java/io/clonefs/bench/FastBench.java): every command as a "
+        s.append("Method (`FastBench`, tools/src/main/java/io/clonefs/bench/FastBench.java): every command as a "
                 + "user runs it (`bin/clonefs` against its daemon, pgbench, psql, pg_dump, fio); a native copy is "
-                + "`pg_basebackup -c fast -X stream` of the running source into a directory on the same disk, "
-                + "started right after; PostgreSQL 15 with default settings on both sides.\n");
+                + "`pg_basebackup -c fast -X stream` of the running source into a directory on the same disk as the "
+                + "pool, started right after; PostgreSQL 15 with default settings on both sides.\n\n");
+        s.append("- CLI: wall time of each command run by the benchmark as a process (`bin/clonefs`, with the "
+                + "class-data archive `make build` made), ").append(cliRuns).append(" times each.\n");
+        s.append("- fio: a 1 GiB file written with 1 MiB writes and fsync'd, then (clonefs: snapshot and clone of "
+                + "the volume) the page cache dropped and the file read with 1 MiB reads; 8 KiB random writes with "
+                + "an fsync each into a new 256 MiB file for 20 s. initdb and `pgbench -i -s 20` into a new data "
+                + "directory on each side.\n");
+        s.append("- pg branch: the source (`pgbench -i -s ").append(scale).append("`) serves `pgbench -c 2 -R 50`; "
+                + "from the start of `clonefs pg branch` to a new JDBC connection's answered `SELECT 1`.\n");
+        s.append("- Source: read-write `pgbench -c 2 -j 2` for ").append(BEFORE_S).append(" s, then a branch of it "
+                + "(clonefs) or a `CHECKPOINT` (native copy), TPS over the next ").append(seconds).append(" s.\n");
+        s.append("- Migration: each step in this order on a fresh branch and on a fresh native copy of the source, "
+                + "timed by psql's wall time (`pg_dump -Fc` to a file on the native disk).\n");
+        s.append("- Fresh copy: a second source (`pgbench -i -s ").append(warmScale).append("`) whose files are read "
+                + "once before each copy (so they sit in the host's page cache); `pgbench -S -c 4 -j 2` for ")
+                .append(seconds).append(" s from the moment the copy answers.\n");
+        if (scale < 100 || warmScale < 350) {
+            s.append("- This run is smaller than the goals' sizes (migrations on ≥ 1.5 GB: `-Dbench.fast.scale=100`; "
+                    + "the fresh copy of 5 GB: `-Dbench.fast.warmScale=350`, the defaults).\n");
+        }
         for (String n : notes) {
             s.append("- ").append(n).append('\n');
         }
@@ -605,7 +629,11 @@ public final class FastBench {
         return o.isEmpty() ? List.of("defaults") : o;
     }
 
-    private void cleanup() {
+    private synchronized void cleanup() {
+        if (cleaned) {
+            return;
+        }
+        cleaned = true;
         for (PgCluster c : new ArrayList<>(natives)) {
             try {
                 c.close();
