@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileVisitResult;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
@@ -220,6 +221,24 @@ final class BenchSupport {
         } catch (IOException | SecurityException e) {
             return false;
         }
+    }
+
+    /**
+     * Replaces the text between {@code begin} and {@code end} (markers included) in a report file
+     * with {@code section} (which carries both markers), or appends it; the file is read just
+     * before it is written, since other benchmarks write other sections of it.
+     */
+    static void replaceSection(Path file, String begin, String end, CharSequence section) throws IOException {
+        String current = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "# Benchmarks\n";
+        int b = current.indexOf(begin);
+        int e = current.indexOf(end);
+        String updated;
+        if (b >= 0 && e > b) {
+            updated = current.substring(0, b) + section + current.substring(e + end.length()).replaceFirst("^\n", "");
+        } else {
+            updated = current + (current.endsWith("\n\n") ? "" : current.endsWith("\n") ? "\n" : "\n\n") + section;
+        }
+        Files.writeString(file, updated, StandardCharsets.UTF_8);
     }
 
     /** Removes a directory tree (best effort). */

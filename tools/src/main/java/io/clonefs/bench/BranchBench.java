@@ -350,17 +350,7 @@ public final class BranchBench {
         }
         s.append(END).append('\n');
 
-        // re-read just before writing: other benchmarks write other sections of the file
-        String current = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "# Benchmarks\n";
-        int b = current.indexOf(BEGIN);
-        int e = current.indexOf(END);
-        String updated;
-        if (b >= 0 && e > b) {
-            updated = current.substring(0, b) + s + current.substring(e + END.length()).replaceFirst("^\n", "");
-        } else {
-            updated = current + (current.endsWith("\n\n") ? "" : current.endsWith("\n") ? "\n" : "\n\n") + s;
-        }
-        Files.writeString(file, updated, StandardCharsets.UTF_8);
+        BenchSupport.replaceSection(file, BEGIN, END, s);
         log("wrote the branch-bench section of " + file);
     }
 }

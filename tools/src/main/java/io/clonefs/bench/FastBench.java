@@ -3,7 +3,6 @@ package io.clonefs.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.clonefs.base.Command;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -344,15 +343,8 @@ public final class FastBench {
         for (int r = 0; r < runs; r++) {
             for (String side : order(r, "native", "clonefs")) {
                 boolean n = side.equals("native");
-                PgCluster copy = null;
-                int port;
-                if (n) {
-                    copy = nativeCopy(srcPort, "mig-native" + r);
-                    port = copy.port();
-                } else {
-                    port = BranchBench.json(cli("pg", "branch", "src", "mig" + r, "--json").check().output()).get("port").asInt();
-                }
-                try {
+                try (FreshCopy copy = freshCopy(n, "src", srcPort, "mig" + r)) {
+                    int port = copy.port();
                     StringBuilder line = new StringBuilder();
                     for (String[] op : MIGRATION) {
                         long t0 = System.nanoTime();
@@ -370,14 +362,6 @@ public final class FastBench {
                         line.append(String.format(Locale.ROOT, "%s %.1f s; ", op[0], s));
                     }
                     log("migration " + side + " run " + (r + 1) + ": " + line);
-                } finally {
-                    if (n) {
-                        copy.close();
-                        natives.remove(copy);
-                        PgProc.run(Duration.ofMinutes(10), "rm", "-rf", copy.dataDir().toString()).check();
-                    } else {
-                        cli("pg", "destroy", "mig" + r).check();
-                    }
                 }
             }
         }
@@ -398,15 +382,8 @@ public final class FastBench {
                 boolean n = side.equals("native");
                 // the source's data in the host's page cache, as on a busy production host
                 PgProc.run(Duration.ofHours(1), "sh", "-c", "find '" + mnt.resolve("big") + "' -type f -exec cat {} + > /dev/null");
-                PgCluster copy = null;
-                int p;
-                if (n) {
-                    copy = nativeCopy(port, "warm-native" + r);
-                    p = copy.port();
-                } else {
-                    p = BranchBench.json(cli("pg", "branch", "big", "warm" + r, "--json").check().output()).get("port").asInt();
-                }
-                try {
+                try (FreshCopy copy = freshCopy(n, "big", port, "warm" + r)) {
+                    int p = copy.port();
                     PgProc.Result res = PgProc.runAsPostgres(Duration.ofSeconds(seconds + 600L), BranchBench.pgbench(p, "-S",
                             "-c", "4", "-j", "2", "-T", Integer.toString(seconds), "-P", "5", "-n", "postgres")).check();
                     List<double[]> prog = progress(res.output());
@@ -418,14 +395,6 @@ public final class FastBench {
                     }
                     log(String.format(Locale.ROOT, "warm %s run %d: %.0f tps select-only in its first %d s", side, r + 1, t,
                             seconds));
-                } finally {
-                    if (n) {
-                        copy.close();
-                        natives.remove(copy);
-                        PgProc.run(Duration.ofMinutes(10), "rm", "-rf", copy.dataDir().toString()).check();
-                    } else {
-                        cli("pg", "destroy", "warm" + r).check();
-                    }
                 }
             }
         }
@@ -449,6 +418,46 @@ public final class FastBench {
                 "postgres")).check();
         log("source " + name + ": " + BranchBench.query(port, "select pg_size_pretty(pg_database_size('postgres'))"));
         return port;
+    }
+
+    /** A fresh copy of a source being measured: a branch, or a started native copy; closing removes it. */
+    private interface FreshCopy extends AutoCloseable {
+        int port();
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /** A branch {@code name} of {@code source}, or (native) a {@code pg_basebackup} copy of the server on {@code port}. */
+    private FreshCopy freshCopy(boolean nativeSide, String source, int port, String name) throws IOException {
+        if (nativeSide) {
+            PgCluster c = nativeCopy(port, name + "-native");
+            return new FreshCopy() {
+                @Override
+                public int port() {
+                    return c.port();
+                }
+
+                @Override
+                public void close() {
+                    c.close();
+                    natives.remove(c);
+                    PgProc.run(Duration.ofMinutes(10), "rm", "-rf", c.dataDir().toString()).check();
+                }
+            };
+        }
+        int p = BranchBench.json(cli("pg", "branch", source, name, "--json").check().output()).get("port").asInt();
+        return new FreshCopy() {
+            @Override
+            public int port() {
+                return p;
+            }
+
+            @Override
+            public void close() {
+                cli("pg", "destroy", name).check();
+            }
+        };
     }
 
     /** A native copy of the server on {@code port}: {@code pg_basebackup} into the native directory, started. */
@@ -603,13 +612,7 @@ public final class FastBench {
             s.append("- ").append(n).append('\n');
         }
         s.append(END).append('\n');
-        String current = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "# Benchmarks\n";
-        int b = current.indexOf(BEGIN);
-        int e = current.indexOf(END);
-        String updated = b >= 0 && e > b
-                ? current.substring(0, b) + s + current.substring(e + END.length()).replaceFirst("^\n", "")
-                : current + (current.endsWith("\n") ? "\n" : "\n\n") + s;
-        Files.writeString(file, updated, StandardCharsets.UTF_8);
+        BenchSupport.replaceSection(file, BEGIN, END, s);
         log("wrote the bench-fast section of " + file);
     }
 
