@@ -223,6 +223,33 @@ final class BenchSupport {
         }
     }
 
+    /** A benchmark's body. */
+    @FunctionalInterface
+    interface Body {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs a benchmark's {@code body}, then {@code cleanup} (idempotent: it also runs from a
+     * shutdown hook, so an interrupted run stops its servers and unmounts), and exits 0, or 1
+     * after printing what failed.
+     */
+    static void runCleaningUp(String name, Body body, Runnable cleanup) {
+        Thread hook = new Thread(cleanup, name + "-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        int exit = 0;
+        try {
+            body.run();
+        } catch (Throwable t) {
+            t.printStackTrace();
+            exit = 1;
+        } finally {
+            cleanup.run();
+        }
+        Runtime.getRuntime().removeShutdownHook(hook);
+        System.exit(exit);
+    }
+
     /**
      * Replaces the text between {@code begin} and {@code end} (markers included) in a report file
      * with {@code section} (which carries both markers), or appends it; the file is read just

@@ -91,22 +91,9 @@ public final class FastBench {
     private boolean cleaned;
     private int srcPort;
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         FastBench b = new FastBench();
-        // an interrupted run (Ctrl-C, kill) also stops its servers and unmounts
-        Thread hook = new Thread(b::cleanup, "bench-fast-cleanup");
-        Runtime.getRuntime().addShutdownHook(hook);
-        int exit = 0;
-        try {
-            b.run();
-        } catch (Throwable t) {
-            t.printStackTrace();
-            exit = 1;
-        } finally {
-            b.cleanup();
-        }
-        Runtime.getRuntime().removeShutdownHook(hook);
-        System.exit(exit);
+        BenchSupport.runCleaningUp("bench-fast", b::run, b::cleanup);
     }
 
     private static void log(String s) {

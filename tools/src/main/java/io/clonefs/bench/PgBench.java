@@ -133,21 +133,9 @@ public final class PgBench {
     private Engine engine;
     private Mount mount;
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         PgBench b = new PgBench();
-        Thread hook = new Thread(b::cleanup, "bench-pg-cleanup");
-        Runtime.getRuntime().addShutdownHook(hook);
-        int exit = 0;
-        try {
-            b.run();
-        } catch (Throwable t) {
-            t.printStackTrace();
-            exit = 1;
-        } finally {
-            b.cleanup();
-        }
-        Runtime.getRuntime().removeShutdownHook(hook);
-        System.exit(exit);
+        BenchSupport.runCleaningUp("bench-pg", b::run, b::cleanup);
     }
 
     private void run() throws Exception {
@@ -448,16 +436,7 @@ public final class PgBench {
         }
         s.append(END).append('\n');
 
-        String current = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "# Benchmarks\n";
-        int b = current.indexOf(BEGIN);
-        int e = current.indexOf(END);
-        String updated;
-        if (b >= 0 && e > b) {
-            updated = current.substring(0, b) + s + current.substring(e + END.length()).replaceFirst("^\n", "");
-        } else {
-            updated = current + (current.endsWith("\n\n") ? "" : current.endsWith("\n") ? "\n" : "\n\n") + s;
-        }
-        Files.writeString(file, updated, StandardCharsets.UTF_8);
+        BenchSupport.replaceSection(file, BEGIN, END, s);
         log("wrote the bench-pg section of " + file);
     }
 
