@@ -1,6 +1,7 @@
 package io.clonefs.fuse;
 
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.MountTable;
 import io.clonefs.base.Command;
 import io.clonefs.base.Errno;
 import io.clonefs.base.LibC;
@@ -9,7 +10,6 @@ import io.clonefs.fuse.ops.ClonefsFuse;
 import io.clonefs.fuse.protocol.FuseAttr;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -247,45 +247,8 @@ public final class Mount implements AutoCloseable {
 
     /** The type of a FUSE filesystem mounted exactly at {@code dir}, or null. */
     static String fuseMountAt(Path dir) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return null;
-        }
-        String want = dir.toString();
-        String found = null;
-        for (String line : lines) {
-            // id parent major:minor root MOUNTPOINT options... - FSTYPE source superoptions
-            String[] f = line.split(" ");
-            int sep = line.indexOf(" - ");
-            if (f.length < 5 || sep < 0) {
-                continue;
-            }
-            String type = line.substring(sep + 3).split(" ")[0];
-            if (unescape(f[4]).equals(want)) {
-                // the last mount at a path is the visible one
-                found = type.startsWith("fuse") ? type : null;
-            }
-        }
-        return found;
-    }
-
-    private static String unescape(String s) {
-        if (s.indexOf('\\') < 0) {
-            return s;
-        }
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' && i + 3 < s.length()) {
-                b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
+        // the last mount at a path is the visible one
+        return MountTable.at(dir.toString()).map(MountTable.Entry::fstype).filter(t -> t.startsWith("fuse")).orElse(null);
     }
 
     private void awaitProbe(long rootIno) {

@@ -2,6 +2,7 @@ package io.clonefs.daemon;
 
 import io.clonefs.api.Api;
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.MountTable;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.EngineOptions;
 import io.clonefs.fuse.Mount;
@@ -110,7 +111,7 @@ public final class Daemon implements AutoCloseable {
             throw new ClonefsException.Conflict("pool " + pool + " is already mounted at " + i.mountpoint()
                     + " (daemon pid " + i.pid() + ")");
         }
-        Optional<Mounts.Entry> m = Mounts.find(mountpoint);
+        Optional<MountTable.Entry> m = Mounts.find(mountpoint);
         if (m.isPresent()) {
             throw new ClonefsException.Conflict("mount point " + mountpoint + " is already mounted ("
                     + m.get().fstype() + ")" + (m.get().fuse() ? "; if its daemon died, run 'clonefs umount " + mountpoint + "'" : ""));

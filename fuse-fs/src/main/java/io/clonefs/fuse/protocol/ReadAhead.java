@@ -1,7 +1,7 @@
 package io.clonefs.fuse.protocol;
 
+import io.clonefs.base.MountTable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,7 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ReadAhead {
     private static final Logger LOG = LoggerFactory.getLogger(ReadAhead.class);
-    private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
     private static final Path BDI = Path.of("/sys/class/bdi");
 
     private ReadAhead() {
@@ -33,9 +32,9 @@ final class ReadAhead {
         int kib = bytes / 1024;
         String dev = null;
         try {
-            dev = deviceOf(mountpoint, Files.readAllLines(MOUNTINFO, StandardCharsets.UTF_8));
+            dev = deviceOf(mountpoint, MountTable.read());
             if (dev == null) {
-                LOG.warn("FUSE read-ahead: {} not found in {}; the kernel's read-ahead stays", mountpoint, MOUNTINFO);
+                LOG.warn("FUSE read-ahead: no FUSE mount at {} in /proc/self/mountinfo; the kernel's read-ahead stays", mountpoint);
                 return false;
             }
             Path file = BDI.resolve(dev).resolve("read_ahead_kb");
@@ -52,49 +51,11 @@ final class ReadAhead {
     }
 
     /**
-     * The {@code MAJOR:MINOR} of the FUSE mount at {@code mountpoint} in {@code mountinfo} (lines
-     * of {@code /proc/self/mountinfo}), or null: the last matching line, the mount on top.
+     * The {@code MAJOR:MINOR} of the FUSE mount at {@code mountpoint} among {@code mounts}, or
+     * null: the last mount at the path (the one on top), if it is a FUSE mount.
      */
-    static String deviceOf(String mountpoint, List<String> mountinfo) {
-        String found = null;
-        for (String line : mountinfo) {
-            // ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
-            String[] f = line.split(" ");
-            int sep = List.of(f).indexOf("-");
-            if (f.length < 5 || sep < 0 || sep + 1 >= f.length || !f[sep + 1].startsWith("fuse")) {
-                continue;
-            }
-            if (unescape(f[4]).equals(mountpoint)) {
-                found = f[2];
-            }
-        }
-        return found;
-    }
-
-    /** A mountinfo field with its octal escapes ({@code \040} for a space...) undone. */
-    static String unescape(String field) {
-        StringBuilder out = new StringBuilder(field.length());
-        for (int i = 0; i < field.length(); i++) {
-            char c = field.charAt(i);
-            if (c == '\\' && isOctal(field, i + 1)) {
-                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
-    }
-
-    private static boolean isOctal(String s, int from) {
-        if (from + 3 > s.length()) {
-            return false;
-        }
-        for (int i = from; i < from + 3; i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '7') {
-                return false;
-            }
-        }
-        return true;
+    static String deviceOf(String mountpoint, List<MountTable.Entry> mounts) {
+        return MountTable.at(mountpoint, mounts).filter(e -> e.fstype().startsWith("fuse")).map(MountTable.Entry::device)
+                .orElse(null);
     }
 }

@@ -3,16 +3,17 @@ package io.clonefs.fuse.protocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.clonefs.base.MountTable;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ReadAheadTest {
-    private static final List<String> MOUNTINFO = List.of(
+    private static final List<MountTable.Entry> MOUNTINFO = MountTable.parse(List.of(
             "26 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw",
             "44 26 0:39 / /tmp/m1 rw,nosuid,nodev,relatime - fuse.clonefs clonefs rw,user_id=0,group_id=0",
             "45 26 0:40 / /tmp/with\\040space rw,relatime shared:7 - fuse.clonefs clonefs rw",
             "46 26 0:41 / /tmp/m1 rw,nosuid,nodev,relatime - fuse.clonefs clonefs rw,user_id=0,group_id=0",
-            "47 26 0:42 / /tmp/tmpfs rw - tmpfs tmpfs rw");
+            "47 26 0:42 / /tmp/tmpfs rw - tmpfs tmpfs rw"));
 
     @Test
     void theDeviceOfTheTopFuseMountAtThePath() {
@@ -21,11 +22,5 @@ class ReadAheadTest {
         assertNull(ReadAhead.deviceOf("/tmp/tmpfs", MOUNTINFO), "not a FUSE mount");
         assertNull(ReadAhead.deviceOf("/", MOUNTINFO));
         assertNull(ReadAhead.deviceOf("/tmp/none", MOUNTINFO));
-    }
-
-    @Test
-    void unescape() {
-        assertEquals("a b\tc\\d", ReadAhead.unescape("a\\040b\\011c\\134d"));
-        assertEquals("trailing\\04", ReadAhead.unescape("trailing\\04"));
     }
 }
