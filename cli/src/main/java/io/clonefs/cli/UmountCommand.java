@@ -3,6 +3,7 @@ package io.clonefs.cli;
 import io.clonefs.api.PgClient;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.Command;
+import io.clonefs.base.MountTable;
 import io.clonefs.cli.common.CliException;
 import io.clonefs.cli.common.Output;
 import io.clonefs.daemon.DaemonClient;
@@ -52,7 +53,7 @@ final class UmountCommand extends BaseCommand {
         if (info.isEmpty()) {
             info = DaemonFiles.readInfo(pool()).filter(i -> Path.of(i.mountpoint()).equals(mp));
         }
-        Optional<Mounts.Entry> mounted = Mounts.find(mp);
+        Optional<MountTable.Entry> mounted = Mounts.find(mp);
         if (info.isPresent() && DaemonClient.alive(info.get().pid())) {
             DaemonInfo d = info.get();
             ProcessHandle ph = ProcessHandle.of(d.pid()).orElseThrow();
