@@ -2,6 +2,7 @@ package io.clonefs.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the branch manager returns and what the control API carries under {@code /v1/pg}: plain
@@ -20,10 +21,29 @@ public final class PgApi {
      * @param ageSeconds  seconds since it was created
      * @param uniqueBytes bytes of blocks only its volume references (what destroying it frees)
      * @param standby     a streaming standby following {@code primary}
+     * @param limits      its memory limit, CPU weight and settings of its own, or null for none
      */
     public record Server(String name, String role, String uri, String source, String snapshot, int port, String state, long pid,
                          String createdAt, long ageSeconds, String expiresAt, @JsonProperty("protected") boolean protect,
-                         boolean standby, String primary, long uniqueBytes, String dataDir, String log) {
+                         boolean standby, String primary, long uniqueBytes, String dataDir, String log,
+                         ServerLimits limits) {
+        public Server(String name, String role, String uri, String source, String snapshot, int port, String state, long pid,
+                      String createdAt, long ageSeconds, String expiresAt, boolean protect, boolean standby, String primary,
+                      long uniqueBytes, String dataDir, String log) {
+            this(name, role, uri, source, snapshot, port, state, pid, createdAt, ageSeconds, expiresAt, protect, standby,
+                    primary, uniqueBytes, dataDir, log, null);
+        }
+    }
+
+    /**
+     * A server's limits as listed.
+     *
+     * @param memory    bytes its processes may use together (its cgroup's memory limit), or null: no limit
+     * @param cpuWeight its CPU weight, 1..10000 (100 is everyone's default), or null: the default
+     * @param settings  PostgreSQL settings of its own, passed as {@code -c NAME=VALUE} at its start
+     * @param cgroup    its cgroup while it runs with a limit (relative to the hierarchy root), else null
+     */
+    public record ServerLimits(Long memory, Integer cpuWeight, Map<String, String> settings, String cgroup) {
     }
 
     /**
@@ -70,7 +90,24 @@ public final class PgApi {
      * {@code at} an ISO-8601 instant (branch from the newest snapshot taken at or before it) or null.
      */
     public record BranchRequest(String source, String name, Integer port, String ttl, Boolean checkpoint,
-                                @JsonProperty("protected") boolean protect, String at) {
+                                @JsonProperty("protected") boolean protect, String at, LimitsRequest limits) {
+        public BranchRequest(String source, String name, Integer port, String ttl, Boolean checkpoint, boolean protect,
+                             String at) {
+            this(source, name, port, ttl, checkpoint, protect, at, null);
+        }
+    }
+
+    /**
+     * A server's limits, for {@code POST /v1/pg/branches} ({@code limits}) and
+     * {@code POST /v1/pg/servers/NAME/limits} (a change: what is left out stays as it is).
+     *
+     * @param memory    a size such as {@code 512MiB}, {@code 2GiB} (at least 64MiB, at most the
+     *                  host's RAM), or {@code none} for no limit
+     * @param cpuWeight 1..10000 (100 is the default share), or 0 for the default
+     * @param settings  PostgreSQL settings {@code NAME: VALUE} to add or replace
+     * @param unset     names of settings of its own to remove
+     */
+    public record LimitsRequest(String memory, Integer cpuWeight, Map<String, String> settings, List<String> unset) {
     }
 
     /** {@code POST /v1/pg/schedules}: {@code every} like {@code 15m}. */

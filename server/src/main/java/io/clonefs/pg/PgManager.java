@@ -5,6 +5,7 @@ import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.Names;
 import io.clonefs.fuse.Mount;
+import io.clonefs.pg.limits.Limits;
 import io.clonefs.pg.process.Postgres;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,6 +80,7 @@ public final class PgManager implements AutoCloseable {
     private final PgImports imports;
     private final PgBranches branches;
     private final PgSchedules schedules;
+    private final PgServerLimits limits;
 
     /**
      * Told of every lifecycle event, after it happened: {@code created} and {@code reset} of a
@@ -107,7 +109,7 @@ public final class PgManager implements AutoCloseable {
         Path runDir = home.resolve("run");
         Path logDir = home.resolve("log");
         PgStateStore store = new PgStateStore(home.resolve("state.json"));
-        PgProcesses processes = new PgProcesses(tools, options, mnt, runDir, logDir);
+        PgProcesses processes = new PgProcesses(tools, options, mnt, runDir, logDir, PgLimiter.forPool(pool, options));
         UserPrincipalLookupService users = home.getFileSystem().getUserPrincipalLookupService();
         PgDataDirs dataDirs;
         try {
@@ -136,6 +138,7 @@ public final class PgManager implements AutoCloseable {
         this.imports = new PgImports(registry, volumes, dataDirs, tools, processes, servers);
         this.branches = new PgBranches(registry, volumes, dataDirs, processes, events);
         this.schedules = new PgSchedules(registry, volumes, servers);
+        this.limits = new PgServerLimits(registry, processes, servers);
         schedules.start(options.tick());
     }
 
@@ -212,29 +215,39 @@ public final class PgManager implements AutoCloseable {
 
     /** A branch request (see {@link #branch}). */
     public record BranchSpec(String source, String name, Integer port, Duration ttl, boolean checkpoint,
-                             boolean protect, Instant at) {
+                             boolean protect, Instant at, Limits limits) {
+        public BranchSpec(String source, String name, Integer port, Duration ttl, boolean checkpoint, boolean protect,
+                          Instant at) {
+            this(source, name, port, ttl, checkpoint, protect, at, null);
+        }
+
         public static BranchSpec of(String source, String name) {
             return new BranchSpec(source, name, null, null, false, false, null);
         }
 
+        /** Its memory limit, CPU weight and settings of its own (null: none). */
+        public BranchSpec withLimits(Limits l) {
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, l);
+        }
+
         public BranchSpec withPort(Integer p) {
-            return new BranchSpec(source, name, p, ttl, checkpoint, protect, at);
+            return new BranchSpec(source, name, p, ttl, checkpoint, protect, at, limits);
         }
 
         public BranchSpec withTtl(Duration t) {
-            return new BranchSpec(source, name, port, t, checkpoint, protect, at);
+            return new BranchSpec(source, name, port, t, checkpoint, protect, at, limits);
         }
 
         public BranchSpec withCheckpoint(boolean c) {
-            return new BranchSpec(source, name, port, ttl, c, protect, at);
+            return new BranchSpec(source, name, port, ttl, c, protect, at, limits);
         }
 
         public BranchSpec withProtect(boolean p) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, p, at);
+            return new BranchSpec(source, name, port, ttl, checkpoint, p, at, limits);
         }
 
         public BranchSpec withAt(Instant t) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, protect, t);
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, t, limits);
         }
     }
 
@@ -281,6 +294,17 @@ public final class PgManager implements AutoCloseable {
         registry.checkOpen();
         Names.checkDataset("volume", name);
         return servers.destroy(name);
+    }
+
+    /**
+     * Changes a server's memory limit, CPU weight or settings of its own (see
+     * {@link PgServerLimits#change}): limits take effect at once on a running server, settings
+     * at its next start.
+     */
+    public PgApi.Server limits(String name, PgApi.LimitsRequest change) {
+        registry.checkOpen();
+        Names.checkDataset("volume", name);
+        return limits.change(name, change);
     }
 
     /** Sets or clears protection: a protected server is neither destroyed nor expired. */

@@ -2,6 +2,7 @@ package io.clonefs.pg;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.clonefs.pg.limits.Limits;
 
 /**
  * One managed PostgreSQL server as kept in {@code POOL/pg/state.json}. Immutable; changes make a
@@ -24,6 +25,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *                        {@code restoreAll} starts these after a daemon restart
  * @param standby         a streaming standby that follows {@code primary} (import with follow)
  * @param primary         the conninfo imported from, password removed (null if not imported)
+ * @param limits          its memory limit, CPU weight and settings of its own ({@link Limits}); null
+ *                        (as in the state of older versions) for none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PgRecord(
@@ -40,7 +43,16 @@ public record PgRecord(
         @JsonProperty("protected") boolean protect,
         boolean running,
         boolean standby,
-        String primary) {
+        String primary,
+        Limits limits) {
+
+    /** A record without limits. */
+    public PgRecord(String name, String role, String dataDir, String source, String snapshot, boolean snapshotOwned,
+                    boolean promote, int port, String createdAt, String expiresAt, boolean protect, boolean running,
+                    boolean standby, String primary) {
+        this(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt, protect, running,
+                standby, primary, null);
+    }
 
     public static final String SOURCE = "source";
     public static final String BRANCH = "branch";
@@ -51,11 +63,16 @@ public record PgRecord(
 
     public PgRecord withRunning(boolean r) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, r, standby, primary);
+                protect, r, standby, primary, limits);
     }
 
     public PgRecord withProtect(boolean p) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                p, running, standby, primary);
+                p, running, standby, primary, limits);
+    }
+
+    public PgRecord withLimits(Limits l) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
+                protect, running, standby, primary, l == null || (l.none() && l.settings().isEmpty()) ? null : l);
     }
 }

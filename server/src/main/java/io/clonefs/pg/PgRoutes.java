@@ -28,6 +28,7 @@ import java.util.Map;
  *   <tr><td>POST servers/NAME/reset</td><td></td><td>{@link PgApi.Branched}</td></tr>
  *   <tr><td>POST servers/NAME/protect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/unprotect</td><td></td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>POST servers/NAME/limits</td><td>{@link PgApi.LimitsRequest}</td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>DELETE servers/NAME</td><td></td><td>{@link PgApi.Destroyed}</td></tr>
  *   <tr><td>POST stop-all</td><td></td><td>[names stopped]; they restart on the next mount</td></tr>
  *   <tr><td>GET schedules</td><td></td><td>[{@link PgApi.Schedule}]</td></tr>
@@ -91,6 +92,7 @@ public final class PgRoutes {
                         case "reset" -> ok(pg.reset(name));
                         case "protect" -> ok(pg.protect(name, true));
                         case "unprotect" -> ok(pg.protect(name, false));
+                        case "limits" -> ok(pg.limits(name, body.read(PgApi.LimitsRequest.class)));
                         default -> throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: /v1/pg/" + path);
                     };
                 }
@@ -169,7 +171,7 @@ public final class PgRoutes {
         }
         String volume = remotes.importVolume(source.substring(0, colon), source.substring(colon + 1));
         return new PgApi.BranchRequest(volume, r.name(), r.port(), r.ttl(), r.checkpoint(), r.protect(),
-                Instant.now().toString());
+                Instant.now().toString(), r.limits());
     }
 
     /** A branch request as the manager takes it; {@code ttl} and {@code at} are parsed here. */
@@ -182,7 +184,8 @@ public final class PgRoutes {
         Duration ttl = r.ttl() == null || r.ttl().isBlank() ? null : PgDurations.parse(r.ttl());
         Instant at = r.at() == null || r.at().isBlank() ? null : PgDurations.parseMoment(r.at(), Instant.now());
         return new PgManager.BranchSpec(r.source(), r.name(), r.port(), ttl,
-                r.checkpoint() == null || r.checkpoint(), r.protect(), at); // CHECKPOINT unless told not to
+                r.checkpoint() == null || r.checkpoint(), r.protect(), at, // CHECKPOINT unless told not to
+                PgServerLimits.ofRequest(r.limits()));
     }
 
     private static Reply ok(Object body) {

@@ -63,7 +63,8 @@ final class PgServers {
         boolean standby = r.standby() && "running".equals(state) ? processes.inRecovery(r) : r.standby();
         return new PgApi.Server(r.name(), r.role(), Postgres.uri(r.port()), r.source(), r.snapshot(), r.port(), state, pid,
                 r.createdAt(), age, r.expiresAt(), r.protect(), standby, r.primary(), unique,
-                processes.dataDir(r).toString(), processes.logFile(r.name()).toString());
+                processes.dataDir(r).toString(), processes.logFile(r.name()).toString(),
+                PgServerLimits.view(r, processes.limiter()));
     }
 
     /** Every managed server, sources first, then by name. */
