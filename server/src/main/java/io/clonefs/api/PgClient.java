@@ -73,6 +73,11 @@ public final class PgClient {
         return call("POST", "servers/" + enc(name) + (on ? "/protect" : "/unprotect"), null, PgApi.Server.class, SHORT);
     }
 
+    /** Changes a server's memory limit, CPU weight or settings of its own; what the request leaves out stays. */
+    public PgApi.Server limits(String name, PgApi.LimitsRequest change) {
+        return call("POST", "servers/" + enc(name) + "/limits", change, PgApi.Server.class, SHORT);
+    }
+
     public PgApi.Destroyed destroy(String name) {
         return call("DELETE", "servers/" + enc(name), null, PgApi.Destroyed.class, SHORT);
     }

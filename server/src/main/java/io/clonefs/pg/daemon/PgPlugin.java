@@ -2,7 +2,6 @@ package io.clonefs.pg.daemon;
 
 import io.clonefs.api.ApiErrors;
 import io.clonefs.api.PgApi;
-import io.clonefs.base.ClonefsException;
 import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.Daemon;
 import io.clonefs.daemon.EventLog;
@@ -12,10 +11,12 @@ import io.clonefs.metrics.Metrics;
 import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgOptions;
+import io.clonefs.pg.PgPorts;
 import io.clonefs.pg.PgRoutes;
 import io.clonefs.pg.RemoteSnapshots;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,15 +27,19 @@ import org.slf4j.LoggerFactory;
  * before the unmount.
  *
  * <p>Configured from the environment of {@code clonefs mount}: {@code CLONEFS_PG_PORTS}
- * ({@code FIRST-LAST}, default 54400-54499) and {@code CLONEFS_PG_BIN} (default
- * {@code /usr/lib/postgresql/15/bin}). A host without PostgreSQL still mounts: the pg routes then
- * answer with the reason.
+ * ({@code FIRST-LAST}, default 54400-55399; a configured range holding a port another program
+ * listens on is refused, like a missing PostgreSQL), {@code CLONEFS_PG_BIN} (default
+ * {@code /usr/lib/postgresql/15/bin}) and {@code CLONEFS_CGROUP_PARENT} (the cgroup under which
+ * servers with limits get theirs, default {@code clonefs}). A host without PostgreSQL still
+ * mounts: the pg routes then answer with the reason.
  */
 public final class PgPlugin implements Daemon.Plugin {
     private static final Logger LOG = LoggerFactory.getLogger(PgPlugin.class);
 
     private final PgOptions options;
     private final RemoteSnapshots remotes;
+    /** The port range was configured (CLONEFS_PG_PORTS): ports other programs use in it are refused. */
+    private boolean checkPorts;
     private volatile PgManager manager;
     private Thread restorer;
 
@@ -57,20 +62,18 @@ public final class PgPlugin implements Daemon.Plugin {
     public static PgPlugin fromEnvironment(RemoteSnapshots remotes) {
         PgOptions o = PgOptions.defaults();
         String ports = System.getenv("CLONEFS_PG_PORTS");
-        if (ports != null && !ports.isBlank()) {
-            String[] fl = ports.strip().split("-");
-            try {
-                o = o.withPorts(Integer.parseInt(fl[0].strip()), Integer.parseInt(fl[fl.length - 1].strip()));
-            } catch (NumberFormatException e) {
-                throw new ClonefsException.InvalidArgument(
-                        "CLONEFS_PG_PORTS must be FIRST-LAST, e.g. 54400-54499, not '" + ports + "'");
-            }
+        boolean configured = ports != null && !ports.isBlank();
+        if (configured) {
+            int[] fl = PgPorts.parseRange("CLONEFS_PG_PORTS", ports);
+            o = o.withPorts(fl[0], fl[1]);
         }
         String bin = System.getenv("CLONEFS_PG_BIN");
         if (bin != null && !bin.isBlank()) {
             o = new PgOptions(Path.of(bin), o.osUser(), o.firstPort(), o.lastPort(), o.tick(), o.startTimeout());
         }
-        return new PgPlugin(o, remotes);
+        PgPlugin p = new PgPlugin(o, remotes);
+        p.checkPorts = configured;
+        return p;
     }
 
     @Override
@@ -78,8 +81,11 @@ public final class PgPlugin implements Daemon.Plugin {
         PgRoutes routes;
         try {
             manager = PgManager.open(engine, mount, engine.directory(), options);
+            if (checkPorts) {
+                checkPortRange(manager);
+            }
             routes = new PgRoutes(manager, remotes);
-        } catch (PgException.Setup e) {
+        } catch (PgException.Setup | PgException.PortInUse e) {
             LOG.warn("PostgreSQL branches are unavailable: {}", e.getMessage());
             server.extend("pg", request -> error(e));
             return;
@@ -103,6 +109,18 @@ public final class PgPlugin implements Daemon.Plugin {
         restorer = new Thread(this::restore, "clonefs-pg-restore");
         restorer.setDaemon(true);
         restorer.start();
+    }
+
+    /** Refuses a configured range with ports other programs use (closing the manager: nothing started). */
+    private void checkPortRange(PgManager m) {
+        try {
+            PgPorts.checkFree("CLONEFS_PG_PORTS", options.firstPort(), options.lastPort(),
+                    m.list().stream().map(PgApi.Server::port).collect(Collectors.toSet()));
+        } catch (PgException.PortInUse e) {
+            m.close();
+            manager = null;
+            throw e;
+        }
     }
 
     private void restore() {
