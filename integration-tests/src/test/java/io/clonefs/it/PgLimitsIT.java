@@ -1,0 +1,220 @@
+package io.clonefs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clonefs.api.PgApi;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.it.pg.PgHarness;
+import io.clonefs.pg.PgManager;
+import io.clonefs.pg.PgManager.BranchSpec;
+import io.clonefs.pg.limits.Cgroups;
+import io.clonefs.pg.limits.Limits;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Limits per server on the host's real cgroups (v1 here: memory and cpu hierarchies under
+ * /sys/fs/cgroup; v2 where the host has it), as root: a process joins a group and stays in it
+ * with the limits written; a branch started with a memory limit and a CPU weight runs in its own
+ * group (postmaster and backends), keeps it across stop/start and a daemon restart, has its
+ * limits changed live, refuses bad limits without changing anything, and leaves no group behind
+ * after stop and destroy.
+ */
+class PgLimitsIT {
+    private PgHarness h;
+
+    @AfterEach
+    void teardown() {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    private static Cgroups hostCgroups() {
+        Cgroups c = Cgroups.detect();
+        Assumptions.assumeTrue(c.version() != Cgroups.Version.NONE, "this host has no usable cgroups: " + c.missing());
+        assertTrue(c.hasMemory() && c.hasCpu(), "memory and cpu controllers: " + c);
+        return c;
+    }
+
+    /** The groups a process is in, as {@code /proc/PID/cgroup} lists them (one line per hierarchy). */
+    private static List<String> cgroupsOf(long pid) throws IOException {
+        return Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"));
+    }
+
+    private static boolean inGroup(long pid, String group) throws IOException {
+        return cgroupsOf(pid).stream().anyMatch(l -> l.endsWith(":/" + group));
+    }
+
+    private static String read(Path file) throws IOException {
+        return Files.readString(file).strip();
+    }
+
+    private static Path memoryFile(Cgroups c, String group, String v1, String v2) {
+        Path dir = c.dirs(group).get(0);
+        return dir.resolve(c.version() == Cgroups.Version.V1 ? v1 : v2);
+    }
+
+    private static Path cpuFile(Cgroups c, String group, String v1, String v2) {
+        List<Path> dirs = c.dirs(group);
+        return dirs.get(dirs.size() - 1).resolve(c.version() == Cgroups.Version.V1 ? v1 : v2);
+    }
+
+    @Test
+    void aProcessStartedInAGroupRunsThereWithItsLimits() throws Exception {
+        Cgroups c = hostCgroups();
+        String group = "clonefs-it/" + UUID.randomUUID().toString().substring(0, 8) + "/g1";
+        Process p = null;
+        try {
+            List<Path> procs = c.apply(group, new Limits(256L << 20, 50, Map.of()));
+            assertEquals(c.version() == Cgroups.Version.V1 ? 2 : 1, procs.size());
+            // as PgLimiter starts pg_ctl: the shell joins the groups, then execs; its children are born inside
+            List<String> cmd = new ArrayList<>(List.of("sh", "-c",
+                    "for f in \"$@\"; do echo $$ > \"$f\" || exit 125; done; sleep 60 & wait", "join"));
+            procs.forEach(f -> cmd.add(f.toString()));
+            p = new ProcessBuilder(cmd).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (p.children().findAny().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            long child = p.children().findFirst().orElseThrow().pid();
+            assertTrue(inGroup(p.pid(), group), cgroupsOf(p.pid()).toString());
+            assertTrue(inGroup(child, group), "a child is born in its parent's group: " + cgroupsOf(child));
+            assertTrue(c.pids(group).contains(p.pid()), "cgroup.procs lists it: " + c.pids(group));
+            assertEquals(Long.toString(256L << 20), read(memoryFile(c, group, "memory.limit_in_bytes", "memory.max")));
+            assertEquals(c.version() == Cgroups.Version.V1 ? "512" : "50", read(cpuFile(c, group, "cpu.shares", "cpu.weight")));
+
+            assertFalse(c.remove(group, 0, 200), "a group with processes cannot be removed");
+            p.destroyForcibly().waitFor();
+            ProcessHandle.of(child).ifPresent(ProcessHandle::destroyForcibly);
+            assertTrue(c.remove(group, 0, 5000));
+        } finally {
+            if (p != null) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly().waitFor();
+            }
+            c.remove(group, 0, 5000);
+        }
+        for (Path d : c.dirs(group)) {
+            assertFalse(Files.exists(d), d + " removed");
+            assertFalse(Files.exists(d.getParent()), "its empty parent too");
+            assertFalse(Files.exists(d.getParent().getParent()), "and the test's top group (keep depth 0)");
+        }
+    }
+
+    @Test
+    void aBranchWithLimitsRunsInItsOwnGroupUntilItIsDestroyed() throws Exception {
+        Cgroups c = hostCgroups();
+        h = PgHarness.start("pglimits");
+        PgManager pg = h.pg();
+        PgApi.Server src = pg.init("src", null);
+        assertNull(src.limits());
+        PgHarness.execute(src.port(), "CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
+
+        // bad limits: one-line errors, nothing made
+        ClonefsException small = assertThrows(ClonefsException.InvalidArgument.class, () ->
+                pg.branch(BranchSpec.of("src", "bad").withLimits(new Limits(32L << 20, null, Map.of()))));
+        assertEquals("--memory 32MiB is too small: a server needs at least 64MiB", small.getMessage());
+        assertThrows(ClonefsException.InvalidArgument.class, () ->
+                pg.branch(BranchSpec.of("src", "bad").withLimits(new Limits(null, 10_001, Map.of()))));
+        assertThrows(ClonefsException.InvalidArgument.class, () ->
+                pg.branch(BranchSpec.of("src", "bad").withLimits(new Limits(Limits.hostMemory() + (1L << 30), null, Map.of()))));
+        assertThrows(ClonefsException.InvalidArgument.class, () ->
+                pg.branch(BranchSpec.of("src", "bad").withLimits(new Limits(null, null, Map.of("port", "1")))));
+        assertFalse(h.engine().volumes().stream().anyMatch(v -> v.name().equals("bad")), "no volume made");
+        assertEquals(1, pg.list().size());
+
+        PgApi.Branched b = pg.branch(BranchSpec.of("src", "b1")
+                .withLimits(new Limits(256L << 20, 50, Map.of("work_mem", "7MB"))));
+        PgApi.Server s = pg.get("b1");
+        assertNotNull(s.limits());
+        String group = s.limits().cgroup();
+        assertNotNull(group, "a running branch with limits has its group");
+        assertTrue(group.startsWith("clonefs/pool-") && group.endsWith("/b1"), group);
+        assertEquals(256L << 20, s.limits().memory());
+        assertEquals(50, s.limits().cpuWeight());
+        assertEquals(Long.toString(256L << 20), read(memoryFile(c, group, "memory.limit_in_bytes", "memory.max")));
+        assertEquals(c.version() == Cgroups.Version.V1 ? "512" : "50", read(cpuFile(c, group, "cpu.shares", "cpu.weight")));
+        // the postmaster and every backend, a new connection's included, run in it
+        try (var conn = PgHarness.connect(b.port())) {
+            long backend = Long.parseLong(io.clonefs.pg.process.Postgres.query(conn, "SELECT pg_backend_pid()"));
+            assertTrue(inGroup(backend, group), "backend " + backend + ": " + cgroupsOf(backend));
+        }
+        assertTrue(inGroup(s.pid(), group), "postmaster: " + cgroupsOf(s.pid()));
+        List<Long> pids = c.pids(group);
+        assertTrue(pids.contains(s.pid()), pids.toString());
+        ProcessHandle.of(s.pid()).orElseThrow().descendants()
+                .forEach(d -> assertTrue(pids.contains(d.pid()), "child " + d.pid() + " of the postmaster in " + pids));
+        assertFalse(inGroup(pg.get("src").pid(), group));
+        assertFalse(cgroupsOf(pg.get("src").pid()).stream().anyMatch(l -> l.contains("clonefs/pool-")),
+                "the source has no limits and no group");
+        // settings: its own, and the small-branch defaults
+        assertEquals("7MB", PgHarness.query(b.port(), "SHOW work_mem"));
+        assertEquals("32MB", PgHarness.query(b.port(), "SHOW shared_buffers"));
+        assertEquals("50", PgHarness.query(b.port(), "SHOW max_connections"));
+        assertEquals("1000", PgHarness.query(b.port(), "SELECT count(*) FROM t"));
+
+        // changed live; a bad change changes nothing
+        pg.limits("b1", new PgApi.LimitsRequest("512MiB", 200, Map.of("max_connections", "80"), null));
+        assertEquals(Long.toString(512L << 20), read(memoryFile(c, group, "memory.limit_in_bytes", "memory.max")));
+        assertEquals(c.version() == Cgroups.Version.V1 ? "2048" : "200", read(cpuFile(c, group, "cpu.shares", "cpu.weight")));
+        assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.limits("b1", new PgApi.LimitsRequest("1MiB", 300, null, null)));
+        assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.limits("b1", new PgApi.LimitsRequest(null, 20_000, null, null)));
+        assertEquals(512L << 20, pg.get("b1").limits().memory());
+        assertEquals(200, pg.get("b1").limits().cpuWeight());
+        assertEquals(Long.toString(512L << 20), read(memoryFile(c, group, "memory.limit_in_bytes", "memory.max")));
+
+        // stopped: no group; started again: in it again, with its settings
+        pg.stop("b1");
+        for (Path d : c.dirs(group)) {
+            assertFalse(Files.exists(d), d + " removed when the server stopped");
+        }
+        assertNull(pg.get("b1").limits().cgroup());
+        PgApi.Server again = pg.start("b1");
+        assertTrue(inGroup(again.pid(), group));
+        assertEquals("80", PgHarness.query(b.port(), "SHOW max_connections"));
+
+        // a daemon restart: the limits were saved with the record and apply when it is restored
+        h.restart();
+        PgManager pg2 = h.pg();
+        pg2.restoreAll();
+        PgApi.Server restored = pg2.get("b1");
+        assertEquals("running", restored.state());
+        assertTrue(inGroup(restored.pid(), group), cgroupsOf(restored.pid()).toString());
+        assertEquals(Long.toString(512L << 20), read(memoryFile(c, group, "memory.limit_in_bytes", "memory.max")));
+
+        // a limit given to a server running without one: its processes are moved in
+        PgApi.Server srcLimited = pg2.limits("src", new PgApi.LimitsRequest("1GiB", null, null, null));
+        String srcGroup = srcLimited.limits().cgroup();
+        assertNotNull(srcGroup);
+        assertTrue(inGroup(srcLimited.pid(), srcGroup));
+
+        // destroyed: its group is gone, and the pool's once no server has one
+        pg2.destroy("b1");
+        for (Path d : c.dirs(group)) {
+            assertFalse(Files.exists(d), d + " removed on destroy");
+        }
+        pg2.limits("src", new PgApi.LimitsRequest("none", null, null, null));
+        pg2.stop("src");
+        for (Path d : c.dirs(srcGroup)) {
+            assertFalse(Files.exists(d), d + " removed on stop");
+            assertFalse(Files.exists(d.getParent()), "the pool's group " + d.getParent() + " removed once empty");
+        }
+    }
+}
