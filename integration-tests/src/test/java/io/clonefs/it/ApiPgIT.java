@@ -133,8 +133,17 @@ class ApiPgIT {
         assertTrue(api.expect(200, "POST", "/v1/pg/servers/b2/protect", null).get("protected").asBoolean());
         assertEquals(409, api.call("DELETE", "/v1/pg/servers/b2", null).status());
         assertFalse(api.expect(200, "POST", "/v1/pg/servers/b2/unprotect", null).get("protected").asBoolean());
+        JsonNode limited = api.expect(200, "POST", "/v1/pg/servers/b2/limits",
+                "{\"settings\":{\"work_mem\":\"9MB\"},\"unset\":[\"nothing\"]}");
+        assertEquals("9MB", limited.get("limits").get("settings").get("work_mem").asText());
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/limits", "{\"memory\":\"1MiB\"}"), 400));
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/limits", "{\"cpuWeight\":10001}"), 400));
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/limits",
+                "{\"settings\":{\"port\":\"1\"}}"), 400));
+        assertEquals(404, api.call("POST", "/v1/pg/servers/nope/limits", "{}").status());
         assertEquals("stopped", api.expect(200, "POST", "/v1/pg/servers/b2/stop", null).get("state").asText());
         assertEquals("running", api.expect(200, "POST", "/v1/pg/servers/b2/start", null).get("state").asText());
+        assertEquals("9MB", PgHarness.query(b2.get("port").asInt(), "SHOW work_mem"), "its setting applies from its start");
         assertEquals(409, api.call("DELETE", "/v1/pg/servers/src", null).status(), "src has branches");
         assertEquals("b2", api.expect(200, "DELETE", "/v1/pg/servers/b2", null).get("name").asText());
         api.expect(201, "POST", "/v1/pg/schedules", "{\"source\":\"src\",\"every\":\"1h\",\"keep\":2}");
