@@ -1,10 +1,16 @@
 package io.clonefs.pg;
 
 import io.clonefs.base.ClonefsException;
-import io.clonefs.pg.process.Postgres;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -18,6 +24,11 @@ public final class PgPorts {
     private static final Pattern RANGE = Pattern.compile("\\s*(\\d{1,5})\\s*-\\s*(\\d{1,5})\\s*");
     /** How many ports in use an error names before it says "and N more". */
     private static final int NAMED = 5;
+    /** The state of a listening socket in {@code /proc/net/tcp}. */
+    private static final String LISTEN = "0A";
+    /** Local addresses (as {@code /proc/net/tcp} writes them) whose listeners take a port from 127.0.0.1. */
+    private static final Set<String> CONFLICTING = Set.of("00000000", "0100007F", "00000000000000000000000000000000",
+            "0000000000000000FFFF00000100007F");
 
     private PgPorts() {
     }
@@ -50,16 +61,22 @@ public final class PgPorts {
     }
 
     /**
-     * Refuses a range holding ports that another program listens on (on 127.0.0.1, where servers
-     * listen): the ports in {@code own} (this pool's servers, which may run) do not count.
+     * Refuses a range holding ports another program listens on where servers listen (127.0.0.1,
+     * or every address), as {@code /proc/net/tcp} and {@code tcp6} list them: the ports in
+     * {@code own} (this pool's servers, which may run) do not count, nor do connections (an
+     * outgoing connection's port in the ephemeral range does not keep a server from binding it).
      *
      * @throws PgException.PortInUse naming the ports
      */
     public static void checkFree(String what, int first, int last, Set<Integer> own) {
+        checkFree(what, first, last, own, listening());
+    }
+
+    static void checkFree(String what, int first, int last, Set<Integer> own, Set<Integer> listening) {
         List<Integer> taken = new ArrayList<>();
         int count = 0;
-        for (int p = first; p <= last; p++) {
-            if (!own.contains(p) && !Postgres.portFree(p)) {
+        for (int p : new TreeSet<>(listening)) {
+            if (p >= first && p <= last && !own.contains(p)) {
                 count++;
                 if (taken.size() < NAMED) {
                     taken.add(p);
@@ -72,5 +89,42 @@ public final class PgPorts {
                     + (count > taken.size() ? " and " + (count - taken.size()) + " more" : "")
                     + " in use by other programs on 127.0.0.1; choose a range without them");
         }
+    }
+
+    /** The TCP ports listened on at 127.0.0.1 or every address, now. */
+    static Set<Integer> listening() {
+        Set<Integer> out = new HashSet<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            try {
+                out.addAll(listening(Files.readAllLines(Path.of(table), StandardCharsets.US_ASCII)));
+            } catch (IOException e) {
+                // no IPv6, or no /proc: nothing listed there
+            }
+        }
+        return out;
+    }
+
+    /** The listening ports of {@code /proc/net/tcp}-style lines whose local address conflicts with 127.0.0.1. */
+    static Set<Integer> listening(List<String> lines) {
+        Set<Integer> out = new HashSet<>();
+        for (String line : lines) {
+            String[] f = line.strip().split("\\s+");
+            if (f.length < 4 || !f[3].equals(LISTEN)) {
+                continue;
+            }
+            int colon = f[1].indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            String addr = f[1].substring(0, colon).toUpperCase(Locale.ROOT);
+            if (CONFLICTING.contains(addr)) {
+                try {
+                    out.add(Integer.parseInt(f[1].substring(colon + 1), 16));
+                } catch (NumberFormatException e) {
+                    // not a port
+                }
+            }
+        }
+        return out;
     }
 }

@@ -111,5 +111,19 @@ class PgLimitsUnitTest {
                     + " in use by other programs on 127.0.0.1; choose a range without them", e.getMessage());
             PgPorts.checkFree("R", p, p, Set.of(p)); // one of the pool's own servers: fine
         }
+        assertEquals(Set.of(8080, 5432, 9000, 7000), PgPorts.listening(List.of(
+                "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+                "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1",
+                "   1: 00000000:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1",
+                "   2: 0500000A:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1",
+                "   3: 0100007F:A000 0100007F:1538 01 00000000:00000000 00:00000000 00000000     0        0 4 1",
+                "   0: 00000000000000000000000000000000:2328 00000000000000000000000000000000:0000 0A 0 0 0 0 0",
+                "   1: 00000000000000000000000001000000:2329 00000000000000000000000000000000:0000 0A 0 0 0 0 0",
+                "   2: 0000000000000000FFFF00000100007F:1B58 00000000000000000000000000000000:0000 0A 0 0 0 0 0")),
+                "listeners on 127.0.0.1, 0.0.0.0, :: and ::ffff:127.0.0.1; not 10.0.0.5, ::1 or a connection");
+        PgException two = assertThrows(PgException.PortInUse.class,
+                () -> PgPorts.checkFree("R", 100, 200, Set.of(150), Set.of(99, 101, 150, 102, 201)));
+        assertEquals("R 100-200 overlaps ports 101, 102 in use by other programs on 127.0.0.1; choose a range without them",
+                two.getMessage());
     }
 }
