@@ -53,6 +53,18 @@ public final class PgPlugin implements Daemon.Plugin {
         this.remotes = remotes;
     }
 
+    /**
+     * Refuses a malformed or reversed {@code CLONEFS_PG_PORTS} (before a daemon is started).
+     *
+     * @throws io.clonefs.base.ClonefsException.InvalidArgument naming what is wrong
+     */
+    public static void checkEnvironment() {
+        String ports = System.getenv("CLONEFS_PG_PORTS");
+        if (ports != null && !ports.isBlank()) {
+            PgPorts.parseRange("CLONEFS_PG_PORTS", ports);
+        }
+    }
+
     /** Options from {@code CLONEFS_PG_PORTS} and {@code CLONEFS_PG_BIN}, else the defaults. */
     public static PgPlugin fromEnvironment() {
         return fromEnvironment(RemoteSnapshots.NONE);
