@@ -127,6 +127,6 @@ class MainTest {
             assertFalse(r.err().contains("daemon"), "refused before asking a daemon: " + r.err());
         }
         Run small = run("pg", "branch", "src", "b1", "--memory", "32MiB", "--pool", none);
-        assertEquals("clonefs: --memory 32MiB is too small: a server needs at least 64MiB", small.err().strip());
+        assertEquals("clonefs: --memory 32 MiB is too small: a server needs at least 64 MiB", small.err().strip());
     }
 }

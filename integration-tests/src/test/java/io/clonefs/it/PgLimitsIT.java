@@ -128,7 +128,7 @@ class PgLimitsIT {
         // bad limits: one-line errors, nothing made
         ClonefsException small = assertThrows(ClonefsException.InvalidArgument.class, () ->
                 pg.branch(BranchSpec.of("src", "bad").withLimits(new Limits(32L << 20, null, Map.of()))));
-        assertEquals("--memory 32MiB is too small: a server needs at least 64MiB", small.getMessage());
+        assertEquals("--memory 32 MiB is too small: a server needs at least 64 MiB", small.getMessage());
         assertThrows(ClonefsException.InvalidArgument.class, () ->
                 pg.branch(BranchSpec.of("src", "bad").withLimits(new Limits(null, 10_001, Map.of()))));
         assertThrows(ClonefsException.InvalidArgument.class, () ->

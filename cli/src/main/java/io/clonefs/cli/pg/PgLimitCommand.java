@@ -1,7 +1,6 @@
 package io.clonefs.cli.pg;
 
 import io.clonefs.api.PgApi;
-import io.clonefs.base.ClonefsException;
 import io.clonefs.base.ErrorKind;
 import io.clonefs.cli.common.Sizes;
 import io.clonefs.pg.limits.Limits;
@@ -69,17 +68,8 @@ final class PgLimitCommand extends PgSubcommand {
         if (memory == null && cpuWeight == null && settings == null && unset == null) {
             return null;
         }
-        if (memory != null && !memory.strip().toLowerCase(Locale.ROOT).equals("none")) {
-            long bytes = Limits.parseMemory(memory);
-            if (bytes < Limits.MIN_MEMORY) {
-                throw new ClonefsException.InvalidArgument("--memory " + memory + " is too small: a server needs at least "
-                        + Limits.human(Limits.MIN_MEMORY));
-            }
-        }
-        if (cpuWeight != null && cpuWeight != 0 && (cpuWeight < Limits.MIN_WEIGHT || cpuWeight > Limits.MAX_WEIGHT)) {
-            throw new ClonefsException.InvalidArgument("--cpu-weight " + cpuWeight + " is outside " + Limits.MIN_WEIGHT + ".."
-                    + Limits.MAX_WEIGHT + " (100 is the default share)");
-        }
+        Long bytes = memory == null || memory.strip().toLowerCase(Locale.ROOT).equals("none") ? null
+                : Limits.parseMemory(memory);
         Map<String, String> set = null;
         if (settings != null) {
             set = new LinkedHashMap<>();
@@ -88,6 +78,7 @@ final class PgLimitCommand extends PgSubcommand {
                 set.put(e.getKey(), e.getValue());
             }
         }
+        new Limits(bytes, cpuWeight == null || cpuWeight == 0 ? null : cpuWeight, set).checkValues();
         return new PgApi.LimitsRequest(memory, cpuWeight, set, unset);
     }
 }

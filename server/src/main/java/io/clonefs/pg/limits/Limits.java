@@ -3,6 +3,7 @@ package io.clonefs.pg.limits;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.clonefs.base.ByteSizes;
 import io.clonefs.base.ClonefsException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +15,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -51,7 +51,6 @@ public record Limits(Long memory, Integer cpuWeight, Map<String, String> setting
             "archive_library", "synchronous_standby_names", "primary_conninfo", "primary_slot_name", "restore_command",
             "hot_standby", "recovery_init_sync_method");
 
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]?)(i?b)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern SETTING = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
     public Limits {
@@ -65,6 +64,12 @@ public record Limits(Long memory, Integer cpuWeight, Map<String, String> setting
      */
     public Limits validate() {
         check(memory, cpuWeight, settings, hostMemory());
+        return this;
+    }
+
+    /** These limits, checked as far as can be without knowing the host (a client's check before it asks the daemon). */
+    public Limits checkValues() {
+        check(memory, cpuWeight, settings, 0);
         return this;
     }
 
@@ -154,31 +159,15 @@ public record Limits(Long memory, Integer cpuWeight, Map<String, String> setting
     }
 
     /**
-     * A memory size as people write it: {@code 512MiB}, {@code 512M}, {@code 1g}, {@code 2GB},
-     * bytes without a suffix. K, M, G and T are binary (KiB...), as in PostgreSQL's settings.
+     * A memory size as people write it ({@link ByteSizes#parse}): {@code 512MiB}, {@code 512M},
+     * {@code 1g}, {@code 2GB}, bytes without a suffix; K, M, G and T are binary.
      */
     public static long parseMemory(String s) {
-        Matcher m = SIZE.matcher(s == null ? "" : s.strip());
-        if (!m.matches()) {
-            throw new ClonefsException.InvalidArgument("--memory '" + s + "' is not a size (e.g. 512MiB, 2GiB)");
-        }
-        int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
-            case "k" -> 10;
-            case "m" -> 20;
-            case "g" -> 30;
-            case "t" -> 40;
-            default -> 0;
-        };
-        long n;
         try {
-            n = Long.parseLong(m.group(1));
-        } catch (NumberFormatException e) {
-            throw new ClonefsException.InvalidArgument("--memory '" + s + "' is too large");
+            return ByteSizes.parse(s);
+        } catch (ClonefsException.InvalidArgument e) {
+            throw new ClonefsException.InvalidArgument("--memory " + e.getMessage());
         }
-        if (n > (Long.MAX_VALUE >> shift)) {
-            throw new ClonefsException.InvalidArgument("--memory '" + s + "' is too large");
-        }
-        return n << shift;
     }
 
     /**
@@ -204,18 +193,8 @@ public record Limits(Long memory, Integer cpuWeight, Map<String, String> setting
         return 0;
     }
 
-    /** Bytes in the largest binary unit that divides them, else MiB with a decimal. */
+    /** Bytes in binary units, as messages write them ({@link ByteSizes#format}). */
     public static String human(long bytes) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-        int u = 0;
-        long v = bytes;
-        while (u < units.length - 1 && v >= 1024 && v % 1024 == 0) {
-            v /= 1024;
-            u++;
-        }
-        if (u < 2 && bytes >= (1L << 20)) {
-            return String.format(Locale.ROOT, "%.1fMiB", bytes / (double) (1L << 20));
-        }
-        return v + units[u];
+        return ByteSizes.format(bytes);
     }
 }

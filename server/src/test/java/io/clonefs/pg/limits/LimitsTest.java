@@ -33,10 +33,10 @@ class LimitsTest {
         Limits.check(host, null, Map.of(), host);
         ClonefsException small = assertThrows(ClonefsException.InvalidArgument.class,
                 () -> Limits.check(32L << 20, null, Map.of(), host));
-        assertEquals("--memory 32MiB is too small: a server needs at least 64MiB", small.getMessage());
+        assertEquals("--memory 32 MiB is too small: a server needs at least 64 MiB", small.getMessage());
         ClonefsException big = assertThrows(ClonefsException.InvalidArgument.class,
                 () -> Limits.check(25 * GIB, null, Map.of(), host));
-        assertEquals("--memory 25GiB is more than this host's 24GiB of RAM", big.getMessage());
+        assertEquals("--memory 25 GiB is more than this host's 24 GiB of RAM", big.getMessage());
         Limits.check(100 * GIB, null, Map.of(), 0); // RAM unknown: not checked
         assertThrows(ClonefsException.InvalidArgument.class, () -> new Limits(100 * GIB * 1024, null, null).validate());
     }
@@ -84,7 +84,7 @@ class LimitsTest {
         assertEquals(Map.of("work_mem", "8MB"), l.withoutSettings(java.util.List.of("a", "b")).settings());
         assertTrue(Limits.NONE.none());
         assertTrue(Limits.of(null).none());
-        assertEquals("512MiB", Limits.human(512L << 20));
-        assertEquals("1.5MiB", Limits.human(3L << 19));
+        assertEquals("512 MiB", Limits.human(512L << 20));
+        assertEquals("1.5 MiB", Limits.human(3L << 19));
     }
 }
