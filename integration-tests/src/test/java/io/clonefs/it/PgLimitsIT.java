@@ -121,6 +121,8 @@ class PgLimitsIT {
         Cgroups c = hostCgroups();
         h = PgHarness.start("pglimits");
         PgManager pg = h.pg();
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        pg.listener((type, rec, details) -> events.add(type + " " + rec.name() + " " + details));
         PgApi.Server src = pg.init("src", null);
         assertNull(src.limits());
         PgHarness.execute(src.port(), "CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
@@ -177,6 +179,8 @@ class PgLimitsIT {
         assertThrows(ClonefsException.InvalidArgument.class,
                 () -> pg.limits("b1", new PgApi.LimitsRequest(null, 20_000, null, null)));
         assertEquals(512L << 20, pg.get("b1").limits().memory());
+        assertEquals(List.of("limits b1 {memory=536870912, cpuWeight=200, settings={max_connections=80, work_mem=7MB}, running=true}"),
+                events.stream().filter(e -> e.startsWith("limits")).toList(), "one event, for the change that was made");
         assertEquals(200, pg.get("b1").limits().cpuWeight());
         assertEquals(Long.toString(512L << 20), read(memoryFile(c, group, "memory.limit_in_bytes", "memory.max")));
 

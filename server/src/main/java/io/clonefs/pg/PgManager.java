@@ -84,7 +84,7 @@ public final class PgManager implements AutoCloseable {
 
     /**
      * Told of every lifecycle event, after it happened: {@code created} and {@code reset} of a
-     * branch, {@code destroyed} and {@code expired} of any server. Called on the thread that did
+     * branch, {@code destroyed}, {@code expired} and {@code limits} of any server. Called on the thread that did
      * the work; must not throw or block for long.
      */
     @FunctionalInterface
@@ -138,7 +138,7 @@ public final class PgManager implements AutoCloseable {
         this.imports = new PgImports(registry, volumes, dataDirs, tools, processes, servers);
         this.branches = new PgBranches(registry, volumes, dataDirs, processes, events);
         this.schedules = new PgSchedules(registry, volumes, servers);
-        this.limits = new PgServerLimits(registry, processes, servers);
+        this.limits = new PgServerLimits(registry, processes, servers, events);
         schedules.start(options.tick());
     }
 

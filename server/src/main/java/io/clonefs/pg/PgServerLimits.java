@@ -2,6 +2,7 @@ package io.clonefs.pg;
 
 import io.clonefs.api.PgApi;
 import io.clonefs.pg.limits.Limits;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -13,6 +14,7 @@ import org.slf4j.LoggerFactory;
  * change is checked whole before anything is written (a bad value, or a host without the cgroup
  * controller it needs, changes nothing), then saved with the record; a running server's memory
  * limit and weight are written into its cgroup at once, its settings take effect at its next start.
+ * A change is told to the event log as {@code limits}.
  *
  * <p>Thread-safe: a change holds the server's name lock.
  */
@@ -22,11 +24,13 @@ final class PgServerLimits {
     private final PgRegistry registry;
     private final PgProcesses processes;
     private final PgServers servers;
+    private final PgEvents events;
 
-    PgServerLimits(PgRegistry registry, PgProcesses processes, PgServers servers) {
+    PgServerLimits(PgRegistry registry, PgProcesses processes, PgServers servers, PgEvents events) {
         this.registry = registry;
         this.processes = processes;
         this.servers = servers;
+        this.events = events;
     }
 
     PgApi.Server change(String name, PgApi.LimitsRequest req) {
@@ -40,6 +44,12 @@ final class PgServerLimits {
             }
             registry.put(changed);
             LOG.info("limits of {}: {}", name, next);
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("memory", next.memory());
+            d.put("cpuWeight", next.cpuWeight());
+            d.put("settings", next.settings());
+            d.put("running", pid > 0);
+            events.emit("limits", changed, d);
             return servers.view(changed);
         });
     }
