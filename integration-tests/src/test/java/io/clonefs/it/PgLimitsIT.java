@@ -161,6 +161,8 @@ class PgLimitsIT {
         assertTrue(pids.contains(s.pid()), pids.toString());
         ProcessHandle.of(s.pid()).orElseThrow().descendants()
                 .forEach(d -> assertTrue(pids.contains(d.pid()), "child " + d.pid() + " of the postmaster in " + pids));
+        long charged = Long.parseLong(read(memoryFile(c, group, "memory.usage_in_bytes", "memory.current")));
+        assertTrue(charged > 1 << 20 && charged <= 256L << 20, "the server's memory is charged to its group: " + charged);
         assertFalse(inGroup(pg.get("src").pid(), group));
         assertFalse(cgroupsOf(pg.get("src").pid()).stream().anyMatch(l -> l.contains("clonefs/pool-")),
                 "the source has no limits and no group");
@@ -219,6 +221,79 @@ class PgLimitsIT {
         for (Path d : c.dirs(srcGroup)) {
             assertFalse(Files.exists(d), d + " removed on stop");
             assertFalse(Files.exists(d.getParent()), "the pool's group " + d.getParent() + " removed once empty");
+        }
+    }
+
+    /** A manager whose cgroups are under {@code root} (clonefs.cgroup.root), as another host's would be. */
+    private PgManager managerWithCgroupsAt(String name, Path root) {
+        System.setProperty("clonefs.cgroup.root", root.toString());
+        try {
+            h = PgHarness.start(name);
+        } finally {
+            System.clearProperty("clonefs.cgroup.root");
+        }
+        return h.pg();
+    }
+
+    @Test
+    void onACgroupV2LayoutTheBranchsGroupGetsItsLimitsAndItsStarter() throws Exception {
+        Path root = Files.createTempDirectory("clonefs-cgroup2-");
+        try {
+            Files.writeString(root.resolve("cgroup.controllers"), "cpuset cpu io memory pids\n");
+            PgManager pg = managerWithCgroupsAt("pglimits2", root);
+            pg.init("src", null);
+            PgApi.Branched b = pg.branch(BranchSpec.of("src", "b1").withLimits(new Limits(128L << 20, 300, Map.of())));
+            String group = pg.get("b1").limits().cgroup();
+            Path leaf = root.resolve(group);
+            assertEquals("+memory +cpu", read(root.resolve("cgroup.subtree_control")));
+            assertEquals("+memory +cpu", read(leaf.getParent().resolve("cgroup.subtree_control")));
+            assertEquals(Long.toString(128L << 20), read(leaf.resolve("memory.max")));
+            assertEquals("300", read(leaf.resolve("cpu.weight")));
+            // the starting shell wrote its pid (a plain file here: nothing moved, but the pid is pg_ctl's starter's)
+            assertTrue(read(leaf.resolve("cgroup.procs")).matches("\\d+"), read(leaf.resolve("cgroup.procs")));
+            assertEquals("1", PgHarness.query(b.port(), "SELECT 1"));
+            pg.destroy("b1");
+            assertFalse(Files.exists(leaf), "removed with the branch");
+            assertFalse(Files.exists(leaf.getParent()), "and the pool's group");
+            assertTrue(Files.isDirectory(root.resolve("clonefs")), "the shared parent stays");
+        } finally {
+            if (h != null) {
+                h.close();
+                h = null;
+            }
+            try (var files = Files.walk(root)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    @Test
+    void aHostWithoutCgroupsRefusesLimitsAndChangesNothing() throws Exception {
+        Path root = Files.createTempDirectory("clonefs-nocgroup-");
+        try {
+            PgManager pg = managerWithCgroupsAt("pgnolimits", root);
+            pg.init("src", null);
+            ClonefsException e = assertThrows(ClonefsException.InvalidArgument.class, () ->
+                    pg.branch(BranchSpec.of("src", "b1").withLimits(new Limits(256L << 20, null, Map.of()))));
+            assertEquals("cannot limit memory on this host: no cgroup hierarchy at " + root
+                    + " (neither cgroup.controllers nor memory/ or cpu/)", e.getMessage());
+            assertFalse(h.engine().volumes().stream().anyMatch(v -> v.name().equals("b1")), "no volume made");
+            assertEquals(1, pg.list().size());
+            assertThrows(ClonefsException.InvalidArgument.class,
+                    () -> pg.limits("src", new PgApi.LimitsRequest(null, 200, null, null)));
+            assertNull(pg.get("src").limits(), "nothing changed");
+            // settings need no cgroup
+            PgApi.Branched b = pg.branch(BranchSpec.of("src", "b2").withLimits(new Limits(null, null, Map.of("work_mem", "5MB"))));
+            assertEquals("5MB", PgHarness.query(b.port(), "SHOW work_mem"));
+            try (var files = Files.list(root)) {
+                assertEquals(0, files.count(), "nothing written under the cgroup root");
+            }
+        } finally {
+            if (h != null) {
+                h.close();
+                h = null;
+            }
+            Files.deleteIfExists(root);
         }
     }
 }

@@ -52,9 +52,15 @@ final class PgLimiter {
         this.options = options;
     }
 
-    /** The limiter of a pool on this host: its cgroups from the mount table, the parent from the environment. */
+    /**
+     * The limiter of a pool on this host: its cgroups from the mount table, or under the directory
+     * the system property {@code clonefs.cgroup.root} or {@code CLONEFS_CGROUP_ROOT} names (a test's
+     * cgroup-like directory, or a host that mounts its hierarchies elsewhere); the parent from
+     * {@code CLONEFS_CGROUP_PARENT}.
+     */
     static PgLimiter forPool(Path pool, PgOptions options) {
-        Cgroups c = Cgroups.detect();
+        String root = System.getProperty("clonefs.cgroup.root", System.getenv("CLONEFS_CGROUP_ROOT"));
+        Cgroups c = root == null || root.isBlank() ? Cgroups.detect() : Cgroups.at(Path.of(root));
         LOG.debug("server limits through {}", c);
         return new PgLimiter(c, System.getenv("CLONEFS_CGROUP_PARENT"), poolId(pool), options);
     }

@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * <p>Configured from the environment of {@code clonefs mount}: {@code CLONEFS_PG_PORTS}
  * ({@code FIRST-LAST}, default 54400-55399; a configured range holding a port another program
  * listens on is refused, like a missing PostgreSQL), {@code CLONEFS_PG_BIN} (default
- * {@code /usr/lib/postgresql/15/bin}) and {@code CLONEFS_CGROUP_PARENT} (the cgroup under which
- * servers with limits get theirs, default {@code clonefs}). A host without PostgreSQL still
+ * {@code /usr/lib/postgresql/15/bin}), {@code CLONEFS_CGROUP_PARENT} (the cgroup under which
+ * servers with limits get theirs, default {@code clonefs}) and {@code CLONEFS_CGROUP_ROOT} (where
+ * the cgroup hierarchies are, instead of the mount table's). A host without PostgreSQL still
  * mounts: the pg routes then answer with the reason.
  */
 public final class PgPlugin implements Daemon.Plugin {

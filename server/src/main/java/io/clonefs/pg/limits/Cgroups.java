@@ -94,6 +94,24 @@ public final class Cgroups {
     }
 
     /**
+     * The setup under one directory instead of the mount table's (a test's directory laid out
+     * like a cgroup file system): cgroup v2 when it holds {@code cgroup.controllers}, else cgroup
+     * v1 with its {@code memory} and {@code cpu} (or {@code cpu,cpuacct}) subdirectories, else none.
+     */
+    public static Cgroups at(Path root) {
+        if (Files.exists(root.resolve("cgroup.controllers"))) {
+            return v2(root);
+        }
+        Path memory = Files.isDirectory(root.resolve("memory")) ? root.resolve("memory") : null;
+        Path cpu = Files.isDirectory(root.resolve("cpu")) ? root.resolve("cpu")
+                : Files.isDirectory(root.resolve("cpu,cpuacct")) ? root.resolve("cpu,cpuacct") : null;
+        if (memory == null && cpu == null) {
+            return none("no cgroup hierarchy at " + root + " (neither cgroup.controllers nor memory/ or cpu/)");
+        }
+        return v1(memory, cpu);
+    }
+
+    /**
      * The setup these mounts give: cgroup v1 where a {@code cgroup} mount carries the memory or
      * the cpu controller, else cgroup v2 where a {@code cgroup2} mount offers either, else none.
      */
@@ -216,10 +234,7 @@ public final class Cgroups {
         }
         if (hasMemory()) {
             write(dir.resolve("memory.max"), limits.memory() == null ? "max" : Long.toString(limits.memory()));
-            Path swap = dir.resolve("memory.swap.max");
-            if (limits.memory() != null || Files.exists(swap)) {
-                writeIfPresent(swap, limits.memory() == null ? "max" : "0");
-            }
+            writeIfPresent(dir.resolve("memory.swap.max"), limits.memory() == null ? "max" : "0");
         }
         if (hasCpu()) {
             write(dir.resolve("cpu.weight"), Integer.toString(limits.cpuWeight() == null ? Limits.DEFAULT_WEIGHT

@@ -143,4 +143,20 @@ class CgroupsTest {
         assertFalse(Files.exists(mem.resolve("clonefs/p")));
         assertFalse(Files.exists(cpu.resolve("clonefs/p")));
     }
+
+    @Test
+    void aDirectoryNamedInsteadOfTheMountTableIsReadTheSameWay() throws IOException {
+        Path v2 = Files.createDirectories(tmp.resolve("v2"));
+        Files.writeString(v2.resolve("cgroup.controllers"), "cpu memory\n");
+        assertEquals(Cgroups.Version.V2, Cgroups.at(v2).version());
+        Path v1 = Files.createDirectories(tmp.resolve("v1"));
+        Files.createDirectories(v1.resolve("memory"));
+        Files.createDirectories(v1.resolve("cpu,cpuacct"));
+        Cgroups c = Cgroups.at(v1);
+        assertEquals(Cgroups.Version.V1, c.version());
+        assertEquals(List.of(v1.resolve("memory/g"), v1.resolve("cpu,cpuacct/g")), c.dirs("g"));
+        Cgroups none = Cgroups.at(Files.createDirectories(tmp.resolve("empty")));
+        assertEquals(Cgroups.Version.NONE, none.version());
+        assertTrue(none.missing().startsWith("no cgroup hierarchy at "), none.missing());
+    }
 }
