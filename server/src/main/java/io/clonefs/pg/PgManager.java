@@ -36,6 +36,8 @@ import java.util.function.Consumer;
  *   <tr><td>volumes and the snapshots taken for branches and schedules</td><td>{@link PgVolumes}</td></tr>
  *   <tr><td>a record's server process (pg_ctl through {@link Postgres})</td><td>{@link PgProcesses}</td></tr>
  *   <tr><td>data directory files and ownership</td><td>{@link PgDataDirs}</td></tr>
+ *   <tr><td>a server's memory limit, CPU weight (its cgroup) and settings; the port range</td>
+ *       <td>{@link PgLimiter}, {@link PgServerLimits}, {@link PgServerSettings}, {@link PgPorts}</td></tr>
  * </table>
  *
  * <h2>Servers</h2>

@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
  * name the server. Every server listens on 127.0.0.1 only; these settings are passed on the
  * command line, so a clone carries nothing of its source's to rewrite. A branch also gets
  * {@code archive_mode=off} and no synchronous standbys, so it can never archive into, or wait for,
- * its source's infrastructure.
+ * its source's infrastructure. Then come the server's other settings ({@link PgServerSettings}: a
+ * branch's small defaults, the server's own). A server with limits is started in its cgroup and
+ * its cgroup removed when it stops ({@link PgLimiter}).
  *
  * <p>Stateless apart from its configuration; callers serialise the operations on one server.
  */
