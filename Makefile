@@ -36,8 +36,8 @@ build: ## compile and package every module (mvn package -DskipTests), then the c
 	@$(MAVEN) -q package -DskipTests $(CP_GOAL)
 	@JAVA="$(JAVA)" scripts/cds-archive.sh $(JAR)
 
-test: deps ## install deps, then run every unit and integration test (mvn verify), then smoke-run demo and bench
-	$(MAVEN) verify $(CP_GOAL)
+test: deps ## install deps, then run every unit and integration test from a clean build (mvn clean verify, as CI does on a fresh clone), then smoke-run demo and bench
+	$(MAVEN) clean verify $(CP_GOAL)
 	@$(MAKE) --no-print-directory smoke
 
 smoke: ## run the engine demo and the engine benchmark at a tiny size (needs a prior build or test)
