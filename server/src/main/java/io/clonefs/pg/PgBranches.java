@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * snapshot taken at or before that moment; a clone, removal of the copied {@code postmaster.pid},
  * start (crash recovery), promotion if the source was a standby, and a {@code SELECT 1}. A failure
  * at any step removes the clone and the snapshot made for it. A reset destroys the branch's volume
- * and clones the same snapshot again.
+ * and clones the same snapshot again. Once a branch answers, {@link PgWarmup} reads its relation
+ * files into the page cache in the background.
  *
  * <p>Thread-safe: a branch holds its new name's lock throughout (and its name reservation) and its
  * source's lock while it snapshots and clones, so that a destroy of the source cannot interleave.
@@ -41,6 +42,7 @@ final class PgBranches {
     private final PgDataDirs dataDirs;
     private final PgProcesses processes;
     private final PgEvents events;
+    private final PgWarmup warmup = new PgWarmup();
 
     PgBranches(PgRegistry registry, PgVolumes volumes, PgDataDirs dataDirs, PgProcesses processes, PgEvents events) {
         this.registry = registry;
@@ -109,6 +111,7 @@ final class PgBranches {
                 Steps steps = new Steps(checkpointMs, snapshotMs, cloneMs, PgProcesses.millisSince(t));
                 PgProcesses.Started started = processes.startBranch(rec);
                 registry.put(rec);
+                warmup.start(spec.name(), volumes.root(spec.name()).resolve(dir));
                 PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));
                 LOG.info("branch {} of {} ({}) answers on port {} after {} ms", spec.name(), spec.source(), snapshot, port,
                         timings.total());
@@ -135,6 +138,11 @@ final class PgBranches {
         });
     }
 
+    /** Stops the branches' warm-ups and waits until none holds a file open (before an unmount). */
+    void stopWarmups() {
+        warmup.stopAll();
+    }
+
     PgApi.Branched reset(String name) {
         return registry.withName(name, () -> {
             long t0 = System.nanoTime();
@@ -152,6 +160,7 @@ final class PgBranches {
                 throw new PgException.PortInUse("port " + rec.port() + " of branch '" + name
                         + "' is taken by another program on 127.0.0.1");
             }
+            warmup.stop(name);
             processes.stop(rec, StopMode.IMMEDIATE);
             long t = System.nanoTime();
             if (volumes.exists(name)) {
@@ -169,6 +178,7 @@ final class PgBranches {
                 PgProcesses.Started started = processes.startBranch(rec);
                 PgRecord r = rec.withRunning(true);
                 registry.put(r);
+                warmup.start(name, volumes.root(name).resolve(rec.dataDir()));
                 PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));
                 LOG.info("branch {} reset to {} in {} ms", name, rec.snapshot(), timings.total());
                 events.emit("reset", r, PgEvents.branchDetails(r, timings.total()));

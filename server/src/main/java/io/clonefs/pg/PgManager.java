@@ -336,6 +336,7 @@ public final class PgManager implements AutoCloseable {
             return;
         }
         schedules.close();
+        branches.stopWarmups();
         servers.stopAll();
         schedules.awaitClosed();
     }
@@ -347,6 +348,7 @@ public final class PgManager implements AutoCloseable {
      */
     public List<String> stopAll() {
         registry.checkOpen();
+        branches.stopWarmups();
         return servers.stopAll();
     }
 
