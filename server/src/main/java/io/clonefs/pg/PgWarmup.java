@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Budget per branch: {@code -Dclonefs.pg.warmMiB=N} ({@code 0}: off); by default the branch's
  * relation files up to a quarter of the host's available memory ({@code MemAvailable}). A warm-up
- * stops when the branch is warmed again (a reset), destroyed (its reads fail), or the budget is
- * spent. {@code /metrics}: {@code clonefs_pg_warm_bytes_total}.
+ * stops when another branch starts one (one at a time, the newest), when the branch is warmed
+ * again (a reset) or destroyed (its reads fail), or when the budget is spent. {@code /metrics}: {@code clonefs_pg_warm_bytes_total}.
  *
  * <p>Thread-safe.
  */
@@ -67,6 +67,9 @@ final class PgWarmup {
             return;
         }
         long token = tokens.incrementAndGet();
+        // one warm-up at a time, the newest branch's: branches made one after another (a branch per
+        // pull request) must not queue reads of the older ones' files behind each other
+        current.clear();
         current.put(name, token);
         exec.execute(() -> {
             try {
