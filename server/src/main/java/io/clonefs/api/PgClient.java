@@ -73,6 +73,16 @@ public final class PgClient {
         return call("POST", "servers/" + enc(name) + (on ? "/protect" : "/unprotect"), null, PgApi.Server.class, SHORT);
     }
 
+    public PgApi.Server suspend(String name) {
+        return call("POST", "servers/" + enc(name) + "/suspend", null, PgApi.Server.class, SHORT);
+    }
+
+    /** {@code after}: a duration such as {@code 10m}, {@code 0} for never, {@code default} for the pool's. */
+    public PgApi.Server suspendAfter(String name, String after) {
+        return call("POST", "servers/" + enc(name) + "/suspend-after", new PgApi.SuspendAfterRequest(after),
+                PgApi.Server.class, SHORT);
+    }
+
     public PgApi.Destroyed destroy(String name) {
         return call("DELETE", "servers/" + enc(name), null, PgApi.Destroyed.class, SHORT);
     }
