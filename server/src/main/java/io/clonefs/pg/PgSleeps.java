@@ -35,13 +35,16 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Wake</h2>
  * The first connection to a suspended server's port starts a wake (one per server, however many
- * clients connect): under the server's name lock, the listener accepts what waits in its backlog
- * and closes, {@code pg_ctl start} runs (PostgreSQL binds the port itself), and each connection
- * the daemon accepted is served through {@link PgProxy} for its lifetime; from then on clients
- * reach PostgreSQL directly. Between the listener's close and PostgreSQL's bind a new client is
- * refused (ECONNREFUSED); between the bind and the end of startup PostgreSQL itself answers
- * "the database system is starting up". When the server cannot start, every waiting client gets
- * a PostgreSQL ErrorResponse naming the reason ({@link PgWire}) and the daemon listens again.
+ * clients connect): under the server's name lock {@code pg_ctl start} runs while the daemon keeps
+ * listening; as soon as the new postmaster has made its lock file ({@code postmaster.pid}, a few
+ * milliseconds before it binds its port) the listener accepts what waits in its backlog and
+ * closes, PostgreSQL binds the port itself, and each connection the daemon accepted is served
+ * through {@link PgProxy} for its lifetime; from then on clients reach PostgreSQL directly. A
+ * postmaster that still found the port taken is started once more. Between the listener's close
+ * and PostgreSQL's bind a new client is refused (ECONNREFUSED); between the bind and the end of
+ * startup PostgreSQL itself answers "the database system is starting up" (SQLSTATE 57P03).
+ * When the server cannot start, every waiting client gets a PostgreSQL ErrorResponse naming the
+ * reason ({@link PgWire}) and the daemon listens again.
  *
  * <p>Thread-safe. Suspends and wakes hold the server's name lock; a tick skips a busy server.
  */
@@ -253,7 +256,6 @@ final class PgSleeps implements AutoCloseable {
      * @param byClient a client's connection woke it (counted as a wake); else its user started it
      */
     PgRecord resumeLocked(PgRecord rec, boolean byClient) {
-        listeners.close(rec.name());
         long t0;
         synchronized (wakes) {
             Wake w = wakes.get(rec.name());
@@ -261,7 +263,7 @@ final class PgSleeps implements AutoCloseable {
         }
         try {
             volumes.requireVolume(rec);
-            processes.start(rec, false);
+            processes.startReleasing(rec, () -> listeners.close(rec.name()));
         } catch (RuntimeException e) {
             List<SocketChannel> waiting = takeClients(rec.name());
             String reason = e.getMessage().strip();
