@@ -233,10 +233,9 @@ class PgSuspendIT {
         PgHarness.execute(sp, "create table t(id int); insert into t values (1)");
         PgApi.Branched kept = pg.branch(BranchSpec.of("src", "kept").withProtect(true));
         PgApi.Branched gone = pg.branch(BranchSpec.of("src", "gone"));
-        PgApi.Branched ttl = pg.branch(BranchSpec.of("src", "ttl").withTtl(Duration.ofSeconds(6)));
         PgApi.Branched reset = pg.branch(BranchSpec.of("src", "reset"));
         PgHarness.execute(reset.port(), "insert into t values (2)");
-        for (String b : List.of("kept", "gone", "ttl", "reset")) {
+        for (String b : List.of("kept", "gone", "reset")) {
             pg.suspend(b);
             assertEquals("suspended", pg.get(b).state());
         }
@@ -263,6 +262,9 @@ class PgSuspendIT {
         pg.destroy("gone");
         assertTrue(Postgres.portFree(gone.port()), "the port of a destroyed suspended branch is free");
         // expiry
+        PgApi.Branched ttl = pg.branch(BranchSpec.of("src", "ttl").withTtl(Duration.ofSeconds(4)));
+        pg.suspend("ttl");
+        assertEquals("suspended", pg.get("ttl").state());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (pg.list().stream().anyMatch(s -> s.name().equals("ttl")) && System.nanoTime() < deadline) {
             Proc.sleep(100);
