@@ -195,6 +195,44 @@ class PgSuspendIT {
         }
     }
 
+    /**
+     * What a connection relayed by the daemon (one that woke its server) costs against a direct
+     * one: pgbench select-only over one connection, direct and relayed, alternating, 3 rounds.
+     * Only connections that arrive during a wake are relayed; once the server runs, clients reach
+     * it directly.
+     */
+    @Test
+    void aRelayedConnectionCostsLittle() throws Exception {
+        h = PgHarness.start("pgrelaycost");
+        PgManager pg = h.pg();
+        int sp = pg.init("src", null).port();
+        PgHarness.tool(sp, Duration.ofMinutes(10), "pgbench", "-i", "-s", "5", "-q", "postgres").check();
+        int port = pg.branch(BranchSpec.of("src", "b1")).port();
+        List<Double> direct = new ArrayList<>();
+        List<Double> relayed = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            direct.add(selectOnlyTps(port));
+            pg.suspend("b1");
+            relayed.add(selectOnlyTps(port)); // its one connection wakes the branch and stays relayed
+        }
+        Collections.sort(direct);
+        Collections.sort(relayed);
+        double d = direct.get(1);
+        double r = relayed.get(1);
+        System.out.printf("pgbench -S, 1 client, 8 s: direct %s tps, relayed through the daemon %s tps; median %.0f vs %.0f (%.1f %%)%n",
+                direct, relayed, d, r, 100.0 * (r - d) / d);
+        assertTrue(r > 0.5 * d, "a relayed connection is far slower: " + relayed + " vs " + direct);
+    }
+
+    private static double selectOnlyTps(int port) {
+        Proc.Result r = PgHarness.tool(port, Duration.ofMinutes(2), "pgbench", "-S", "-c", "1", "-j", "1", "-T", "8",
+                "-n", "postgres");
+        r.check();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("tps = ([0-9.]+)").matcher(r.out());
+        assertTrue(m.find(), r.describe());
+        return Double.parseDouble(m.group(1));
+    }
+
     @Test
     void aBranchThatCannotStartAnswersWithTheReason() throws Exception {
         h = PgHarness.start("pgwakefail");
