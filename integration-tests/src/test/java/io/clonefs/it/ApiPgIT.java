@@ -166,7 +166,8 @@ class ApiPgIT {
             }
             Proc.sleep(500);
         }
-        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "destroyed b2", "destroyed pr-7",
+        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "suspended b2", "woken b2", "destroyed b2",
+                "destroyed pr-7",
                 "created short", "expired short"), seen, "events: " + page);
         JsonNode events = page.get("events");
         for (int i = 1; i < events.size(); i++) {
