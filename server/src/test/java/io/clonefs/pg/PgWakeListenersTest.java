@@ -17,7 +17,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
-/** The listeners on suspended servers' ports: every connection is handed over, none is reset by the close. */
+/**
+ * The listeners on suspended servers' ports: every connection is handed over alive, a taken port
+ * is refused, the port is free once {@code close} returns, and can be listened on again. (Whether
+ * a connection still in the backlog at the close is handed over depends on timing here; the
+ * wake ITs exercise that with real clients.)
+ */
 class PgWakeListenersTest {
     @Test
     void closeHandsOverTheBacklogAndFreesThePort() throws Exception {
