@@ -32,11 +32,14 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -228,7 +231,7 @@ class PgSuspendIT {
         Proc.Result r = PgHarness.tool(port, Duration.ofMinutes(2), "pgbench", "-S", "-c", "1", "-j", "1", "-T", "8",
                 "-n", "postgres");
         r.check();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("tps = ([0-9.]+)").matcher(r.out());
+        Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(r.out());
         assertTrue(m.find(), r.describe());
         return Double.parseDouble(m.group(1));
     }
@@ -341,7 +344,7 @@ class PgSuspendIT {
         Set<Long> postmasters = ConcurrentHashMap.newKeySet();
         try (ws) {
             ws.onClose("kill leftover PostgreSQL servers", () -> postmasters.forEach(Proc::kill9));
-            int first = 43000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(0, 100) * 20;
+            int first = 43000 + ThreadLocalRandom.current().nextInt(0, 100) * 20;
             Clonefs cfs = new Clonefs(ws, ws.root().resolve("pool"))
                     .withEnv(Map.of("CLONEFS_PG_PORTS", first + "-" + (first + 19)));
             cfs.init();
@@ -435,7 +438,7 @@ class PgSuspendIT {
     }
 
     private static Map<String, String> states(PgManager pg) {
-        Map<String, String> m = new java.util.TreeMap<>();
+        Map<String, String> m = new TreeMap<>();
         pg.list().forEach(s -> m.put(s.name(), s.state() + " " + s.port() + " " + s.suspendAfter() + " " + s.protect()));
         return m;
     }

@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,7 +157,7 @@ final class PgSleeps implements AutoCloseable {
         }
     }
 
-    private void tryLocked(String name, java.util.function.Consumer<PgRecord> action) {
+    private void tryLocked(String name, Consumer<PgRecord> action) {
         ReentrantLock l = registry.nameLock(name);
         if (!l.tryLock()) {
             return; // busy; next tick

@@ -1,6 +1,7 @@
 package io.clonefs.pg;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -50,7 +51,7 @@ final class PgWakeListeners implements AutoCloseable {
         try {
             this.selector = Selector.open();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
         this.thread = new Thread(this::loop, "clonefs-pg-wake-listener");
         thread.setDaemon(true);
