@@ -350,7 +350,12 @@ class PgSuspendIT {
             cfs.init();
             Path mnt = ws.dir("mnt");
             cfs.mount(mnt);
-            JsonNode src = cfs.json("pg", "init", "src");
+            Proc.Result badInit = cfs.run("pg", "init", "src", "--suspend-after", "soon");
+            assertEquals(2, badInit.exit(), badInit.describe());
+            assertEquals(0, cfs.json("pg", "list").size(), "a refused init makes nothing");
+            JsonNode src = cfs.json("pg", "init", "src", "--suspend-after", "1h");
+            assertEquals("1h", src.get("suspendAfter").asText());
+            cfs.ok("pg", "suspend-after", "src", "0");
             postmasters.add(src.get("pid").asLong());
             int sp = src.get("port").asInt();
             PgHarness.execute(sp, "create table t(id int); insert into t values (1), (2)");

@@ -62,12 +62,15 @@ public final class PgApi {
 
     // ---- requests ----------------------------------------------------------------------------
 
-    /** {@code POST /v1/pg/init}: port may be null (taken from the range). */
-    public record InitRequest(String volume, Integer port) {
+    /**
+     * {@code POST /v1/pg/init}: port may be null (taken from the range); {@code suspendAfter} the
+     * idle time before the server is suspended ({@code 10m}, {@code 0} never) or null for never.
+     */
+    public record InitRequest(String volume, Integer port, String suspendAfter) {
     }
 
-    /** {@code POST /v1/pg/import}. */
-    public record ImportRequest(String volume, String from, boolean follow, Integer port) {
+    /** {@code POST /v1/pg/import}; {@code suspendAfter} as for init. */
+    public record ImportRequest(String volume, String from, boolean follow, Integer port, String suspendAfter) {
     }
 
     /**

@@ -110,14 +110,18 @@ public final class PgRoutes {
                 if (p.length == 1) {
                     require(method, "POST", path);
                     PgApi.InitRequest r = body.read(PgApi.InitRequest.class);
-                    return new Reply(201, pg.init(r.volume(), r.port()));
+                    Duration idle = idleOrNull(r.suspendAfter()); // checked before anything is made
+                    PgApi.Server s = pg.init(r.volume(), r.port());
+                    return new Reply(201, idle == null ? s : pg.suspendAfter(s.name(), idle));
                 }
                 break;
             case "import":
                 if (p.length == 1) {
                     require(method, "POST", path);
                     PgApi.ImportRequest r = body.read(PgApi.ImportRequest.class);
-                    return new Reply(201, pg.importFrom(r.volume(), r.from(), r.follow(), r.port(), null));
+                    Duration idle = idleOrNull(r.suspendAfter()); // checked before anything is made
+                    PgApi.Server s = pg.importFrom(r.volume(), r.from(), r.follow(), r.port(), null);
+                    return new Reply(201, idle == null ? s : pg.suspendAfter(s.name(), idle));
                 }
                 break;
             case "progress":
@@ -189,6 +193,10 @@ public final class PgRoutes {
         Duration idle = r.suspendAfter() == null || r.suspendAfter().isBlank() ? null : PgDurations.parseIdle(r.suspendAfter());
         return new PgManager.BranchSpec(r.source(), r.name(), r.port(), ttl,
                 r.checkpoint() == null || r.checkpoint(), r.protect(), at, idle); // CHECKPOINT unless told not to
+    }
+
+    private static Duration idleOrNull(String text) {
+        return text == null || text.isBlank() ? null : PgDurations.parseIdle(text);
     }
 
     /** An idle time ({@link PgDurations#parseIdle}), or null for {@code default}. */
