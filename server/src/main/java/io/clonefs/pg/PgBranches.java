@@ -43,13 +43,16 @@ final class PgBranches {
     private final PgProcesses processes;
     private final PgEvents events;
     private final PgWarmup warmup = new PgWarmup();
+    private final PgSleeps sleeps;
 
-    PgBranches(PgRegistry registry, PgVolumes volumes, PgDataDirs dataDirs, PgProcesses processes, PgEvents events) {
+    PgBranches(PgRegistry registry, PgVolumes volumes, PgDataDirs dataDirs, PgProcesses processes, PgEvents events,
+               PgSleeps sleeps) {
         this.registry = registry;
         this.volumes = volumes;
         this.dataDirs = dataDirs;
         this.processes = processes;
         this.events = events;
+        this.sleeps = sleeps;
     }
 
     PgApi.Branched branch(BranchSpec spec) {
@@ -107,7 +110,8 @@ final class PgBranches {
                 boolean promote = dataDirs.prepareClone(spec.name(), dir);
                 rec = new PgRecord(spec.name(), PgRecord.BRANCH, dir, spec.source(), snapshot, snapshotCreated, promote,
                         port, created.toString(), spec.ttl() == null ? null : created.plus(spec.ttl()).toString(),
-                        spec.protect(), true, false, null);
+                        spec.protect(), true, false, null,
+                        spec.suspendAfter() == null ? null : spec.suspendAfter().toSeconds(), false);
                 Steps steps = new Steps(checkpointMs, snapshotMs, cloneMs, PgProcesses.millisSince(t));
                 PgProcesses.Started started = processes.startBranch(rec);
                 registry.put(rec);
@@ -155,6 +159,10 @@ final class PgBranches {
             if (!deps.isEmpty()) {
                 throw new ClonefsException.Conflict("branch '" + name + "' has snapshots (" + String.join(", ", deps)
                         + "); destroy them and their branches before a reset");
+            }
+            if (rec.suspended()) {
+                sleeps.unlistenLocked(rec, "PostgreSQL server '" + name + "' is being reset; connect again");
+                rec = rec.withSuspended(false);
             }
             if (!Postgres.portFree(rec.port()) && !processes.running(rec)) {
                 throw new PgException.PortInUse("port " + rec.port() + " of branch '" + name

@@ -24,6 +24,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *                        {@code restoreAll} starts these after a daemon restart
  * @param standby         a streaming standby that follows {@code primary} (import with follow)
  * @param primary         the conninfo imported from, password removed (null if not imported)
+ * @param suspendAfter    seconds without a client after which the server is suspended; 0 never,
+ *                        null the pool's default ({@link PgOptions#suspendAfter()}, for branches)
+ * @param suspended       stopped for being idle ({@code pg_ctl stop -m fast}); the daemon listens
+ *                        on its port and starts it on the next connection ({@link PgSleeps})
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PgRecord(
@@ -40,7 +44,9 @@ public record PgRecord(
         @JsonProperty("protected") boolean protect,
         boolean running,
         boolean standby,
-        String primary) {
+        String primary,
+        Long suspendAfter,
+        boolean suspended) {
 
     public static final String SOURCE = "source";
     public static final String BRANCH = "branch";
@@ -51,11 +57,21 @@ public record PgRecord(
 
     public PgRecord withRunning(boolean r) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, r, standby, primary);
+                protect, r, standby, primary, suspendAfter, suspended);
     }
 
     public PgRecord withProtect(boolean p) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                p, running, standby, primary);
+                p, running, standby, primary, suspendAfter, suspended);
+    }
+
+    public PgRecord withSuspendAfter(Long seconds) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
+                protect, running, standby, primary, seconds, suspended);
+    }
+
+    public PgRecord withSuspended(boolean s) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
+                protect, running, standby, primary, suspendAfter, s);
     }
 }
