@@ -20,9 +20,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A new branch's page cache is warmed in the background: once its warm-up is done, reading its
- * largest table through the mount reaches the daemon with (almost) no read request, where a cold
- * branch file costs one request per MiB.
+ * A new branch's page cache is warmed in the background: once its warm-up is done, its largest
+ * table is wholly in the page cache ({@code fincore}) and reading it through the mount reaches the
+ * daemon with (almost) no read request, where a cold branch file costs one request per MiB.
  */
 class PgWarmupIT {
     private PgHarness h;
@@ -51,20 +51,38 @@ class PgWarmupIT {
 
         // the branch answers while it warms
         assertEquals("300000", PgHarness.query(b.port(), "select count(*) from pgbench_accounts"));
+        // the warm-up is done when it has read (nearly) all and reads no more
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (sum("clonefs_pg_warm_bytes_total") - warmedBefore < relationBytes * 9 / 10) {
-            assertTrue(System.nanoTime() < deadline, "the warm-up read only "
-                    + (sum("clonefs_pg_warm_bytes_total") - warmedBefore) + " of " + relationBytes + " bytes in 60 s");
-            Thread.sleep(50);
+        long last = -1;
+        while (true) {
+            long warmed = sum("clonefs_pg_warm_bytes_total") - warmedBefore;
+            if (warmed >= relationBytes * 9 / 10 && warmed == last) {
+                break;
+            }
+            assertTrue(System.nanoTime() < deadline, "the warm-up read only " + warmed + " of " + relationBytes
+                    + " bytes in 60 s");
+            last = warmed;
+            Thread.sleep(1000);
         }
 
         Path accounts = data.resolve(rel);
         long size = Files.size(accounts);
+        assertEquals(size, residentBytes(accounts), "bytes of pgbench_accounts in the branch's page cache");
         long readsBefore = sum("clonefs_fuse_read_requests_total");
         readFully(accounts);
         long reads = sum("clonefs_fuse_read_requests_total") - readsBefore;
-        assertTrue(reads <= 2, "reading the warmed " + (size >> 20) + " MiB pgbench_accounts took " + reads
-                + " read requests (a cold file takes one per MiB)");
+        // a cold file takes one request per MiB; a few may be the branch server's own reads meanwhile
+        assertTrue(reads <= 4, "reading the warmed " + (size >> 20) + " MiB pgbench_accounts took " + reads
+                + " read requests");
+    }
+
+    /** Bytes of the file in the page cache ({@code fincore}, util-linux). */
+    private static long residentBytes(Path f) throws Exception {
+        Process p = new ProcessBuilder("fincore", "--bytes", "--noheadings", "--output", "RES", f.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        assertEquals(0, p.waitFor(), out);
+        return Long.parseLong(out);
     }
 
     private static long relationBytes(Path data) throws IOException {
