@@ -22,7 +22,7 @@ CLI_ROUNDS   ?= 10
 CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read branch-bench bench-remote compare \
+.PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read bench-fsync branch-bench bench-remote compare \
         crash-test bench-cli install uninstall clean
 
 help: ## list the targets
@@ -36,8 +36,8 @@ build: ## compile and package every module (mvn package -DskipTests), then the c
 	@$(MAVEN) -q package -DskipTests $(CP_GOAL)
 	@JAVA="$(JAVA)" scripts/cds-archive.sh $(JAR)
 
-test: deps ## install deps, then run every unit and integration test (mvn verify), then smoke-run demo and bench
-	$(MAVEN) verify $(CP_GOAL)
+test: deps ## install deps, then run every unit and integration test from a clean build (mvn clean verify, as CI does on a fresh clone), then smoke-run demo and bench
+	$(MAVEN) clean verify $(CP_GOAL)
 	@$(MAKE) --no-print-directory smoke
 
 smoke: ## run the engine demo and the engine benchmark at a tiny size (needs a prior build or test)
@@ -73,6 +73,9 @@ bench-fast: deps build ## a branch vs a native copy, goal by goal: CLI start, br
 
 bench-read: deps build ## fio 1 MiB sequential read with a cold page cache: native ext4, a volume, a fresh clone, median of 3 (tools/read-bench.sh; READ_BENCH_RUNS=3 READ_BENCH_MIB=1024); writes nothing
 	@CLONEFS_JAR=$(CURDIR)/$(JAR) tools/read-bench.sh
+
+bench-fsync: deps build ## fio 8 KiB randwrite + fsync: native ext4, clonefs with and without the metadata intent log, on a new file, a fresh clone and an overwrite, median of 3 (tools/fsync-bench.sh; FSYNC_BENCH_RUNS=3 FSYNC_BENCH_SECONDS=20); writes nothing
+	@CLONEFS_JAR=$(CURDIR)/$(JAR) tools/fsync-bench.sh
 
 branch-bench: ## PostgreSQL branch timings under load (tools/branch-bench.sh)
 	@test -x tools/branch-bench.sh || { echo "branch-bench: tools/branch-bench.sh is not there yet" >&2; exit 1; }

@@ -233,8 +233,12 @@ final class InodeTable {
      * or for {@code dataOnly} only size, extents and links), or 0 if that is already durable.
      */
     long epochToSync(long ino, boolean dataOnly) {
-        Long e = (dataOnly ? structEpoch : changedEpoch).get(ino);
-        long needed = e != null && e > meta.durableEpoch() ? e : 0;
+        // a structural change without an inode put (a copy-on-write by a write that keeps the
+        // file's times) is not in changedEpoch: a full fsync waits for it too
+        Long s = structEpoch.get(ino);
+        Long c = dataOnly ? null : changedEpoch.get(ino);
+        long e = Math.max(s == null ? 0 : s, c == null ? 0 : c);
+        long needed = e > meta.durableEpoch() ? e : 0;
         if (changedEpoch.size() > 100_000) {
             long d = meta.durableEpoch();
             changedEpoch.values().removeIf(x -> x <= d);

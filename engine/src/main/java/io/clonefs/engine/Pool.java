@@ -4,6 +4,7 @@ import io.clonefs.base.ClonefsException;
 import io.clonefs.block.BlockStore;
 import io.clonefs.block.FileBlockStore;
 import io.clonefs.metadata.CowTree;
+import io.clonefs.metadata.IntentLog;
 import io.clonefs.metadata.Lmdb;
 import io.clonefs.metadata.MetaStore;
 import io.clonefs.metrics.Metrics;
@@ -118,6 +119,9 @@ final class Pool {
         Lmdb lmdb = null;
         try {
             lmdb = Lmdb.open(dir.resolve("meta").toFile());
+            // the fsyncs logged before a crash reach LMDB before anything reads it
+            Path intentLog = dir.resolve("meta").resolve(IntentLog.FILE_NAME);
+            long logGeneration = IntentLog.recover(lmdb, intentLog);
             long[] header = MetaStore.readHeader(lmdb);
             int blockSize = (int) header[1];
             long[] free = MetaStore.readFreeBlocks(lmdb);
@@ -126,6 +130,9 @@ final class Pool {
             BlockStore local = options.blockStoreDecorator().apply(files);
             RemoteTier tier = new RemoteTier(local, lmdb, options.remoteFetcher(), free, header[2]);
             MetaStore meta = MetaStore.open(lmdb, tier, options.nodeCacheSize());
+            if (!Boolean.getBoolean("clonefs.metadata.noIntentLog")) {
+                meta.useIntentLog(IntentLog.open(intentLog, logGeneration, IntentLog.DEFAULT_CAPACITY));
+            }
             Pool p = new Pool(dir, options, ch, fl, meta, tier);
             meta.setSpaceReserve(p::releaseReserve);
             meta.setLmdbFlushesBlockDisk(sameFilesystem(dir.resolve("meta"), dir.resolve("blocks")));

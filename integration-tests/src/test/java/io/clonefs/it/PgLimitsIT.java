@@ -17,6 +17,7 @@ import io.clonefs.pg.limits.Limits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.Test;
  * with the limits written; a branch started with a memory limit and a CPU weight runs in its own
  * group (postmaster and backends), keeps it across stop/start and a daemon restart, has its
  * limits changed live, refuses bad limits without changing anything, and leaves no group behind
- * after stop and destroy.
+ * after stop and destroy. A suspended branch has no group (it has no processes) and wakes inside
+ * it again, also after a daemon restart.
  */
 class PgLimitsIT {
     private PgHarness h;
@@ -221,6 +223,74 @@ class PgLimitsIT {
         for (Path d : c.dirs(srcGroup)) {
             assertFalse(Files.exists(d), d + " removed on stop");
             assertFalse(Files.exists(d.getParent()), "the pool's group " + d.getParent() + " removed once empty");
+        }
+    }
+
+    @Test
+    void aSuspendedBranchHasNoGroupAndWakesInsideItsGroupAgain() throws Exception {
+        Cgroups c = hostCgroups();
+        h = PgHarness.start("pglimitsleep");
+        PgManager pg = h.pg();
+        PgHarness.execute(pg.init("src", null).port(), "CREATE TABLE t AS SELECT g FROM generate_series(1, 100) g");
+        PgApi.Branched b = pg.branch(BranchSpec.of("src", "b1")
+                .withLimits(new Limits(256L << 20, 50, Map.of("work_mem", "6MB"))));
+        String group = pg.get("b1").limits().cgroup();
+        assertNotNull(group);
+        assertTrue(inGroup(pg.get("b1").pid(), group));
+
+        // suspended: no processes, so no group; its limits stay with it
+        assertEquals("suspended", pg.suspend("b1").state());
+        for (Path d : c.dirs(group)) {
+            assertFalse(Files.exists(d), d + " removed when the server was suspended");
+        }
+        assertNull(pg.get("b1").limits().cgroup());
+        assertEquals(256L << 20, pg.get("b1").limits().memory());
+        // a change while it sleeps is kept for its wake, and makes no group now
+        assertEquals("suspended", pg.limits("b1", new PgApi.LimitsRequest("384MiB", null, null, null)).state());
+        for (Path d : c.dirs(group)) {
+            assertFalse(Files.exists(d), d + " not made for a suspended server");
+        }
+
+        // a connection wakes it: postmaster and backends in its group again, with the new limit and its settings
+        assertWokenInGroup(pg, c, group, b.port(), 384L << 20);
+
+        // suspended for being idle, then woken after a daemon restart: the same
+        pg.suspendAfter("b1", Duration.ofSeconds(1));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!pg.get("b1").state().equals("suspended") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals("suspended", pg.get("b1").state());
+        for (Path d : c.dirs(group)) {
+            assertFalse(Files.exists(d), d + " removed on an idle suspend");
+        }
+        pg.suspendAfter("b1", Duration.ZERO);
+        h.restart();
+        PgManager pg2 = h.pg();
+        pg2.restoreAll();
+        assertEquals("suspended", pg2.get("b1").state());
+        assertWokenInGroup(pg2, c, group, b.port(), 384L << 20);
+
+        // destroyed while suspended: nothing left
+        pg2.suspend("b1");
+        pg2.destroy("b1");
+        for (Path d : c.dirs(group)) {
+            assertFalse(Files.exists(d), d + " absent after destroy");
+        }
+    }
+
+    /** Connects to a (suspended) branch and checks that its postmaster and the backend run in {@code group}. */
+    private static void assertWokenInGroup(PgManager pg, Cgroups c, String group, int port, long memory) throws Exception {
+        try (var conn = PgHarness.connect(port)) {
+            long backend = Long.parseLong(io.clonefs.pg.process.Postgres.query(conn, "SELECT pg_backend_pid()"));
+            assertEquals("6MB", io.clonefs.pg.process.Postgres.query(conn, "SHOW work_mem"));
+            assertEquals("100", io.clonefs.pg.process.Postgres.query(conn, "SELECT count(*) FROM t"));
+            PgApi.Server s = pg.get("b1");
+            assertEquals("running", s.state());
+            assertEquals(group, s.limits().cgroup());
+            assertTrue(inGroup(s.pid(), group), "woken postmaster: " + cgroupsOf(s.pid()));
+            assertTrue(inGroup(backend, group), "backend after a wake: " + cgroupsOf(backend));
+            assertEquals(Long.toString(memory), read(memoryFile(c, group, "memory.limit_in_bytes", "memory.max")));
         }
     }
 

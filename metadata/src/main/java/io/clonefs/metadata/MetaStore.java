@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -28,6 +29,13 @@ import java.util.function.Supplier;
  * one durable LMDB transaction, and finally releases the blocks that batch freed (a freed block is
  * reused only once its release is durable). {@link #durableEpoch()} tells which changes are safe.
  *
+ * <p>One file's {@code fsync} ({@link #commitThrough(long, long[])} with blocks to sync) goes
+ * through the {@link IntentLog} when one is attached: the batch's LMDB writes are appended to the
+ * log with one {@code fdatasync} and the batch counts as durable. Logged batches stay in memory
+ * (nodes and counts that are never evicted) until the next LMDB commit applies them all and
+ * starts the log's next generation in the same transaction; a crash in between is repaired by
+ * {@link IntentLog#recover} when the pool opens.
+ *
  * <p>Thread rules: all methods except {@link #commit()} must be called holding this object's
  * monitor (the engine lock); {@code commit} takes it itself. Hold it only around in-memory work,
  * never across block I/O.
@@ -37,6 +45,10 @@ public final class MetaStore implements AutoCloseable {
             .histogram("clonefs_commit_seconds", "Duration of metadata group commits (block sync + LMDB commit).", null, null);
     private static final Histogram COMMIT_DATA_SECONDS = Metrics.process()
             .histogram("clonefs_commit_data_sync_seconds", "The block data sync that starts each metadata commit.", null, null);
+    private static final String COMMITS = "clonefs_metadata_commits_total";
+    private static final String COMMITS_HELP = "Metadata commits by where they went: an LMDB transaction, or an intent log append (a file's fsync).";
+    private static final LongAdder COMMITS_LMDB = Metrics.process().counter(COMMITS, COMMITS_HELP, "to", "lmdb");
+    private static final LongAdder COMMITS_LOG = Metrics.process().counter(COMMITS, COMMITS_HELP, "to", "intent_log");
 
     private final Lmdb lmdb;
     private final BlockSpace blocks;
@@ -68,6 +80,14 @@ public final class MetaStore implements AutoCloseable {
     private volatile long durableEpoch = 0;
     private boolean changed;
     private final List<Batch> failed = new ArrayList<>();
+    /** Null: every commit is an LMDB transaction. */
+    private IntentLog intentLog;
+    /** Batches durable in the intent log and not yet in LMDB, oldest first (under the commit lock). */
+    private final List<Batch> logged = new ArrayList<>();
+    /** Whether {@link #logged} has batches, for {@link #hasChanges} (read without the commit lock). */
+    private volatile boolean anyLogged;
+    /** The nodes of logged batches: LMDB does not have these images yet, so they are never evicted. */
+    private final HashMap<Long, Node> loggedNodes = new HashMap<>();
     /** Frees emergency disk space for metadata (see {@code Engine}); true if it freed some. */
     private volatile BooleanSupplier spaceReserve = () -> false;
     private boolean closed;
@@ -188,6 +208,19 @@ public final class MetaStore implements AutoCloseable {
         return blocks;
     }
 
+    /**
+     * Lets one file's {@code fsync} commit by an append to {@code log} (opened at the generation
+     * {@link IntentLog#recover} returned). The store closes it.
+     */
+    public void useIntentLog(IntentLog log) {
+        commitLock.lock();
+        try {
+            this.intentLog = log;
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
     public Lmdb lmdb() {
         return lmdb;
     }
@@ -197,6 +230,9 @@ public final class MetaStore implements AutoCloseable {
     /** The node with this id (from memory, else LMDB). */
     public Node load(long id) {
         Node n = live.get(id);
+        if (n == null) {
+            n = loggedNodes.get(id);
+        }
         if (n == null) {
             n = clean.get(id);
         }
@@ -236,6 +272,7 @@ public final class MetaStore implements AutoCloseable {
     /** Frees a node whose count dropped to zero (its children have been dealt with). */
     void deleteNode(long id) {
         live.remove(id);
+        loggedNodes.remove(id);
         clean.remove(id);
         dirtyNodes.remove(id);
         deletedNodes.add(id);
@@ -408,6 +445,11 @@ public final class MetaStore implements AutoCloseable {
     }
 
     public boolean hasChanges() {
+        return hasNewChanges() || anyLogged;
+    }
+
+    /** Changes not yet in a batch. */
+    private boolean hasNewChanges() {
         return changed || nodeRefs.hasChanges() || blockRefs.hasChanges();
     }
 
@@ -473,26 +515,30 @@ public final class MetaStore implements AutoCloseable {
                 if (closed) {
                     return;
                 }
-                b = hasChanges() ? collect() : null;
+                b = hasNewChanges() ? collect() : null;
             }
             long started = System.nanoTime();
             List<Batch> todo = new ArrayList<>(failed);
             if (b != null) {
                 todo.add(b);
             }
+            boolean toLog;
             try {
                 // a failed data sync must keep the collected batch for the next commit, like a failed
                 // LMDB write: dropped, its changes would never reach LMDB (lost references, blocks
                 // recorded free while referenced)
-                try {
-                    writeDurably(todo, alsoSync);
-                } catch (ClonefsException.NoSpace e) {
-                    if (!spaceReserve.getAsBoolean()) {
-                        throw e;
+                toLog = alsoSync != null && !todo.isEmpty() && logDurably(todo, alsoSync);
+                if (!toLog) {
+                    try {
+                        writeDurably(todo, alsoSync);
+                    } catch (ClonefsException.NoSpace e) {
+                        if (!spaceReserve.getAsBoolean()) {
+                            throw e;
+                        }
+                        writeDurably(todo, alsoSync);
                     }
-                    writeDurably(todo, alsoSync);
                 }
-                if (todo.isEmpty()) {
+                if (todo.isEmpty() && logged.isEmpty()) {
                     return;
                 }
             } catch (RuntimeException e) {
@@ -502,10 +548,25 @@ public final class MetaStore implements AutoCloseable {
             }
             failed.clear();
             synchronized (this) {
-                for (Batch x : todo) {
-                    finish(x);
+                if (toLog) {
+                    for (Batch x : todo) {
+                        finishLogged(x);
+                    }
+                } else {
+                    loggedApplied();
+                    for (Batch x : todo) {
+                        finish(x);
+                    }
                 }
             }
+            if (toLog) {
+                logged.addAll(todo);
+                COMMITS_LOG.increment();
+            } else {
+                logged.clear();
+                COMMITS_LMDB.increment();
+            }
+            anyLogged = !logged.isEmpty();
             COMMIT_SECONDS.observeNanos(System.nanoTime() - started);
         } finally {
             commitLock.unlock();
@@ -517,34 +578,83 @@ public final class MetaStore implements AutoCloseable {
         if (alsoSync == null) {
             blocks.sync();
         } else {
-            int n = alsoSync.length;
-            for (Batch x : todo) {
-                n += x.freeDel.size();
-            }
-            long[] ids = Arrays.copyOf(alsoSync, n);
-            int i = alsoSync.length;
-            for (Batch x : todo) {
-                for (long id : x.freeDel) {
-                    ids[i++] = id;
-                }
-            }
+            long[] ids = blocksToSync(todo, alsoSync);
             if (!todo.isEmpty() && lmdbFlushesBlockDisk) {
                 // LMDB's commit fdatasyncs its pages before it writes the meta page that makes the
                 // commit visible: that flush of the disk's cache also makes these blocks durable
-                blocks.writeBackBlocks(ids, n);
+                blocks.writeBackBlocks(ids, ids.length);
             } else {
-                blocks.syncBlocks(ids, n);
+                blocks.syncBlocks(ids, ids.length);
             }
         }
         COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
-        if (todo.isEmpty()) {
+        if (todo.isEmpty() && logged.isEmpty()) {
             return;
         }
+        IntentLog log = intentLog;
+        boolean nextGeneration = log != null && log.hasRecords();
         lmdb.write(w -> {
+            // the logged batches first: they are older than the new ones
+            for (Batch x : logged) {
+                apply(w, x);
+            }
             for (Batch x : todo) {
                 apply(w, x);
             }
+            if (nextGeneration) {
+                w.put(Schema.Db.META, Schema.MetaKey.INTENT_LOG_GENERATION.key(), Schema.u64(log.generation() + 1));
+            }
         });
+        if (nextGeneration) {
+            log.restart(log.generation() + 1);
+        }
+    }
+
+    /**
+     * One file's fsync by the intent log: syncs the blocks the batches newly reference and the
+     * file's in-place writes, then appends the batches' LMDB writes and waits for that append.
+     * False (nothing done) if there is no log or the record does not fit: the caller commits to LMDB.
+     */
+    private boolean logDurably(List<Batch> todo, long[] alsoSync) {
+        IntentLog log = intentLog;
+        if (log == null) {
+            return false;
+        }
+        IntentLog.Recorder r = new IntentLog.Recorder();
+        for (Batch x : todo) {
+            apply(r, x);
+        }
+        byte[] record = r.bytes();
+        if (!log.fits(record.length)) {
+            return false;
+        }
+        long t0 = System.nanoTime();
+        long[] ids = blocksToSync(todo, alsoSync);
+        if (lmdbFlushesBlockDisk) {
+            // the log lives beside LMDB: its fdatasync flushes the disk's cache for these blocks too
+            blocks.writeBackBlocks(ids, ids.length);
+        } else {
+            blocks.syncBlocks(ids, ids.length);
+        }
+        COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
+        log.append(record);
+        return true;
+    }
+
+    /** The blocks a commit must make durable first: those its batches newly reference, and {@code alsoSync}. */
+    private static long[] blocksToSync(List<Batch> todo, long[] alsoSync) {
+        int n = alsoSync.length;
+        for (Batch x : todo) {
+            n += x.freeDel.size();
+        }
+        long[] ids = Arrays.copyOf(alsoSync, n);
+        int i = alsoSync.length;
+        for (Batch x : todo) {
+            for (long id : x.freeDel) {
+                ids[i++] = id;
+            }
+        }
+        return ids;
     }
 
     /**
@@ -637,6 +747,35 @@ public final class MetaStore implements AutoCloseable {
         w.put(Schema.Db.META, Schema.MetaKey.BLOCK_HIGH_WATER.key(), Schema.u64(b.highWater));
     }
 
+    /** As {@link #finish}, for a batch durable in the intent log: its nodes and counts stay until LMDB has them. */
+    private void finishLogged(Batch b) {
+        for (Map.Entry<Long, Node> e : b.nodes.entrySet()) {
+            long id = e.getKey();
+            Node n = live.get(id);
+            if (n != null && n.dirtyEpoch <= b.epoch) {
+                live.remove(id);
+                n.dirtyEpoch = 0;
+                loggedNodes.put(id, n);
+            } else if (n != null) {
+                loggedNodes.put(id, e.getValue()); // dirty again since: the logged image, shadowed by the live one
+            }
+        }
+        nodeRefs.finishLogged();
+        blockRefs.finishLogged();
+        for (long id : b.released) {
+            blocks.free(new BlockId(id));
+        }
+        durableEpoch = Math.max(durableEpoch, b.epoch);
+    }
+
+    /** The logged batches are in LMDB: their nodes and counts become clean, evictable entries. */
+    private void loggedApplied() {
+        clean.putAll(loggedNodes);
+        loggedNodes.clear();
+        nodeRefs.loggedApplied();
+        blockRefs.loggedApplied();
+    }
+
     private void finish(Batch b) {
         for (long id : b.nodes.keySet()) {
             Node n = live.get(id);
@@ -669,6 +808,9 @@ public final class MetaStore implements AutoCloseable {
             } finally {
                 synchronized (this) {
                     closed = true;
+                }
+                if (intentLog != null) {
+                    intentLog.close();
                 }
                 blocks.close();
                 lmdb.close();

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * Reference counts of nodes or of blocks: changes of the open batch, those of batches being
- * committed, a cache of clean values, then LMDB (where an absent row means 1).
+ * committed, those of batches durable in the {@link IntentLog} but not yet in LMDB, a cache of
+ * clean values, then LMDB (where an absent row means 1).
  * Guarded by the {@link MetaStore} lock.
  */
 final class RefTable {
@@ -14,6 +15,7 @@ final class RefTable {
     private final Schema.Db db;
     private HashMap<Long, Long> dirty = new HashMap<>();
     private HashMap<Long, Long> committing = new HashMap<>();
+    private HashMap<Long, Long> logged = new HashMap<>();
     private final LinkedHashMap<Long, Long> cache;
 
     RefTable(Lmdb lmdb, Schema.Db db, int cacheSize) {
@@ -33,6 +35,9 @@ final class RefTable {
         Long v = dirty.get(id);
         if (v == null) {
             v = committing.get(id);
+        }
+        if (v == null) {
+            v = logged.get(id);
         }
         if (v == null) {
             v = cache.get(id);
@@ -58,6 +63,7 @@ final class RefTable {
             });
             return null;
         });
+        all.putAll(logged);
         all.putAll(committing);
         all.putAll(dirty);
         all.values().removeIf(v -> v == 1);
@@ -80,10 +86,22 @@ final class RefTable {
         return out;
     }
 
-    /** All committing changes are durable: they become clean cache entries. */
+    /** All committing changes are durable in LMDB: they become clean cache entries. */
     void finish() {
         cache.putAll(committing);
         committing = new HashMap<>();
+    }
+
+    /** All committing changes are durable in the intent log: kept (never evicted) until LMDB has them. */
+    void finishLogged() {
+        logged.putAll(committing);
+        committing = new HashMap<>();
+    }
+
+    /** The logged changes are in LMDB now: they become clean cache entries (before newer ones, {@link #finish}). */
+    void loggedApplied() {
+        cache.putAll(logged);
+        logged = new HashMap<>();
     }
 
     static void apply(Lmdb.Writer w, Schema.Db db, Map<Long, Long> changes) {

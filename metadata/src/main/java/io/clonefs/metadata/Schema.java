@@ -67,7 +67,9 @@ public final class Schema {
 
     /** Keys of the {@code meta} database. */
     public enum MetaKey {
-        FORMAT_VERSION, BLOCK_SIZE, NEXT_NODE_ID, NEXT_DATASET_ID, BLOCK_HIGH_WATER, NEXT_RECLAIM_SEQ;
+        FORMAT_VERSION, BLOCK_SIZE, NEXT_NODE_ID, NEXT_DATASET_ID, BLOCK_HIGH_WATER, NEXT_RECLAIM_SEQ,
+        /** The generation of {@link IntentLog} records not yet applied (absent: 0). */
+        INTENT_LOG_GENERATION;
 
         public byte[] key() {
             return name().toLowerCase().getBytes(StandardCharsets.US_ASCII);

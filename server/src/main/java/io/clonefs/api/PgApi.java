@@ -15,24 +15,22 @@ public final class PgApi {
     /**
      * A managed server as listed.
      *
-     * @param state       {@code running}, {@code stopped} or {@code missing} (its volume was
-     *                    destroyed behind the manager's back)
+     * @param state       {@code running}, {@code stopped}, {@code suspended} (stopped for being
+     *                    idle; a connection to its port starts it), {@code waking} (a connection
+     *                    is starting it) or {@code missing} (its volume was destroyed behind the
+     *                    manager's back)
      * @param pid         the postmaster's process id, or -1 when it does not run
      * @param ageSeconds  seconds since it was created
      * @param uniqueBytes bytes of blocks only its volume references (what destroying it frees)
      * @param standby     a streaming standby following {@code primary}
+     * @param suspendAfter how long it may have no client before it is suspended ({@code 10m}), or
+     *                    null for never
      * @param limits      its memory limit, CPU weight and settings of its own, or null for none
      */
     public record Server(String name, String role, String uri, String source, String snapshot, int port, String state, long pid,
                          String createdAt, long ageSeconds, String expiresAt, @JsonProperty("protected") boolean protect,
                          boolean standby, String primary, long uniqueBytes, String dataDir, String log,
-                         ServerLimits limits) {
-        public Server(String name, String role, String uri, String source, String snapshot, int port, String state, long pid,
-                      String createdAt, long ageSeconds, String expiresAt, boolean protect, boolean standby, String primary,
-                      long uniqueBytes, String dataDir, String log) {
-            this(name, role, uri, source, snapshot, port, state, pid, createdAt, ageSeconds, expiresAt, protect, standby,
-                    primary, uniqueBytes, dataDir, log, null);
-        }
+                         String suspendAfter, ServerLimits limits) {
     }
 
     /**
@@ -77,24 +75,33 @@ public final class PgApi {
 
     // ---- requests ----------------------------------------------------------------------------
 
-    /** {@code POST /v1/pg/init}: port may be null (taken from the range). */
-    public record InitRequest(String volume, Integer port) {
+    /**
+     * {@code POST /v1/pg/init}: port may be null (taken from the range); {@code suspendAfter} the
+     * idle time before the server is suspended ({@code 10m}, {@code 0} never) or null for never.
+     */
+    public record InitRequest(String volume, Integer port, String suspendAfter) {
     }
 
-    /** {@code POST /v1/pg/import}. */
-    public record ImportRequest(String volume, String from, boolean follow, Integer port) {
+    /** {@code POST /v1/pg/import}; {@code suspendAfter} as for init. */
+    public record ImportRequest(String volume, String from, boolean follow, Integer port, String suspendAfter) {
     }
 
     /**
      * {@code POST /v1/pg/branches}. {@code ttl} like {@code 30m}/{@code 2h}/{@code 7d} or null;
-     * {@code at} an ISO-8601 instant (branch from the newest snapshot taken at or before it) or null.
+     * {@code at} an ISO-8601 instant (branch from the newest snapshot taken at or before it) or null;
+     * {@code suspendAfter} the idle time before a suspend ({@code 10m}, {@code 0} never) or null for
+     * the pool's default.
      */
     public record BranchRequest(String source, String name, Integer port, String ttl, Boolean checkpoint,
-                                @JsonProperty("protected") boolean protect, String at, LimitsRequest limits) {
-        public BranchRequest(String source, String name, Integer port, String ttl, Boolean checkpoint, boolean protect,
-                             String at) {
-            this(source, name, port, ttl, checkpoint, protect, at, null);
-        }
+                                @JsonProperty("protected") boolean protect, String at, String suspendAfter,
+                                LimitsRequest limits) {
+    }
+
+    /**
+     * {@code POST /v1/pg/servers/NAME/suspend-after}: {@code after} like {@code 10m}, {@code 0} for
+     * never, or {@code default} for the pool's default.
+     */
+    public record SuspendAfterRequest(String after) {
     }
 
     /**

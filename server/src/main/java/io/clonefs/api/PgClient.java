@@ -37,11 +37,22 @@ public final class PgClient {
     }
 
     public PgApi.Server init(String volume, Integer port) {
-        return call("POST", "init", new PgApi.InitRequest(volume, port), PgApi.Server.class, SHORT);
+        return init(volume, port, null);
+    }
+
+    /** @param suspendAfter idle time before a suspend ({@code 10m}, {@code 0} never), or null for never */
+    public PgApi.Server init(String volume, Integer port, String suspendAfter) {
+        return call("POST", "init", new PgApi.InitRequest(volume, port, suspendAfter), PgApi.Server.class, SHORT);
     }
 
     public PgApi.Server importFrom(String volume, String from, boolean follow, Integer port) {
-        return call("POST", "import", new PgApi.ImportRequest(volume, from, follow, port), PgApi.Server.class, LONG);
+        return importFrom(volume, from, follow, port, null);
+    }
+
+    /** @param suspendAfter idle time before a suspend ({@code 10m}, {@code 0} never), or null for never */
+    public PgApi.Server importFrom(String volume, String from, boolean follow, Integer port, String suspendAfter) {
+        return call("POST", "import", new PgApi.ImportRequest(volume, from, follow, port, suspendAfter), PgApi.Server.class,
+                LONG);
     }
 
     /** The import's latest progress line; empty when there is none (yet). */
@@ -76,6 +87,16 @@ public final class PgClient {
     /** Changes a server's memory limit, CPU weight or settings of its own; what the request leaves out stays. */
     public PgApi.Server limits(String name, PgApi.LimitsRequest change) {
         return call("POST", "servers/" + enc(name) + "/limits", change, PgApi.Server.class, SHORT);
+    }
+
+    public PgApi.Server suspend(String name) {
+        return call("POST", "servers/" + enc(name) + "/suspend", null, PgApi.Server.class, SHORT);
+    }
+
+    /** {@code after}: a duration such as {@code 10m}, {@code 0} for never, {@code default} for the pool's. */
+    public PgApi.Server suspendAfter(String name, String after) {
+        return call("POST", "servers/" + enc(name) + "/suspend-after", new PgApi.SuspendAfterRequest(after),
+                PgApi.Server.class, SHORT);
     }
 
     public PgApi.Destroyed destroy(String name) {

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * snapshot taken at or before that moment; a clone, removal of the copied {@code postmaster.pid},
  * start (crash recovery), promotion if the source was a standby, and a {@code SELECT 1}. A failure
  * at any step removes the clone and the snapshot made for it. A reset destroys the branch's volume
- * and clones the same snapshot again.
+ * and clones the same snapshot again. Once a branch answers, {@link PgWarmup} reads its relation
+ * files into the page cache in the background.
  *
  * <p>Thread-safe: a branch holds its new name's lock throughout (and its name reservation) and its
  * source's lock while it snapshots and clones, so that a destroy of the source cannot interleave.
@@ -42,13 +43,17 @@ final class PgBranches {
     private final PgDataDirs dataDirs;
     private final PgProcesses processes;
     private final PgEvents events;
+    private final PgWarmup warmup = new PgWarmup();
+    private final PgSleeps sleeps;
 
-    PgBranches(PgRegistry registry, PgVolumes volumes, PgDataDirs dataDirs, PgProcesses processes, PgEvents events) {
+    PgBranches(PgRegistry registry, PgVolumes volumes, PgDataDirs dataDirs, PgProcesses processes, PgEvents events,
+               PgSleeps sleeps) {
         this.registry = registry;
         this.volumes = volumes;
         this.dataDirs = dataDirs;
         this.processes = processes;
         this.events = events;
+        this.sleeps = sleeps;
     }
 
     PgApi.Branched branch(BranchSpec spec) {
@@ -107,10 +112,13 @@ final class PgBranches {
                 boolean promote = dataDirs.prepareClone(spec.name(), dir);
                 rec = new PgRecord(spec.name(), PgRecord.BRANCH, dir, spec.source(), snapshot, snapshotCreated, promote,
                         port, created.toString(), spec.ttl() == null ? null : created.plus(spec.ttl()).toString(),
-                        spec.protect(), true, false, null).withLimits(limits);
+                        spec.protect(), true, false, null,
+                        spec.suspendAfter() == null ? null : spec.suspendAfter().toSeconds(), false, null)
+                        .withLimits(limits);
                 Steps steps = new Steps(checkpointMs, snapshotMs, cloneMs, PgProcesses.millisSince(t));
                 PgProcesses.Started started = processes.startBranch(rec);
                 registry.put(rec);
+                warmup.start(spec.name(), volumes.root(spec.name()).resolve(dir));
                 PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));
                 LOG.info("branch {} of {} ({}) answers on port {} after {} ms", spec.name(), spec.source(), snapshot, port,
                         timings.total());
@@ -137,6 +145,11 @@ final class PgBranches {
         });
     }
 
+    /** Stops the branches' warm-ups and waits until none holds a file open (before an unmount). */
+    void stopWarmups() {
+        warmup.stopAll();
+    }
+
     PgApi.Branched reset(String name) {
         return registry.withName(name, () -> {
             long t0 = System.nanoTime();
@@ -150,10 +163,15 @@ final class PgBranches {
                 throw new ClonefsException.Conflict("branch '" + name + "' has snapshots (" + String.join(", ", deps)
                         + "); destroy them and their branches before a reset");
             }
+            if (rec.suspended()) {
+                sleeps.unlistenLocked(rec, "PostgreSQL server '" + name + "' is being reset; connect again");
+                rec = rec.withSuspended(false);
+            }
             if (!Postgres.portFree(rec.port()) && !processes.running(rec)) {
                 throw new PgException.PortInUse("port " + rec.port() + " of branch '" + name
                         + "' is taken by another program on 127.0.0.1");
             }
+            warmup.stop(name);
             processes.stop(rec, StopMode.IMMEDIATE);
             long t = System.nanoTime();
             if (volumes.exists(name)) {
@@ -171,6 +189,7 @@ final class PgBranches {
                 PgProcesses.Started started = processes.startBranch(rec);
                 PgRecord r = rec.withRunning(true);
                 registry.put(r);
+                warmup.start(name, volumes.root(name).resolve(rec.dataDir()));
                 PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));
                 LOG.info("branch {} reset to {} in {} ms", name, rec.snapshot(), timings.total());
                 events.emit("reset", r, PgEvents.branchDetails(r, timings.total()));

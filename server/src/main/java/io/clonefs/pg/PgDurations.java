@@ -50,6 +50,27 @@ public final class PgDurations {
         return d;
     }
 
+    /**
+     * An idle time before a suspend ({@code --suspend-after}): {@code 0} or {@code never} for
+     * never ({@link Duration#ZERO}), else a duration of at least one second.
+     */
+    public static Duration parseIdle(String text) {
+        String t = text == null ? "" : text.strip().toLowerCase(Locale.ROOT);
+        if (t.equals("0") || t.equals("never")) {
+            return Duration.ZERO;
+        }
+        Duration d;
+        try {
+            d = parse(text);
+        } catch (ClonefsException.InvalidArgument e) {
+            throw new ClonefsException.InvalidArgument("'" + text + "' is not an idle time (use e.g. 10m, 1h, or 0 for never)");
+        }
+        if (d.toMillis() < 1000) {
+            throw new ClonefsException.InvalidArgument("idle time '" + text + "' is shorter than 1s (use 0 for never)");
+        }
+        return d;
+    }
+
     /** The shortest of {@code 7d}, {@code 2h}, {@code 15m}, {@code 90s}, {@code 250ms} that is exact. */
     public static String format(Duration d) {
         long ms = d.toMillis();

@@ -82,6 +82,7 @@ public final class PgManager implements AutoCloseable {
     private final PgImports imports;
     private final PgBranches branches;
     private final PgSchedules schedules;
+    private final PgSleeps sleeps;
     private final PgServerLimits limits;
 
     /**
@@ -101,6 +102,16 @@ public final class PgManager implements AutoCloseable {
     /** How many branches run now (probed, not stored). */
     public long branchesRunning() {
         return servers.branchesRunning();
+    }
+
+    /** How many managed servers run now (probed, not stored). */
+    public long serversRunning() {
+        return servers.running();
+    }
+
+    /** How many managed servers are suspended (stopped for being idle; woken by a connection). */
+    public long serversSuspended() {
+        return sleeps.suspendedCount();
     }
 
     private PgManager(Engine engine, Path mountpoint, Runnable syncfs, Path pool, PgOptions options) {
@@ -136,10 +147,11 @@ public final class PgManager implements AutoCloseable {
         dataDirs.checkReachable(mnt);
         PgVolumes volumes = new PgVolumes(engine, mnt, syncfs, dataDirs, options.osUser());
         this.registry = new PgRegistry(options, store, volumes::exists);
-        this.servers = new PgServers(registry, volumes, processes, events, options);
+        this.sleeps = new PgSleeps(registry, volumes, processes, events, options);
+        this.servers = new PgServers(registry, volumes, processes, events, options, sleeps);
         this.imports = new PgImports(registry, volumes, dataDirs, tools, processes, servers);
-        this.branches = new PgBranches(registry, volumes, dataDirs, processes, events);
-        this.schedules = new PgSchedules(registry, volumes, servers);
+        this.branches = new PgBranches(registry, volumes, dataDirs, processes, events, sleeps);
+        this.schedules = new PgSchedules(registry, volumes, servers, sleeps);
         this.limits = new PgServerLimits(registry, processes, servers, events);
         schedules.start(options.tick());
     }
@@ -215,41 +227,45 @@ public final class PgManager implements AutoCloseable {
 
     // ---- branch --------------------------------------------------------------------------------
 
-    /** A branch request (see {@link #branch}). */
+    /**
+     * A branch request (see {@link #branch}).
+     *
+     * @param suspendAfter idle time before the branch is suspended: null the pool's default, zero never
+     * @param limits       its memory limit, CPU weight and settings of its own, or null for none
+     */
     public record BranchSpec(String source, String name, Integer port, Duration ttl, boolean checkpoint,
-                             boolean protect, Instant at, Limits limits) {
-        public BranchSpec(String source, String name, Integer port, Duration ttl, boolean checkpoint, boolean protect,
-                          Instant at) {
-            this(source, name, port, ttl, checkpoint, protect, at, null);
-        }
-
+                             boolean protect, Instant at, Duration suspendAfter, Limits limits) {
         public static BranchSpec of(String source, String name) {
-            return new BranchSpec(source, name, null, null, false, false, null);
+            return new BranchSpec(source, name, null, null, false, false, null, null, null);
         }
 
         /** Its memory limit, CPU weight and settings of its own (null: none). */
         public BranchSpec withLimits(Limits l) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, l);
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, suspendAfter, l);
         }
 
         public BranchSpec withPort(Integer p) {
-            return new BranchSpec(source, name, p, ttl, checkpoint, protect, at, limits);
+            return new BranchSpec(source, name, p, ttl, checkpoint, protect, at, suspendAfter, limits);
         }
 
         public BranchSpec withTtl(Duration t) {
-            return new BranchSpec(source, name, port, t, checkpoint, protect, at, limits);
+            return new BranchSpec(source, name, port, t, checkpoint, protect, at, suspendAfter, limits);
         }
 
         public BranchSpec withCheckpoint(boolean c) {
-            return new BranchSpec(source, name, port, ttl, c, protect, at, limits);
+            return new BranchSpec(source, name, port, ttl, c, protect, at, suspendAfter, limits);
         }
 
         public BranchSpec withProtect(boolean p) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, p, at, limits);
+            return new BranchSpec(source, name, port, ttl, checkpoint, p, at, suspendAfter, limits);
         }
 
         public BranchSpec withAt(Instant t) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, protect, t, limits);
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, t, suspendAfter, limits);
+        }
+
+        public BranchSpec withSuspendAfter(Duration d) {
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, d, limits);
         }
     }
 
@@ -263,6 +279,7 @@ public final class PgManager implements AutoCloseable {
         registry.checkOpen();
         Names.checkDataset("volume", spec.source());
         Names.checkDataset("volume", spec.name());
+        PgSleeps.checkIdle(spec.suspendAfter());
         return branches.branch(spec);
     }
 
@@ -309,6 +326,26 @@ public final class PgManager implements AutoCloseable {
         return limits.change(name, change);
     }
 
+    /**
+     * Suspends a running server now ({@code pg_ctl stop -m fast}); the daemon listens on its port
+     * and the next connection starts it again. Idempotent.
+     */
+    public PgApi.Server suspend(String name) {
+        registry.checkOpen();
+        Names.checkDataset("volume", name);
+        return servers.suspend(name);
+    }
+
+    /**
+     * Sets how long a server may have no client before it is suspended: null for the pool's
+     * default ({@link PgOptions#suspendAfter()}, which applies to branches), zero for never.
+     */
+    public PgApi.Server suspendAfter(String name, Duration idle) {
+        registry.checkOpen();
+        Names.checkDataset("volume", name);
+        return servers.suspendAfter(name, idle);
+    }
+
     /** Sets or clears protection: a protected server is neither destroyed nor expired. */
     public PgApi.Server protect(String name, boolean on) {
         registry.checkOpen();
@@ -344,7 +381,7 @@ public final class PgManager implements AutoCloseable {
         return schedules.list();
     }
 
-    /** One pass of the scheduler (also run by tests): expire branches, take due snapshots. */
+    /** One pass of the scheduler (also run by tests): expire branches, take due snapshots, suspend idle servers. */
     public void tick() {
         schedules.tick();
     }
@@ -362,17 +399,20 @@ public final class PgManager implements AutoCloseable {
             return;
         }
         schedules.close();
+        branches.stopWarmups();
+        sleeps.close();
         servers.stopAll();
         schedules.awaitClosed();
     }
 
     /**
      * Stops every running server ({@code pg_ctl stop -m fast}, in parallel), keeping their
-     * {@code running} flags: what an unmount needs (the next {@link #restoreAll()} starts them
+     * {@code running} flags (suspended servers stay suspended): what an unmount needs (the next {@link #restoreAll()} starts them
      * again). Returns the names of the servers it stopped.
      */
     public List<String> stopAll() {
         registry.checkOpen();
+        branches.stopWarmups();
         return servers.stopAll();
     }
 

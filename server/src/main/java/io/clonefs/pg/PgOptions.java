@@ -13,8 +13,11 @@ import java.time.Duration;
  * @param lastPort     last port of that range (inclusive)
  * @param tick         how often the scheduler checks expiries and scheduled snapshots
  * @param startTimeout how long a server may take to start (crash recovery included)
+ * @param suspendAfter the pool's default idle time after which a branch is suspended (a branch's
+ *                     own {@code --suspend-after} wins); {@link Duration#ZERO} never (the default)
  */
-public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort, Duration tick, Duration startTimeout) {
+public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort, Duration tick, Duration startTimeout,
+                        Duration suspendAfter) {
     public static final Path DEFAULT_BIN = Path.of("/usr/lib/postgresql/15/bin");
     public static final int DEFAULT_FIRST_PORT = 54400;
     /** 1000 ports: room for hundreds of servers. */
@@ -25,6 +28,14 @@ public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort,
         if (tick.isNegative() || tick.isZero() || startTimeout.isNegative() || startTimeout.isZero()) {
             throw new ClonefsException.InvalidArgument("tick and start timeout must be positive");
         }
+        if (suspendAfter == null || suspendAfter.isNegative()) {
+            throw new ClonefsException.InvalidArgument("the default idle time before a suspend must be 0 (never) or positive");
+        }
+    }
+
+    /** Without a default idle time: branches are never suspended unless told. */
+    public PgOptions(Path binDir, String osUser, int firstPort, int lastPort, Duration tick, Duration startTimeout) {
+        this(binDir, osUser, firstPort, lastPort, tick, startTimeout, Duration.ZERO);
     }
 
     /** PostgreSQL 15 from Debian's packages, user {@code postgres}, ports 54400-55399. */
@@ -34,14 +45,18 @@ public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort,
     }
 
     public PgOptions withPorts(int first, int last) {
-        return new PgOptions(binDir, osUser, first, last, tick, startTimeout);
+        return new PgOptions(binDir, osUser, first, last, tick, startTimeout, suspendAfter);
     }
 
     public PgOptions withTick(Duration t) {
-        return new PgOptions(binDir, osUser, firstPort, lastPort, t, startTimeout);
+        return new PgOptions(binDir, osUser, firstPort, lastPort, t, startTimeout, suspendAfter);
     }
 
     public PgOptions withStartTimeout(Duration t) {
-        return new PgOptions(binDir, osUser, firstPort, lastPort, tick, t);
+        return new PgOptions(binDir, osUser, firstPort, lastPort, tick, t, suspendAfter);
+    }
+
+    public PgOptions withSuspendAfter(Duration d) {
+        return new PgOptions(binDir, osUser, firstPort, lastPort, tick, startTimeout, d);
     }
 }

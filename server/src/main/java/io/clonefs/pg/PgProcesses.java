@@ -114,9 +114,30 @@ final class PgProcesses {
             throw new PgException.PortInUse("cannot start '" + rec.name() + "': port " + rec.port()
                     + " is in use on 127.0.0.1 by another program");
         }
+        start(rec, freshClone, null);
+    }
+
+    /**
+     * Starts a suspended server while the daemon still listens on its port: {@code release}
+     * (which closes that listener) runs once the postmaster has made its lock file, just before
+     * it binds the port. A postmaster that still found the port taken is started once more.
+     */
+    void startReleasing(PgRecord rec, Runnable release) {
+        try {
+            start(rec, false, release);
+        } catch (PgException.StartFailed e) {
+            if (!String.valueOf(e.getMessage()).contains("could not create any TCP/IP sockets")) {
+                throw e;
+            }
+            LOG.info("PostgreSQL {} found its port still taken by the wake listener; starting it again", rec.name());
+            start(rec, false, null);
+        }
+    }
+
+    private void start(PgRecord rec, boolean freshClone, Runnable onLockFile) {
         Path log = logFile(rec.name());
         try {
-            server(rec, freshClone, limiter.starting(rec, tools)).start(options.startTimeout());
+            server(rec, freshClone, limiter.starting(rec, tools)).start(options.startTimeout(), onLockFile);
         } catch (Postgres.Failed e) {
             if (e.result() == null) {
                 limiter.release(rec);

@@ -25,6 +25,10 @@ import io.clonefs.pg.limits.Limits;
  *                        {@code restoreAll} starts these after a daemon restart
  * @param standby         a streaming standby that follows {@code primary} (import with follow)
  * @param primary         the conninfo imported from, password removed (null if not imported)
+ * @param suspendAfter    seconds without a client after which the server is suspended; 0 never,
+ *                        null the pool's default ({@link PgOptions#suspendAfter()}, for branches)
+ * @param suspended       stopped for being idle ({@code pg_ctl stop -m fast}); the daemon listens
+ *                        on its port and starts it on the next connection ({@link PgSleeps})
  * @param limits          its memory limit, CPU weight and settings of its own ({@link Limits}); null
  *                        (as in the state of older versions) for none
  */
@@ -44,15 +48,9 @@ public record PgRecord(
         boolean running,
         boolean standby,
         String primary,
+        Long suspendAfter,
+        boolean suspended,
         Limits limits) {
-
-    /** A record without limits. */
-    public PgRecord(String name, String role, String dataDir, String source, String snapshot, boolean snapshotOwned,
-                    boolean promote, int port, String createdAt, String expiresAt, boolean protect, boolean running,
-                    boolean standby, String primary) {
-        this(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt, protect, running,
-                standby, primary, null);
-    }
 
     public static final String SOURCE = "source";
     public static final String BRANCH = "branch";
@@ -63,16 +61,27 @@ public record PgRecord(
 
     public PgRecord withRunning(boolean r) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, r, standby, primary, limits);
+                protect, r, standby, primary, suspendAfter, suspended, limits);
     }
 
     public PgRecord withProtect(boolean p) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                p, running, standby, primary, limits);
+                p, running, standby, primary, suspendAfter, suspended, limits);
+    }
+
+    public PgRecord withSuspendAfter(Long seconds) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
+                protect, running, standby, primary, seconds, suspended, limits);
+    }
+
+    public PgRecord withSuspended(boolean s) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
+                protect, running, standby, primary, suspendAfter, s, limits);
     }
 
     public PgRecord withLimits(Limits l) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, l == null || (l.none() && l.settings().isEmpty()) ? null : l);
+                protect, running, standby, primary, suspendAfter, suspended,
+                l == null || (l.none() && l.settings().isEmpty()) ? null : l);
     }
 }

@@ -29,6 +29,8 @@ import java.util.Map;
  *   <tr><td>POST servers/NAME/protect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/unprotect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/limits</td><td>{@link PgApi.LimitsRequest}</td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>POST servers/NAME/suspend</td><td></td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>POST servers/NAME/suspend-after</td><td>{@link PgApi.SuspendAfterRequest}</td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>DELETE servers/NAME</td><td></td><td>{@link PgApi.Destroyed}</td></tr>
  *   <tr><td>POST stop-all</td><td></td><td>[names stopped]; they restart on the next mount</td></tr>
  *   <tr><td>GET schedules</td><td></td><td>[{@link PgApi.Schedule}]</td></tr>
@@ -93,6 +95,9 @@ public final class PgRoutes {
                         case "protect" -> ok(pg.protect(name, true));
                         case "unprotect" -> ok(pg.protect(name, false));
                         case "limits" -> ok(pg.limits(name, body.read(PgApi.LimitsRequest.class)));
+                        case "suspend" -> ok(pg.suspend(name));
+                        case "suspend-after" -> ok(pg.suspendAfter(name,
+                                idleOrDefault(body.read(PgApi.SuspendAfterRequest.class).after())));
                         default -> throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: /v1/pg/" + path);
                     };
                 }
@@ -107,14 +112,18 @@ public final class PgRoutes {
                 if (p.length == 1) {
                     require(method, "POST", path);
                     PgApi.InitRequest r = body.read(PgApi.InitRequest.class);
-                    return new Reply(201, pg.init(r.volume(), r.port()));
+                    Duration idle = idleOrNull(r.suspendAfter()); // checked before anything is made
+                    PgApi.Server s = pg.init(r.volume(), r.port());
+                    return new Reply(201, idle == null ? s : pg.suspendAfter(s.name(), idle));
                 }
                 break;
             case "import":
                 if (p.length == 1) {
                     require(method, "POST", path);
                     PgApi.ImportRequest r = body.read(PgApi.ImportRequest.class);
-                    return new Reply(201, pg.importFrom(r.volume(), r.from(), r.follow(), r.port(), null));
+                    Duration idle = idleOrNull(r.suspendAfter()); // checked before anything is made
+                    PgApi.Server s = pg.importFrom(r.volume(), r.from(), r.follow(), r.port(), null);
+                    return new Reply(201, idle == null ? s : pg.suspendAfter(s.name(), idle));
                 }
                 break;
             case "progress":
@@ -171,7 +180,7 @@ public final class PgRoutes {
         }
         String volume = remotes.importVolume(source.substring(0, colon), source.substring(colon + 1));
         return new PgApi.BranchRequest(volume, r.name(), r.port(), r.ttl(), r.checkpoint(), r.protect(),
-                Instant.now().toString(), r.limits());
+                Instant.now().toString(), r.suspendAfter(), r.limits());
     }
 
     /** A branch request as the manager takes it; {@code ttl} and {@code at} are parsed here. */
@@ -183,9 +192,22 @@ public final class PgRoutes {
         Names.checkDataset("volume", r.name());
         Duration ttl = r.ttl() == null || r.ttl().isBlank() ? null : PgDurations.parse(r.ttl());
         Instant at = r.at() == null || r.at().isBlank() ? null : PgDurations.parseMoment(r.at(), Instant.now());
+        Duration idle = r.suspendAfter() == null || r.suspendAfter().isBlank() ? null : PgDurations.parseIdle(r.suspendAfter());
         return new PgManager.BranchSpec(r.source(), r.name(), r.port(), ttl,
-                r.checkpoint() == null || r.checkpoint(), r.protect(), at, // CHECKPOINT unless told not to
+                r.checkpoint() == null || r.checkpoint(), r.protect(), at, idle, // CHECKPOINT unless told not to
                 PgServerLimits.ofRequest(r.limits()));
+    }
+
+    private static Duration idleOrNull(String text) {
+        return text == null || text.isBlank() ? null : PgDurations.parseIdle(text);
+    }
+
+    /** An idle time ({@link PgDurations#parseIdle}), or null for {@code default}. */
+    public static Duration idleOrDefault(String text) {
+        if (text == null || text.isBlank()) {
+            throw new ClonefsException.InvalidArgument("an idle time is needed: e.g. 10m, 0 for never, or default");
+        }
+        return text.strip().equalsIgnoreCase("default") ? null : PgDurations.parseIdle(text);
     }
 
     private static Reply ok(Object body) {

@@ -16,9 +16,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What runs on a clock: one scheduler thread that, every {@link PgOptions#tick()}, destroys the
- * branches whose time to live ran out (unless protected) and takes the snapshots schedules are due
+ * branches whose time to live ran out (unless protected), takes the snapshots schedules are due
  * for ({@code <source>@pgauto-<UTC time>}), destroying the oldest beyond each schedule's
- * retention once no clone uses them. Also the schedules' API: set, remove, list.
+ * retention once no clone uses them, and suspends servers idle for their idle time
+ * ({@link PgSleeps}). Also the schedules' API: set, remove, list.
  *
  * <p>Thread-safe. A tick skips a server whose name lock is taken (it is busy; the next tick tries
  * again) and never throws.
@@ -29,12 +30,14 @@ final class PgSchedules implements AutoCloseable {
     private final PgRegistry registry;
     private final PgVolumes volumes;
     private final PgServers servers;
+    private final PgSleeps sleeps;
     private final ScheduledExecutorService scheduler;
 
-    PgSchedules(PgRegistry registry, PgVolumes volumes, PgServers servers) {
+    PgSchedules(PgRegistry registry, PgVolumes volumes, PgServers servers, PgSleeps sleeps) {
         this.registry = registry;
         this.volumes = volumes;
         this.servers = servers;
+        this.sleeps = sleeps;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "clonefs-pg-scheduler");
             t.setDaemon(true);
@@ -90,7 +93,7 @@ final class PgSchedules implements AutoCloseable {
 
     // ---- the clock -------------------------------------------------------------------------------
 
-    /** One pass: expire branches, take due snapshots. */
+    /** One pass: expire branches, take due snapshots, suspend idle servers ({@link PgSleeps#tick()}). */
     void tick() {
         if (registry.closed()) {
             return;
@@ -100,6 +103,11 @@ final class PgSchedules implements AutoCloseable {
             runSchedules();
         } catch (RuntimeException e) {
             LOG.error("pg scheduler: {}", e.getMessage(), e);
+        }
+        try {
+            sleeps.tick();
+        } catch (RuntimeException e) {
+            LOG.error("pg scheduler, idle servers: {}", e.getMessage(), e);
         }
     }
 

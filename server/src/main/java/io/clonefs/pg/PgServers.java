@@ -35,13 +35,16 @@ final class PgServers {
     private final PgProcesses processes;
     private final PgEvents events;
     private final PgOptions options;
+    private final PgSleeps sleeps;
 
-    PgServers(PgRegistry registry, PgVolumes volumes, PgProcesses processes, PgEvents events, PgOptions options) {
+    PgServers(PgRegistry registry, PgVolumes volumes, PgProcesses processes, PgEvents events, PgOptions options,
+              PgSleeps sleeps) {
         this.registry = registry;
         this.volumes = volumes;
         this.processes = processes;
         this.events = events;
         this.options = options;
+        this.sleeps = sleeps;
     }
 
     // ---- what there is ---------------------------------------------------------------------------
@@ -50,7 +53,8 @@ final class PgServers {
     PgApi.Server view(PgRecord r) {
         boolean exists = volumes.exists(r.name());
         long pid = exists ? processes.pid(r) : -1;
-        String state = !exists ? "missing" : pid > 0 ? "running" : "stopped";
+        String state = !exists ? "missing" : pid > 0 ? "running"
+                : r.suspended() ? (sleeps.waking(r.name()) ? "waking" : "suspended") : "stopped";
         long unique = 0;
         if (exists) {
             try {
@@ -61,10 +65,11 @@ final class PgServers {
         }
         long age = Math.max(0, Duration.between(Instant.parse(r.createdAt()), Instant.now()).toSeconds());
         boolean standby = r.standby() && "running".equals(state) ? processes.inRecovery(r) : r.standby();
+        Duration idle = sleeps.idleTime(r);
         return new PgApi.Server(r.name(), r.role(), Postgres.uri(r.port()), r.source(), r.snapshot(), r.port(), state, pid,
                 r.createdAt(), age, r.expiresAt(), r.protect(), standby, r.primary(), unique,
                 processes.dataDir(r).toString(), processes.logFile(r.name()).toString(),
-                PgServerLimits.view(r, processes.limiter()));
+                idle.isZero() ? null : PgDurations.format(idle), PgServerLimits.view(r, processes.limiter()));
     }
 
     /** Every managed server, sources first, then by name. */
@@ -87,6 +92,11 @@ final class PgServers {
         return registry.servers().stream().filter(PgRecord::isBranch).filter(processes::running).count();
     }
 
+    /** How many managed servers run now (probed, not stored). */
+    long running() {
+        return registry.servers().stream().filter(processes::running).count();
+    }
+
     // ---- start and stop ----------------------------------------------------------------------
 
     PgApi.Server start(String name) {
@@ -96,6 +106,9 @@ final class PgServers {
                 rec = adopt(name);
             }
             rec = rec.withRunning(true);
+            if (rec.suspended()) {
+                rec = sleeps.resumeLocked(rec, false);
+            }
             if (!processes.running(rec)) {
                 volumes.requireVolume(rec);
                 processes.start(rec, false);
@@ -115,7 +128,7 @@ final class PgServers {
         try {
             LOG.info("adopting the PostgreSQL data directory of volume {} as a source (port {})", name, p);
             return new PgRecord(name, PgRecord.SOURCE, dir, null, null, false, false, p, Instant.now().toString(), null,
-                    false, true, Files.exists(volumes.root(name).resolve(dir).resolve("standby.signal")), null);
+                    false, true, Files.exists(volumes.root(name).resolve(dir).resolve("standby.signal")), null, null, false, null);
         } finally {
             registry.release(name);
         }
@@ -124,8 +137,36 @@ final class PgServers {
     PgApi.Server stop(String name) {
         return registry.withName(name, () -> {
             PgRecord rec = registry.require(name);
+            if (rec.suspended()) {
+                sleeps.unlistenLocked(rec, "PostgreSQL server '" + name + "' was stopped by its user");
+            }
             processes.stop(rec, StopMode.FAST);
-            rec = rec.withRunning(false);
+            rec = rec.withRunning(false).withSuspended(false);
+            registry.put(rec);
+            return view(rec);
+        });
+    }
+
+    /** Suspends a running server now, as if it had been idle for its idle time. */
+    PgApi.Server suspend(String name) {
+        return registry.withName(name, () -> {
+            PgRecord rec = registry.require(name);
+            if (rec.suspended()) {
+                return view(rec);
+            }
+            if (!processes.running(rec)) {
+                throw new ClonefsException.Conflict("PostgreSQL server '" + name + "' does not run; only a running "
+                        + "server can be suspended (it is woken by a connection to its port)");
+            }
+            return view(sleeps.suspendLocked(rec, "asked to"));
+        });
+    }
+
+    /** Sets a server's idle time before a suspend: null the pool's default, zero never. */
+    PgApi.Server suspendAfter(String name, Duration idle) {
+        PgSleeps.checkIdle(idle);
+        return registry.withName(name, () -> {
+            PgRecord rec = registry.require(name).withSuspendAfter(idle == null ? null : idle.toSeconds());
             registry.put(rec);
             return view(rec);
         });
@@ -158,6 +199,10 @@ final class PgServers {
             throw new ClonefsException.Conflict("'" + name + "' has branches or clones (" + String.join(", ", clones)
                     + "); destroy them first");
         }
+        if (rec.suspended()) {
+            sleeps.unlistenLocked(rec, "PostgreSQL server '" + name + "' was destroyed"
+                    + (expiry ? " (its time to live ran out)" : ""));
+        }
         processes.stop(rec, StopMode.IMMEDIATE);
         for (SnapshotInfo s : snaps) {
             volumes.destroy(s.name());
@@ -189,7 +234,15 @@ final class PgServers {
                 registry.withName(r.name(), () -> {
                     PgRecord cur = registry.require(r.name());
                     if (processes.running(cur)) {
+                        if (cur.suspended()) { // the daemon stopped while it woke: it runs
+                            registry.put(cur.withSuspended(false));
+                        }
                         out.add(new PgApi.Restored(cur.name(), "running"));
+                        return null;
+                    }
+                    if (cur.suspended()) {
+                        sleeps.listen(cur);
+                        out.add(new PgApi.Restored(cur.name(), "suspended"));
                         return null;
                     }
                     volumes.requireVolume(cur);

@@ -1,6 +1,7 @@
 package io.clonefs.pg;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +28,7 @@ class PgLimitsUnitTest {
 
     private static PgRecord branch(boolean promote, Limits limits) {
         return new PgRecord("b1", PgRecord.BRANCH, "data", "src", "src@s", true, promote, 54400, "2026-01-01T00:00:00Z", null,
-                false, true, false, null, limits);
+                false, true, false, null, null, false, limits);
     }
 
     @Test
@@ -39,7 +40,7 @@ class PgLimitsUnitTest {
                 new Limits(null, null, Map.of("max_connections", "200", "work_mem", "8MB"))));
         assertEquals(new LinkedHashMap<>(Map.of("shared_buffers", "32MB", "max_connections", "200", "work_mem", "8MB")), own);
         PgRecord source = new PgRecord("src", PgRecord.SOURCE, "data", null, null, false, false, 54401, "2026-01-01T00:00:00Z",
-                null, false, true, false, null);
+                null, false, true, false, null, null, false, null);
         assertEquals(Map.of(), PgServerSettings.of(source));
     }
 
@@ -82,9 +83,18 @@ class PgLimitsUnitTest {
         PgStateStore store = new PgStateStore(file);
         PgRecord old = store.load().servers().get(0);
         assertNull(old.limits());
+        assertNull(old.suspendAfter());
+        assertFalse(old.suspended());
         PgRecord limited = old.withLimits(new Limits(512L << 20, 200, Map.of("work_mem", "8MB")));
         store.save(new PgStateStore.State(PgStateStore.VERSION, List.of(limited), List.of()));
         assertEquals(limited, store.load().servers().get(0));
+        // suspending (and setting an idle time) keeps the limits, and the other way round
+        PgRecord asleep = limited.withSuspendAfter(600L).withSuspended(true);
+        assertEquals(limited.limits(), asleep.limits());
+        assertEquals(asleep, asleep.withLimits(asleep.limits()));
+        store.save(new PgStateStore.State(PgStateStore.VERSION, List.of(asleep), List.of()));
+        assertEquals(asleep, store.load().servers().get(0));
+        assertTrue(asleep.withLimits(null).suspended());
         assertNull(limited.withLimits(Limits.NONE).limits(), "no limits and no settings: nothing kept");
     }
 

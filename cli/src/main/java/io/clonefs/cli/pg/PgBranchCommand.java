@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code clonefs pg branch}: a running, writable branch of a source server (or of a snapshot pushed to a remote). */
 @Command(name = "branch", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
-    footer = {"  clonefs pg branch src pr-42 --ttl 8h", "  clonefs pg branch src pr-43 --memory 512MiB --cpu-weight 50 --setting work_mem=8MB", "  URI=$(clonefs pg branch src pr-42 --json | jq -r .uri)", "  clonefs pg branch src yesterday --at 24h",
+    footer = {"  clonefs pg branch src pr-42 --ttl 8h --suspend-after 10m", "  clonefs pg branch src pr-43 --memory 512MiB --cpu-weight 50 --setting work_mem=8MB", "  URI=$(clonefs pg branch src pr-42 --json | jq -r .uri)", "  clonefs pg branch src yesterday --at 24h",
         "  clonefs pg branch ceph:prod@nightly prod-copy   # a snapshot pushed to remote ceph"},
     description = {"Snapshot SOURCE while its server runs, clone it, start a server on the",
     "clone (promoted if SOURCE is a standby) and print its connection URI once it answers.",
@@ -32,6 +32,11 @@ final class PgBranchCommand extends PgSubcommand {
 
     @Option(names = "--ttl", paramLabel = "DURATION", description = "Destroy the branch after this long (e.g. 30m, 8h, 7d).")
     String ttl;
+
+    @Option(names = "--suspend-after", paramLabel = "DURATION", description = {"Suspend the server after this long without",
+        "a client (e.g. 10m; 0 never); a connection to its port wakes it. Default: the pool's",
+        "(CLONEFS_PG_SUSPEND_AFTER of the daemon; never unless set)."})
+    String suspendAfter;
 
     @Option(names = "--checkpoint", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "CHECKPOINT on the source first (default): the branch then replays little WAL and starts "
@@ -77,9 +82,12 @@ final class PgBranchCommand extends PgSubcommand {
         if (ttl != null) {
             PgDurations.parse(ttl);
         }
+        if (suspendAfter != null) {
+            PgDurations.parseIdle(suspendAfter);
+        }
         PgApi.LimitsRequest limits = PgLimitCommand.request(memory, cpuWeight, settings, null);
         PgApi.Branched b = client().branch(new PgApi.BranchRequest(source, name, port, ttl, checkpoint, protect, atInstant,
-                limits));
+                suspendAfter, limits));
         if (json()) {
             printJson(b);
         } else {

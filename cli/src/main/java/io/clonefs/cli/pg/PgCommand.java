@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 public final class PgCommand implements Runnable {
     /** The subcommands' names, in the order {@code clonefs pg --help} lists them (added like the top level's). */
     public static final List<String> SUBCOMMANDS = List.of("init", "import", "start", "stop", "branch", "list", "reset",
-            "destroy", "protect", "unprotect", "limit", "schedule");
+            "destroy", "protect", "unprotect", "limit", "suspend", "suspend-after", "schedule");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}), or null. */
     public static Object subcommand(String name) {
@@ -29,6 +29,8 @@ public final class PgCommand implements Runnable {
             case "protect" -> new PgProtectCommand();
             case "unprotect" -> new PgUnprotectCommand();
             case "limit" -> new PgLimitCommand();
+            case "suspend" -> new PgSuspendCommand();
+            case "suspend-after" -> new PgSuspendAfterCommand();
             case "schedule" -> new PgScheduleCommand();
             default -> null;
         };

@@ -3,6 +3,7 @@ package io.clonefs.cli.pg;
 import io.clonefs.api.PgApi;
 import io.clonefs.api.PgClient;
 import io.clonefs.base.ErrorKind;
+import io.clonefs.pg.PgDurations;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -30,12 +31,19 @@ final class PgImportCommand extends PgSubcommand {
     @Option(names = "--port", paramLabel = "N", description = "TCP port (default: a free one from the range).")
     Integer port;
 
+    @Option(names = "--suspend-after", paramLabel = "DURATION", description = {"Suspend the server after this long without",
+        "a client (e.g. 10m; default 0, never); a connection to its port wakes it."})
+    String suspendAfter;
+
     @Override
     int run() {
         checkName(volume);
         checkPort(port);
+        if (suspendAfter != null) {
+            PgDurations.parseIdle(suspendAfter);
+        }
         PgClient c = client();
-        CompletableFuture<PgApi.Server> done = CompletableFuture.supplyAsync(() -> c.importFrom(volume, from, follow, port));
+        CompletableFuture<PgApi.Server> done = CompletableFuture.supplyAsync(() -> c.importFrom(volume, from, follow, port, suspendAfter));
         String last = "";
         while (true) {
             try {

@@ -2,6 +2,7 @@ package io.clonefs.cli.pg;
 
 import io.clonefs.api.PgApi;
 import io.clonefs.base.ErrorKind;
+import io.clonefs.pg.PgDurations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,11 +19,18 @@ final class PgInitCommand extends PgSubcommand {
     @Option(names = "--port", paramLabel = "N", description = "TCP port (default: a free one from the range).")
     Integer port;
 
+    @Option(names = "--suspend-after", paramLabel = "DURATION", description = {"Suspend the server after this long without",
+        "a client (e.g. 10m; default 0, never); a connection to its port wakes it."})
+    String suspendAfter;
+
     @Override
     int run() {
         checkName(volume);
         checkPort(port);
-        PgApi.Server s = client().init(volume, port);
+        if (suspendAfter != null) {
+            PgDurations.parseIdle(suspendAfter);
+        }
+        PgApi.Server s = client().init(volume, port, suspendAfter);
         if (json()) {
             printJson(s);
         } else {

@@ -2,12 +2,14 @@ package io.clonefs.pg.daemon;
 
 import io.clonefs.api.ApiErrors;
 import io.clonefs.api.PgApi;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.Daemon;
 import io.clonefs.daemon.EventLog;
 import io.clonefs.engine.Engine;
 import io.clonefs.fuse.Mount;
 import io.clonefs.metrics.Metrics;
+import io.clonefs.pg.PgDurations;
 import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgOptions;
@@ -29,10 +31,12 @@ import org.slf4j.LoggerFactory;
  * <p>Configured from the environment of {@code clonefs mount}: {@code CLONEFS_PG_PORTS}
  * ({@code FIRST-LAST}, default 54400-55399; a configured range holding a port another program
  * listens on is refused, like a missing PostgreSQL), {@code CLONEFS_PG_BIN} (default
- * {@code /usr/lib/postgresql/15/bin}), {@code CLONEFS_CGROUP_PARENT} (the cgroup under which
- * servers with limits get theirs, default {@code clonefs}) and {@code CLONEFS_CGROUP_ROOT} (where
- * the cgroup hierarchies are, instead of the mount table's). A host without PostgreSQL still
- * mounts: the pg routes then answer with the reason.
+ * {@code /usr/lib/postgresql/15/bin}), {@code CLONEFS_PG_SUSPEND_AFTER} (the idle time after
+ * which a branch without one of its own is suspended, e.g. {@code 10m}; default {@code 0},
+ * never), {@code CLONEFS_CGROUP_PARENT} (the cgroup under which servers with limits get theirs,
+ * default {@code clonefs}) and {@code CLONEFS_CGROUP_ROOT} (where the cgroup hierarchies are,
+ * instead of the mount table's). A host without PostgreSQL still mounts: the pg routes then
+ * answer with the reason.
  */
 public final class PgPlugin implements Daemon.Plugin {
     private static final Logger LOG = LoggerFactory.getLogger(PgPlugin.class);
@@ -82,7 +86,16 @@ public final class PgPlugin implements Daemon.Plugin {
         }
         String bin = System.getenv("CLONEFS_PG_BIN");
         if (bin != null && !bin.isBlank()) {
-            o = new PgOptions(Path.of(bin), o.osUser(), o.firstPort(), o.lastPort(), o.tick(), o.startTimeout());
+            o = new PgOptions(Path.of(bin), o.osUser(), o.firstPort(), o.lastPort(), o.tick(), o.startTimeout(),
+                    o.suspendAfter());
+        }
+        String idle = System.getenv("CLONEFS_PG_SUSPEND_AFTER");
+        if (idle != null && !idle.isBlank()) {
+            try {
+                o = o.withSuspendAfter(PgDurations.parseIdle(idle));
+            } catch (ClonefsException.InvalidArgument e) {
+                throw new ClonefsException.InvalidArgument("CLONEFS_PG_SUSPEND_AFTER: " + e.getMessage());
+            }
         }
         PgPlugin p = new PgPlugin(o, remotes);
         p.checkPorts = configured;
@@ -110,6 +123,11 @@ public final class PgPlugin implements Daemon.Plugin {
         PgManager m = manager;
         Metrics.process().gauge("clonefs_branches_running", "PostgreSQL branches whose server runs.", null, null,
                 m::branchesRunning);
+        Metrics.process().gauge("clonefs_pg_servers_running", "Managed PostgreSQL servers whose server runs.", null, null,
+                m::serversRunning);
+        Metrics.process().gauge("clonefs_pg_servers_suspended",
+                "Managed PostgreSQL servers suspended for being idle (a connection to their port wakes them).", null, null,
+                m::serversSuspended);
         server.extend("pg", request -> {
             String path = request.path().startsWith("/") ? request.path().substring(1) : request.path();
             try {
@@ -155,6 +173,8 @@ public final class PgPlugin implements Daemon.Plugin {
         PgManager m = manager;
         if (m != null) {
             Metrics.process().remove("clonefs_branches_running");
+            Metrics.process().remove("clonefs_pg_servers_running");
+            Metrics.process().remove("clonefs_pg_servers_suspended");
             m.close();
         }
     }

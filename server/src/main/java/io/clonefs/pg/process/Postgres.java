@@ -308,7 +308,23 @@ public final class Postgres implements AutoCloseable {
      * @throws Failed when {@code pg_ctl} fails (the server's log says why: {@link #logTail(int)})
      */
     public void start(Duration timeout) {
+        start(timeout, null);
+    }
+
+    /**
+     * {@link #start(Duration)}, running {@code onLockFile} as soon as the new postmaster has
+     * created its {@code postmaster.pid} (it reads its configuration and checks the data directory
+     * first; it binds its listening sockets a few milliseconds after): what lets the daemon keep
+     * listening on a suspended server's port for as long as possible ({@code onLockFile} closes
+     * that listener). It also runs when {@code pg_ctl} ends before any lock file was seen. A
+     * postmaster that found the port still taken fails ("could not create any TCP/IP sockets");
+     * the caller may start it again.
+     */
+    public void start(Duration timeout, Runnable onLockFile) {
         if (running()) {
+            if (onLockFile != null) {
+                onLockFile.run();
+            }
             return;
         }
         Path pid = dataDir.resolve("postmaster.pid");
@@ -322,8 +338,21 @@ public final class Postgres implements AutoCloseable {
         CompletableFuture<Command.Result> ctl = CompletableFuture.supplyAsync(
                 () -> programs.run(timeout.plusMinutes(1), "pg_ctl", args), STARTERS);
         Command.Result r;
+        Runnable pending = onLockFile;
         while (true) {
             try {
+                if (pending != null) {
+                    try {
+                        r = ctl.get(1, TimeUnit.MILLISECONDS);
+                        break;
+                    } catch (TimeoutException e) {
+                        if (Files.exists(pid)) {
+                            pending.run();
+                            pending = null;
+                        }
+                        continue;
+                    }
+                }
                 r = ctl.get(READY_POLL_MILLIS, TimeUnit.MILLISECONDS);
                 break;
             } catch (TimeoutException e) {
@@ -346,6 +375,9 @@ public final class Postgres implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new Failed("interrupted while waiting for PostgreSQL " + name + " to start", null);
             }
+        }
+        if (pending != null) {
+            pending.run();
         }
         if (!r.ok()) {
             throw new Failed("PostgreSQL " + name + " did not start (" + log + ")", r);

@@ -1,0 +1,125 @@
+package io.clonefs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clonefs.api.PgApi;
+import io.clonefs.it.pg.PgHarness;
+import io.clonefs.metrics.Metrics;
+import io.clonefs.pg.PgManager;
+import io.clonefs.pg.PgManager.BranchSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A new branch's page cache is warmed in the background: once its warm-up is done, its largest
+ * table is wholly in the page cache ({@code fincore}) and reading it through the mount reaches the
+ * daemon with (almost) no read request, where a cold branch file costs one request per MiB.
+ */
+class PgWarmupIT {
+    private PgHarness h;
+
+    @AfterEach
+    void teardown() {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    @Test
+    void aNewBranchIsReadIntoThePageCacheInTheBackground() throws Exception {
+        h = PgHarness.start("pgwarm");
+        PgManager pg = h.pg();
+        PgApi.Server src = pg.init("src", null);
+        PgHarness.tool(src.port(), Duration.ofMinutes(10), "pgbench", "-i", "-s", "3", "-q", "postgres").check();
+        String rel = PgHarness.query(src.port(), "select pg_relation_filepath('pgbench_accounts')");
+
+        long warmedBefore = sum("clonefs_pg_warm_bytes_total");
+        PgApi.Branched b = pg.branch(BranchSpec.of("src", "b1").withCheckpoint(true));
+        String dir = pg.list().stream().filter(s -> s.name().equals("b1")).findFirst().orElseThrow().dataDir();
+        Path data = Path.of(dir).isAbsolute() ? Path.of(dir) : h.mount().mountpoint().resolve("b1").resolve(dir);
+        long relationBytes = relationBytes(data);
+        assertTrue(relationBytes > 30 << 20, "pgbench scale 3 holds " + relationBytes + " bytes of relations");
+
+        // the branch answers while it warms
+        assertEquals("300000", PgHarness.query(b.port(), "select count(*) from pgbench_accounts"));
+        // the warm-up is done when it has read (nearly) all and reads no more
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long last = -1;
+        while (true) {
+            long warmed = sum("clonefs_pg_warm_bytes_total") - warmedBefore;
+            if (warmed >= relationBytes * 9 / 10 && warmed == last) {
+                break;
+            }
+            assertTrue(System.nanoTime() < deadline, "the warm-up read only " + warmed + " of " + relationBytes
+                    + " bytes in 60 s");
+            last = warmed;
+            Thread.sleep(1000);
+        }
+
+        Path accounts = data.resolve(rel);
+        long size = Files.size(accounts);
+        assertEquals(size, residentBytes(accounts), "bytes of pgbench_accounts in the branch's page cache");
+        long readsBefore = sum("clonefs_fuse_read_requests_total");
+        readFully(accounts);
+        long reads = sum("clonefs_fuse_read_requests_total") - readsBefore;
+        // a cold file takes one request per MiB; a few may be the branch server's own reads meanwhile
+        assertTrue(reads <= 4, "reading the warmed " + (size >> 20) + " MiB pgbench_accounts took " + reads
+                + " read requests");
+    }
+
+    /** Bytes of the file in the page cache ({@code fincore}, util-linux). */
+    private static long residentBytes(Path f) throws Exception {
+        Process p = new ProcessBuilder("fincore", "--bytes", "--noheadings", "--output", "RES", f.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        assertEquals(0, p.waitFor(), out);
+        return Long.parseLong(out);
+    }
+
+    private static long relationBytes(Path data) throws IOException {
+        long total = 0;
+        for (String sub : new String[] {"base", "global"}) {
+            try (Stream<Path> s = Files.walk(data.resolve(sub))) {
+                for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
+                    total += Files.size(p);
+                }
+            }
+        }
+        return total;
+    }
+
+    private static void readFully(Path f) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            long pos = 0;
+            while (true) {
+                buf.clear();
+                int n = ch.read(buf, pos);
+                if (n <= 0) {
+                    return;
+                }
+                pos += n;
+            }
+        }
+    }
+
+    /** The sum of a metric family's samples in this process. */
+    private static long sum(String family) {
+        long total = 0;
+        for (String line : Metrics.process().render().split("\n")) {
+            if (line.startsWith(family + "{") || line.startsWith(family + " ")) {
+                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return total;
+    }
+}

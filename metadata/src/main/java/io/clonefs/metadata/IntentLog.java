@@ -1,0 +1,291 @@
+package io.clonefs.metadata;
+
+import io.clonefs.base.ClonefsException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The metadata intent log: makes one file's {@code fsync} durable with one append and one
+ * {@code fdatasync}, where an LMDB commit needs a page write, an {@code fdatasync}, a meta-page
+ * write and a second {@code fdatasync}. A record holds the LMDB writes of one or more metadata
+ * batches; the next LMDB commit applies every logged batch and starts a new <em>generation</em>
+ * of the log in the same transaction, so a record is applied exactly once: by that commit, or by
+ * {@link #recover} when the pool is opened after a crash.
+ *
+ * <p>The file is written from its start in each generation and grows only in whole zero-filled
+ * chunks made durable before use, so the {@code fdatasync} of an append writes no file-system
+ * metadata (the file's size and extents do not change). A record is
+ * {@code magic, generation, sequence, length, CRC32C, payload}; recovery reads records of the
+ * current generation with consecutive sequence numbers from offset 0 and stops at the first that
+ * does not fit (a torn append, whose {@code fsync} never returned, or an older generation's bytes).
+ *
+ * <p>Thread rules: not thread-safe; {@link MetaStore} calls it under its commit lock.
+ */
+public final class IntentLog implements AutoCloseable {
+    /** The log's file name in the metadata directory. */
+    public static final String FILE_NAME = "intent.log";
+    /** Largest log: a record that does not fit goes to LMDB instead (which empties the log). */
+    public static final long DEFAULT_CAPACITY = 64L << 20;
+    private static final int CHUNK = 4 << 20;
+    private static final int MAGIC = 0x434C494C; // "CLIL"
+    private static final int HEADER = 4 + 8 + 8 + 4 + 4;
+    private static final byte PUT = 1;
+    private static final byte DELETE = 2;
+
+    private final Path file;
+    private final FileChannel ch;
+    private final long capacity;
+    private long allocated;
+    private long generation;
+    private long sequence;
+    private long position;
+    private boolean broken;
+
+    private IntentLog(Path file, FileChannel ch, long capacity, long generation) throws IOException {
+        this.file = file;
+        this.ch = ch;
+        this.capacity = capacity;
+        this.generation = generation;
+        this.allocated = ch.size() / CHUNK * CHUNK;
+    }
+
+    /**
+     * Applies the records of the current generation (if any) to LMDB in one transaction that also
+     * starts the next generation; returns the generation to write with. Call once, right after
+     * LMDB is opened and before anything reads the pool's metadata.
+     */
+    public static long recover(Lmdb lmdb, Path file) {
+        long gen = generation(lmdb);
+        if (!Files.exists(file)) {
+            return gen;
+        }
+        List<byte[]> payloads = new ArrayList<>();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long pos = 0;
+            long size = ch.size();
+            ByteBuffer head = ByteBuffer.allocate(HEADER);
+            for (long seq = 0; pos + HEADER <= size; seq++) {
+                head.clear();
+                readFully(ch, head, pos);
+                head.flip();
+                int magic = head.getInt();
+                long g = head.getLong();
+                long s = head.getLong();
+                int len = head.getInt();
+                int crc = head.getInt();
+                if (magic != MAGIC || g != gen || s != seq || len < 0 || pos + HEADER + len > size) {
+                    break;
+                }
+                ByteBuffer payload = ByteBuffer.allocate(len);
+                readFully(ch, payload, pos + HEADER);
+                if (crc(g, s, len, payload.array()) != crc) {
+                    break;
+                }
+                payloads.add(payload.array());
+                pos += HEADER + len;
+            }
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot read the intent log " + file + ": " + e.getMessage(), e);
+        }
+        if (payloads.isEmpty()) {
+            return gen;
+        }
+        long next = gen + 1;
+        lmdb.write(w -> {
+            for (byte[] p : payloads) {
+                replay(w, p);
+            }
+            w.put(Schema.Db.META, Schema.MetaKey.INTENT_LOG_GENERATION.key(), Schema.u64(next));
+        });
+        return next;
+    }
+
+    /** The generation LMDB expects the log's records to carry (0 in a pool that never had a log). */
+    public static long generation(Lmdb lmdb) {
+        byte[] v = lmdb.read(r -> r.get(Schema.Db.META, Schema.MetaKey.INTENT_LOG_GENERATION.key()));
+        return v == null ? 0 : Schema.u64(v);
+    }
+
+    /** Opens (creating) the log file to write records of {@code generation} from its start. */
+    public static IntentLog open(Path file, long generation, long capacity) {
+        try {
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            return new IntentLog(file, ch, capacity, generation);
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot open the intent log " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether a record with a payload of {@code length} bytes fits, and the log still works. */
+    boolean fits(int length) {
+        return !broken && position + HEADER + length <= capacity;
+    }
+
+    /** Whether records were appended in this generation (the next LMDB commit must start a new one). */
+    boolean hasRecords() {
+        return sequence > 0 || broken;
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    /** Bytes used in this generation. */
+    long used() {
+        return position;
+    }
+
+    /**
+     * Appends one record and makes it durable ({@code fdatasync}). Needs {@link #fits}. On an error
+     * the log stops taking records until the next generation: the record may be partly on disk.
+     */
+    void append(byte[] payload) {
+        if (!fits(payload.length)) {
+            throw new IllegalStateException("intent log record does not fit");
+        }
+        long end = position + HEADER + payload.length;
+        ByteBuffer b = ByteBuffer.allocate(HEADER + payload.length);
+        b.putInt(MAGIC).putLong(generation).putLong(sequence).putInt(payload.length)
+                .putInt(crc(generation, sequence, payload.length, payload)).put(payload).flip();
+        try {
+            if (end > allocated) {
+                grow(end);
+            }
+            long pos = position;
+            while (b.hasRemaining()) {
+                pos += ch.write(b, pos);
+            }
+            ch.force(false);
+        } catch (IOException e) {
+            broken = true;
+            throw new ClonefsException.IoFailure("intent log write failed: " + e.getMessage(), e);
+        }
+        position = end;
+        sequence++;
+    }
+
+    /** The logged batches are in LMDB, which now expects {@code next}: write from the start again. */
+    void restart(long next) {
+        generation = next;
+        sequence = 0;
+        position = 0;
+        broken = false;
+    }
+
+    /** Zero-fills whole chunks up to {@code end} and makes them durable, so appends change no metadata. */
+    private void grow(long end) throws IOException {
+        long target = Math.min(capacity, (end + CHUNK - 1) / CHUNK * CHUNK);
+        ByteBuffer zeros = ByteBuffer.allocate(CHUNK);
+        for (long at = allocated; at < target; at += CHUNK) {
+            zeros.clear();
+            zeros.limit((int) Math.min(CHUNK, target - at));
+            long pos = at;
+            while (zeros.hasRemaining()) {
+                pos += ch.write(zeros, pos);
+            }
+        }
+        ch.force(true);
+        allocated = target;
+    }
+
+    @Override
+    public void close() {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot close the intent log " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int crc(long gen, long seq, int len, byte[] payload) {
+        CRC32C c = new CRC32C();
+        ByteBuffer h = ByteBuffer.allocate(20).putLong(gen).putLong(seq).putInt(len);
+        c.update(h.array());
+        c.update(payload, 0, len);
+        return (int) c.getValue();
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos);
+            if (n < 0) {
+                return;
+            }
+            pos += n;
+        }
+    }
+
+    private static void replay(Lmdb.Writer w, byte[] payload) {
+        ByteBuffer b = ByteBuffer.wrap(payload);
+        Schema.Db[] dbs = Schema.Db.values();
+        while (b.hasRemaining()) {
+            byte op = b.get();
+            Schema.Db db = dbs[b.get()];
+            byte[] key = new byte[b.getInt()];
+            b.get(key);
+            if (op == PUT) {
+                byte[] value = new byte[b.getInt()];
+                b.get(value);
+                w.put(db, key, value);
+            } else if (op == DELETE) {
+                w.delete(db, key);
+            } else {
+                throw new ClonefsException.IoFailure("intent log record damaged (operation " + op + ")", null);
+            }
+        }
+    }
+
+    /** Records the LMDB writes of batches as a record's payload, in order. */
+    static final class Recorder implements Lmdb.Writer {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+
+        @Override
+        public void put(Schema.Db db, byte[] key, byte[] value) {
+            head(PUT, db, key);
+            writeInt(value.length);
+            out.write(value, 0, value.length);
+        }
+
+        @Override
+        public void delete(Schema.Db db, byte[] key) {
+            head(DELETE, db, key);
+        }
+
+        @Override
+        public byte[] get(Schema.Db db, byte[] key) {
+            throw new UnsupportedOperationException("a batch is recorded, not read");
+        }
+
+        @Override
+        public void forEach(Schema.Db db, Lmdb.KeyValueVisitor visitor) {
+            throw new UnsupportedOperationException("a batch is recorded, not read");
+        }
+
+        byte[] bytes() {
+            return out.toByteArray();
+        }
+
+        private void head(byte op, Schema.Db db, byte[] key) {
+            out.write(op);
+            out.write(db.ordinal());
+            writeInt(key.length);
+            out.write(key, 0, key.length);
+        }
+
+        private void writeInt(int v) {
+            out.write(v >>> 24);
+            out.write(v >>> 16);
+            out.write(v >>> 8);
+            out.write(v);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package io.clonefs.pg;
+
+import io.clonefs.metrics.Metrics;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Warms a new branch's page cache: its files are new inodes, so nothing of the source's page cache
+ * serves them and every first read of a page would be a FUSE round trip. After the branch answers,
+ * one background thread reads its relation files ({@code base/}, {@code global/}; largest first)
+ * through the mount, so the kernel's read-ahead fetches them in 1 MiB requests from block files
+ * the host usually has cached. A read through the kernel never replaces a page the branch's server
+ * has already written (unlike storing pages into the cache from the daemon).
+ *
+ * <p>Budget per branch: {@code -Dclonefs.pg.warmMiB=N} ({@code 0}: off); by default the branch's
+ * relation files up to a quarter of the host's available memory ({@code MemAvailable}). A warm-up
+ * stops when another branch starts one (one at a time, the newest), when the branch is warmed
+ * again (a reset) or destroyed (its reads fail), or when the budget is spent. {@code /metrics}: {@code clonefs_pg_warm_bytes_total}.
+ *
+ * <p>Thread-safe.
+ */
+final class PgWarmup {
+    private static final Logger LOG = LoggerFactory.getLogger(PgWarmup.class);
+    private static final LongAdder WARM_BYTES = Metrics.process().counter("clonefs_pg_warm_bytes_total",
+            "Bytes of new branches' relation files read ahead into the page cache after they started.", null, null);
+    private static final int CHUNK = 1 << 20;
+
+    private final long budgetMiB = Long.getLong("clonefs.pg.warmMiB", -1);
+    private final ExecutorService exec = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "clonefs-pg-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        return t;
+    });
+    private final AtomicLong tokens = new AtomicLong();
+    /** The current warm-up of each branch: an older one stops at its next read. */
+    private final Map<String, Long> current = new ConcurrentHashMap<>();
+
+    /** Whether warm-ups are on. */
+    boolean enabled() {
+        return budgetMiB != 0;
+    }
+
+    /** Starts warming branch {@code name}, whose data directory is {@code dataDir} on the mount. */
+    void start(String name, Path dataDir) {
+        if (!enabled()) {
+            return;
+        }
+        long token = tokens.incrementAndGet();
+        // one warm-up at a time, the newest branch's: branches made one after another (a branch per
+        // pull request) must not queue reads of the older ones' files behind each other
+        current.clear();
+        current.put(name, token);
+        exec.execute(() -> {
+            try {
+                run(name, dataDir, token);
+            } catch (IOException | RuntimeException e) {
+                // destroyed, reset or unmounted meanwhile: nothing to warm any more
+                LOG.debug("warm-up of {} stopped: {}", name, e.toString());
+            } finally {
+                current.remove(name, token);
+            }
+        });
+    }
+
+    /** Stops warming {@code name} (if it is) before its next read. */
+    void stop(String name) {
+        current.remove(name);
+    }
+
+    /**
+     * Stops every warm-up and waits (up to 10 s) until none holds a file of the mount open: what an
+     * unmount needs.
+     */
+    void stopAll() {
+        current.clear();
+        try {
+            exec.submit(() -> { }).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+            LOG.warn("warm-ups did not stop within 10 s: {}", e.toString());
+        }
+    }
+
+    private void run(String name, Path dataDir, long token) throws IOException {
+        if (!Long.valueOf(token).equals(current.get(name))) {
+            return;
+        }
+        List<Path> files = relationFiles(dataDir);
+        long total = 0;
+        for (Path f : files) {
+            total += Files.size(f);
+        }
+        long budget = budgetMiB > 0 ? budgetMiB << 20 : Math.min(total, memAvailable() / 4);
+        long t0 = System.nanoTime();
+        long done = 0;
+        ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
+        for (Path f : files) {
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                long pos = 0;
+                while (done < budget) {
+                    if (!Long.valueOf(token).equals(current.get(name))) {
+                        return;
+                    }
+                    buf.clear();
+                    int n = ch.read(buf, pos);
+                    if (n <= 0) {
+                        break;
+                    }
+                    pos += n;
+                    done += n;
+                    WARM_BYTES.add(n);
+                }
+            }
+            if (done >= budget) {
+                break;
+            }
+        }
+        LOG.info("warmed {} MiB of branch {} in {} ms", done >> 20, name, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Regular files under {@code base/} and {@code global/}, largest first. */
+    static List<Path> relationFiles(Path dataDir) throws IOException {
+        List<Path> out = new ArrayList<>();
+        for (String sub : List.of("base", "global")) {
+            Path d = dataDir.resolve(sub);
+            if (!Files.isDirectory(d)) {
+                continue;
+            }
+            try (Stream<Path> s = Files.walk(d)) {
+                s.filter(Files::isRegularFile).forEach(out::add);
+            }
+        }
+        List<long[]> sized = new ArrayList<>();
+        for (int i = 0; i < out.size(); i++) {
+            sized.add(new long[] {Files.size(out.get(i)), i});
+        }
+        sized.sort(Comparator.comparingLong((long[] x) -> -x[0]).thenComparingLong(x -> x[1]));
+        List<Path> sorted = new ArrayList<>(out.size());
+        for (long[] x : sized) {
+            sorted.add(out.get((int) x[1]));
+        }
+        return sorted;
+    }
+
+    /** The host's {@code MemAvailable} in bytes (0 if unknown: then nothing is warmed by default). */
+    static long memAvailable() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (l.startsWith("MemAvailable:")) {
+                    return Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
+    }
+}
