@@ -18,23 +18,6 @@ class CowTreeTest {
     @TempDir
     Path dir;
 
-    private static final class Holder implements CowTree.RootRef {
-        long root;
-
-        Holder(long root) {
-            this.root = root;
-        }
-
-        @Override
-        public long get() {
-            return root;
-        }
-
-        @Override
-        public void set(long newRoot) {
-            root = newRoot;
-        }
-    }
 
     private static byte[] key(int k) {
         return Keys.inode(k);
@@ -47,14 +30,14 @@ class CowTreeTest {
             MetaStore st = MetaStore.open(lmdb, new CountingBlockSpace(8192), 1000);
             CowTree tree = new CowTree(st);
             Random rnd = new Random(42);
-            List<Holder> roots = new ArrayList<>();
+            List<TestRoot> roots = new ArrayList<>();
             List<TreeMap<Integer, byte[]>> models = new ArrayList<>();
             synchronized (st) {
-                roots.add(new Holder(st.newTree()));
+                roots.add(new TestRoot(st.newTree()));
                 models.add(new TreeMap<>());
                 for (int step = 0; step < 40_000; step++) {
                     int which = rnd.nextInt(roots.size());
-                    Holder h = roots.get(which);
+                    TestRoot h = roots.get(which);
                     TreeMap<Integer, byte[]> m = models.get(which);
                     int k = rnd.nextInt(5000);
                     int op = rnd.nextInt(100);
@@ -70,7 +53,7 @@ class CowTreeTest {
                         assertArrayEquals(mold, old);
                     } else if (roots.size() < 12) {
                         st.incNode(h.root);
-                        roots.add(new Holder(h.root));
+                        roots.add(new TestRoot(h.root));
                         models.add(new TreeMap<>(m));
                     }
                     if (step % 2000 == 0) {
@@ -88,7 +71,7 @@ class CowTreeTest {
         }
     }
 
-    private static void check(CowTree tree, Holder h, TreeMap<Integer, byte[]> m) {
+    private static void check(CowTree tree, TestRoot h, TreeMap<Integer, byte[]> m) {
         List<byte[]> seen = new ArrayList<>();
         tree.scan(h.root, new byte[0], null, (k, v) -> {
             seen.add(k);
