@@ -6,7 +6,8 @@ import jnr.ffi.Runtime;
 
 /**
  * The one binding of the C library: the calls Java lacks ({@code fallocate(2)} to punch holes,
- * {@code sync_file_range(2)}, {@code fdatasync(2)} on a raw descriptor, {@code syncfs(2)}, and
+ * {@code lseek(2)} with {@code SEEK_DATA}/{@code SEEK_HOLE} to find them, {@code sync_file_range(2)},
+ * {@code fdatasync(2)} on a raw descriptor, {@code syncfs(2)}, and
  * {@code write(2)} of native memory for the FUSE protocol). Loaded on first use.
  *
  * <p>Public only because jnr-ffi implements it in a class loader of its own, which can only see
@@ -24,6 +25,12 @@ public interface LibC {
     int SYNC_FILE_RANGE_WAIT_AFTER = 4;
     int FALLOC_FL_KEEP_SIZE = 1;
     int FALLOC_FL_PUNCH_HOLE = 2;
+    /** {@code lseek} whence: the next offset at or after the given one that holds data. */
+    int SEEK_DATA = 3;
+    /** {@code lseek} whence: the next offset at or after the given one in a hole (or the file's end). */
+    int SEEK_HOLE = 4;
+    /** errno of {@code lseek(SEEK_DATA)} when no data follows the offset. */
+    int ENXIO = 6;
 
     int open(String path, int flags);
 
@@ -32,6 +39,8 @@ public interface LibC {
     int close(int fd);
 
     int fallocate(int fd, int mode, long offset, long length);
+
+    long lseek(int fd, long offset, int whence);
 
     int sync_file_range(int fd, long offset, long nbytes, int flags);
 

@@ -9,8 +9,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 
 /**
  * Where a block's bytes are: the block files {@code NNNNNN.blk} of one directory, each holding
@@ -177,6 +180,22 @@ final class BlockFiles {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Opens every block file in the directory (those named {@code NNNNNN.blk}); returns them. */
+    List<BlockFile> openExisting() {
+        List<BlockFile> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String name = p.getFileName().toString();
+                if (name.matches("[0-9]{6,}\\.blk")) {
+                    out.add(file(Long.parseLong(name.substring(0, name.length() - 4)), false));
+                }
+            }
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot list block directory " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 
     /** Bytes the block files occupy (their sizes; sparse files may take less). */

@@ -43,12 +43,16 @@ public final class FileBlockStore implements BlockStore {
         this.files = new BlockFiles(dir, blockSize, COUNTERS);
         boolean rangedSync = RangeSync.supported(dir);
         this.rangeSync = new RangeSync(files, rangedSync, COUNTERS);
+        // before anything reads a block (see BlockFile#stabilizeAllocated)
+        rangeSync.stabilizeExisting();
         boolean prepareBlocks = rangedSync && Boolean.parseBoolean(System.getProperty("clonefs.prepareBlocks", "true"));
         this.allocator = new Allocator(files, highWater, free, prepareBlocks);
     }
 
     /**
-     * Opens (creating the directory if needed) a block store.
+     * Opens (creating the directory if needed) a block store. With ranged syncs, each existing
+     * block file is fdatasync'd once and its allocated blocks are stable from the start (see
+     * {@link RangeSync}).
      *
      * @param highWater  the durable high-water mark recorded in metadata
      * @param freeBlocks the durable free list recorded in metadata

@@ -21,7 +21,9 @@ import java.util.Arrays;
  * metadata. Such blocks are <em>stable</em> (see {@link BlockFile}): a block becomes stable once a
  * whole-file fdatasync has completed after its first write since the store opened, and stops
  * being stable when its space is punched out. A block that is not stable is synced by an
- * fdatasync of its whole file. Nothing is stable at open. Ranged syncs are used only on ext4 and
+ * fdatasync of its whole file. At open ({@link #stabilizeExisting}) each block file is fdatasync'd
+ * once and the blocks in its allocated space (not in a hole) become stable, so that a restarted
+ * daemon overwrites existing blocks as cheaply as a fresh one. Ranged syncs are used only on ext4 and
  * XFS, which overwrite allocated blocks in place (never on btrfs, say, which copies on write);
  * {@code -Dclonefs.rangedSync=false} turns them off, and then every sync is {@link #syncAll}.
  *
@@ -66,6 +68,22 @@ final class RangeSync {
 
     boolean enabled() {
         return enabled;
+    }
+
+    /**
+     * At open, before any block is read or written: each existing block file is fdatasync'd and
+     * its allocated blocks become stable ({@link BlockFile#stabilizeAllocated}). Nothing when
+     * ranged syncs are off. Returns how many blocks became stable.
+     */
+    long stabilizeExisting() {
+        if (!enabled) {
+            return 0;
+        }
+        long n = 0;
+        for (BlockFile f : files.openExisting()) {
+            n += f.stabilizeAllocated(blockSize, blocksPerFile);
+        }
+        return n;
     }
 
     /** fdatasync of every block file written since its last sync. */

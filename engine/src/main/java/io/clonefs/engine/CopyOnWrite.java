@@ -49,13 +49,19 @@ final class CopyOnWrite {
      * this tree alone owns it, else a new one ({@code fresh}) — and the current one ({@code old}, or -1).
      */
     void chooseBlocks(long ino, long firstIndex, long[] target, long[] old, boolean[] fresh) {
-        long rootId = root.get();
-        for (int i = 0; i < target.length; i++) {
-            // probeBlock answers {block, 1 if this tree alone owns it}: CowTree's, kept as it is
-            long[] probe = tree.probeBlock(rootId, Keys.extent(ino, firstIndex + i));
-            old[i] = probe == null ? -1 : probe[0];
-            if (probe != null && probe[1] == 1 && blocks.writableInPlace(new BlockId(probe[0]))) {
-                target[i] = probe[0];
+        int n = target.length;
+        Arrays.fill(old, -1);
+        // one walk over the run's extents (holes have none), each node's count looked up once;
+        // target[i] is 1 where this tree alone owns the block
+        Arrays.fill(target, 0);
+        tree.probeRange(root.get(), Keys.extent(ino, firstIndex), Keys.extent(ino, firstIndex + n), (k, v, block, exclusive) -> {
+            int i = (int) (Keys.extentIndex(k) - firstIndex);
+            old[i] = block;
+            target[i] = exclusive ? 1 : 0;
+        });
+        for (int i = 0; i < n; i++) {
+            if (old[i] >= 0 && target[i] == 1 && blocks.writableInPlace(new BlockId(old[i]))) {
+                target[i] = old[i];
             } else {
                 target[i] = meta.allocateBlock().value();
                 fresh[i] = true;
@@ -95,12 +101,21 @@ final class CopyOnWrite {
             long rootId = root.get();
             long[] from = new long[max];
             int k = 0;
-            while (k < max && end + k <= lastIndex) {
-                long[] probe = tree.probeBlock(rootId, Keys.extent(ino, end + k));
-                if (probe == null || probe[1] == 1 || !blocks.writableInPlace(new BlockId(probe[0]))) {
-                    break;
+            long stop = Math.min(end + max, lastIndex + 1);
+            if (stop > end) {
+                // shared local blocks from `end` on, up to the first hole or block that is not
+                long[] found = new long[(int) (stop - end)];
+                boolean[] shared = new boolean[found.length];
+                Arrays.fill(found, -1);
+                tree.probeRange(rootId, Keys.extent(ino, end), Keys.extent(ino, stop), (key, v, block, exclusive) -> {
+                    int j = (int) (Keys.extentIndex(key) - end);
+                    found[j] = block;
+                    shared[j] = !exclusive;
+                });
+                while (k < found.length && found[k] >= 0 && shared[k] && blocks.writableInPlace(new BlockId(found[k]))) {
+                    from[k] = found[k];
+                    k++;
                 }
-                from[k++] = probe[0];
             }
             long[] to = new long[k];
             for (int j = 0; j < k; j++) {

@@ -245,7 +245,8 @@ final class FileData {
     /**
      * Writes the bytes of {@code src} (consumed) into the plan's blocks with the monitor released:
      * in place into owned blocks (remembered for fsync), into new blocks by read-modify-write for
-     * a partial block; runs of new, whole, consecutive blocks go to the block store in one write.
+     * a partial block; runs of new, whole, consecutive blocks go to the block store in one write,
+     * and so do runs of owned blocks that are consecutive in the block store.
      * Then copies the copy-ahead. On a failure gives back the plan's new blocks. Returns the
      * copy-ahead actually copied.
      */
@@ -282,8 +283,18 @@ final class FileData {
                     blocks.write(new BlockId(target[i]), 0, src.slice(src.position(), chunk));
                     i += run - 1;
                 } else {
+                    // a run of owned blocks, consecutive on disk too (as a sequential write left
+                    // them): one write in place
+                    int run = 1;
+                    int maxRun = blocks.maxRun(new BlockId(target[i]));
+                    while (i + run < n && run < maxRun && !fresh[i + run] && target[i + run] == target[i] + run
+                            && src.remaining() > run * bs - inBlock) {
+                        run++;
+                    }
+                    chunk = (int) Math.min((long) run * bs - inBlock, src.remaining());
                     blocks.write(new BlockId(target[i]), inBlock, src.slice(src.position(), chunk));
-                    dirtyBlocks.add(ino, target[i], 1);
+                    dirtyBlocks.add(ino, target[i], run);
+                    i += run - 1;
                 }
                 src.position(src.position() + chunk);
                 pos += chunk;
@@ -304,16 +315,34 @@ final class FileData {
      */
     private long recordExtents(WritePlan plan, CopyAhead ahead) {
         long ino = plan.ino();
-        long added = 0;
-        for (int i = 0; i < plan.blockCount(); i++) {
-            if (plan.fresh()[i] && tree.put(root, Keys.extent(ino, plan.firstIndex() + i), Schema.u64(plan.target()[i])) == null) {
-                added++;
+        int n = plan.blockCount();
+        // the new extents, the write's then the copy-ahead's (which follow it), in key order:
+        // one walk down per leaf they fall in
+        byte[][] keys = new byte[n + ahead.count()][];
+        byte[][] values = new byte[keys.length][];
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            if (plan.fresh()[i]) {
+                keys[count] = Keys.extent(ino, plan.firstIndex() + i);
+                values[count++] = Schema.u64(plan.target()[i]);
             }
         }
-        long afterWrite = plan.firstIndex() + plan.blockCount();
+        int written = count;
+        long afterWrite = plan.firstIndex() + n;
         for (int j = 0; j < ahead.count(); j++) {
-            // replaces a shared block's extent: no block added
-            tree.put(root, Keys.extent(ino, afterWrite + j), Schema.u64(ahead.to()[j]));
+            keys[count] = Keys.extent(ino, afterWrite + j);
+            values[count++] = Schema.u64(ahead.to()[j]);
+        }
+        if (count == 0) {
+            return 0;
+        }
+        byte[][] old = tree.putRun(root, keys, values, count);
+        long added = 0;
+        for (int i = 0; i < written; i++) {
+            // a copy-ahead replaces a shared block's extent: no block added
+            if (old[i] == null) {
+                added++;
+            }
         }
         return added;
     }

@@ -100,25 +100,47 @@ class FileBlockStoreSyncTest {
     }
 
     @Test
-    void nothingIsStableAfterReopen() throws Exception {
-        String type = assumeRangedSyncFilesystem();
+    void allocatedBlocksAreStableAfterReopen() throws Exception {
+        assumeRangedSyncFilesystem();
         int bs = 8192;
-        long id;
+        long a;
+        long punched;
+        long never;
         try (FileBlockStore s = FileBlockStore.open(dir.resolve("blocks"), bs, 0, new long[0])) {
-            id = s.allocate().value();
-            s.write(new BlockId(id), 0, filled(bs, 1));
-            s.sync();
+            a = s.allocate().value();
+            s.allocate(); // a + 1
+            punched = s.allocate().value();
+            never = s.allocate().value();
+            long last = s.allocate().value();
+            s.write(new BlockId(a), 0, filled(3 * bs, 1));
+            s.discard(new BlockId(punched));
+            // a block never written below the file's end: a hole
+            s.write(new BlockId(last), 0, filled(bs, 1));
+            // no sync before close: the reopened store's own fdatasync makes the allocation durable
         }
-        try (FileBlockStore s = FileBlockStore.open(dir.resolve("blocks"), bs, id + 1, new long[0])) {
-            s.write(new BlockId(id), 0, filled(bs, 2));
+        try (FileBlockStore s = FileBlockStore.open(dir.resolve("blocks"), bs, never + 2, new long[0])) {
+            assertEquals(true, s.isStable(new BlockId(a)), "an allocated block is stable after reopen");
+            assertEquals(false, s.isStable(new BlockId(punched)), "a punched block is not");
+            assertEquals(false, s.isStable(new BlockId(never)), "nor a never-written one");
+            assertEquals(false, s.isStable(new BlockId(never + 2)), "nor one past the file's end");
+
+            s.write(new BlockId(a), 0, filled(bs, 2));
             long whole = count("whole_file");
             long range = count("range");
-            s.syncBlocks(new long[] {id}, 1);
-            assertEquals(whole + 1, count("whole_file"));
-            assertEquals(range, count("range"));
-            s.write(new BlockId(id), 0, filled(bs, 3));
-            s.syncBlocks(new long[] {id}, 1);
-            assertEquals(range + 1, count("range"));
+            s.syncBlocks(new long[] {a}, 1);
+            assertEquals(whole, count("whole_file"), "an overwrite after reopen needs no whole-file sync");
+            assertEquals(range + 1, count("range"), "it syncs by range");
+
+            s.write(new BlockId(punched), 0, filled(bs, 3));
+            s.syncBlocks(new long[] {punched}, 1);
+            assertEquals(whole + 1, count("whole_file"), "filling a hole allocates: whole-file sync");
+
+            ByteBuffer got = ByteBuffer.allocate(bs);
+            s.read(new BlockId(a), 0, got);
+            assertArrayEquals(filled(bs, 2).array(), got.array());
+            got.clear();
+            s.read(new BlockId(a + 1), 0, got);
+            assertArrayEquals(filled(bs, 1).array(), got.array());
         }
     }
 

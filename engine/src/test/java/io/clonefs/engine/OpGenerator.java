@@ -204,6 +204,11 @@ final class OpGenerator {
         if (q < 30) {
             return blockSize * (2 + rnd.nextInt(6)) + rnd.nextInt(3) - 1;
         }
+        if (q < 33) {
+            // a long run (the kernel's writeback sends up to 1 MiB): across holes, owned and
+            // shared blocks and tree leaves (about 140 extents each)
+            return blockSize * (16 + rnd.nextInt(150)) + rnd.nextInt(3) - 1;
+        }
         return 1 + rnd.nextInt(3 * blockSize);
     }
 

@@ -105,17 +105,89 @@ public final class CowTree {
         return new long[] {b, exclusive ? 1 : 0};
     }
 
+    /** Visits the items of a range with what {@link #probeBlock} answers for each. */
+    @FunctionalInterface
+    public interface BlockVisitor {
+        /**
+         * @param block     the block the item references, or -1
+         * @param exclusive whether this tree alone owns it (root, every node on the path and the block have count 1)
+         */
+        void visit(byte[] key, byte[] value, long block, boolean exclusive);
+    }
+
     /**
-     * Inserts or replaces an item, copying shared nodes on the way down. A value that references
-     * a new block (an extent) must name a block from {@link MetaStore#allocateBlock}; it is
-     * confirmed here. A replaced block reference is dropped.
-     *
-     * @return the previous value, or null
+     * {@link #probeBlock} for every item with {@code from <= key < to}, in key order, in one walk:
+     * each node's count is looked up once for all the items under it, not once per item. Do not
+     * change the tree meanwhile.
      */
-    public byte[] put(RootRef root, byte[] key, byte[] value) {
+    public void probeRange(long root, byte[] from, byte[] to, BlockVisitor v) {
+        probeNode(st.load(root), st.nodeRef(root) == 1, from, to, v);
+    }
+
+    private boolean probeNode(Node n, boolean exclusive, byte[] from, byte[] to, BlockVisitor v) {
+        if (n.leaf) {
+            int i = n.search(from);
+            if (i < 0) {
+                i = -i - 1;
+            }
+            for (; i < n.count; i++) {
+                if (Keys.compare(n.keys[i], to) >= 0) {
+                    return false;
+                }
+                long b = Keys.blockRef(n.keys[i], n.values[i]);
+                v.visit(n.keys[i], n.values[i], b, exclusive && b >= 0 && st.blockRefs.get(b) == 1);
+            }
+            return true;
+        }
+        for (int i = n.childIndex(from); i < n.count; i++) {
+            if (i > 0 && Keys.compare(n.keys[i], to) >= 0) {
+                return false;
+            }
+            long c = n.children[i];
+            if (!probeNode(st.load(c), exclusive && st.nodeRef(c) == 1, from, to, v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@link #put} of each {@code (keys[i], values[i])}, keys strictly ascending: one walk down
+     * (copying shared nodes) per leaf the keys fall in, not one per key. Returns the previous
+     * values (null where there was none).
+     */
+    public byte[][] putRun(RootRef root, byte[][] keys, byte[][] values, int count) {
+        byte[][] old = new byte[count][];
+        int i = 0;
+        while (i < count) {
+            OwnedPath p = ownPath(root, keys[i]);
+            Node n = p.leaf;
+            // the leaf holds keys below the first separator to its right on the path
+            byte[] bound = null;
+            for (int level = p.depth - 1; level >= 0 && bound == null; level--) {
+                Node parent = p.nodes[level];
+                if (p.slots[level] + 1 < parent.count) {
+                    bound = parent.keys[p.slots[level] + 1];
+                }
+            }
+            st.markDirty(n);
+            do {
+                old[i] = putInLeaf(n, keys[i], values[i]);
+                i++;
+            } while (i < count && n.bytes <= Node.MAX_BYTES && (bound == null || Keys.compare(keys[i], bound) < 0));
+            if (n.bytes > Node.MAX_BYTES) {
+                splitUp(root, p.nodes, p.slots, p.depth, n);
+            }
+        }
+        return old;
+    }
+
+    /**
+     * Sets the item in an owned leaf, marked dirty, that covers the key; moves the block
+     * references. Returns the previous value.
+     */
+    private byte[] putInLeaf(Node n, byte[] key, byte[] value) {
         long newBlock = Keys.blockRef(key, value);
-        OwnedPath p = ownPath(root, key);
-        Node n = p.leaf;
         int i = n.search(key);
         byte[] old = null;
         if (i >= 0) {
@@ -124,7 +196,6 @@ public final class CowTree {
         } else {
             n.insertLeaf(-i - 1, key, value);
         }
-        st.markDirty(n);
         long oldBlock = old == null ? -1 : Keys.blockRef(key, old);
         if (newBlock >= 0 && newBlock != oldBlock) {
             st.confirmBlock(newBlock);
@@ -132,6 +203,21 @@ public final class CowTree {
         if (oldBlock >= 0 && oldBlock != newBlock) {
             st.decBlock(oldBlock);
         }
+        return old;
+    }
+
+    /**
+     * Inserts or replaces an item, copying shared nodes on the way down. A value that references
+     * a new block (an extent) must name a block from {@link MetaStore#allocateBlock}; it is
+     * confirmed here. A replaced block reference is dropped.
+     *
+     * @return the previous value, or null
+     */
+    public byte[] put(RootRef root, byte[] key, byte[] value) {
+        OwnedPath p = ownPath(root, key);
+        Node n = p.leaf;
+        st.markDirty(n);
+        byte[] old = putInLeaf(n, key, value);
         if (n.bytes > Node.MAX_BYTES) {
             splitUp(root, p.nodes, p.slots, p.depth, n);
         }

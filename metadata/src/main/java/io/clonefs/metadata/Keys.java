@@ -39,7 +39,29 @@ public final class Keys {
     }
 
     public static byte[] extent(long ino, long index) {
-        return ByteBuffer.allocate(17).putLong(ino).put(EXTENT).putLong(index).array();
+        // by hand, not through a ByteBuffer: one key per block written
+        byte[] k = new byte[17];
+        putLong(k, 0, ino);
+        k[8] = EXTENT;
+        putLong(k, 9, index);
+        return k;
+    }
+
+    /** Big-endian, as {@link ByteBuffer#putLong} writes. */
+    static void putLong(byte[] b, int at, long v) {
+        for (int i = 7; i >= 0; i--) {
+            b[at + i] = (byte) v;
+            v >>>= 8;
+        }
+    }
+
+    /** Big-endian, as {@link ByteBuffer#getLong} reads. */
+    static long getLong(byte[] b, int at) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[at + i] & 0xff);
+        }
+        return v;
     }
 
     /** Key just past the extents of {@code ino}. */
@@ -69,7 +91,7 @@ public final class Keys {
 
     /** The block index of an extent key. */
     public static long extentIndex(byte[] key) {
-        return ByteBuffer.wrap(key, 9, 8).getLong();
+        return getLong(key, 9);
     }
 
     /** The inode number of an orphan key. */
@@ -84,7 +106,7 @@ public final class Keys {
     /** The block a tree entry references, or -1: only extents reference blocks. */
     public static long blockRef(byte[] key, byte[] value) {
         if (key.length == 17 && key[8] == EXTENT) {
-            return ByteBuffer.wrap(value).getLong();
+            return getLong(value, 0);
         }
         return -1;
     }

@@ -1,6 +1,6 @@
 package io.clonefs.metadata;
 
-import java.nio.ByteBuffer;
+import java.nio.BufferUnderflowException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -77,11 +77,17 @@ public final class Schema {
     }
 
     public static byte[] u64(long v) {
-        return ByteBuffer.allocate(8).putLong(v).array();
+        byte[] b = new byte[8];
+        Keys.putLong(b, 0, v);
+        return b;
     }
 
+    /** The first 8 bytes of {@code b}, big-endian. */
     public static long u64(byte[] b) {
-        return ByteBuffer.wrap(b).getLong();
+        if (b.length < 8) {
+            throw new BufferUnderflowException();
+        }
+        return Keys.getLong(b, 0);
     }
 
     public static byte[] name(String s) {

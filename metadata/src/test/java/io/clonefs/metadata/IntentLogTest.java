@@ -37,7 +37,7 @@ class IntentLogTest {
         final IntentLog log;
         final MetaStore st;
         final CowTree tree;
-        final Holder root;
+        final TestRoot root;
 
         Store(Path meta, long capacity, long rootId) {
             lmdb = Lmdb.open(meta.toFile());
@@ -47,7 +47,7 @@ class IntentLogTest {
             st.useIntentLog(log);
             tree = new CowTree(st);
             synchronized (st) {
-                root = new Holder(rootId < 0 ? st.newTree() : rootId);
+                root = new TestRoot(rootId < 0 ? st.newTree() : rootId);
             }
         }
 
@@ -67,23 +67,6 @@ class IntentLogTest {
         }
     }
 
-    private static final class Holder implements CowTree.RootRef {
-        long root;
-
-        Holder(long root) {
-            this.root = root;
-        }
-
-        @Override
-        public long get() {
-            return root;
-        }
-
-        @Override
-        public void set(long newRoot) {
-            root = newRoot;
-        }
-    }
 
     private static void change(Store s, TreeMap<Integer, byte[]> model, Random rnd, int steps) {
         synchronized (s.st) {
