@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * The daemon's port range ({@code CLONEFS_PG_PORTS}) through the real launcher: a malformed or
  * reversed range fails {@code clonefs mount} with one line before any daemon starts; a range
  * holding a port another program listens on leaves the pool mounted but its PostgreSQL servers
- * unavailable, every pg command answering with the reason and nothing started.
+ * unavailable, every pg command answering with the reason and nothing started; the daemon's own
+ * control port in the range does not count.
  */
 class PgPortRangeIT {
     private Workspace ws;
@@ -65,5 +66,22 @@ class PgPortRangeIT {
                     + " in use by other programs on 127.0.0.1; choose a range without them");
             assertFalse(cfs.run("list").out().contains("src"), "no volume made");
         }
+    }
+
+    @Test
+    void theDaemonsOwnControlPortInTheRangeDoesNotCount() throws Exception {
+        ws = Workspace.create("pgportsown");
+        int p;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            p = free.getLocalPort();
+        }
+        Clonefs cfs = new Clonefs(ws, ws.root().resolve("pool")).withEnv(Map.of("CLONEFS_PG_PORTS", p + "-" + (p + 2)));
+        cfs.init();
+        cfs.mount(ws.dir("mnt"), "--port", Integer.toString(p));
+        assertEquals(p, cfs.daemonInfo().get("port").asInt(), "the control port lies in the range");
+        var src = cfs.json("pg", "init", "src");
+        assertEquals("running", src.get("state").asText());
+        assertTrue(src.get("port").asInt() != p && src.get("port").asInt() <= p + 2,
+                "a server gets a port of the range other than the daemon's: " + src);
     }
 }

@@ -17,7 +17,9 @@ import io.clonefs.pg.PgPorts;
 import io.clonefs.pg.PgRoutes;
 import io.clonefs.pg.RemoteSnapshots;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,7 +110,7 @@ public final class PgPlugin implements Daemon.Plugin {
         try {
             manager = PgManager.open(engine, mount, engine.directory(), options);
             if (checkPorts) {
-                checkPortRange(manager);
+                checkPortRange(manager, server.port());
             }
             routes = new PgRoutes(manager, remotes);
         } catch (PgException.Setup | PgException.PortInUse e) {
@@ -142,11 +144,17 @@ public final class PgPlugin implements Daemon.Plugin {
         restorer.start();
     }
 
-    /** Refuses a configured range with ports other programs use (closing the manager: nothing started). */
-    private void checkPortRange(PgManager m) {
+    /**
+     * Refuses a configured range with ports other programs listen on (closing the manager: nothing
+     * started). The pool's servers and the daemon's own control port (bound before, often an
+     * ephemeral port that may fall in the range; new servers skip it like any port in use) do not
+     * count.
+     */
+    private void checkPortRange(PgManager m, int controlPort) {
         try {
-            PgPorts.checkFree("CLONEFS_PG_PORTS", options.firstPort(), options.lastPort(),
-                    m.list().stream().map(PgApi.Server::port).collect(Collectors.toSet()));
+            Set<Integer> own = m.list().stream().map(PgApi.Server::port).collect(Collectors.toCollection(HashSet::new));
+            own.add(controlPort);
+            PgPorts.checkFree("CLONEFS_PG_PORTS", options.firstPort(), options.lastPort(), own);
         } catch (PgException.PortInUse e) {
             m.close();
             manager = null;
