@@ -16,7 +16,7 @@
 #   BUILD_DIR           Maven output directory (default target); CLONEFS_JAR overrides the jar
 #   MVN                 Maven command (default mvn -B)
 #   PGBIN               PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
-#   CLONEFS_PG_PORTS    port range of the demo's PostgreSQL servers (default 54400-54499)
+#   CLONEFS_PG_PORTS    port range of the demo's PostgreSQL servers (default 54400-55399)
 #   DEMO_SKIP_DEPS=1    do not run install-deps.sh;  DEMO_SKIP_BUILD=1  use the jar as it is
 # Needs root (a FUSE mount other users can use; PostgreSQL runs as the postgres user).
 set -euo pipefail

@@ -26,8 +26,24 @@ public final class MountTable {
      * @param mountpoint the mount point, octal escapes undone
      * @param fstype     the filesystem type, e.g. {@code fuse}, {@code fuse.clonefs}, {@code ext4}
      * @param source     the mount source, octal escapes undone
+     * @param superOptions the per-superblock options (for a cgroup v1 hierarchy its controllers,
+     *                   e.g. {@code rw,cpu,cpuacct}), "" when the line has none
      */
-    public record Entry(String device, String mountpoint, String fstype, String source) {
+    public record Entry(String device, String mountpoint, String fstype, String source, String superOptions) {
+        public Entry(String device, String mountpoint, String fstype, String source) {
+            this(device, mountpoint, fstype, source, "");
+        }
+
+        /** Whether {@code option} is one of the comma-separated {@link #superOptions()}. */
+        public boolean hasSuperOption(String option) {
+            for (String o : superOptions.split(",")) {
+                if (o.equals(option)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         /** A FUSE filesystem ({@code fuse} or {@code fuse.SUBTYPE}). */
         public boolean fuse() {
             return fstype.equals("fuse") || fstype.startsWith("fuse.");
@@ -69,7 +85,7 @@ public final class MountTable {
         if (f.length < 5 || dash < 0 || dash + 2 >= f.length) {
             return null;
         }
-        return new Entry(f[2], unescape(f[4]), f[dash + 1], unescape(f[dash + 2]));
+        return new Entry(f[2], unescape(f[4]), f[dash + 1], unescape(f[dash + 2]), dash + 3 < f.length ? f[dash + 3] : "");
     }
 
     /** The mount at exactly {@code mountpoint} now (the last one wins, as in the kernel). */

@@ -40,4 +40,14 @@ class MountTableTest {
         assertEquals("a b\tc\\d", MountTable.unescape("a\\040b\\011c\\134d"));
         assertEquals("trailing\\04", MountTable.unescape("trailing\\04"));
     }
+
+    @Test
+    void superOptionsNameACgroupV1HierarchysControllers() {
+        MountTable.Entry e = MountTable.parse("31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct");
+        assertEquals("rw,cpu,cpuacct", e.superOptions());
+        assertTrue(e.hasSuperOption("cpu"));
+        assertTrue(e.hasSuperOption("cpuacct"));
+        assertTrue(!e.hasSuperOption("cpuset"));
+        assertEquals("", new MountTable.Entry("0:1", "/", "ext4", "/dev/vda").superOptions());
+    }
 }

@@ -57,6 +57,7 @@ final class MountCommand extends BaseCommand {
     public Integer call() throws InterruptedException {
         Path p = poolDir.toAbsolutePath().normalize();
         Path mp = mountpoint.toAbsolutePath().normalize();
+        PgPlugin.checkEnvironment(); // a malformed CLONEFS_PG_PORTS fails here, not in the background daemon
         if (port < 0 || port > 65535) {
             throw new CliException(ExitCodes.USAGE, "--port " + port + " is out of range");
         }

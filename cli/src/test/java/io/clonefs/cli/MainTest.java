@@ -108,4 +108,25 @@ class MainTest {
         assertEquals(0, r.code());
         assertTrue(r.out().contains("snapshot"), r.out());
     }
+
+    @Test
+    void limitsThatMakeNoSenseAreUsageErrorsBeforeTheDaemonIsAsked() {
+        String none = tmp.resolve("none").toString();
+        String[][] cases = {
+            {"pg", "branch", "src", "b1", "--memory", "1MiB", "--pool", none},
+            {"pg", "branch", "src", "b1", "--memory", "lots", "--pool", none},
+            {"pg", "branch", "src", "b1", "--cpu-weight", "10001", "--pool", none},
+            {"pg", "branch", "src", "b1", "--setting", "port=1", "--pool", none},
+            {"pg", "branch", "src", "b1", "--setting", "nonsense", "--pool", none},
+            {"pg", "limit", "b1", "--cpu-weight", "-1", "--pool", none},
+            {"pg", "limit", "b1", "--memory", "63MiB", "--pool", none}};
+        for (String[] args : cases) {
+            Run r = run(args);
+            assertEquals(ExitCodes.USAGE, r.code(), String.join(" ", args) + ": " + r.err());
+            oneLine(r);
+            assertFalse(r.err().contains("daemon"), "refused before asking a daemon: " + r.err());
+        }
+        Run small = run("pg", "branch", "src", "b1", "--memory", "32MiB", "--pool", none);
+        assertEquals("clonefs: --memory 32 MiB is too small: a server needs at least 64 MiB", small.err().strip());
+    }
 }

@@ -133,14 +133,24 @@ class ApiPgIT {
         assertTrue(api.expect(200, "POST", "/v1/pg/servers/b2/protect", null).get("protected").asBoolean());
         assertEquals(409, api.call("DELETE", "/v1/pg/servers/b2", null).status());
         assertFalse(api.expect(200, "POST", "/v1/pg/servers/b2/unprotect", null).get("protected").asBoolean());
+        JsonNode limited = api.expect(200, "POST", "/v1/pg/servers/b2/limits",
+                "{\"settings\":{\"work_mem\":\"9MB\"},\"unset\":[\"nothing\"]}");
+        assertEquals("9MB", limited.get("limits").get("settings").get("work_mem").asText());
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/limits", "{\"memory\":\"1MiB\"}"), 400));
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/limits", "{\"cpuWeight\":10001}"), 400));
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/limits",
+                "{\"settings\":{\"port\":\"1\"}}"), 400));
+        assertEquals(404, api.call("POST", "/v1/pg/servers/nope/limits", "{}").status());
         assertEquals("stopped", api.expect(200, "POST", "/v1/pg/servers/b2/stop", null).get("state").asText());
         assertEquals("running", api.expect(200, "POST", "/v1/pg/servers/b2/start", null).get("state").asText());
+        assertEquals("9MB", PgHarness.query(b2.get("port").asInt(), "SHOW work_mem"), "its setting applies from its start");
         // idle servers sleep: set the idle time, suspend now, wake with a start
         assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"soon\"}"), 400));
         assertEquals("10m", api.expect(200, "POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"10m\"}")
                 .get("suspendAfter").asText());
         assertEquals("suspended", api.expect(200, "POST", "/v1/pg/servers/b2/suspend", null).get("state").asText());
         assertEquals("running", api.expect(200, "POST", "/v1/pg/servers/b2/start", null).get("state").asText());
+        assertEquals("9MB", PgHarness.query(b2.get("port").asInt(), "SHOW work_mem"), "its setting applies after a wake");
         assertEquals(409, api.call("DELETE", "/v1/pg/servers/src", null).status(), "src has branches");
         assertEquals("b2", api.expect(200, "DELETE", "/v1/pg/servers/b2", null).get("name").asText());
         api.expect(201, "POST", "/v1/pg/schedules", "{\"source\":\"src\",\"every\":\"1h\",\"keep\":2}");
@@ -166,7 +176,8 @@ class ApiPgIT {
             }
             Proc.sleep(500);
         }
-        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "suspended b2", "woken b2", "destroyed b2",
+        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "limits b2", "suspended b2", "woken b2",
+                "destroyed b2",
                 "destroyed pr-7",
                 "created short", "expired short"), seen, "events: " + page);
         JsonNode events = page.get("events");

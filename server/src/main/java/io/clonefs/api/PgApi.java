@@ -2,6 +2,7 @@ package io.clonefs.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the branch manager returns and what the control API carries under {@code /v1/pg}: plain
@@ -24,11 +25,23 @@ public final class PgApi {
      * @param standby     a streaming standby following {@code primary}
      * @param suspendAfter how long it may have no client before it is suspended ({@code 10m}), or
      *                    null for never
+     * @param limits      its memory limit, CPU weight and settings of its own, or null for none
      */
     public record Server(String name, String role, String uri, String source, String snapshot, int port, String state, long pid,
                          String createdAt, long ageSeconds, String expiresAt, @JsonProperty("protected") boolean protect,
                          boolean standby, String primary, long uniqueBytes, String dataDir, String log,
-                         String suspendAfter) {
+                         String suspendAfter, ServerLimits limits) {
+    }
+
+    /**
+     * A server's limits as listed.
+     *
+     * @param memory    bytes its processes may use together (its cgroup's memory limit), or null: no limit
+     * @param cpuWeight its CPU weight, 1..10000 (100 is everyone's default), or null: the default
+     * @param settings  PostgreSQL settings of its own, passed as {@code -c NAME=VALUE} at its start
+     * @param cgroup    its cgroup while it runs with a limit (relative to the hierarchy root), else null
+     */
+    public record ServerLimits(Long memory, Integer cpuWeight, Map<String, String> settings, String cgroup) {
     }
 
     /**
@@ -80,7 +93,8 @@ public final class PgApi {
      * the pool's default.
      */
     public record BranchRequest(String source, String name, Integer port, String ttl, Boolean checkpoint,
-                                @JsonProperty("protected") boolean protect, String at, String suspendAfter) {
+                                @JsonProperty("protected") boolean protect, String at, String suspendAfter,
+                                LimitsRequest limits) {
     }
 
     /**
@@ -88,6 +102,19 @@ public final class PgApi {
      * never, or {@code default} for the pool's default.
      */
     public record SuspendAfterRequest(String after) {
+    }
+
+    /**
+     * A server's limits, for {@code POST /v1/pg/branches} ({@code limits}) and
+     * {@code POST /v1/pg/servers/NAME/limits} (a change: what is left out stays as it is).
+     *
+     * @param memory    a size such as {@code 512MiB}, {@code 2GiB} (at least 64MiB, at most the
+     *                  host's RAM), or {@code none} for no limit
+     * @param cpuWeight 1..10000 (100 is the default share), or 0 for the default
+     * @param settings  PostgreSQL settings {@code NAME: VALUE} to add or replace
+     * @param unset     names of settings of its own to remove
+     */
+    public record LimitsRequest(String memory, Integer cpuWeight, Map<String, String> settings, List<String> unset) {
     }
 
     /** {@code POST /v1/pg/schedules}: {@code every} like {@code 15m}. */

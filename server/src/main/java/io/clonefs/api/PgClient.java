@@ -84,6 +84,11 @@ public final class PgClient {
         return call("POST", "servers/" + enc(name) + (on ? "/protect" : "/unprotect"), null, PgApi.Server.class, SHORT);
     }
 
+    /** Changes a server's memory limit, CPU weight or settings of its own; what the request leaves out stays. */
+    public PgApi.Server limits(String name, PgApi.LimitsRequest change) {
+        return call("POST", "servers/" + enc(name) + "/limits", change, PgApi.Server.class, SHORT);
+    }
+
     public PgApi.Server suspend(String name) {
         return call("POST", "servers/" + enc(name) + "/suspend", null, PgApi.Server.class, SHORT);
     }

@@ -3,6 +3,7 @@ package io.clonefs.pg;
 import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.pg.PgManager.BranchSpec;
+import io.clonefs.pg.limits.Limits;
 import io.clonefs.pg.process.Postgres;
 import io.clonefs.pg.process.Postgres.StopMode;
 import java.nio.file.Files;
@@ -59,6 +60,7 @@ final class PgBranches {
         if (spec.source().equals(spec.name())) {
             throw new ClonefsException.InvalidArgument("a branch needs a name other than its source's");
         }
+        Limits limits = spec.limits() == null ? null : processes.limiter().check(spec.limits());
         return registry.withName(spec.name(), () -> {
             long t0 = System.nanoTime();
             PgRecord src = registry.find(spec.source());
@@ -111,7 +113,8 @@ final class PgBranches {
                 rec = new PgRecord(spec.name(), PgRecord.BRANCH, dir, spec.source(), snapshot, snapshotCreated, promote,
                         port, created.toString(), spec.ttl() == null ? null : created.plus(spec.ttl()).toString(),
                         spec.protect(), true, false, null,
-                        spec.suspendAfter() == null ? null : spec.suspendAfter().toSeconds(), false);
+                        spec.suspendAfter() == null ? null : spec.suspendAfter().toSeconds(), false, null)
+                        .withLimits(limits);
                 Steps steps = new Steps(checkpointMs, snapshotMs, cloneMs, PgProcesses.millisSince(t));
                 PgProcesses.Started started = processes.startBranch(rec);
                 registry.put(rec);

@@ -8,8 +8,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Where lifecycle events go: the one {@link PgManager.Listener} (the daemon's event log), told of
- * {@code created} and {@code reset} of a branch and {@code destroyed} and {@code expired} of any
- * server, after it happened. A failing listener is logged, never propagated.
+ * {@code created} and {@code reset} of a branch, {@code destroyed}, {@code expired} and
+ * {@code limits} (its limits changed) of any server, after it happened. A failing listener is logged, never propagated.
  *
  * <p>Thread-safe: the listener is swapped atomically and called on the thread that did the work.
  */

@@ -5,6 +5,7 @@ import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.Names;
 import io.clonefs.fuse.Mount;
+import io.clonefs.pg.limits.Limits;
 import io.clonefs.pg.process.Postgres;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,6 +36,8 @@ import java.util.function.Consumer;
  *   <tr><td>volumes and the snapshots taken for branches and schedules</td><td>{@link PgVolumes}</td></tr>
  *   <tr><td>a record's server process (pg_ctl through {@link Postgres})</td><td>{@link PgProcesses}</td></tr>
  *   <tr><td>data directory files and ownership</td><td>{@link PgDataDirs}</td></tr>
+ *   <tr><td>a server's memory limit, CPU weight (its cgroup) and settings; the port range</td>
+ *       <td>{@link PgLimiter}, {@link PgServerLimits}, {@link PgServerSettings}, {@link PgPorts}</td></tr>
  * </table>
  *
  * <h2>Servers</h2>
@@ -80,10 +83,11 @@ public final class PgManager implements AutoCloseable {
     private final PgBranches branches;
     private final PgSchedules schedules;
     private final PgSleeps sleeps;
+    private final PgServerLimits limits;
 
     /**
      * Told of every lifecycle event, after it happened: {@code created} and {@code reset} of a
-     * branch, {@code destroyed} and {@code expired} of any server. Called on the thread that did
+     * branch, {@code destroyed}, {@code expired} and {@code limits} of any server. Called on the thread that did
      * the work; must not throw or block for long.
      */
     @FunctionalInterface
@@ -118,7 +122,7 @@ public final class PgManager implements AutoCloseable {
         Path runDir = home.resolve("run");
         Path logDir = home.resolve("log");
         PgStateStore store = new PgStateStore(home.resolve("state.json"));
-        PgProcesses processes = new PgProcesses(tools, options, mnt, runDir, logDir);
+        PgProcesses processes = new PgProcesses(tools, options, mnt, runDir, logDir, PgLimiter.forPool(pool, options));
         UserPrincipalLookupService users = home.getFileSystem().getUserPrincipalLookupService();
         PgDataDirs dataDirs;
         try {
@@ -148,6 +152,7 @@ public final class PgManager implements AutoCloseable {
         this.imports = new PgImports(registry, volumes, dataDirs, tools, processes, servers);
         this.branches = new PgBranches(registry, volumes, dataDirs, processes, events, sleeps);
         this.schedules = new PgSchedules(registry, volumes, servers, sleeps);
+        this.limits = new PgServerLimits(registry, processes, servers, events);
         schedules.start(options.tick());
     }
 
@@ -226,35 +231,41 @@ public final class PgManager implements AutoCloseable {
      * A branch request (see {@link #branch}).
      *
      * @param suspendAfter idle time before the branch is suspended: null the pool's default, zero never
+     * @param limits       its memory limit, CPU weight and settings of its own, or null for none
      */
     public record BranchSpec(String source, String name, Integer port, Duration ttl, boolean checkpoint,
-                             boolean protect, Instant at, Duration suspendAfter) {
+                             boolean protect, Instant at, Duration suspendAfter, Limits limits) {
         public static BranchSpec of(String source, String name) {
-            return new BranchSpec(source, name, null, null, false, false, null, null);
+            return new BranchSpec(source, name, null, null, false, false, null, null, null);
+        }
+
+        /** Its memory limit, CPU weight and settings of its own (null: none). */
+        public BranchSpec withLimits(Limits l) {
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, suspendAfter, l);
         }
 
         public BranchSpec withPort(Integer p) {
-            return new BranchSpec(source, name, p, ttl, checkpoint, protect, at, suspendAfter);
+            return new BranchSpec(source, name, p, ttl, checkpoint, protect, at, suspendAfter, limits);
         }
 
         public BranchSpec withTtl(Duration t) {
-            return new BranchSpec(source, name, port, t, checkpoint, protect, at, suspendAfter);
+            return new BranchSpec(source, name, port, t, checkpoint, protect, at, suspendAfter, limits);
         }
 
         public BranchSpec withCheckpoint(boolean c) {
-            return new BranchSpec(source, name, port, ttl, c, protect, at, suspendAfter);
+            return new BranchSpec(source, name, port, ttl, c, protect, at, suspendAfter, limits);
         }
 
         public BranchSpec withProtect(boolean p) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, p, at, suspendAfter);
+            return new BranchSpec(source, name, port, ttl, checkpoint, p, at, suspendAfter, limits);
         }
 
         public BranchSpec withAt(Instant t) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, protect, t, suspendAfter);
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, t, suspendAfter, limits);
         }
 
         public BranchSpec withSuspendAfter(Duration d) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, d);
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, d, limits);
         }
     }
 
@@ -302,6 +313,17 @@ public final class PgManager implements AutoCloseable {
         registry.checkOpen();
         Names.checkDataset("volume", name);
         return servers.destroy(name);
+    }
+
+    /**
+     * Changes a server's memory limit, CPU weight or settings of its own (see
+     * {@link PgServerLimits#change}): limits take effect at once on a running server, settings
+     * at its next start.
+     */
+    public PgApi.Server limits(String name, PgApi.LimitsRequest change) {
+        registry.checkOpen();
+        Names.checkDataset("volume", name);
+        return limits.change(name, change);
     }
 
     /**

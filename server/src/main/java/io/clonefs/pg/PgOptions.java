@@ -20,12 +20,11 @@ public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort,
                         Duration suspendAfter) {
     public static final Path DEFAULT_BIN = Path.of("/usr/lib/postgresql/15/bin");
     public static final int DEFAULT_FIRST_PORT = 54400;
-    public static final int DEFAULT_LAST_PORT = 54499;
+    /** 1000 ports: room for hundreds of servers. */
+    public static final int DEFAULT_LAST_PORT = 55399;
 
     public PgOptions {
-        if (firstPort < 1 || lastPort > 65535 || firstPort > lastPort) {
-            throw new ClonefsException.InvalidArgument("port range " + firstPort + "-" + lastPort + " is invalid");
-        }
+        PgPorts.check("port range", firstPort, lastPort);
         if (tick.isNegative() || tick.isZero() || startTimeout.isNegative() || startTimeout.isZero()) {
             throw new ClonefsException.InvalidArgument("tick and start timeout must be positive");
         }
@@ -39,7 +38,7 @@ public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort,
         this(binDir, osUser, firstPort, lastPort, tick, startTimeout, Duration.ZERO);
     }
 
-    /** PostgreSQL 15 from Debian's packages, user {@code postgres}, ports 54400-54499. */
+    /** PostgreSQL 15 from Debian's packages, user {@code postgres}, ports 54400-55399. */
     public static PgOptions defaults() {
         return new PgOptions(DEFAULT_BIN, "postgres", DEFAULT_FIRST_PORT, DEFAULT_LAST_PORT, Duration.ofSeconds(1),
                 Duration.ofMinutes(10));

@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
  * name the server. Every server listens on 127.0.0.1 only; these settings are passed on the
  * command line, so a clone carries nothing of its source's to rewrite. A branch also gets
  * {@code archive_mode=off} and no synchronous standbys, so it can never archive into, or wait for,
- * its source's infrastructure.
+ * its source's infrastructure. Then come the server's other settings ({@link PgServerSettings}: a
+ * branch's small defaults, the server's own). A server with limits is started in its cgroup and
+ * its cgroup removed when it stops ({@link PgLimiter}).
  *
  * <p>Stateless apart from its configuration; callers serialise the operations on one server.
  */
@@ -33,13 +35,20 @@ final class PgProcesses {
     private final Path mountpoint;
     private final Path runDir;
     private final Path logDir;
+    private final PgLimiter limiter;
 
-    PgProcesses(PgTools tools, PgOptions options, Path mountpoint, Path runDir, Path logDir) {
+    PgProcesses(PgTools tools, PgOptions options, Path mountpoint, Path runDir, Path logDir, PgLimiter limiter) {
         this.tools = tools;
         this.options = options;
         this.mountpoint = mountpoint;
         this.runDir = runDir;
         this.logDir = logDir;
+        this.limiter = limiter;
+    }
+
+    /** Where the servers' memory limits and CPU weights are put into effect. */
+    PgLimiter limiter() {
+        return limiter;
     }
 
     Path dataDir(PgRecord rec) {
@@ -70,7 +79,12 @@ final class PgProcesses {
      *                   running server, whose last writes may not have been synced yet.
      */
     Postgres server(PgRecord rec, boolean freshClone) {
-        Postgres.Builder b = Postgres.on(dataDir(rec)).name(rec.name()).programs(tools).port(rec.port())
+        return server(rec, freshClone, tools);
+    }
+
+    /** The same, running the PostgreSQL programs with {@code programs}. */
+    Postgres server(PgRecord rec, boolean freshClone, Postgres.Programs programs) {
+        Postgres.Builder b = Postgres.on(dataDir(rec)).name(rec.name()).programs(programs).port(rec.port())
                 .socketDir(runDir).log(logFile(rec.name()))
                 .setting("cluster_name", rec.name());
         if (freshClone) {
@@ -84,6 +98,7 @@ final class PgProcesses {
                         .setting("restore_command", "");
             }
         }
+        PgServerSettings.apply(rec, b);
         return b.build();
     }
 
@@ -122,9 +137,10 @@ final class PgProcesses {
     private void start(PgRecord rec, boolean freshClone, Runnable onLockFile) {
         Path log = logFile(rec.name());
         try {
-            server(rec, freshClone).start(options.startTimeout(), onLockFile);
+            server(rec, freshClone, limiter.starting(rec, tools)).start(options.startTimeout(), onLockFile);
         } catch (Postgres.Failed e) {
             if (e.result() == null) {
+                limiter.release(rec);
                 throw new PgException.ToolFailed(e.getMessage());
             }
             String tail = Postgres.tailOfFile(log, LOG_TAIL_LINES);
@@ -197,6 +213,9 @@ final class PgProcesses {
             server(rec, false).stop(mode);
         } catch (Postgres.Failed e) {
             throw new PgException.ToolFailed(e.getMessage());
+        }
+        if (!running(rec)) {
+            limiter.release(rec);
         }
     }
 

@@ -2,6 +2,7 @@ package io.clonefs.pg;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.clonefs.pg.limits.Limits;
 
 /**
  * One managed PostgreSQL server as kept in {@code POOL/pg/state.json}. Immutable; changes make a
@@ -28,6 +29,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *                        null the pool's default ({@link PgOptions#suspendAfter()}, for branches)
  * @param suspended       stopped for being idle ({@code pg_ctl stop -m fast}); the daemon listens
  *                        on its port and starts it on the next connection ({@link PgSleeps})
+ * @param limits          its memory limit, CPU weight and settings of its own ({@link Limits}); null
+ *                        (as in the state of older versions) for none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PgRecord(
@@ -46,7 +49,8 @@ public record PgRecord(
         boolean standby,
         String primary,
         Long suspendAfter,
-        boolean suspended) {
+        boolean suspended,
+        Limits limits) {
 
     public static final String SOURCE = "source";
     public static final String BRANCH = "branch";
@@ -57,21 +61,27 @@ public record PgRecord(
 
     public PgRecord withRunning(boolean r) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, r, standby, primary, suspendAfter, suspended);
+                protect, r, standby, primary, suspendAfter, suspended, limits);
     }
 
     public PgRecord withProtect(boolean p) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                p, running, standby, primary, suspendAfter, suspended);
+                p, running, standby, primary, suspendAfter, suspended, limits);
     }
 
     public PgRecord withSuspendAfter(Long seconds) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, seconds, suspended);
+                protect, running, standby, primary, seconds, suspended, limits);
     }
 
     public PgRecord withSuspended(boolean s) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, suspendAfter, s);
+                protect, running, standby, primary, suspendAfter, s, limits);
+    }
+
+    public PgRecord withLimits(Limits l) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
+                protect, running, standby, primary, suspendAfter, suspended,
+                l == null || (l.none() && l.settings().isEmpty()) ? null : l);
     }
 }

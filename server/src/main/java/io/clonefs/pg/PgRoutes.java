@@ -28,6 +28,7 @@ import java.util.Map;
  *   <tr><td>POST servers/NAME/reset</td><td></td><td>{@link PgApi.Branched}</td></tr>
  *   <tr><td>POST servers/NAME/protect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/unprotect</td><td></td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>POST servers/NAME/limits</td><td>{@link PgApi.LimitsRequest}</td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/suspend</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/suspend-after</td><td>{@link PgApi.SuspendAfterRequest}</td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>DELETE servers/NAME</td><td></td><td>{@link PgApi.Destroyed}</td></tr>
@@ -93,6 +94,7 @@ public final class PgRoutes {
                         case "reset" -> ok(pg.reset(name));
                         case "protect" -> ok(pg.protect(name, true));
                         case "unprotect" -> ok(pg.protect(name, false));
+                        case "limits" -> ok(pg.limits(name, body.read(PgApi.LimitsRequest.class)));
                         case "suspend" -> ok(pg.suspend(name));
                         case "suspend-after" -> ok(pg.suspendAfter(name,
                                 idleOrDefault(body.read(PgApi.SuspendAfterRequest.class).after())));
@@ -178,7 +180,7 @@ public final class PgRoutes {
         }
         String volume = remotes.importVolume(source.substring(0, colon), source.substring(colon + 1));
         return new PgApi.BranchRequest(volume, r.name(), r.port(), r.ttl(), r.checkpoint(), r.protect(),
-                Instant.now().toString(), r.suspendAfter());
+                Instant.now().toString(), r.suspendAfter(), r.limits());
     }
 
     /** A branch request as the manager takes it; {@code ttl} and {@code at} are parsed here. */
@@ -192,7 +194,8 @@ public final class PgRoutes {
         Instant at = r.at() == null || r.at().isBlank() ? null : PgDurations.parseMoment(r.at(), Instant.now());
         Duration idle = r.suspendAfter() == null || r.suspendAfter().isBlank() ? null : PgDurations.parseIdle(r.suspendAfter());
         return new PgManager.BranchSpec(r.source(), r.name(), r.port(), ttl,
-                r.checkpoint() == null || r.checkpoint(), r.protect(), at, idle); // CHECKPOINT unless told not to
+                r.checkpoint() == null || r.checkpoint(), r.protect(), at, idle, // CHECKPOINT unless told not to
+                PgServerLimits.ofRequest(r.limits()));
     }
 
     private static Duration idleOrNull(String text) {

@@ -15,6 +15,8 @@
  *   <tr><td>{@code POOL/pg/log/<name>.log}</td><td>postgres, 0750</td><td>each server's log; removed
  *       with the server</td></tr>
  *   <tr><td>{@code MOUNTPOINT/<name>/data}</td><td>postgres, 0700</td><td>the data directory</td></tr>
+ *   <tr><td>{@code CGROUPFS/clonefs/<pool-id>/<name>}</td><td>root</td><td>the cgroup of a running
+ *       server with a memory limit or CPU weight ({@code PgLimiter}); removed when it stops</td></tr>
  * </table>
  *
  * <h2>Snapshots it makes</h2>
@@ -28,7 +30,9 @@
  * ({@code PgImports}), branch and reset ({@code PgBranches}), the servers' lifecycle
  * ({@code PgServers}), expiry and scheduled snapshots ({@code PgSchedules}), volumes and snapshots
  * ({@code PgVolumes}), a record's server process ({@code PgProcesses}, over the PostgreSQL runner
- * {@link io.clonefs.pg.process.Postgres}).
+ * {@link io.clonefs.pg.process.Postgres}), the settings a server gets ({@code PgServerSettings}),
+ * its limits put into effect through cgroups ({@code PgLimiter}, over {@code io.clonefs.pg.limits})
+ * and changed ({@code PgServerLimits}), the port range ({@code PgPorts}).
  *
  * <h2>Threads</h2>
  * {@link io.clonefs.pg.PgManager} is thread-safe (see its documentation), and so are the parts it

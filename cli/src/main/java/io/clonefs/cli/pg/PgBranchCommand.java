@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code clonefs pg branch}: a running, writable branch of a source server (or of a snapshot pushed to a remote). */
 @Command(name = "branch", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
-    footer = {"  clonefs pg branch src pr-42 --ttl 8h --suspend-after 10m", "  URI=$(clonefs pg branch src pr-42 --json | jq -r .uri)", "  clonefs pg branch src yesterday --at 24h",
+    footer = {"  clonefs pg branch src pr-42 --ttl 8h --suspend-after 10m", "  clonefs pg branch src pr-43 --memory 512MiB --cpu-weight 50 --setting work_mem=8MB", "  URI=$(clonefs pg branch src pr-42 --json | jq -r .uri)", "  clonefs pg branch src yesterday --at 24h",
         "  clonefs pg branch ceph:prod@nightly prod-copy   # a snapshot pushed to remote ceph"},
     description = {"Snapshot SOURCE while its server runs, clone it, start a server on the",
     "clone (promoted if SOURCE is a standby) and print its connection URI once it answers.",
@@ -50,6 +50,19 @@ final class PgBranchCommand extends PgSubcommand {
         "(ISO-8601, '2025-01-31 12:00' local, or a duration ago such as 2h)."})
     String at;
 
+    @Option(names = "--memory", paramLabel = "SIZE", description = {"Limit the memory of the branch's server (its postmaster and",
+        "every backend together) to SIZE, e.g. 512MiB, 2GiB: at least 64MiB, at most the host's RAM.",
+        "Through its own cgroup (v2, or v1's memory controller); refused on a host without one."})
+    String memory;
+
+    @Option(names = "--cpu-weight", paramLabel = "N", description = {"Its share of CPU time when the CPUs are busy, 1..10000",
+        "(100 is every other process's default): cgroup cpu.weight, or cpu.shares (N*1024/100) on cgroup v1."})
+    Integer cpuWeight;
+
+    @Option(names = "--setting", paramLabel = "NAME=VALUE", description = {"A PostgreSQL setting of its own, passed as -c NAME=VALUE",
+        "at every start (repeatable); overrides the branch defaults shared_buffers=32MB, max_connections=50."})
+    java.util.List<String> settings;
+
     @Override
     int run() {
         String atInstant = at == null ? null : PgDurations.parseMoment(at, Instant.now()).toString();
@@ -72,8 +85,9 @@ final class PgBranchCommand extends PgSubcommand {
         if (suspendAfter != null) {
             PgDurations.parseIdle(suspendAfter);
         }
+        PgApi.LimitsRequest limits = PgLimitCommand.request(memory, cpuWeight, settings, null);
         PgApi.Branched b = client().branch(new PgApi.BranchRequest(source, name, port, ttl, checkpoint, protect, atInstant,
-                suspendAfter));
+                suspendAfter, limits));
         if (json()) {
             printJson(b);
         } else {

@@ -7,13 +7,13 @@ import picocli.CommandLine.Command;
 @Command(name = "pg", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         description = {"PostgreSQL servers on volumes and their branches: a running, writable copy of a live",
             "database in about a second. Needs the pool's daemon (clonefs mount); servers run as the",
-            "postgres OS user on 127.0.0.1, ports from 54400-54499 unless --port (CLONEFS_PG_PORTS)."},
+            "postgres OS user on 127.0.0.1, ports from 54400-55399 unless --port (CLONEFS_PG_PORTS)."},
         footerHeading = "%nExamples:%n",
         footer = {"  clonefs pg init src && clonefs pg branch src dev1", "  clonefs pg list --json"})
 public final class PgCommand implements Runnable {
     /** The subcommands' names, in the order {@code clonefs pg --help} lists them (added like the top level's). */
     public static final List<String> SUBCOMMANDS = List.of("init", "import", "start", "stop", "branch", "list", "reset",
-            "destroy", "protect", "unprotect", "suspend", "suspend-after", "schedule");
+            "destroy", "protect", "unprotect", "limit", "suspend", "suspend-after", "schedule");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}), or null. */
     public static Object subcommand(String name) {
@@ -28,6 +28,7 @@ public final class PgCommand implements Runnable {
             case "destroy" -> new PgDestroyCommand();
             case "protect" -> new PgProtectCommand();
             case "unprotect" -> new PgUnprotectCommand();
+            case "limit" -> new PgLimitCommand();
             case "suspend" -> new PgSuspendCommand();
             case "suspend-after" -> new PgSuspendAfterCommand();
             case "schedule" -> new PgScheduleCommand();

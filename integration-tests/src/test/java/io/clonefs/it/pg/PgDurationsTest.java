@@ -50,7 +50,7 @@ class PgDurationsTest {
 
     @Test
     void branchRequests() {
-        PgManager.BranchSpec s = PgRoutes.spec(new PgApi.BranchRequest("src", "b1", 5999, "2h", true, true, "2025-01-30T08:00:00Z", "10m"));
+        PgManager.BranchSpec s = PgRoutes.spec(new PgApi.BranchRequest("src", "b1", 5999, "2h", true, true, "2025-01-30T08:00:00Z", "10m", null));
         assertEquals(Duration.ofHours(2), s.ttl());
         assertEquals(Instant.parse("2025-01-30T08:00:00Z"), s.at());
         assertEquals(5999, s.port());
@@ -63,18 +63,18 @@ class PgDurationsTest {
         }
         assertNull(PgRoutes.idleOrDefault("default"));
         assertThrows(ClonefsException.InvalidArgument.class,
-                () -> PgRoutes.spec(new PgApi.BranchRequest("src", "b1", null, null, false, false, null, "sometime")));
-        PgManager.BranchSpec plain = PgRoutes.spec(new PgApi.BranchRequest("src", "b1", null, null, false, false, null, null));
+                () -> PgRoutes.spec(new PgApi.BranchRequest("src", "b1", null, null, false, false, null, "sometime", null)));
+        PgManager.BranchSpec plain = PgRoutes.spec(new PgApi.BranchRequest("src", "b1", null, null, false, false, null, null, null));
         assertNull(plain.ttl());
         assertNull(plain.at());
         assertNull(plain.suspendAfter());
         assertFalse(plain.checkpoint());
-        assertTrue(PgRoutes.spec(new PgApi.BranchRequest("src", "b1", null, null, null, false, null, null)).checkpoint(),
+        assertTrue(PgRoutes.spec(new PgApi.BranchRequest("src", "b1", null, null, null, false, null, null, null)).checkpoint(),
                 "a request that does not say checkpoints the source first");
         assertThrows(ClonefsException.InvalidArgument.class,
-                () -> PgRoutes.spec(new PgApi.BranchRequest("src", "../x", null, null, false, false, null, null)));
+                () -> PgRoutes.spec(new PgApi.BranchRequest("src", "../x", null, null, false, false, null, null, null)));
         assertThrows(ClonefsException.InvalidArgument.class,
-                () -> PgRoutes.spec(new PgApi.BranchRequest(null, "b1", null, null, false, false, null, null)));
+                () -> PgRoutes.spec(new PgApi.BranchRequest(null, "b1", null, null, false, false, null, null, null)));
     }
 
     @Test

@@ -13,10 +13,14 @@ import io.clonefs.pg.PgDurations;
 import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgOptions;
+import io.clonefs.pg.PgPorts;
 import io.clonefs.pg.PgRoutes;
 import io.clonefs.pg.RemoteSnapshots;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,9 +31,13 @@ import org.slf4j.LoggerFactory;
  * before the unmount.
  *
  * <p>Configured from the environment of {@code clonefs mount}: {@code CLONEFS_PG_PORTS}
- * ({@code FIRST-LAST}, default 54400-54499), {@code CLONEFS_PG_BIN} (default
- * {@code /usr/lib/postgresql/15/bin}) and {@code CLONEFS_PG_SUSPEND_AFTER} (the idle time after
- * which a branch without one of its own is suspended, e.g. {@code 10m}; default {@code 0}, never). A host without PostgreSQL still mounts: the pg routes then
+ * ({@code FIRST-LAST}, default 54400-55399; a configured range holding a port another program
+ * listens on is refused, like a missing PostgreSQL), {@code CLONEFS_PG_BIN} (default
+ * {@code /usr/lib/postgresql/15/bin}), {@code CLONEFS_PG_SUSPEND_AFTER} (the idle time after
+ * which a branch without one of its own is suspended, e.g. {@code 10m}; default {@code 0},
+ * never), {@code CLONEFS_CGROUP_PARENT} (the cgroup under which servers with limits get theirs,
+ * default {@code clonefs}) and {@code CLONEFS_CGROUP_ROOT} (where the cgroup hierarchies are,
+ * instead of the mount table's). A host without PostgreSQL still mounts: the pg routes then
  * answer with the reason.
  */
 public final class PgPlugin implements Daemon.Plugin {
@@ -37,6 +45,8 @@ public final class PgPlugin implements Daemon.Plugin {
 
     private final PgOptions options;
     private final RemoteSnapshots remotes;
+    /** The port range was configured (CLONEFS_PG_PORTS): ports other programs use in it are refused. */
+    private boolean checkPorts;
     private volatile PgManager manager;
     private Thread restorer;
 
@@ -50,6 +60,18 @@ public final class PgPlugin implements Daemon.Plugin {
         this.remotes = remotes;
     }
 
+    /**
+     * Refuses a malformed or reversed {@code CLONEFS_PG_PORTS} (before a daemon is started).
+     *
+     * @throws io.clonefs.base.ClonefsException.InvalidArgument naming what is wrong
+     */
+    public static void checkEnvironment() {
+        String ports = System.getenv("CLONEFS_PG_PORTS");
+        if (ports != null && !ports.isBlank()) {
+            PgPorts.parseRange("CLONEFS_PG_PORTS", ports);
+        }
+    }
+
     /** Options from {@code CLONEFS_PG_PORTS} and {@code CLONEFS_PG_BIN}, else the defaults. */
     public static PgPlugin fromEnvironment() {
         return fromEnvironment(RemoteSnapshots.NONE);
@@ -59,14 +81,10 @@ public final class PgPlugin implements Daemon.Plugin {
     public static PgPlugin fromEnvironment(RemoteSnapshots remotes) {
         PgOptions o = PgOptions.defaults();
         String ports = System.getenv("CLONEFS_PG_PORTS");
-        if (ports != null && !ports.isBlank()) {
-            String[] fl = ports.strip().split("-");
-            try {
-                o = o.withPorts(Integer.parseInt(fl[0].strip()), Integer.parseInt(fl[fl.length - 1].strip()));
-            } catch (NumberFormatException e) {
-                throw new ClonefsException.InvalidArgument(
-                        "CLONEFS_PG_PORTS must be FIRST-LAST, e.g. 54400-54499, not '" + ports + "'");
-            }
+        boolean configured = ports != null && !ports.isBlank();
+        if (configured) {
+            int[] fl = PgPorts.parseRange("CLONEFS_PG_PORTS", ports);
+            o = o.withPorts(fl[0], fl[1]);
         }
         String bin = System.getenv("CLONEFS_PG_BIN");
         if (bin != null && !bin.isBlank()) {
@@ -81,7 +99,9 @@ public final class PgPlugin implements Daemon.Plugin {
                 throw new ClonefsException.InvalidArgument("CLONEFS_PG_SUSPEND_AFTER: " + e.getMessage());
             }
         }
-        return new PgPlugin(o, remotes);
+        PgPlugin p = new PgPlugin(o, remotes);
+        p.checkPorts = configured;
+        return p;
     }
 
     @Override
@@ -89,8 +109,11 @@ public final class PgPlugin implements Daemon.Plugin {
         PgRoutes routes;
         try {
             manager = PgManager.open(engine, mount, engine.directory(), options);
+            if (checkPorts) {
+                checkPortRange(manager, server.port());
+            }
             routes = new PgRoutes(manager, remotes);
-        } catch (PgException.Setup e) {
+        } catch (PgException.Setup | PgException.PortInUse e) {
             LOG.warn("PostgreSQL branches are unavailable: {}", e.getMessage());
             server.extend("pg", request -> error(e));
             return;
@@ -119,6 +142,24 @@ public final class PgPlugin implements Daemon.Plugin {
         restorer = new Thread(this::restore, "clonefs-pg-restore");
         restorer.setDaemon(true);
         restorer.start();
+    }
+
+    /**
+     * Refuses a configured range with ports other programs listen on (closing the manager: nothing
+     * started). The pool's servers and the daemon's own control port (bound before, often an
+     * ephemeral port that may fall in the range; new servers skip it like any port in use) do not
+     * count.
+     */
+    private void checkPortRange(PgManager m, int controlPort) {
+        try {
+            Set<Integer> own = m.list().stream().map(PgApi.Server::port).collect(Collectors.toCollection(HashSet::new));
+            own.add(controlPort);
+            PgPorts.checkFree("CLONEFS_PG_PORTS", options.firstPort(), options.lastPort(), own);
+        } catch (PgException.PortInUse e) {
+            m.close();
+            manager = null;
+            throw e;
+        }
     }
 
     private void restore() {
