@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Warms a new branch's page cache: its files are new inodes, so nothing of the source's page cache
- * serves them and every first read of a page would be a FUSE round trip. After the branch answers,
- * one background thread reads its relation files ({@code base/}, {@code global/}; largest first)
+ * serves them and every first read of a page would be a FUSE round trip. A second after the branch
+ * answers (so that its first client, typically connecting at once, does not share the CPU with it;
+ * {@code -Dclonefs.pg.warmDelayMillis}), one background thread reads its relation files ({@code base/}, {@code global/}; largest first)
  * through the mount, so the kernel's read-ahead fetches them in 1 MiB requests from block files
  * the host usually has cached. A read through the kernel never replaces a page the branch's server
  * has already written (unlike storing pages into the cache from the daemon).
@@ -46,6 +47,8 @@ final class PgWarmup {
     private static final int CHUNK = 1 << 20;
 
     private final long budgetMiB = Long.getLong("clonefs.pg.warmMiB", -1);
+    /** How long after the branch answers its warm-up starts: its first client comes first. */
+    private final long delayMillis = Long.getLong("clonefs.pg.warmDelayMillis", 1000);
     private final ExecutorService exec = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "clonefs-pg-warmup");
         t.setDaemon(true);
@@ -104,6 +107,15 @@ final class PgWarmup {
     }
 
     private void run(String name, Path dataDir, long token) throws IOException {
+        long until = System.nanoTime() + delayMillis * 1_000_000L;
+        while (System.nanoTime() < until && Long.valueOf(token).equals(current.get(name))) {
+            try {
+                Thread.sleep(Math.min(50, Math.max(1, (until - System.nanoTime()) / 1_000_000L)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
         if (!Long.valueOf(token).equals(current.get(name))) {
             return;
         }
