@@ -81,7 +81,24 @@ public final class Node {
 
     /** Index of {@code key} if present, else {@code -(insertion point) - 1}. */
     int search(byte[] key) {
-        int lo = 0;
+        return binarySearch(0, key);
+    }
+
+    /**
+     * For an internal node: the child whose range holds {@code key}: the last {@code i >= 1} with
+     * {@code keys[i] <= key}, else 0. {@code keys[0]} is not looked at: it acts as minus infinity,
+     * and after the first child is removed (its items all deleted) it is the old second child's
+     * bound, which may be above separators inserted later (that child's splits), so the keys are
+     * sorted only from index 1 on.
+     */
+    int childIndex(byte[] key) {
+        int i = binarySearch(1, key);
+        return i >= 0 ? i : -i - 2;
+    }
+
+    /** Binary search of {@code keys[from..count)}: the index of {@code key}, else {@code -(insertion point) - 1}. */
+    private int binarySearch(int from, byte[] key) {
+        int lo = from;
         int hi = count - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
@@ -95,30 +112,6 @@ public final class Node {
             }
         }
         return -(lo + 1);
-    }
-
-    /**
-     * For an internal node: the child whose range holds {@code key}: the last {@code i >= 1} with
-     * {@code keys[i] <= key}, else 0. {@code keys[0]} is not looked at: it acts as minus infinity,
-     * and after the first child is removed (its items all deleted) it is the old second child's
-     * bound, which may be above separators inserted later (that child's splits), so the keys are
-     * sorted only from index 1 on.
-     */
-    int childIndex(byte[] key) {
-        int lo = 1;
-        int hi = count - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            int c = Keys.compare(keys[mid], key);
-            if (c < 0) {
-                lo = mid + 1;
-            } else if (c > 0) {
-                hi = mid - 1;
-            } else {
-                return mid;
-            }
-        }
-        return lo - 1;
     }
 
     private int itemBytes(int i) {
