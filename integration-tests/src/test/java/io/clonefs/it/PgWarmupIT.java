@@ -67,7 +67,10 @@ class PgWarmupIT {
 
         Path accounts = data.resolve(rel);
         long size = Files.size(accounts);
-        assertEquals(size, residentBytes(accounts), "bytes of pgbench_accounts in the branch's page cache");
+        // (the server may have added a page or two since the warm-up read the file)
+        long resident = residentBytes(accounts);
+        assertTrue(resident >= size * 99 / 100, "only " + resident + " of the " + size
+                + " bytes of pgbench_accounts are in the branch's page cache");
         long readsBefore = sum("clonefs_fuse_read_requests_total");
         readFully(accounts);
         long reads = sum("clonefs_fuse_read_requests_total") - readsBefore;
