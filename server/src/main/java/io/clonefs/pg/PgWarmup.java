@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -164,16 +165,12 @@ final class PgWarmup {
                 s.filter(Files::isRegularFile).forEach(out::add);
             }
         }
-        List<long[]> sized = new ArrayList<>();
-        for (int i = 0; i < out.size(); i++) {
-            sized.add(new long[] {Files.size(out.get(i)), i});
+        Map<Path, Long> size = new HashMap<>();
+        for (Path p : out) {
+            size.put(p, Files.size(p));
         }
-        sized.sort(Comparator.comparingLong((long[] x) -> -x[0]).thenComparingLong(x -> x[1]));
-        List<Path> sorted = new ArrayList<>(out.size());
-        for (long[] x : sized) {
-            sorted.add(out.get((int) x[1]));
-        }
-        return sorted;
+        out.sort(Comparator.comparingLong((Path p) -> -size.get(p)));
+        return out;
     }
 
     /** The host's {@code MemAvailable} in bytes (0 if unknown: then nothing is warmed by default). */
