@@ -68,6 +68,7 @@ final class PgBranches {
                 throw new ClonefsException.NotFound("unknown source '" + spec.source()
                         + "': no PostgreSQL server or volume of that name");
             }
+            sleeps.admit(spec.name(), limits); // before anything is made
             int port = registry.reserveNew(spec.name(), spec.port(), false);
             String snapshot = null;
             boolean snapshotCreated = false;
@@ -170,6 +171,9 @@ final class PgBranches {
             if (!Postgres.portFree(rec.port()) && !processes.running(rec)) {
                 throw new PgException.PortInUse("port " + rec.port() + " of branch '" + name
                         + "' is taken by another program on 127.0.0.1");
+            }
+            if (!processes.running(rec)) {
+                sleeps.admit(name, rec.limits()); // it did not run: the reset starts one more server
             }
             warmup.stop(name);
             processes.stop(rec, StopMode.IMMEDIATE);

@@ -40,6 +40,7 @@ public class PgException extends ClonefsException {
             case PG_NO_FREE_PORT -> new NoFreePort(message);
             case PG_NOT_POSTGRES -> new NotPostgres(message);
             case PG_PROTECTED -> new Protected(message);
+            case PG_NO_MEMORY -> new NoMemory(message);
             case PG_START_FAILED -> new StartFailed(message, "");
             case PG_TOOL_FAILED -> new ToolFailed(message);
             case PG_SETUP -> new Setup(message);
@@ -80,6 +81,15 @@ public class PgException extends ClonefsException {
 
         public Protected(String message) {
             super(ErrorKind.PG_PROTECTED, message, null);
+        }
+    }
+
+    /** The host cannot take another running server: its available memory would fall below the floor. */
+    public static final class NoMemory extends PgException {
+        private static final long serialVersionUID = 1L;
+
+        public NoMemory(String message) {
+            super(ErrorKind.PG_NO_MEMORY, message, null);
         }
     }
 

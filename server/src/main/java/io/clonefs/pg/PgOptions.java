@@ -15,9 +15,10 @@ import java.time.Duration;
  * @param startTimeout how long a server may take to start (crash recovery included)
  * @param suspendAfter the pool's default idle time after which a branch is suspended (a branch's
  *                     own {@code --suspend-after} wins); {@link Duration#ZERO} never (the default)
+ * @param memory       how much of the host's memory is kept free when a server starts ({@link PgAdmission})
  */
 public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort, Duration tick, Duration startTimeout,
-                        Duration suspendAfter) {
+                        Duration suspendAfter, PgMemory memory) {
     public static final Path DEFAULT_BIN = Path.of("/usr/lib/postgresql/15/bin");
     public static final int DEFAULT_FIRST_PORT = 54400;
     /** 1000 ports: room for hundreds of servers. */
@@ -31,11 +32,20 @@ public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort,
         if (suspendAfter == null || suspendAfter.isNegative()) {
             throw new ClonefsException.InvalidArgument("the default idle time before a suspend must be 0 (never) or positive");
         }
+        if (memory == null) {
+            memory = PgMemory.defaults();
+        }
+    }
+
+    /** With the default memory floor. */
+    public PgOptions(Path binDir, String osUser, int firstPort, int lastPort, Duration tick, Duration startTimeout,
+                     Duration suspendAfter) {
+        this(binDir, osUser, firstPort, lastPort, tick, startTimeout, suspendAfter, PgMemory.defaults());
     }
 
     /** Without a default idle time: branches are never suspended unless told. */
     public PgOptions(Path binDir, String osUser, int firstPort, int lastPort, Duration tick, Duration startTimeout) {
-        this(binDir, osUser, firstPort, lastPort, tick, startTimeout, Duration.ZERO);
+        this(binDir, osUser, firstPort, lastPort, tick, startTimeout, Duration.ZERO, PgMemory.defaults());
     }
 
     /** PostgreSQL 15 from Debian's packages, user {@code postgres}, ports 54400-55399. */
@@ -45,18 +55,22 @@ public record PgOptions(Path binDir, String osUser, int firstPort, int lastPort,
     }
 
     public PgOptions withPorts(int first, int last) {
-        return new PgOptions(binDir, osUser, first, last, tick, startTimeout, suspendAfter);
+        return new PgOptions(binDir, osUser, first, last, tick, startTimeout, suspendAfter, memory);
     }
 
     public PgOptions withTick(Duration t) {
-        return new PgOptions(binDir, osUser, firstPort, lastPort, t, startTimeout, suspendAfter);
+        return new PgOptions(binDir, osUser, firstPort, lastPort, t, startTimeout, suspendAfter, memory);
     }
 
     public PgOptions withStartTimeout(Duration t) {
-        return new PgOptions(binDir, osUser, firstPort, lastPort, tick, t, suspendAfter);
+        return new PgOptions(binDir, osUser, firstPort, lastPort, tick, t, suspendAfter, memory);
     }
 
     public PgOptions withSuspendAfter(Duration d) {
-        return new PgOptions(binDir, osUser, firstPort, lastPort, tick, startTimeout, d);
+        return new PgOptions(binDir, osUser, firstPort, lastPort, tick, startTimeout, d, memory);
+    }
+
+    public PgOptions withMemory(PgMemory m) {
+        return new PgOptions(binDir, osUser, firstPort, lastPort, tick, startTimeout, suspendAfter, m);
     }
 }

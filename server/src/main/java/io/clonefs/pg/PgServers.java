@@ -111,6 +111,7 @@ final class PgServers {
             }
             if (!processes.running(rec)) {
                 volumes.requireVolume(rec);
+                sleeps.admit(name, rec.limits());
                 processes.start(rec, false);
             }
             processes.awaitQuery(rec);
@@ -246,6 +247,7 @@ final class PgServers {
                         return null;
                     }
                     volumes.requireVolume(cur);
+                    sleeps.admit(cur.name(), cur.limits());
                     processes.start(cur, false);
                     processes.awaitQuery(cur);
                     out.add(new PgApi.Restored(cur.name(), "started"));

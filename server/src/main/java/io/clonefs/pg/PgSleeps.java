@@ -74,11 +74,15 @@ final class PgSleeps implements AutoCloseable {
     private final PgEvents events;
     private final PgOptions options;
     private final PgWakeListeners listeners;
-    /** When each running server last had a client (System.nanoTime), as seen by the ticks. */
+    /**
+     * When each running server last had a client (System.nanoTime), as seen by the ticks: its idle
+     * time, and the order in which admission suspends idle branches.
+     */
     private final Map<String, Long> lastBusy = new ConcurrentHashMap<>();
     private final Map<String, Wake> wakes = new LinkedHashMap<>();
     /** Suspended servers whose port could not be listened on (logged once). */
     private final Set<String> cannotListen = ConcurrentHashMap.newKeySet();
+    private final PgAdmission admission;
     private final ExecutorService wakers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "clonefs-pg-wake");
         t.setDaemon(true);
@@ -92,6 +96,42 @@ final class PgSleeps implements AutoCloseable {
         this.events = events;
         this.options = options;
         this.listeners = new PgWakeListeners(this::accepted);
+        this.admission = new PgAdmission(registry, processes, options.memory(),
+                name -> lastBusy.getOrDefault(name, 0L), this::suspendForRoom);
+    }
+
+    /**
+     * Admits the start of server {@code name} (its name lock held): see {@link PgAdmission}.
+     *
+     * @throws PgException.NoMemory when the host cannot take another running server
+     */
+    void admit(String name, io.clonefs.pg.limits.Limits limits) {
+        admission.admit(name, limits);
+    }
+
+    /** Suspends an idle branch for admission; false when it is busy, has a client, or no longer runs. */
+    private boolean suspendForRoom(String name, String forWhom) {
+        ReentrantLock l = registry.nameLock(name);
+        if (!l.tryLock()) {
+            return false;
+        }
+        try {
+            PgRecord cur = registry.find(name);
+            if (cur == null || registry.closed() || cur.suspended() || !cur.running() || waking(name)) {
+                return false;
+            }
+            long p = processes.pid(cur);
+            if (p <= 0 || PgBackends.clients(p) > 0) {
+                return false;
+            }
+            suspendLocked(cur, "to make room in the host's memory for '" + forWhom + "'");
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warn("cannot suspend PostgreSQL {} to make room: {}", name, e.getMessage());
+            return false;
+        } finally {
+            l.unlock();
+        }
     }
 
     /** The idle time after which a server is suspended; zero for never. */
@@ -133,8 +173,7 @@ final class PgSleeps implements AutoCloseable {
                 }
                 continue;
             }
-            Duration idle = idleTime(r);
-            if (!r.running() || idle.isZero()) {
+            if (!r.running()) {
                 lastBusy.remove(r.name());
                 continue;
             }
@@ -143,10 +182,11 @@ final class PgSleeps implements AutoCloseable {
                 lastBusy.remove(r.name());
                 continue;
             }
+            Duration idle = idleTime(r);
             Long last = lastBusy.get(r.name());
             if (last == null || PgBackends.clients(pid) > 0) {
                 lastBusy.put(r.name(), now);
-            } else if (now - last >= idle.toNanos()) {
+            } else if (!idle.isZero() && now - last >= idle.toNanos()) {
                 tryLocked(r.name(), cur -> {
                     long p = processes.pid(cur);
                     if (!cur.suspended() && cur.running() && p > 0 && PgBackends.clients(p) == 0) {
@@ -264,6 +304,7 @@ final class PgSleeps implements AutoCloseable {
         }
         try {
             volumes.requireVolume(rec);
+            admission.admit(rec.name(), rec.limits());
             processes.startReleasing(rec, () -> listeners.close(rec.name()));
         } catch (RuntimeException e) {
             List<SocketChannel> waiting = takeClients(rec.name());

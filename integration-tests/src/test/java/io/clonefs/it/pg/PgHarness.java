@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.UnaryOperator;
 
 /**
  * What a daemon holds, in the test's process: a pool in a temp directory, its engine, its FUSE
@@ -33,14 +34,14 @@ public final class PgHarness implements AutoCloseable {
     private Mount mount;
     private PgManager pg;
 
-    private PgHarness(Workspace ws) {
+    private PgHarness(Workspace ws, UnaryOperator<PgOptions> tweak) {
         this.ws = ws;
         this.pool = ws.dir("pool");
         this.mnt = ws.dir("mnt");
         // a window of ports of our own, away from the default range others may use
         int first = 41000 + ThreadLocalRandom.current().nextInt(0, 150) * 40;
-        this.options = PgOptions.defaults().withPorts(first, first + 39).withTick(TICK)
-                .withStartTimeout(Duration.ofMinutes(5));
+        this.options = tweak.apply(PgOptions.defaults().withPorts(first, first + 39).withTick(TICK)
+                .withStartTimeout(Duration.ofMinutes(5)));
         // teardown runs last-registered first: manager, then mount, then engine
         ws.onClose("close the engine", () -> {
             if (engine != null) {
@@ -60,9 +61,14 @@ public final class PgHarness implements AutoCloseable {
     }
 
     public static PgHarness start(String name) {
+        return start(name, UnaryOperator.identity());
+    }
+
+    /** The same, with the manager's options changed by {@code tweak}. */
+    public static PgHarness start(String name, UnaryOperator<PgOptions> tweak) {
         Workspace ws = Workspace.create(name);
         try {
-            PgHarness h = new PgHarness(ws);
+            PgHarness h = new PgHarness(ws, tweak);
             Engine.init(h.pool, Engine.DEFAULT_BLOCK_SIZE);
             h.open();
             return h;

@@ -12,6 +12,7 @@ import io.clonefs.metrics.Metrics;
 import io.clonefs.pg.PgDurations;
 import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;
+import io.clonefs.pg.PgMemory;
 import io.clonefs.pg.PgOptions;
 import io.clonefs.pg.PgPorts;
 import io.clonefs.pg.PgRoutes;
@@ -35,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * listens on is refused, like a missing PostgreSQL), {@code CLONEFS_PG_BIN} (default
  * {@code /usr/lib/postgresql/15/bin}), {@code CLONEFS_PG_SUSPEND_AFTER} (the idle time after
  * which a branch without one of its own is suspended, e.g. {@code 10m}; default {@code 0},
- * never), {@code CLONEFS_CGROUP_PARENT} (the cgroup under which servers with limits get theirs,
+ * never), {@code CLONEFS_PG_MEMORY_FLOOR} (how much of the host's memory a starting server must
+ * leave available, e.g. {@code 1GiB}; {@code 0} off; default {@code auto}, 5 % of the RAM between
+ * 256 MiB and 2 GiB: see {@code PgAdmission}), {@code CLONEFS_CGROUP_PARENT} (the cgroup under which servers with limits get theirs,
  * default {@code clonefs}) and {@code CLONEFS_CGROUP_ROOT} (where the cgroup hierarchies are,
  * instead of the mount table's). A host without PostgreSQL still mounts: the pg routes then
  * answer with the reason.
@@ -70,6 +73,18 @@ public final class PgPlugin implements Daemon.Plugin {
         if (ports != null && !ports.isBlank()) {
             PgPorts.parseRange("CLONEFS_PG_PORTS", ports);
         }
+        String floor = System.getenv("CLONEFS_PG_MEMORY_FLOOR");
+        if (floor != null && !floor.isBlank()) {
+            memoryFloor(floor);
+        }
+    }
+
+    private static long memoryFloor(String value) {
+        try {
+            return PgMemory.parseFloor(value);
+        } catch (ClonefsException.InvalidArgument e) {
+            throw new ClonefsException.InvalidArgument("CLONEFS_PG_MEMORY_FLOOR: " + e.getMessage());
+        }
     }
 
     /** Options from {@code CLONEFS_PG_PORTS} and {@code CLONEFS_PG_BIN}, else the defaults. */
@@ -98,6 +113,10 @@ public final class PgPlugin implements Daemon.Plugin {
             } catch (ClonefsException.InvalidArgument e) {
                 throw new ClonefsException.InvalidArgument("CLONEFS_PG_SUSPEND_AFTER: " + e.getMessage());
             }
+        }
+        String floor = System.getenv("CLONEFS_PG_MEMORY_FLOOR");
+        if (floor != null && !floor.isBlank()) {
+            o = o.withMemory(o.memory().withFloor(memoryFloor(floor)));
         }
         PgPlugin p = new PgPlugin(o, remotes);
         p.checkPorts = configured;
