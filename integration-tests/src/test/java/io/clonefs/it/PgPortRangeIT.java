@@ -55,6 +55,11 @@ class PgPortRangeIT {
             oneLine(r, bad[1]);
             assertFalse(KernelMounts.isMounted(mnt), "nothing mounted");
         }
+        Proc.Result floor = plain.withEnv(Map.of("CLONEFS_PG_MEMORY_FLOOR", "lots")).run("mount", plain.pool().toString(),
+                mnt.toString());
+        assertEquals(ErrorKind.ExitCode.USAGE, floor.exit(), floor.describe());
+        oneLine(floor, "CLONEFS_PG_MEMORY_FLOOR: 'lots' is not a memory floor (a size such as 1GiB, 0 for off, or auto)");
+        assertFalse(KernelMounts.isMounted(mnt), "nothing mounted");
 
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int p = taken.getLocalPort();
