@@ -14,8 +14,9 @@ import picocli.CommandLine.Command;
     footer = {"  clonefs pg list", "  clonefs pg list --json | jq -r '.[] | select(.role==\"branch\") | .name'"},
     description = {"Every managed server: sources and branches, state (running, stopped, suspended:",
     "stopped for being idle, woken by a connection to its port, waking), port, age, expiry,",
-    "IDLE, the time without a client after which it is suspended (- never),",
-    "and UNIQUE, the bytes only its volume holds (what destroying it frees)."})
+    "IDLE, the time without a client after which it is suspended (- never), LIMITS, its memory",
+    "limit and CPU weight (- none; pg limit), and UNIQUE, the bytes only its volume holds",
+    "(what destroying it frees)."})
 final class PgListCommand extends PgSubcommand {
     @Override
     int run() {
@@ -29,16 +30,30 @@ final class PgListCommand extends PgSubcommand {
             return ErrorKind.ExitCode.OK;
         }
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"NAME", "ROLE", "STATE", "PORT", "SOURCE", "AGE", "EXPIRES", "IDLE", "UNIQUE", "URI"});
+        rows.add(new String[] {"NAME", "ROLE", "STATE", "PORT", "SOURCE", "AGE", "EXPIRES", "IDLE", "LIMITS", "UNIQUE",
+            "URI"});
         for (PgApi.Server s : servers) {
             String role = s.role() + (s.standby() ? " (standby)" : "") + (s.protect() ? " (protected)" : "");
             String source = s.snapshot() != null ? s.snapshot() : s.primary() != null ? s.primary() : "-";
             String expires = s.expiresAt() == null ? "-"
                     : "in " + age(Math.max(0, Duration.between(Instant.now(), Instant.parse(s.expiresAt())).toSeconds()));
             rows.add(new String[] {s.name(), role, s.state(), Integer.toString(s.port()), source, age(s.ageSeconds()),
-                expires, s.suspendAfter() == null ? "-" : s.suspendAfter(), Sizes.format(s.uniqueBytes()), s.uri()});
+                expires, s.suspendAfter() == null ? "-" : s.suspendAfter(), limits(s.limits()), Sizes.format(s.uniqueBytes()),
+                s.uri()});
         }
         table(rows);
         return ErrorKind.ExitCode.OK;
+    }
+
+    /** {@code 512 MiB}, {@code cpu 200}, both joined by a comma, or {@code -}. */
+    static String limits(PgApi.ServerLimits l) {
+        List<String> parts = new ArrayList<>();
+        if (l != null && l.memory() != null) {
+            parts.add(Sizes.format(l.memory()));
+        }
+        if (l != null && l.cpuWeight() != null) {
+            parts.add("cpu " + l.cpuWeight());
+        }
+        return parts.isEmpty() ? "-" : String.join(", ", parts);
     }
 }
