@@ -60,8 +60,11 @@ for a in "\$@"; do
         fi
     fi
 done
+fast=
 case \$command in
-    list | snapshot | clone | destroy) if [ -f "$prefix/lib/clonefs/clonefs-quick.jsa" ]; then jsa="$prefix/lib/clonefs/clonefs-quick.jsa"; fi ;;
+    list | snapshot | clone | destroy)
+        if [ -f "$prefix/lib/clonefs/clonefs-quick.jsa" ]; then jsa="$prefix/lib/clonefs/clonefs-quick.jsa"; fi
+        fast=-XX:CompileThresholdScaling=5 ;;
 esac
 # the main class named rather than read from the jar's manifest (-jar opens the whole jar first)
 set -- -cp "\$jar" io.clonefs.cli.Main "\$@"
@@ -76,7 +79,7 @@ if [ "\$quick" = 1 ] && [ -f "\$jsa" ] && [ "\$jsa" -nt "\$jar" ]; then
     fi
 fi
 if [ "\$quick" = 1 ]; then
-    set -- -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "\$@"
+    set -- -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \$fast "\$@"
 fi
 exec "\$java" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED "\$@"
 LAUNCHER

@@ -158,6 +158,9 @@ class FastPathTest {
         same("--pool", p, "clone", "db@fast1", "other");
         same("--pool", p, "destroy", "db@fast1");
         same("--pool", p, "destroy", "db");
+        same("--pool", p, "destroy", "list"); // operands named like commands are operands
+        same("--pool", p, "snapshot", "clone@list");
+        same("--pool", p, "clone", "destroy@x", "snapshot");
 
         assertEquals(0, both("--pool", p, "destroy", "fast-c2").code());
         assertEquals(0, both("--pool", p, "--json", "destroy", "fast-c4").code());
