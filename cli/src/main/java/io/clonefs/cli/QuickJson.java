@@ -447,7 +447,7 @@ final class QuickJson {
                 p.field("uniqueBytes").number(v.uniqueBytes());
                 p.end();
             }
-            p.endArray(d.volumes().isEmpty());
+            p.endArray();
         }
         p.field("snapshots");
         if (d.snapshots() == null) {
@@ -476,11 +476,11 @@ final class QuickJson {
                         p.element(c);
                         p.string(s.clones().get(c));
                     }
-                    p.endArray(s.clones().isEmpty());
+                    p.endArray();
                 }
                 p.end();
             }
-            p.endArray(d.snapshots().isEmpty());
+            p.endArray();
         }
         p.end();
         return p.b.toString();
@@ -555,7 +555,7 @@ final class QuickJson {
             }
         }
 
-        void endArray(boolean empty) {
+        void endArray() {
             b.append(" ]");
         }
 
