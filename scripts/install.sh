@@ -64,7 +64,7 @@ fast=
 case \$command in
     list | snapshot | clone | destroy)
         if [ -f "$prefix/lib/clonefs/clonefs-quick.jsa" ]; then jsa="$prefix/lib/clonefs/clonefs-quick.jsa"; fi
-        fast=-XX:CompileThresholdScaling=5 ;;
+        fast="-XX:CompileThresholdScaling=5 -Xms8m -XX:-UsePerfData" ;;
 esac
 # the main class named rather than read from the jar's manifest (-jar opens the whole jar first)
 set -- -cp "\$jar" io.clonefs.cli.Main "\$@"
