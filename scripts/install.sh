@@ -80,6 +80,8 @@ if [ "\$quick" = 1 ] && [ -f "\$jsa" ] && [ "\$jsa" -nt "\$jar" ]; then
 fi
 if [ "\$quick" = 1 ]; then
     set -- -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \$fast "\$@"
+else
+    set -- -XX:G1PeriodicGCInterval=10000 "\$@"   # an idle daemon gives back the heap it no longer uses
 fi
 exec "\$java" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED "\$@"
 LAUNCHER
