@@ -1,7 +1,6 @@
 package io.clonefs.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -134,15 +133,9 @@ public final class CheckBench {
                     .append(" rounds, the two sides alternating, medians (samples: check ").append(fmt(checkTrivial))
                     .append(" / by hand ").append(fmt(byHand)).append("; CREATE INDEX ").append(fmt(indexInCheck))
                     .append(" / ").append(fmt(indexPsql)).append(").\n\nMachine:\n\n").append(BenchSupport.machine(dir))
-                    .append('\n').append(table).append(END);
-            Path f = Path.of(report);
-            String before = Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
-            int b = before.indexOf(BEGIN);
-            int e = before.indexOf(END);
-            String after = b >= 0 && e > b ? before.substring(0, b) + s + before.substring(e + END.length())
-                    : before + (before.endsWith("\n") ? "\n" : "\n\n") + s + "\n";
-            Files.writeString(f, after, StandardCharsets.UTF_8);
-            log("wrote its section of " + f);
+                    .append('\n').append(table).append(END).append('\n');
+            BenchSupport.replaceSection(Path.of(report), BEGIN, END, s);
+            log("wrote its section of " + report);
         }
     }
 

@@ -3,7 +3,6 @@ package io.clonefs.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.clonefs.base.Command;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -521,13 +520,8 @@ public final class ScaleBench {
             s.append("\n- ").append(n);
         }
         s.append("\n![memory and wake latency vs N](").append(Path.of("docs").resolve(chart.getFileName())).append(")\n");
-        s.append(END);
-        String before = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
-        int b = before.indexOf(BEGIN);
-        int e = before.indexOf(END);
-        String after = b >= 0 && e > b ? before.substring(0, b) + s + before.substring(e + END.length())
-                : before + (before.endsWith("\n") ? "\n" : "\n\n") + s + "\n";
-        Files.writeString(file, after, StandardCharsets.UTF_8);
+        s.append(END).append('\n');
+        BenchSupport.replaceSection(file, BEGIN, END, s);
         log("wrote its section of " + file);
     }
 }
