@@ -144,9 +144,19 @@ public final class PgApi {
      * @param blocksRead    blocks whose bytes were read (those whose ids differ on both sides)
      * @param treeNodesRead metadata tree nodes the walk read (what the two snapshots do not share)
      * @param millis        the whole diff, in milliseconds
+     * @param steps         where the time went
      */
     public record Diff(String a, String b, String snapshotA, String snapshotB, String schema, List<DiffRelation> relations,
-                       DiffTotal total, long blocksRead, long treeNodesRead, long millis) {
+                       DiffTotal total, long blocksRead, long treeNodesRead, long millis, DiffSteps steps) {
+    }
+
+    /**
+     * Milliseconds of the steps of a {@link Diff}: {@code snapshots} (checkpoints, syncfs, snapshots),
+     * {@code servers} (throwaway branches started), {@code catalogs} ({@code pg_class} of each side),
+     * {@code files} (listing both data directories), {@code walk} (the two metadata trees),
+     * {@code compare} (reading the blocks whose ids differ), {@code schema} ({@code pg_dump} and diff).
+     */
+    public record DiffSteps(long snapshots, long servers, long catalogs, long files, long walk, long compare, long schema) {
     }
 
     /**

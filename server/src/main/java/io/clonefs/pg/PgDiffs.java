@@ -143,22 +143,32 @@ final class PgDiffs {
         }
         RuntimeException failure = null;
         try {
+            long[] ms = new long[7]; // the steps of PgApi.DiffSteps
+            long t = System.nanoTime();
             snapshot(a);
             snapshot(b);
+            ms[0] = PgProcesses.millisSince(t);
+            t = System.nanoTime();
             catalogPort(a);
             catalogPort(b);
+            ms[1] = PgProcesses.millisSince(t);
+            t = System.nanoTime();
             String schema = r.schema() ? schemaDiff(a, b, database) : null;
+            ms[6] = PgProcesses.millisSince(t);
             List<PgApi.DiffRelation> relations = null;
             PgApi.DiffTotal total = null;
             long[] counters = new long[2];
             if (r.data()) {
-                List<PgApi.DiffRelation> all = dataDiff(a, b, r.forks(), counters);
+                List<PgApi.DiffRelation> all = dataDiff(a, b, r.forks(), counters, ms);
                 relations = PgDiffFiles.report(all);
                 total = PgDiffFiles.total(all);
             }
-            long ms = PgProcesses.millisSince(t0);
-            LOG.info("diff {} {}: {} in {} ms", r.a(), r.b(), total == null ? "schema" : total.pagesDiffer() + " pages differ", ms);
-            return new PgApi.Diff(r.a(), r.b(), a.snapshot, b.snapshot, schema, relations, total, counters[0], counters[1], ms);
+            long millis = PgProcesses.millisSince(t0);
+            PgApi.DiffSteps steps = new PgApi.DiffSteps(ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6]);
+            LOG.info("diff {} {}: {} in {} ms ({})", r.a(), r.b(),
+                    total == null ? "schema" : total.pagesDiffer() + " pages differ", millis, steps);
+            return new PgApi.Diff(r.a(), r.b(), a.snapshot, b.snapshot, schema, relations, total, counters[0], counters[1],
+                    millis, steps);
         } catch (RuntimeException e) {
             failure = e;
             throw e;
@@ -320,11 +330,16 @@ final class PgDiffs {
     // ---- data ------------------------------------------------------------------------------------
 
     /** Every relation fork of either side (main forks only unless {@code forks}); counters: blocks read, tree nodes read. */
-    private List<PgApi.DiffRelation> dataDiff(Side a, Side b, boolean forks, long[] counters) {
+    private List<PgApi.DiffRelation> dataDiff(Side a, Side b, boolean forks, long[] counters, long[] ms) {
+        long t = System.nanoTime();
         Map<String, RelName> namesA = catalog(a);
         Map<String, RelName> namesB = catalog(b);
+        ms[2] = PgProcesses.millisSince(t);
+        t = System.nanoTime();
         Map<String, TreeMap<Integer, FileRef>> filesA = relationFiles(a);
         Map<String, TreeMap<Integer, FileRef>> filesB = relationFiles(b);
+        ms[3] = PgProcesses.millisSince(t);
+        t = System.nanoTime();
         Set<Long> inos = new HashSet<>();
         for (Map<String, TreeMap<Integer, FileRef>> m : List.of(filesA, filesB)) {
             m.values().forEach(segs -> segs.values().forEach(f -> inos.add(f.ino().value())));
@@ -335,6 +350,8 @@ final class PgDiffs {
                 changed.computeIfAbsent(d.ino().value(), k -> new ArrayList<>()).add(d);
             }
         });
+        ms[4] = PgProcesses.millisSince(t);
+        t = System.nanoTime();
         Pages pages = new Pages(a.snapshot, b.snapshot);
         TreeSet<String> keys = new TreeSet<>(filesA.keySet());
         keys.addAll(filesB.keySet());
@@ -372,6 +389,7 @@ final class PgDiffs {
                     differ, pa, pb));
         }
         counters[0] = pages.blocksRead;
+        ms[5] = PgProcesses.millisSince(t);
         return out;
     }
 

@@ -33,10 +33,13 @@ import java.util.Random;
  * table; writes no report.
  *
  * <p>Properties: {@code bench.diff.scales} (700: about 10 GB), {@code bench.diff.percent} (1),
- * {@code bench.diff.runs} (5), {@code bench.diff.dir} (/var/tmp), {@code bench.diff.launcher} (bin/clonefs).
+ * {@code bench.diff.pages} (0; more: update tuples on that many pages at every size instead of a
+ * percentage, to see whether the cost follows the changes or the size), {@code bench.diff.runs} (5),
+ * {@code bench.diff.dir} (/var/tmp), {@code bench.diff.launcher} (bin/clonefs).
  */
 public final class DiffBench {
     private final double percent = Double.parseDouble(System.getProperty("bench.diff.percent", "1"));
+    private final long fixedPages = Long.getLong("bench.diff.pages", 0);
     private final int runs = Integer.getInteger("bench.diff.runs", 5);
     private final Path dir = Path.of(System.getProperty("bench.diff.dir", "/var/tmp"));
     private final Path launcher = Path.of(System.getProperty("bench.diff.launcher", "bin/clonefs")).toAbsolutePath();
@@ -87,12 +90,12 @@ public final class DiffBench {
             long dbPages = Long.parseLong(BranchBench.query(port, "select pg_database_size('postgres') / 8192"));
             long accPages = Long.parseLong(BranchBench.query(port, "select pg_relation_size('pgbench_accounts') / 8192"));
             int bp = BranchBench.json(cli(env, "pg", "branch", "src", "b1", "--json").check().output()).get("port").asInt();
-            long k = Math.max(1, Math.round(dbPages * percent / 200.0));
+            long k = fixedPages > 0 ? fixedPages : Math.max(1, Math.round(dbPages * percent / 200.0));
             log("scale " + scale + ": " + size + ", " + dbPages + " pages; updating one tuple on " + k + " random pages of "
                     + accPages);
             change(bp, accPages, k);
-            BranchBench.query(port, "checkpoint");
-            BranchBench.query(bp, "checkpoint");
+            execute(port, "checkpoint");
+            execute(bp, "checkpoint");
             List<Long> daemon = new ArrayList<>();
             List<Long> command = new ArrayList<>();
             JsonNode last = null;
@@ -104,9 +107,9 @@ public final class DiffBench {
                 daemon.add(last.get("millis").asLong());
                 command.add(ms);
                 log(String.format(Locale.ROOT, "scale %d run %d: daemon %d ms, command %d ms, %d pages differ, %d blocks read, "
-                        + "%d tree nodes read", scale, i, last.get("millis").asLong(), ms,
+                        + "%d tree nodes read; steps %s", scale, i, last.get("millis").asLong(), ms,
                         last.get("total").get("pagesDiffer").asLong(), last.get("blocksRead").asLong(),
-                        last.get("treeNodesRead").asLong()));
+                        last.get("treeNodesRead").asLong(), last.get("steps")));
             }
             long differ = last.get("total").get("pagesDiffer").asLong();
             long pages = last.get("total").get("pagesB").asLong();
@@ -140,7 +143,7 @@ public final class DiffBench {
                      "update pgbench_accounts set abalance = abalance + 1 where ctid = any(?::tid[])")) {
             List<String> batch = new ArrayList<>();
             for (long page : chosen) {
-                batch.add("(" + page + ",1)");
+                batch.add("\"(" + page + ",1)\"");
                 if (batch.size() == 1000) {
                     st.setString(1, "{" + String.join(",", batch) + "}");
                     st.executeUpdate();
@@ -151,6 +154,15 @@ public final class DiffBench {
                 st.setString(1, "{" + String.join(",", batch) + "}");
                 st.executeUpdate();
             }
+        }
+    }
+
+    private static void execute(int port, String sql) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
+             java.sql.Statement st = c.createStatement()) {
+            st.execute(sql);
         }
     }
 

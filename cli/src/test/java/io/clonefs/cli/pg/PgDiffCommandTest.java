@@ -15,7 +15,8 @@ class PgDiffCommandTest {
                 new PgApi.DiffRelation("postgres", "public.accounts", "table", "main", "base/5/16396", null, 664, 4923, 4925),
                 new PgApi.DiffRelation("app", "public.t", "table", "vm", "base/7/100_vm", null, 2, 3, 3),
                 new PgApi.DiffRelation("postgres", "public.tellers", "table", "main", "base/5/24576", "b", 1, 0, 1)),
-                new PgApi.DiffTotal(667, 8093, 8318), 20, 9, 85);
+                new PgApi.DiffTotal(667, 8093, 8318), 20, 9, 85,
+                new PgApi.DiffSteps(1, 2, 3, 4, 5, 6, 7));
         List<String[]> rows = PgDiffCommand.rows(d);
         assertArrayEquals(new String[] {"RELATION", "KIND", "PAGES DIFFER", "PAGES IN A", "PAGES IN B"}, rows.get(0));
         assertArrayEquals(new String[] {"public.accounts", "table", "664", "4923", "4925"}, rows.get(1));
