@@ -34,6 +34,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +95,10 @@ final class PgDiffs {
     private record FileRef(InodeId ino, long size) {
     }
 
+    /** A relation fork's counts, before it is named. */
+    private record Counted(String fork, PgDiffFiles.Segment first, String only, long differ, long pagesA, long pagesB) {
+    }
+
     /** A relation as a side's catalog names it. */
     private record RelName(String database, String relation, String kind) {
     }
@@ -145,8 +150,13 @@ final class PgDiffs {
         try {
             long[] ms = new long[7]; // the steps of PgApi.DiffSteps
             long t = System.nanoTime();
-            snapshot(a);
-            snapshot(b);
+            both(() -> {
+                snapshot(a);
+                return a;
+            }, () -> {
+                snapshot(b);
+                return b;
+            });
             ms[0] = PgProcesses.millisSince(t);
             t = System.nanoTime();
             catalogPort(a);
@@ -332,10 +342,6 @@ final class PgDiffs {
     /** Every relation fork of either side (main forks only unless {@code forks}); counters: blocks read, tree nodes read. */
     private List<PgApi.DiffRelation> dataDiff(Side a, Side b, boolean forks, long[] counters, long[] ms) {
         long t = System.nanoTime();
-        Map<String, RelName> namesA = catalog(a);
-        Map<String, RelName> namesB = catalog(b);
-        ms[2] = PgProcesses.millisSince(t);
-        t = System.nanoTime();
         Map<String, TreeMap<Integer, FileRef>> filesA = relationFiles(a);
         Map<String, TreeMap<Integer, FileRef>> filesB = relationFiles(b);
         ms[3] = PgProcesses.millisSince(t);
@@ -355,7 +361,7 @@ final class PgDiffs {
         Pages pages = new Pages(a.snapshot, b.snapshot);
         TreeSet<String> keys = new TreeSet<>(filesA.keySet());
         keys.addAll(filesB.keySet());
-        List<PgApi.DiffRelation> out = new ArrayList<>();
+        List<Counted> counted = new ArrayList<>();
         for (String fork : keys) {
             TreeMap<Integer, FileRef> sa = filesA.getOrDefault(fork, new TreeMap<>());
             TreeMap<Integer, FileRef> sb = filesB.getOrDefault(fork, new TreeMap<>());
@@ -376,7 +382,31 @@ final class PgDiffs {
                 pb += fb == null ? 0 : PgDiffFiles.pages(fb.size());
                 differ += pages.differ(fa, fb, changed);
             }
-            String only = sa.isEmpty() ? "b" : sb.isEmpty() ? "a" : null;
+            counted.add(new Counted(fork, first, sa.isEmpty() ? "b" : sb.isEmpty() ? "a" : null, differ, pa, pb));
+        }
+        counters[0] = pages.blocksRead;
+        ms[5] = PgProcesses.millisSince(t);
+
+        // names, only for the directories (databases) where something differs; both sides at once
+        t = System.nanoTime();
+        Set<String> dirs = new HashSet<>();
+        for (Counted c : counted) {
+            if (c.differ > 0) {
+                dirs.add(c.first.relfile().substring(0, c.first.relfile().lastIndexOf('/')));
+            }
+        }
+        List<Map<String, RelName>> names = both(() -> catalog(a, dirs), () -> catalog(b, dirs));
+        Map<String, RelName> namesA = names.get(0);
+        Map<String, RelName> namesB = names.get(1);
+        ms[2] = PgProcesses.millisSince(t);
+        List<PgApi.DiffRelation> out = new ArrayList<>();
+        for (Counted c : counted) {
+            String fork = c.fork;
+            PgDiffFiles.Segment first = c.first;
+            String only = c.only;
+            long differ = c.differ;
+            long pa = c.pagesA;
+            long pb = c.pagesB;
             RelName na = namesA.get(first.relfile());
             RelName nb = namesB.get(first.relfile());
             RelName n = "a".equals(only) ? na : nb != null ? nb : na;
@@ -388,8 +418,6 @@ final class PgDiffs {
             out.add(new PgApi.DiffRelation(dbName, relation, n == null ? "file" : n.kind(), first.forkName(), fork, only,
                     differ, pa, pb));
         }
-        counters[0] = pages.blocksRead;
-        ms[5] = PgProcesses.millisSince(t);
         return out;
     }
 
@@ -484,36 +512,102 @@ final class PgDiffs {
         }
     }
 
-    /** {@code base/<db oid>/<filenode>} (or {@code global/<filenode>}) to the relation, from a side's server. */
-    private Map<String, RelName> catalog(Side s) {
+    /**
+     * {@code base/<db oid>/<filenode>} (or {@code global/<filenode>}) to the relation, from a side's
+     * server, for the databases of {@code dirs} ({@code base/<oid>}, {@code global}) only.
+     */
+    private Map<String, RelName> catalog(Side s, Set<String> dirs) {
         Map<String, RelName> out = new HashMap<>();
+        if (dirs.isEmpty()) {
+            return out;
+        }
         Map<Long, String> dbs = new LinkedHashMap<>();
+        String first = null;
         try (Connection c = Postgres.connect(s.port, Duration.ofSeconds(10));
-             Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT oid, datname FROM pg_database WHERE datallowconn ORDER BY oid")) {
-            while (rs.next()) {
-                dbs.put(rs.getLong(1), rs.getString(2));
+             Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT oid, datname, datname = current_database() FROM pg_database "
+                    + "WHERE datallowconn ORDER BY oid")) {
+                while (rs.next()) {
+                    dbs.put(rs.getLong(1), rs.getString(2));
+                    if (rs.getBoolean(3)) {
+                        first = rs.getString(2);
+                    }
+                }
+            }
+            // the connected database answers for itself and for the cluster-wide catalogs
+            for (Map.Entry<Long, String> db : dbs.entrySet()) {
+                if (db.getValue().equals(first) && (dirs.contains("base/" + db.getKey()) || dirs.contains("global"))) {
+                    names(st, db.getKey(), db.getValue(), out);
+                }
             }
         } catch (SQLException e) {
-            throw new PgException.ToolFailed("cannot read the databases of '" + s.name + "': " + e.getMessage());
+            throw new PgException.ToolFailed("cannot read the catalog of '" + s.name + "': " + e.getMessage());
         }
         for (Map.Entry<Long, String> db : dbs.entrySet()) {
+            if (db.getValue().equals(first) || !dirs.contains("base/" + db.getKey())) {
+                continue;
+            }
             try (Connection c = Postgres.connect(s.port, db.getValue(), Duration.ofSeconds(10), Duration.ofMinutes(10));
-                 Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT pg_relation_filenode(c.oid), c.relisshared, n.nspname, c.relname, "
-                         + "c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                         + "WHERE pg_relation_filenode(c.oid) IS NOT NULL")) {
-                while (rs.next()) {
-                    boolean shared = rs.getBoolean(2);
-                    String key = (shared ? "global" : "base/" + db.getKey()) + "/" + rs.getLong(1);
-                    out.putIfAbsent(key, new RelName(shared ? "" : db.getValue(), rs.getString(3) + "." + rs.getString(4),
-                            PgDiffFiles.kind(rs.getString(5))));
-                }
+                 Statement st = c.createStatement()) {
+                names(st, db.getKey(), db.getValue(), out);
             } catch (SQLException e) {
                 throw new PgException.ToolFailed("cannot read the catalog of database '" + db.getValue() + "' on '"
                         + s.name + "': " + e.getMessage());
             }
         }
         return out;
+    }
+
+    private static void names(Statement st, long dbOid, String dbName, Map<String, RelName> out) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT pg_relation_filenode(c.oid), c.relisshared, n.nspname, c.relname, "
+                + "c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                + "WHERE pg_relation_filenode(c.oid) IS NOT NULL")) {
+            while (rs.next()) {
+                boolean shared = rs.getBoolean(2);
+                String key = (shared ? "global" : "base/" + dbOid) + "/" + rs.getLong(1);
+                out.putIfAbsent(key, new RelName(shared ? "" : dbName, rs.getString(3) + "." + rs.getString(4),
+                        PgDiffFiles.kind(rs.getString(5))));
+            }
+        }
+    }
+
+    /** Runs both on two threads (the first on a new one) and returns both results; a failure of either is thrown. */
+    private static <T> List<T> both(Supplier<T> first, Supplier<T> second) {
+        Object[] result = new Object[1];
+        RuntimeException[] failure = new RuntimeException[1];
+        Thread t = new Thread(() -> {
+            try {
+                result[0] = first.get();
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        }, "pg-diff");
+        t.start();
+        T b;
+        try {
+            b = second.get();
+        } catch (RuntimeException e) {
+            join(t);
+            if (failure[0] != null) {
+                e.addSuppressed(failure[0]);
+            }
+            throw e;
+        }
+        join(t);
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        @SuppressWarnings("unchecked")
+        T a = (T) result[0];
+        return java.util.Arrays.asList(a, b);
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgException.ToolFailed("interrupted");
+        }
     }
 }
