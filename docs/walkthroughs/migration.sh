@@ -53,3 +53,26 @@ psql "$SRC_URI" -c "SELECT count(*) AS status_columns_on_source FROM information
 
 echo "== 7. discard the branch"
 clonefs pg destroy "$BRANCH"
+
+echo "== 8. the same migration as a check: under a read workload, with its locks and waits"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/migration.sql" <<'SQL'
+ALTER TABLE pgbench_accounts ADD COLUMN status text NOT NULL DEFAULT 'active';
+ALTER TABLE pgbench_accounts ADD CONSTRAINT abalance_in_range CHECK (abalance BETWEEN -100000000 AND 100000000);
+CREATE INDEX pgbench_accounts_abalance_idx ON pgbench_accounts (abalance);
+SQL
+cat > "$work/reads.pgbench" <<'PGBENCH'
+\set aid random(1, 100000)
+SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
+PGBENCH
+set +e
+clonefs pg check-migration "$SOURCE" --file "$work/migration.sql" --workload "$work/reads.pgbench" --clients 2 \
+    --warmup 2s --max-lock 5s
+code=$?
+set -e
+case $code in
+    0) echo "check-migration: passed" ;;
+    7) echo "check-migration: failed its thresholds (see the report above)" ;;
+    *) echo "check-migration did not run (exit $code)" >&2; exit "$code" ;;
+esac

@@ -93,6 +93,8 @@ public enum ErrorKind {
         public static final int NO_SPACE = 5;
         /** {@code fsck} found problems. */
         public static final int FSCK_PROBLEMS = 6;
+        /** {@code pg check-migration} failed its check: a statement failed, or a threshold was exceeded. */
+        public static final int CHECK_FAILED = 7;
 
         private ExitCode() {
         }

@@ -106,6 +106,14 @@ class WalkthroughsIT {
         assertTrue(out.contains("a NULL status is rejected"), r.describe());
         assertTrue(out.matches("(?s).*status_columns_on_source\\s*\\n-+\\n\\s*0\\n.*"), r.describe());
         assertTrue(out.contains("destroyed prod-migration"), r.describe());
+        // step 8: the same migration as a check, with a report and a verdict
+        String check = out.substring(out.indexOf("== 8."));
+        assertTrue(check.contains("check-migration migration.sql on a branch of prod: "), r.describe());
+        assertTrue(check.contains("Locks that block reads or writes of a table"), r.describe());
+        assertTrue(check.contains("reads.pgbench, 2 clients"), r.describe());
+        assertTrue(check.contains("public.pgbench_accounts_abalance_idx"), "the new index in the changes: " + r.describe());
+        assertTrue(check.contains("check-migration: passed") || check.contains("check-migration: failed its thresholds"),
+                r.describe());
         // the source never saw it, and nothing is left
         assertEquals("0", PgHarness.query(sourcePort, "select count(*) from information_schema.columns "
                 + "where table_name = 'pgbench_accounts' and column_name = 'status'"));

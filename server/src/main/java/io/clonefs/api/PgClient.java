@@ -28,6 +28,11 @@ public final class PgClient {
         call("POST", "stop-all", null, Object.class, SHORT);
     }
 
+    /** Runs a migration on a branch of its source and reports what it locked and whom it blocked. */
+    public MigrationApi.Report checkMigration(MigrationApi.CheckRequest request) {
+        return call("POST", "check-migration", request, MigrationApi.Report.class, LONG);
+    }
+
     public List<PgApi.Server> list() {
         return http.callForList("GET", "pg/servers", null, PgApi.Server.class, SHORT);
     }

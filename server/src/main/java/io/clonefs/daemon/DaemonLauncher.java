@@ -63,6 +63,10 @@ public final class DaemonLauncher {
         }
         cmd.add(ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        // a daemon idle most of the day gives back the heap it no longer uses: G1 runs a concurrent
+        // cycle after 10 s without a collection and uncommits free regions (without it, the heap
+        // an import or a busy hour grew to stays resident for good); JAVA_OPTS may set another
+        cmd.add("-XX:G1PeriodicGCInterval=10000");
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             // the launcher's quick-start flags suit short commands, not the daemon: C1 only, the
             // serial GC, and the class-data archive of the client's classes (which would stand in

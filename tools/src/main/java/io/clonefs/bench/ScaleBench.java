@@ -167,7 +167,7 @@ public final class ScaleBench {
         }
         // all idle
         long runningIdle = awaitAllSuspended(env, n);
-        Thread.sleep(3000);
+        Thread.sleep(25_000); // the daemon's idle heap is given back after 10 s without a collection
         long idleMem = memInUse() - baseMem;
         long branchPss = branchServersPss();
         long rss = daemonRss();

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 public final class PgCommand implements Runnable {
     /** The subcommands' names, in the order {@code clonefs pg --help} lists them (added like the top level's). */
     public static final List<String> SUBCOMMANDS = List.of("init", "import", "start", "stop", "branch", "list", "reset",
-            "destroy", "protect", "unprotect", "limit", "suspend", "suspend-after", "schedule", "diff");
+            "destroy", "protect", "unprotect", "limit", "suspend", "suspend-after", "schedule", "check-migration", "diff");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}), or null. */
     public static Object subcommand(String name) {
@@ -24,6 +24,7 @@ public final class PgCommand implements Runnable {
             case "stop" -> new PgStopCommand();
             case "branch" -> new PgBranchCommand();
             case "list" -> new PgListCommand();
+            case "check-migration" -> new PgCheckMigrationCommand();
             case "reset" -> new PgResetCommand();
             case "destroy" -> new PgDestroyCommand();
             case "protect" -> new PgProtectCommand();

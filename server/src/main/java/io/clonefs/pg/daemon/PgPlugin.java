@@ -1,8 +1,11 @@
 package io.clonefs.pg.daemon;
 
 import io.clonefs.api.ApiErrors;
+import io.clonefs.api.ControlException;
+import io.clonefs.api.MigrationApi;
 import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.ErrorKind;
 import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.Daemon;
 import io.clonefs.daemon.EventLog;
@@ -17,6 +20,7 @@ import io.clonefs.pg.PgOptions;
 import io.clonefs.pg.PgPorts;
 import io.clonefs.pg.PgRoutes;
 import io.clonefs.pg.RemoteSnapshots;
+import io.clonefs.pg.check.MigrationCheck;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -152,6 +156,14 @@ public final class PgPlugin implements Daemon.Plugin {
         server.extend("pg", request -> {
             String path = request.path().startsWith("/") ? request.path().substring(1) : request.path();
             try {
+                if (path.equals("check-migration")) {
+                    if (!request.method().equals("POST")) {
+                        throw new ControlException(ErrorKind.METHOD_NOT_ALLOWED,
+                                request.method() + " /v1/pg/check-migration is not allowed (use POST)");
+                    }
+                    return new ControlServer.Reply(200,
+                            new MigrationCheck(m).run(request.body(MigrationApi.CheckRequest.class)));
+                }
                 PgRoutes.Reply r = routes.route(request.method(), path, request::body);
                 return new ControlServer.Reply(r.status(), r.body());
             } catch (PgException e) {
