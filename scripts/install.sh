@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the self-contained clonefs jar and a launcher: PREFIX/lib/clonefs/clonefs.jar and
 # PREFIX/bin/clonefs (DESTDIR is honoured for packaging), and the jar's class-data archive
-# PREFIX/lib/clonefs/clonefs.jsa (scripts/cds-archive.sh, made for the installed jar with the java
+# PREFIX/lib/clonefs/clonefs.jsa and clonefs-quick.jsa (scripts/cds-archive.sh, made for the installed jar with the java
 # the launcher will run; not with DESTDIR, whose paths differ from the final ones: the launcher runs
 # without it, only starts slower). `--uninstall` removes them.
 #   install.sh PREFIX JAR          (make install PREFIX=... [SKIP_BUILD=1 JAR=...])
@@ -15,7 +15,7 @@ if [[ ${1:-} == --uninstall ]]; then
         echo "uninstall: $bin was not installed by make install; left alone" >&2
         exit 1
     fi
-    rm -f "$bin" "$lib/clonefs.jar" "$lib/clonefs.jsa"
+    rm -f "$bin" "$lib/clonefs.jar" "$lib/clonefs.jsa" "$lib/clonefs-quick.jsa"
     rmdir "$lib" 2>/dev/null || true
     echo "removed $bin and $lib/clonefs.jar"
     exit 0
@@ -29,7 +29,7 @@ fi
 lib="${DESTDIR:-}$prefix/lib/clonefs"
 bin="${DESTDIR:-}$prefix/bin"
 install -d "$lib" "$bin"
-rm -f "$lib/clonefs.jsa" # made again below, for this jar
+rm -f "$lib/clonefs.jsa" "$lib/clonefs-quick.jsa" # made again below, for this jar
 install -m 0644 "$jar" "$lib/clonefs.jar"
 tmp=$(mktemp)
 cat > "$tmp" <<LAUNCHER
@@ -37,16 +37,37 @@ cat > "$tmp" <<LAUNCHER
 # clonefs launcher (installed by make install). lmdbjava needs these --add-opens on Java 17.
 # JAVA_HOME or JAVA choose the java; CLONEFS_JAVA_OPTS adds JVM options. Short commands start
 # faster with C1 only, the serial GC and the class-data archive next to the jar (used when newer
-# than the jar and the JDK); a daemon (--foreground, also what 'clonefs mount' starts) gets the full JIT.
+# than the jar and the JDK; list, snapshot, clone and destroy map the smaller one of their fast
+# path); a daemon (--foreground, also what 'clonefs mount' starts) gets the full JIT.
 java="\${JAVA:-java}"
 if [ -n "\${JAVA_HOME:-}" ] && [ -z "\${JAVA:-}" ]; then java="\$JAVA_HOME/bin/java"; fi
 jar="$prefix/lib/clonefs/clonefs.jar"
 jsa="$prefix/lib/clonefs/clonefs.jsa"
 quick=1
+command=
+skip=0
 for a in "\$@"; do
     if [ "\$a" = --foreground ]; then quick=0; fi
+    if [ -z "\$command" ]; then
+        if [ "\$skip" = 1 ]; then
+            skip=0
+        else
+            case \$a in
+                --pool) skip=1 ;;
+                --pool=* | --json | -q | --quiet | -v | --verbose) ;;
+                *) command=\$a ;;
+            esac
+        fi
+    fi
 done
-set -- -jar "\$jar" "\$@"
+fast=
+case \$command in
+    list | snapshot | clone | destroy)
+        if [ -f "$prefix/lib/clonefs/clonefs-quick.jsa" ]; then jsa="$prefix/lib/clonefs/clonefs-quick.jsa"; fi
+        fast="-XX:CompileThresholdScaling=5 -Xms8m -XX:-UsePerfData" ;;
+esac
+# the main class named rather than read from the jar's manifest (-jar opens the whole jar first)
+set -- -cp "\$jar" io.clonefs.cli.Main "\$@"
 set -- \${CLONEFS_JAVA_OPTS:-} "\$@"
 # the archive fits one jar and one JDK build: used if newer than both (the JDK's lib/modules ctime),
 # and not by a daemon (it holds the client's classes, and would stand in for the JDK's own archive)
@@ -58,7 +79,9 @@ if [ "\$quick" = 1 ] && [ -f "\$jsa" ] && [ "\$jsa" -nt "\$jar" ]; then
     fi
 fi
 if [ "\$quick" = 1 ]; then
-    set -- -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "\$@"
+    set -- -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \$fast "\$@"
+else
+    set -- -XX:G1PeriodicGCInterval=10000 "\$@"   # an idle daemon gives back the heap it no longer uses
 fi
 exec "\$java" --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED "\$@"
 LAUNCHER

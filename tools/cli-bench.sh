@@ -4,10 +4,13 @@
 # each (default 10) on two sides, alternating which runs first, and prints the median and p90 wall
 # time (ms, date +%s%N around the launcher) and the median CPU time (user+sys, /usr/bin/time) of
 # each. The sides are copies of the jar, so a rebuild during the run changes nothing:
-#   no-archive   cli/target/clonefs.jar without its class-data archive (or BASE_JAR, another build's)
-#   archive      cli/target/clonefs.jar with an archive made for the copy (scripts/cds-archive.sh)
+#   no-archive   cli/target/clonefs.jar without its class-data archives (or BASE_JAR, another build's)
+#   archive      cli/target/clonefs.jar with the archives made for the copy (scripts/cds-archive.sh)
 # The daemon runs from a third copy; the pool is unmounted and removed at the end, also on failure.
 #   tools/cli-bench.sh [ROUNDS]      (make bench-cli; BASE_JAR=old/clonefs.jar to compare a build)
+# To compare a build with another build, both with their archives (the sides are then named base
+# and new): BASE_ARCHIVE=1 makes the archives of the BASE_JAR copy too (with this tree's
+# cds-archive.sh), and BASE_LAUNCHER=old/bin/clonefs runs that side through another launcher.
 # Needs what `clonefs mount` needs (FUSE; run as root like the other benchmarks).
 set -euo pipefail
 rounds=${1:-10}
@@ -15,6 +18,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 launcher=$root/bin/clonefs
 jar=${CLONEFS_JAR:-$root/cli/target/clonefs.jar}
 base_jar=${BASE_JAR:-$jar}
+base_launcher=${BASE_LAUNCHER:-$launcher}
+base_archive=${BASE_ARCHIVE:-0}
+a_side=no-archive b_side=archive
+if [[ $base_archive == 1 ]]; then a_side=base b_side=new; fi
 for j in "$jar" "$base_jar"; do
     [[ -f $j ]] || { echo "cli-bench: $j not found; run 'make build' first" >&2; exit 1; }
 done
@@ -32,26 +39,30 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$work/daemon" "$work/no-archive" "$work/archive" "$mnt"
+mkdir -p "$work/daemon" "$work/$a_side" "$work/$b_side" "$mnt"
 cp "$jar" "$work/daemon/clonefs.jar"
-cp "$base_jar" "$work/no-archive/clonefs.jar"
-cp "$jar" "$work/archive/clonefs.jar"
-echo "== class-data archive for the copy"
-"$root/scripts/cds-archive.sh" "$work/archive/clonefs.jar"
+cp "$base_jar" "$work/$a_side/clonefs.jar"
+cp "$jar" "$work/$b_side/clonefs.jar"
+echo "== class-data archives for the copy"
+"$root/scripts/cds-archive.sh" "$work/$b_side/clonefs.jar"
+if [[ $base_archive == 1 ]]; then
+    "$root/scripts/cds-archive.sh" "$work/$a_side/clonefs.jar"
+fi
 
 export CLONEFS_POOL=$pool
 unset JAVA_OPTS
 CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" init "$pool" >/dev/null
 CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" mount "$pool" "$mnt" >/dev/null
 CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" create vol >/dev/null
-echo "== pool $pool mounted at $mnt; $rounds rounds, sides: no-archive$([[ $base_jar != "$jar" ]] && echo " ($base_jar)"), archive"
+echo "== pool $pool mounted at $mnt; $rounds rounds, sides: $a_side$([[ $base_jar != "$jar" ]] && echo " ($base_jar)")$([[ $base_launcher != "$launcher" ]] && echo " through $base_launcher"), $b_side"
 
 have_time=0
 [[ -x /usr/bin/time ]] && have_time=1
 # one timed command: appends "wall_ms cpu_ms" to $work/<side>.<name>
 timed() { # side name args...
     local side=$1 name=$2; shift 2
-    local t0 t1 cpu=0
+    local t0 t1 cpu=0 launcher=$launcher
+    [[ $side == "$a_side" ]] && launcher=$base_launcher
     t0=$(date +%s%N)
     if (( have_time )); then
         CLONEFS_JAR=$work/$side/clonefs.jar /usr/bin/time -f "%U %S" -o "$work/time" "$launcher" "$@" >/dev/null 2>"$work/err" \
@@ -70,7 +81,7 @@ timed() { # side name args...
 }
 
 for i in $(seq 1 "$rounds"); do
-    order="no-archive archive"; (( i % 2 == 0 )) && order="archive no-archive" # neither side always runs first
+    order="$a_side $b_side"; (( i % 2 == 0 )) && order="$b_side $a_side" # neither side always runs first
     for side in $order; do
         s=$side-$i
         timed "$side" --version --version
@@ -88,10 +99,10 @@ pct() { # file column p
 }
 echo
 echo "== clonefs start to exit, $rounds runs per side (ms; cpu = user+sys of all the JVM's threads)"
-printf '%-10s | %18s %8s %8s | %18s %8s %8s\n' "" "no-archive median" "p90" "cpu" "archive median" "p90" "cpu"
+printf '%-10s | %18s %8s %8s | %18s %8s %8s\n' "" "$a_side median" "p90" "cpu" "$b_side median" "p90" "cpu"
 for name in --version list snapshot clone destroy; do
     row=$(printf '%-10s |' "$name")
-    for side in no-archive archive; do
+    for side in $a_side $b_side; do
         f=$work/$side.$name
         cpu="-"
         (( have_time )) && cpu=$(pct "$f" 2 50)

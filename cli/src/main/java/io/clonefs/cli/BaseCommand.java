@@ -5,7 +5,6 @@ import io.clonefs.daemon.PoolService;
 import io.clonefs.engine.Names;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,10 +45,5 @@ abstract class BaseCommand implements Callable<Integer> {
         } else {
             Names.checkDataset("volume", name);
         }
-    }
-
-    static String millis(long micros) {
-        return micros < 10_000 ? String.format(Locale.ROOT, "%.1f ms", micros / 1000.0)
-                : (micros / 1000) + " ms";
     }
 }

@@ -15,7 +15,6 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.Writer;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +35,10 @@ import java.util.concurrent.TimeUnit;
  * start, and a smaller one starts sooner. Nothing the commands print matters; the run fails only
  * if one of them does.
  *
- * <p>Usage: {@code java -cp clonefs.jar io.clonefs.cli.CdsTraining WORKDIR} (WORKDIR is created and removed).
+ * <p>With {@code --quick}, the training of the second, smaller archive ({@code clonefs-quick.jsa}):
+ * only the commands of the fast path ({@link FastPath}), which load neither picocli nor Jackson.
+ *
+ * <p>Usage: {@code java -cp clonefs.jar io.clonefs.cli.CdsTraining [--quick] WORKDIR} (WORKDIR is created and removed).
  */
 final class CdsTraining {
     private CdsTraining() {
@@ -47,23 +49,30 @@ final class CdsTraining {
             serve(Path.of(args[1]));
             return;
         }
-        if (args.length != 1) {
-            System.err.println("usage: CdsTraining WORKDIR");
+        boolean quick = args.length == 2 && args[0].equals("--quick");
+        if (args.length != 1 && !quick) {
+            System.err.println("usage: CdsTraining [--quick] WORKDIR");
             System.exit(2);
         }
-        Path work = Path.of(args[0]).toAbsolutePath().normalize();
+        Path work = Path.of(args[args.length - 1]).toAbsolutePath().normalize();
         Files.createDirectories(work);
         Path pool = work.resolve("pool");
         try {
-            run(0, "--help");
-            run(0, "--version");
-            run(0, "list", "--help");
-            run(ExitCodes.USAGE, "lst");
-            run(ExitCodes.USAGE, "list", "--bogus");
-            run(ExitCodes.NOT_FOUND, "--pool", work.resolve("none").toString(), "list");
+            if (!quick) {
+                run(0, "--help");
+                run(0, "--version");
+                run(0, "list", "--help");
+                run(ExitCodes.USAGE, "lst");
+                run(ExitCodes.USAGE, "list", "--bogus");
+                run(ExitCodes.NOT_FOUND, "--pool", work.resolve("none").toString(), "list");
+            }
             Process server = startServer(pool);
             try {
-                commands(pool.toString());
+                if (quick) {
+                    quickCommands(pool.toString());
+                } else {
+                    commands(pool.toString());
+                }
             } finally {
                 server.getOutputStream().close(); // its cue to stop
                 if (!server.waitFor(60, TimeUnit.SECONDS)) {
@@ -74,6 +83,29 @@ final class CdsTraining {
             FileTrees.delete(work);
         }
         System.exit(0);
+    }
+
+    /**
+     * The fast path's commands only ({@link FastPath}: no picocli, no Jackson in this JVM), for the
+     * small archive the launchers map for {@code list}, {@code snapshot}, {@code clone} and
+     * {@code destroy}: the JVM maps and relocates a whole archive at start, and one of the fast
+     * path's classes alone is half the size of the one of every command.
+     */
+    private static void quickCommands(String p) {
+        for (int round = 0; round < 2; round++) {
+            run(0, "--pool", p, "list");
+            run(0, "--pool", p, "--json", "list");
+            run(0, "--pool", p, "snapshot", "q@s" + round);
+            run(0, "--pool", p, "--json", "snapshot", "q@j" + round);
+            run(0, "--pool", p, "clone", "q@s" + round, "c" + round);
+            run(0, "--pool", p, "--json", "clone", "q@j" + round, "d" + round);
+            run(0, "--pool", p, "clone", "q", "e" + round);
+            run(0, "-q", "--pool", p, "list");
+            run(0, "--pool", p, "destroy", "c" + round);
+            run(0, "--pool", p, "--json", "destroy", "-r", "q@j" + round);
+            run(ExitCodes.NOT_FOUND, "--pool", p, "destroy", "nosuch");
+            run(ExitCodes.CONFLICT, "--pool", p, "snapshot", "q@s" + round);
+        }
     }
 
     /** The client commands, twice (the second round as a warm process would not matter: same classes). */
@@ -97,11 +129,10 @@ final class CdsTraining {
     private static Process startServer(Path pool) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("--add-opens") || a.startsWith("-XX:TieredStopAtLevel") || a.equals("-XX:+UseSerialGC")) {
-                cmd.add(a);
-            }
-        }
+        // what the engine needs (lmdbjava's opens) and starts quickly with; set here rather than read
+        // from this JVM's arguments, whose management beans would land in the archive
+        cmd.addAll(List.of("--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
         cmd.addAll(List.of("-Xshare:auto", "-cp", System.getProperty("java.class.path"), CdsTraining.class.getName(),
                 "--serve", pool.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -139,6 +170,7 @@ final class CdsTraining {
              ControlServer server = new ControlServer(service, token, 0,
                      () -> new Api.Status(p, p + "-mnt", pid, "training"), () -> { })) {
             server.start();
+            service.createVolume("q"); // for the quick training, which runs the fast path only
             DaemonFiles.writeJson(DaemonFiles.info(pool),
                     new DaemonInfo(pid, server.port(), p, p + "-mnt", Instant.now().toString(), "training"));
             System.out.println("serving");

@@ -35,8 +35,7 @@ final class CloneCommand extends BaseCommand {
         if (json()) {
             Output.json(out(), r);
         } else {
-            out().println("created clone " + r.name() + " from " + r.origin()
-                    + (r.snapshotCreated() ? " (snapshot taken now)" : "") + " (" + millis(r.elapsedMicros()) + ")");
+            Results.clone(out(), r);
         }
         return ExitCodes.OK;
     }
@@ -54,7 +53,7 @@ final class CloneCommand extends BaseCommand {
         } else {
             out().println("created clone " + r.name() + " from " + r.source() + " (local snapshot " + r.origin()
                     + (r.imported() ? ", imported now: " + r.blocks() + " blocks, fetched when read" : ", imported before")
-                    + ") (" + millis(r.elapsedMicros()) + ")");
+                    + ") (" + Results.millis(r.elapsedMicros()) + ")");
         }
         return ExitCodes.OK;
     }

@@ -25,7 +25,7 @@ final class DestroyCommand extends BaseCommand {
         if (json()) {
             Output.json(out(), r);
         } else {
-            out().println("destroyed " + r.name() + (recursive ? " and its dependants" : ""));
+            Results.destroy(out(), r, recursive);
         }
         return ExitCodes.OK;
     }

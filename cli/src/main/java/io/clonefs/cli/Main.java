@@ -1,12 +1,7 @@
 package io.clonefs.cli;
 
-import io.clonefs.api.ControlException;
-import io.clonefs.base.ClonefsException;
-import io.clonefs.cli.common.CliException;
 import io.clonefs.cli.pg.PgCommand;
-import io.clonefs.daemon.DaemonLauncher;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +35,9 @@ public final class Main {
      * the model of all thirty commands by reflection was a third of a short command's start. If the
      * line does not parse there, or asks for help or the version, it runs on the whole tree instead
      * (before anything ran), so that help, usage errors and their suggestions are those of the whole
-     * tree. {@code clonefs --version} alone prints the version line as picocli would, without it.
+     * tree. {@code clonefs --version} alone prints the version line as picocli would, without it;
+     * {@code list}, {@code snapshot}, {@code clone} and {@code destroy} against a running daemon run
+     * without picocli and Jackson ({@link FastPath}) when their command line is plain.
      */
     static int run(PrintWriter out, PrintWriter err, String... args) {
         if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
@@ -50,6 +47,10 @@ public final class Main {
             }
             w.flush();
             return ExitCodes.OK;
+        }
+        int fast = FastPath.run(out, err, args);
+        if (fast != FastPath.NOT_HANDLED) {
+            return fast;
         }
         CommandLine quick = quickCommandLine(args);
         if (quick != null) {
@@ -172,7 +173,7 @@ public final class Main {
         }
     }
 
-    /** The one place that turns an exception into a printed line and an exit code. */
+    /** Turns an exception into a printed line ({@link ErrorLines}, shared with {@link FastPath}) and an exit code. */
     static final class Errors implements IExecutionExceptionHandler, IExitCodeExceptionMapper, IParameterExceptionHandler {
         private final ClonefsCommand top;
 
@@ -183,7 +184,7 @@ public final class Main {
         @Override
         public int handleExecutionException(Exception ex, CommandLine cl, ParseResult parseResult) {
             PrintWriter err = cl.getErr();
-            err.println("clonefs: " + message(ex));
+            err.println("clonefs: " + ErrorLines.message(ex));
             if (top.verbose()) {
                 ex.printStackTrace(err);
             }
@@ -201,37 +202,9 @@ public final class Main {
             CommandLine cl = ex.getCommandLine();
             PrintWriter err = cl.getErr();
             String name = cl.getCommandSpec().qualifiedName();
-            err.println("clonefs: " + oneLine(ex.getMessage()) + " (see '" + name + " --help')");
+            err.println("clonefs: " + ErrorLines.oneLine(ex.getMessage()) + " (see '" + name + " --help')");
             err.flush();
             return ExitCodes.USAGE;
-        }
-
-        static String message(Throwable ex) {
-            if (ex instanceof ClonefsException || ex instanceof CliException
-                    || ex instanceof ControlException
-                    || ex instanceof DaemonLauncher.StartFailure) {
-                return oneLine(ex.getMessage());
-            }
-            if (ex instanceof UncheckedIOException u && u.getMessage() != null) {
-                return oneLine(u.getMessage());
-            }
-            Throwable root = ex;
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            if (root instanceof ClonefsException) {
-                return oneLine(root.getMessage());
-            }
-            return "internal error: " + oneLine(String.valueOf(ex)) + " (run with -v for details)";
-        }
-
-        static String oneLine(String s) {
-            if (s == null) {
-                return "unknown error";
-            }
-            String t = s.strip();
-            int nl = t.indexOf('\n');
-            return nl < 0 ? t : t.substring(0, nl).strip();
         }
     }
 }

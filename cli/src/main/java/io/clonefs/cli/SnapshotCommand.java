@@ -22,7 +22,7 @@ final class SnapshotCommand extends BaseCommand {
         if (json()) {
             Output.json(out(), r);
         } else {
-            out().println("created snapshot " + r.name() + " (" + millis(r.elapsedMicros()) + ")");
+            Results.snapshot(out(), r);
         }
         return ExitCodes.OK;
     }

@@ -145,6 +145,29 @@ class LauncherCdsIT {
         samePrinted(expected, broken, false, "broken archive");
     }
 
+    /**
+     * list, snapshot, clone and destroy map the small archive of the fast path (clonefs-quick.jsa),
+     * every other command the big one; a broken small archive is ignored as silently as a broken big one.
+     */
+    @Test
+    void theFastPathCommandsMapTheQuickArchive() throws IOException {
+        List<Run> expected = expected();
+        Path jar = jarCopy("quick", true);
+        Path quick = jar.resolveSibling("clonefs-quick.jsa");
+        assertTrue(Files.size(quick) > 1024 * 1024 && Files.size(quick) < Files.size(jsa(jar)), "no small archive");
+        Files.writeString(quick, "not an archive\n");
+        Files.setLastModifiedTime(quick, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 10_000));
+        for (int i = 0; i < COMMANDS.length; i++) {
+            Run want = expected.get(i);
+            boolean listing = List.of(COMMANDS[i]).contains("list");
+            // list (also list --help) maps the broken small archive, so no archive at all; --version and lst the big one
+            assertEquals(new Run(want.exit(), want.out(), want.err(), !listing), binClonefs(jar, COMMANDS[i]),
+                    "broken small archive: clonefs " + String.join(" ", COMMANDS[i]));
+        }
+        Files.delete(quick); // without one, list maps the big archive
+        assertEquals(new Run(expected.get(1).exit(), expected.get(1).out(), expected.get(1).err(), true), binClonefs(jar, "list"));
+    }
+
     /** An archive fits one JDK build: one older than the JDK's installation (its lib/modules) is not passed. */
     @Test
     void anArchiveOlderThanTheJdkIsNotUsed() throws IOException {

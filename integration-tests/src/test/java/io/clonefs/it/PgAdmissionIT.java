@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.clonefs.api.PgApi;
 import io.clonefs.it.pg.PgHarness;
 import io.clonefs.it.support.Proc;
+import io.clonefs.metrics.Metrics;
 import io.clonefs.pg.PgException;
 import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgManager.BranchSpec;
@@ -77,7 +78,10 @@ class PgAdmissionIT {
 
         // 1 MiB short: one idle branch covers it, the least recently used; "never" is not a candidate
         available(FLOOR + PgMemory.DEFAULT_PER_SERVER - MIB);
+        long suspendsBefore = counter("clonefs_pg_admission_suspends_total");
+        long refusedBefore = counter("clonefs_pg_admission_refused_total");
         pg.branch(BranchSpec.of("src", "b3"));
+        assertEquals(suspendsBefore + 1, counter("clonefs_pg_admission_suspends_total"));
         assertEquals("suspended", pg.get("b1").state(), "the least recently used idle branch made room");
         assertEquals("running", pg.get("b2").state());
         assertEquals("running", pg.get("never").state(), "a branch told never to suspend is not suspended");
@@ -109,6 +113,8 @@ class PgAdmissionIT {
         assertThrows(PgException.NoMemory.class, () -> pg.start("b1"));
         assertEquals("suspended", pg.get("b1").state());
 
+        assertEquals(refusedBefore + 3, counter("clonefs_pg_admission_refused_total"), "the branch, the wake, the start");
+
         // memory again: the same port wakes it, data intact
         available(20 * GIB);
         assertEquals("1", PgHarness.query(b1.port(), "select x from t"));
@@ -125,6 +131,10 @@ class PgAdmissionIT {
         h.pg().init("src", null);
         h.pg().branch(BranchSpec.of("src", "b1"));
         assertEquals("running", h.pg().get("b1").state(), "a floor of 0 admits whatever MemAvailable says");
+    }
+
+    private static long counter(String name) {
+        return Metrics.process().counter(name, "", null, null).sum();
     }
 
     private static void removeQuietly(Path dir) {

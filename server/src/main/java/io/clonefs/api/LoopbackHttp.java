@@ -23,8 +23,11 @@ import java.util.Locale;
  *
  * <p>The read deadline covers the whole exchange after the connection: a reply (status, headers and
  * body) that has not fully arrived when it passes is a {@link SocketTimeoutException}.
+ *
+ * <p>Public for the CLI's fast path ({@code io.clonefs.cli.FastPath}), which talks to the daemon
+ * without Jackson; everything else goes through {@link HttpJsonClient}.
  */
-final class LoopbackHttp {
+public final class LoopbackHttp {
     private static final int MAX_HEADER_LINE = 16 * 1024;
     private static final int MAX_HEADERS = 200;
 
@@ -32,7 +35,7 @@ final class LoopbackHttp {
     }
 
     /** A reply: HTTP status and the body's bytes. */
-    record Reply(int status, byte[] body) {
+    public record Reply(int status, byte[] body) {
     }
 
     /**
@@ -43,7 +46,7 @@ final class LoopbackHttp {
      * @param connectMs connect timeout
      * @param timeoutMs deadline of the exchange once connected
      */
-    static Reply exchange(int port, String method, String target, String[] headers, byte[] body,
+    public static Reply exchange(int port, String method, String target, String[] headers, byte[] body,
                           int connectMs, long timeoutMs) throws IOException {
         StringBuilder req = new StringBuilder(256);
         req.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");

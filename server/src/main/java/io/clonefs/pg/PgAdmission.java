@@ -1,6 +1,7 @@
 package io.clonefs.pg;
 
 import io.clonefs.base.ByteSizes;
+import io.clonefs.metrics.Metrics;
 import io.clonefs.pg.limits.Limits;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +33,11 @@ import org.slf4j.LoggerFactory;
 final class PgAdmission {
     private static final Logger LOG = LoggerFactory.getLogger(PgAdmission.class);
     private static final Path PROC = Path.of("/proc");
+    private static final LongAdder REFUSED = Metrics.process().counter("clonefs_pg_admission_refused_total",
+            "Server starts (new branches, wakes, starts) refused because the host's available memory would fall below the floor.",
+            null, null);
+    private static final LongAdder MADE_ROOM = Metrics.process().counter("clonefs_pg_admission_suspends_total",
+            "Idle branches suspended to make room in the host's memory for a starting server.", null, null);
 
     /** Suspends an idle branch to make room; false when it was no longer idle (or busy). */
     @FunctionalInterface
@@ -87,6 +94,7 @@ final class PgAdmission {
         List<Candidate> idle = candidates(name);
         List<Candidate> chosen = choose(idle, shortfall);
         if (chosen == null) {
+            REFUSED.increment();
             long all = idle.stream().mapToLong(Candidate::bytes).sum();
             throw new PgException.NoMemory("not enough memory for PostgreSQL server '" + name + "': the host has "
                     + ByteSizes.format(available) + " of memory available, the server needs about "
@@ -100,6 +108,7 @@ final class PgAdmission {
         List<String> names = new ArrayList<>();
         for (Candidate c : chosen) {
             if (suspender.suspendForRoom(c.name(), name)) {
+                MADE_ROOM.increment();
                 freed += c.bytes();
                 names.add(c.name());
             }
@@ -109,6 +118,7 @@ final class PgAdmission {
             long[] again = readMeminfo(memory.meminfo());
             long now = again == null ? available + freed : Math.max(again[1], available + freed);
             if (floor + need - now > 0) {
+                REFUSED.increment();
                 throw new PgException.NoMemory("not enough memory for PostgreSQL server '" + name + "': the host has "
                         + ByteSizes.format(now) + " of memory available, the server needs about "
                         + ByteSizes.format(need) + " and " + ByteSizes.format(floor)

@@ -9,17 +9,24 @@ import java.util.List;
 
 /** Printing of results: JSON with {@code --json}, else aligned human text. */
 public final class Output {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private Output() {
     }
 
-    public static void json(PrintWriter out, Object value) {
-        try {
-            out.println(JSON.writeValueAsString(value));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
+    /** Made on first use: {@link #table} neither starts nor links Jackson. */
+    private static final class Mapper {
+        static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+        static String write(Object value) {
+            try {
+                return JSON.writeValueAsString(value);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
         }
+    }
+
+    public static void json(PrintWriter out, Object value) {
+        out.println(Mapper.write(value));
         out.flush();
     }
 
