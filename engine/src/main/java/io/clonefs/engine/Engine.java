@@ -34,6 +34,7 @@ public final class Engine implements AutoCloseable {
     private final Committer committer;
     private final Datasets datasets;
     private final SnapshotTransfer transfer;
+    private final SnapshotDiff diff;
     private boolean closed;
 
     private Engine(Pool pool) {
@@ -41,6 +42,7 @@ public final class Engine implements AutoCloseable {
         this.committer = new Committer(pool);
         this.datasets = new Datasets(pool, committer);
         this.transfer = new SnapshotTransfer(pool, datasets, committer);
+        this.diff = new SnapshotDiff(pool);
     }
 
     /** Creates an empty pool in {@code dir} (created if missing; must not hold a pool). */
@@ -137,6 +139,23 @@ public final class Engine implements AutoCloseable {
     /** Referenced and unique bytes of a volume or snapshot; unique costs a walk of what it alone owns. */
     public VolumeSpace space(String name) {
         return datasets.space(name);
+    }
+
+    // ---- diff of two snapshots ----------------------------------------------------------------
+
+    /**
+     * Visits every extent at which two snapshots ({@code volume@snap}) differ, in key order, walking
+     * only the tree nodes they do not share (see {@link ExtentDiff}); no block is read. Works for
+     * any two snapshots, but costs little only for snapshots of one lineage. Returns the number of
+     * tree nodes read.
+     */
+    public long diffExtents(String snapshotA, String snapshotB, ExtentDiff.Visitor visitor) {
+        return diff.diffExtents(snapshotA, snapshotB, visitor);
+    }
+
+    /** The block id of every block index of file {@code ino} in a snapshot, -1 for a hole; as long as its last extent. */
+    public long[] fileBlocks(String snapshot, InodeId ino) {
+        return diff.fileBlocks(snapshot, ino);
     }
 
     // ---- remote tier: export, import, cache ---------------------------------------------------

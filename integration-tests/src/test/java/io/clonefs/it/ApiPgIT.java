@@ -144,6 +144,14 @@ class ApiPgIT {
         assertEquals("stopped", api.expect(200, "POST", "/v1/pg/servers/b2/stop", null).get("state").asText());
         assertEquals("running", api.expect(200, "POST", "/v1/pg/servers/b2/start", null).get("state").asText());
         assertEquals("9MB", PgHarness.query(b2.get("port").asInt(), "SHOW work_mem"), "its setting applies from its start");
+        // pg diff over HTTP and from the CLI (both running: nothing is started, no event)
+        JsonNode diff = api.expect(200, "POST", "/v1/pg/diff", "{\"a\":\"src\",\"b\":\"b2\",\"schema\":true,\"data\":true}");
+        assertEquals("", diff.get("schema").asText(), diff.toString());
+        assertTrue(diff.get("total").get("pagesA").asLong() > 1000, diff.toString());
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/diff", "{\"a\":\"src\",\"b\":\"b2\"}"), 400));
+        assertEquals("not_found", code(api.call("POST", "/v1/pg/diff", "{\"a\":\"src\",\"b\":\"nope\",\"data\":true}"), 404));
+        Proc.Result cliDiff = cfs.ok("pg", "diff", "src", "b2", "--data");
+        assertTrue(cliDiff.out().contains("\ntotal: "), cliDiff.describe());
         // idle servers sleep: set the idle time, suspend now, wake with a start
         assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"soon\"}"), 400));
         assertEquals("10m", api.expect(200, "POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"10m\"}")

@@ -120,4 +120,62 @@ public final class PgApi {
     /** {@code POST /v1/pg/schedules}: {@code every} like {@code 15m}. */
     public record ScheduleRequest(String source, String every, int keep) {
     }
+    /**
+     * {@code POST /v1/pg/diff}: what differs between {@code a} and {@code b} (managed servers,
+     * volumes holding a data directory, or snapshots {@code volume@snap}, of one lineage).
+     *
+     * @param schema   a unified diff of the two schemas ({@code pg_dump --schema-only}, normalised)
+     * @param data     pages that differ per relation, from the pool's block metadata
+     * @param database the database whose schema is compared (null: {@code postgres})
+     * @param forks    also the free space map, visibility map and init forks (else main forks only)
+     */
+    public record DiffRequest(String a, String b, boolean schema, boolean data, String database, boolean forks) {
+    }
+
+    /**
+     * What {@code POST /v1/pg/diff} found.
+     *
+     * @param snapshotA     the snapshot compared for {@code a} (taken for the diff and destroyed
+     *                      afterwards, unless {@code a} was a snapshot)
+     * @param schema        the unified diff of the schemas ({@code ""}: equal), or null if not asked
+     * @param relations     relation forks with at least one differing page, most pages first (null
+     *                      if data was not asked)
+     * @param total         the sums over every relation fork compared (also those that are equal)
+     * @param blocksRead    blocks whose bytes were read (those whose ids differ on both sides)
+     * @param treeNodesRead metadata tree nodes the walk read (what the two snapshots do not share)
+     * @param millis        the whole diff, in milliseconds
+     * @param steps         where the time went
+     */
+    public record Diff(String a, String b, String snapshotA, String snapshotB, String schema, List<DiffRelation> relations,
+                       DiffTotal total, long blocksRead, long treeNodesRead, long millis, DiffSteps steps) {
+    }
+
+    /**
+     * Milliseconds of the steps of a {@link Diff}: {@code snapshots} (checkpoints, syncfs, snapshots),
+     * {@code servers} (throwaway branches started), {@code catalogs} ({@code pg_class} of each side),
+     * {@code files} (listing both data directories), {@code walk} (the two metadata trees),
+     * {@code compare} (reading the blocks whose ids differ), {@code schema} ({@code pg_dump} and diff).
+     */
+    public record DiffSteps(long snapshots, long servers, long catalogs, long files, long walk, long compare, long schema) {
+    }
+
+    /**
+     * One relation fork (all its 1 GB segments) of a {@link Diff}.
+     *
+     * @param database    the database's name ({@code ""} for the cluster-wide {@code global/})
+     * @param relation    {@code schema.name}, or the file's path when no catalog names it
+     * @param kind        {@code table}, {@code index}, {@code toast}, {@code sequence}, {@code matview}, or {@code file}
+     * @param fork        {@code main}, {@code fsm}, {@code vm} or {@code init}
+     * @param file        its first segment's path in the data directory, e.g. {@code base/5/16397}
+     * @param only        {@code a} or {@code b} when the file exists on one side only (e.g. rewritten by
+     *                    {@code VACUUM FULL}: the old file in a, the new in b), else null
+     * @param pagesDiffer 8 KiB pages that differ (or exist on one side only)
+     */
+    public record DiffRelation(String database, String relation, String kind, String fork, String file, String only,
+                               long pagesDiffer, long pagesA, long pagesB) {
+    }
+
+    /** Sums of {@link DiffRelation}s over every relation fork compared. */
+    public record DiffTotal(long pagesDiffer, long pagesA, long pagesB) {
+    }
 }

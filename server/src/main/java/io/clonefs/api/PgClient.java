@@ -120,6 +120,11 @@ public final class PgClient {
         call("DELETE", "schedules/" + enc(source), null, Object.class, SHORT);
     }
 
+    /** {@code clonefs pg diff}: schema and/or data differences between two servers or snapshots. */
+    public PgApi.Diff diff(PgApi.DiffRequest request) {
+        return call("POST", "diff", request, PgApi.Diff.class, LONG);
+    }
+
     private <T> T call(String method, String path, Object body, Class<T> type, Duration timeout) {
         return http.call(method, "pg/" + path, body, type, timeout);
     }

@@ -31,6 +31,7 @@ import java.util.function.Consumer;
  *       <td>{@link PgRegistry}</td></tr>
  *   <tr><td>init and import (bringing a database in)</td><td>{@link PgImports}</td></tr>
  *   <tr><td>branch and reset</td><td>{@link PgBranches}</td></tr>
+ *   <tr><td>diff of two servers or snapshots</td><td>{@link PgDiffs}</td></tr>
  *   <tr><td>list, start, stop, protect, destroy, restore after a restart, stop all</td><td>{@link PgServers}</td></tr>
  *   <tr><td>expiry and scheduled snapshots (the scheduler thread)</td><td>{@link PgSchedules}</td></tr>
  *   <tr><td>volumes and the snapshots taken for branches and schedules</td><td>{@link PgVolumes}</td></tr>
@@ -84,6 +85,7 @@ public final class PgManager implements AutoCloseable {
     private final PgSchedules schedules;
     private final PgSleeps sleeps;
     private final PgServerLimits limits;
+    private final PgDiffs diffs;
 
     /**
      * Told of every lifecycle event, after it happened: {@code created} and {@code reset} of a
@@ -153,6 +155,7 @@ public final class PgManager implements AutoCloseable {
         this.branches = new PgBranches(registry, volumes, dataDirs, processes, events, sleeps);
         this.schedules = new PgSchedules(registry, volumes, servers, sleeps);
         this.limits = new PgServerLimits(registry, processes, servers, events);
+        this.diffs = new PgDiffs(engine, registry, volumes, processes, tools, options, branches, servers);
         schedules.start(options.tick());
     }
 
@@ -291,6 +294,16 @@ public final class PgManager implements AutoCloseable {
         registry.checkOpen();
         Names.checkDataset("volume", name);
         return branches.reset(name);
+    }
+
+    /**
+     * What differs between two servers or snapshots of one lineage: their schemas and/or how many
+     * pages of each relation (see {@link PgDiffs}). Snapshots and throwaway branches made for it
+     * are destroyed before it returns.
+     */
+    public PgApi.Diff diff(PgApi.DiffRequest request) {
+        registry.checkOpen();
+        return diffs.diff(request);
     }
 
     // ---- lifecycle -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import java.util.Map;
  *   <tr><td>POST import</td><td>{@link PgApi.ImportRequest}</td><td>201 {@link PgApi.Server} (when done)</td></tr>
  *   <tr><td>GET progress/NAME</td><td></td><td>{@link PgApi.Progress} of a running or finished import</td></tr>
  *   <tr><td>POST branches</td><td>{@link PgApi.BranchRequest}</td><td>201 {@link PgApi.Branched}</td></tr>
+ *   <tr><td>POST diff</td><td>{@link PgApi.DiffRequest}</td><td>{@link PgApi.Diff}</td></tr>
  *   <tr><td>POST servers/NAME/start</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/stop</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/reset</td><td></td><td>{@link PgApi.Branched}</td></tr>
@@ -137,6 +138,12 @@ public final class PgRoutes {
                 if (p.length == 1) {
                     require(method, "POST", path);
                     return new Reply(201, pg.branch(spec(importRemoteSource(body.read(PgApi.BranchRequest.class)))));
+                }
+                break;
+            case "diff":
+                if (p.length == 1) {
+                    require(method, "POST", path);
+                    return ok(pg.diff(body.read(PgApi.DiffRequest.class)));
                 }
                 break;
             case "schedules":
