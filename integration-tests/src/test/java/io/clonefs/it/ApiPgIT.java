@@ -152,6 +152,16 @@ class ApiPgIT {
         assertEquals("not_found", code(api.call("POST", "/v1/pg/diff", "{\"a\":\"src\",\"b\":\"nope\",\"data\":true}"), 404));
         Proc.Result cliDiff = cfs.ok("pg", "diff", "src", "b2", "--data");
         assertTrue(cliDiff.out().contains("\ntotal: "), cliDiff.describe());
+        // check-migration over HTTP: a branch made, the migration run and reported, the branch destroyed
+        JsonNode rep = api.expect(200, "POST", "/v1/pg/check-migration",
+                "{\"source\":\"src\",\"name\":\"chk\",\"migration\":\"ALTER TABLE pgbench_branches ADD COLUMN c int;\","
+                        + "\"migrationName\":\"m.sql\"}");
+        assertEquals("pass", rep.get("verdict").asText(), rep.toString());
+        assertEquals(1, rep.get("statementsRun").asInt());
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/check-migration",
+                "{\"source\":\"src\",\"migration\":\"select 'open\"}"), 400));
+        assertEquals("not_found", code(api.call("POST", "/v1/pg/check-migration",
+                "{\"source\":\"nope\",\"migration\":\"select 1\"}"), 404));
         // idle servers sleep: set the idle time, suspend now, wake with a start
         assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"soon\"}"), 400));
         assertEquals("10m", api.expect(200, "POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"10m\"}")
@@ -184,7 +194,7 @@ class ApiPgIT {
             }
             Proc.sleep(500);
         }
-        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "limits b2", "suspended b2", "woken b2",
+        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "limits b2", "created chk", "destroyed chk", "suspended b2", "woken b2",
                 "destroyed b2",
                 "destroyed pr-7",
                 "created short", "expired short"), seen, "events: " + page);
