@@ -504,9 +504,13 @@ public final class ScaleBench {
         s.append(table).append('\n');
         Row last = rows.get(rows.size() - 1);
         s.append("The host's load average (1 min) at the start and end of each N: ").append(String.join(", ", loads))
-                .append(" (2 CPUs).").append(rows.stream().anyMatch(r -> r.idleMemBytes() < 0)
-                        ? " Host memory fell below its baseline during this run: other programs freed more than the branches "
-                        + "took, so host memory is not attributable here; clonefs's own is." : "").append("\n\n");
+                .append(" (2 CPUs).");
+        List<String> below = rows.stream().filter(r -> r.idleMemBytes() < 0).map(r -> Integer.toString(r.n())).toList();
+        if (!below.isEmpty()) {
+            s.append(" Host memory at N = ").append(String.join(", ", below)).append(" was below its baseline: other "
+                    + "programs freed more than the branches took, so there only clonefs's own is attributable.");
+        }
+        s.append("\n\n");
         String hostGoal = last.idleMemBytes() < 0 ? "not measurable in this run"
                 : last.idleMemBytes() <= (2L << 30) ? "met" : "missed";
         s.append(String.format(Locale.ROOT, "Goals (issue 16) at N = %d: held %s; wake p50 %d ms (goal ≤ 1000 ms, %s), "
