@@ -46,7 +46,7 @@ public enum ErrorKind {
     PG_NO_FREE_PORT(        Errno.EBUSY,         409, "pg_no_free_port",        ExitCode.CONFLICT,   Domain.POSTGRES),
     PG_PROTECTED(           Errno.EBUSY,         409, "pg_protected",           ExitCode.CONFLICT,   Domain.POSTGRES),
     /** The host's available memory is below the floor kept for it (admission of a starting server). */
-    PG_NO_MEMORY(           Errno.EAGAIN,        503, "pg_no_memory",           ExitCode.CONFLICT,   Domain.POSTGRES),
+    PG_NO_MEMORY(           Errno.EAGAIN,        503, "pg_no_memory",           ExitCode.GENERAL,    Domain.POSTGRES),
     PG_NOT_POSTGRES(        Errno.EINVAL,        400, "pg_not_postgres",        ExitCode.USAGE,      Domain.POSTGRES),
     PG_SETUP(               Errno.EINVAL,        400, "pg_setup",               ExitCode.GENERAL,    Domain.POSTGRES),
     PG_START_FAILED(        Errno.EIO,           500, "pg_start_failed",        ExitCode.GENERAL,    Domain.POSTGRES),
