@@ -3,6 +3,7 @@ package io.clonefs.pg;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.metrics.Histogram;
 import io.clonefs.metrics.Metrics;
+import io.clonefs.pg.limits.Limits;
 import io.clonefs.pg.process.Postgres.StopMode;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
@@ -105,7 +106,7 @@ final class PgSleeps implements AutoCloseable {
      *
      * @throws PgException.NoMemory when the host cannot take another running server
      */
-    void admit(String name, io.clonefs.pg.limits.Limits limits) {
+    void admit(String name, Limits limits) {
         admission.admit(name, limits);
     }
 
