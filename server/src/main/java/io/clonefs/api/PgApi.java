@@ -26,11 +26,22 @@ public final class PgApi {
      * @param suspendAfter how long it may have no client before it is suspended ({@code 10m}), or
      *                    null for never
      * @param limits      its memory limit, CPU weight and settings of its own, or null for none
+     * @param masked      the mark of masked data ({@code pg mask}), or null
      */
     public record Server(String name, String role, String uri, String source, String snapshot, int port, String state, long pid,
                          String createdAt, long ageSeconds, String expiresAt, @JsonProperty("protected") boolean protect,
                          boolean standby, String primary, long uniqueBytes, String dataDir, String log,
-                         String suspendAfter, ServerLimits limits) {
+                         String suspendAfter, ServerLimits limits, Masked masked) {
+    }
+
+    /**
+     * The mark of a server whose data is masked ({@code pg mask}): made by it, or branched from one.
+     *
+     * @param snapshot the masked snapshot it comes from ({@code volume@masked-TIME})
+     * @param verified that snapshot's files were searched for sampled original values, none found
+     * @param at       when the mask was made (ISO-8601)
+     */
+    public record Masked(String snapshot, boolean verified, String at) {
     }
 
     /**

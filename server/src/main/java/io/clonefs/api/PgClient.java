@@ -33,6 +33,11 @@ public final class PgClient {
         return call("POST", "check-migration", request, MigrationApi.Report.class, LONG);
     }
 
+    /** Makes a masked copy of a source ({@code pg mask}) and reports what it did and what verify found. */
+    public MaskApi.Report mask(MaskApi.MaskRequest request) {
+        return call("POST", "mask", request, MaskApi.Report.class, LONG);
+    }
+
     public List<PgApi.Server> list() {
         return http.callForList("GET", "pg/servers", null, PgApi.Server.class, SHORT);
     }

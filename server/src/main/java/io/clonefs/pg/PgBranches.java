@@ -114,7 +114,8 @@ final class PgBranches {
                 rec = new PgRecord(spec.name(), PgRecord.BRANCH, dir, spec.source(), snapshot, snapshotCreated, promote,
                         port, created.toString(), spec.ttl() == null ? null : created.plus(spec.ttl()).toString(),
                         spec.protect(), true, false, null,
-                        spec.suspendAfter() == null ? null : spec.suspendAfter().toSeconds(), false, null)
+                        spec.suspendAfter() == null ? null : spec.suspendAfter().toSeconds(), false, null,
+                        src == null ? null : src.masked()) // a branch of masked data holds masked data
                         .withLimits(limits);
                 Steps steps = new Steps(checkpointMs, snapshotMs, cloneMs, PgProcesses.millisSince(t));
                 PgProcesses.Started started = processes.startBranch(rec);

@@ -86,6 +86,7 @@ public final class PgManager implements AutoCloseable {
     private final PgSleeps sleeps;
     private final PgServerLimits limits;
     private final PgDiffs diffs;
+    private final PgMaskMarks masks;
 
     /**
      * Told of every lifecycle event, after it happened: {@code created} and {@code reset} of a
@@ -156,6 +157,7 @@ public final class PgManager implements AutoCloseable {
         this.schedules = new PgSchedules(registry, volumes, servers, sleeps);
         this.limits = new PgServerLimits(registry, processes, servers, events);
         this.diffs = new PgDiffs(engine, registry, volumes, processes, tools, options, branches, servers);
+        this.masks = new PgMaskMarks(registry, volumes, processes, servers, events);
         schedules.start(options.tick());
     }
 
@@ -304,6 +306,30 @@ public final class PgManager implements AutoCloseable {
     public PgApi.Diff diff(PgApi.DiffRequest request) {
         registry.checkOpen();
         return diffs.diff(request);
+    }
+
+    // ---- masked snapshots (pg mask: io.clonefs.pg.mask.Masking) ---------------------------------
+
+    /** Takes {@code NAME@masked-TIME} of a stopped server; refused while it runs. */
+    public String snapshotMasked(String name) {
+        registry.checkOpen();
+        Names.checkDataset("volume", name);
+        return masks.snapshotStopped(name);
+    }
+
+    /** The root of a snapshot's files as the mount shows them. */
+    public Path snapshotFiles(String snapshot) {
+        return masks.snapshotFiles(snapshot);
+    }
+
+    /**
+     * Marks a server as holding masked data made into {@code snapshot} (one of its own), and drops
+     * its time to live; its branches inherit the mark.
+     */
+    public PgApi.Server markMasked(String name, String snapshot, boolean verified) {
+        registry.checkOpen();
+        Names.checkDataset("volume", name);
+        return masks.mark(name, snapshot, verified);
     }
 
     // ---- lifecycle -----------------------------------------------------------------------------

@@ -31,6 +31,9 @@ import io.clonefs.pg.limits.Limits;
  *                        on its port and starts it on the next connection ({@link PgSleeps})
  * @param limits          its memory limit, CPU weight and settings of its own ({@link Limits}); null
  *                        (as in the state of older versions) for none
+ * @param masked          the masked snapshot ({@code pg mask}) this server's data comes from: the
+ *                        one {@code pg mask} took of it, or the one its source came from; null for
+ *                        none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PgRecord(
@@ -50,7 +53,8 @@ public record PgRecord(
         String primary,
         Long suspendAfter,
         boolean suspended,
-        Limits limits) {
+        Limits limits,
+        Masked masked) {
 
     public static final String SOURCE = "source";
     public static final String BRANCH = "branch";
@@ -61,27 +65,45 @@ public record PgRecord(
 
     public PgRecord withRunning(boolean r) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, r, standby, primary, suspendAfter, suspended, limits);
+                protect, r, standby, primary, suspendAfter, suspended, limits, masked);
     }
 
     public PgRecord withProtect(boolean p) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                p, running, standby, primary, suspendAfter, suspended, limits);
+                p, running, standby, primary, suspendAfter, suspended, limits, masked);
     }
 
     public PgRecord withSuspendAfter(Long seconds) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, seconds, suspended, limits);
+                protect, running, standby, primary, seconds, suspended, limits, masked);
     }
 
     public PgRecord withSuspended(boolean s) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, suspendAfter, s, limits);
+                protect, running, standby, primary, suspendAfter, s, limits, masked);
     }
 
     public PgRecord withLimits(Limits l) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
                 protect, running, standby, primary, suspendAfter, suspended,
-                l == null || (l.none() && l.settings().isEmpty()) ? null : l);
+                l == null || (l.none() && l.settings().isEmpty()) ? null : l, masked);
+    }
+
+    /** Marked as holding masked data ({@code pg mask}); its time to live, if any, as given. */
+    public PgRecord withMasked(Masked m, String expires) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expires,
+                protect, running, standby, primary, suspendAfter, suspended, limits, m);
+    }
+
+    /**
+     * The mark of masked data.
+     *
+     * @param snapshot   the snapshot {@code pg mask} took ({@code volume@masked-TIME})
+     * @param snapshotId the engine's id of that snapshot (a snapshot destroyed and taken again under
+     *                   the same name is not the masked one)
+     * @param verified   its files were searched for sampled original values and none was found
+     * @param at         ISO-8601 instant of the mask
+     */
+    public record Masked(String snapshot, long snapshotId, boolean verified, String at) {
     }
 }

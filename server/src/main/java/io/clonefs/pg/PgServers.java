@@ -69,7 +69,8 @@ final class PgServers {
         return new PgApi.Server(r.name(), r.role(), Postgres.uri(r.port()), r.source(), r.snapshot(), r.port(), state, pid,
                 r.createdAt(), age, r.expiresAt(), r.protect(), standby, r.primary(), unique,
                 processes.dataDir(r).toString(), processes.logFile(r.name()).toString(),
-                idle.isZero() ? null : PgDurations.format(idle), PgServerLimits.view(r, processes.limiter()));
+                idle.isZero() ? null : PgDurations.format(idle), PgServerLimits.view(r, processes.limiter()),
+                r.masked() == null ? null : new PgApi.Masked(r.masked().snapshot(), r.masked().verified(), r.masked().at()));
     }
 
     /** Every managed server, sources first, then by name. */
@@ -129,7 +130,7 @@ final class PgServers {
         try {
             LOG.info("adopting the PostgreSQL data directory of volume {} as a source (port {})", name, p);
             return new PgRecord(name, PgRecord.SOURCE, dir, null, null, false, false, p, Instant.now().toString(), null,
-                    false, true, Files.exists(volumes.root(name).resolve(dir).resolve("standby.signal")), null, null, false, null);
+                    false, true, Files.exists(volumes.root(name).resolve(dir).resolve("standby.signal")), null, null, false, null, null);
         } finally {
             registry.release(name);
         }

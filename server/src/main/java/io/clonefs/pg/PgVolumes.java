@@ -157,6 +157,16 @@ final class PgVolumes {
         }
     }
 
+    /** The root of a snapshot's files through the mount: {@code MOUNTPOINT/.snapshots/VOLUME@SNAP}. */
+    Path snapshotRoot(String snapshot) {
+        SnapshotName.parse(snapshot);
+        return mountpoint.resolve(".snapshots").resolve(snapshot);
+    }
+
+    SnapshotInfo snapshotInfo(String snapshot) {
+        return engine.snapshotInfo(snapshot);
+    }
+
     /** Fails with {@code NotFound} (saying so for branch {@code name}) when a branch's snapshot is gone. */
     void requireSnapshot(String snapshot, String name) {
         try {

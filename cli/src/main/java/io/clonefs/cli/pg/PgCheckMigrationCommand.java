@@ -89,7 +89,7 @@ final class PgCheckMigrationCommand extends PgSubcommand {
         return "pass".equals(r.verdict()) ? ErrorKind.ExitCode.OK : ErrorKind.ExitCode.CHECK_FAILED;
     }
 
-    private static String read(Path f, String what) {
+    static String read(Path f, String what) {
         try {
             return Files.readString(f, StandardCharsets.UTF_8);
         } catch (java.nio.file.NoSuchFileException e) {

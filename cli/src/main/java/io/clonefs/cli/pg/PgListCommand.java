@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
     "stopped for being idle, woken by a connection to its port, waking), port, age, expiry,",
     "IDLE, the time without a client after which it is suspended (- never), LIMITS, its memory",
     "limit and CPU weight (- none; pg limit), and UNIQUE, the bytes only its volume holds",
-    "(what destroying it frees)."})
+    "(what destroying it frees). ROLE says (masked) for a server made by pg mask or branched",
+    "from one; --json names its masked snapshot."})
 final class PgListCommand extends PgSubcommand {
     @Override
     int run() {
@@ -33,7 +34,8 @@ final class PgListCommand extends PgSubcommand {
         rows.add(new String[] {"NAME", "ROLE", "STATE", "PORT", "SOURCE", "AGE", "EXPIRES", "IDLE", "LIMITS", "UNIQUE",
             "URI"});
         for (PgApi.Server s : servers) {
-            String role = s.role() + (s.standby() ? " (standby)" : "") + (s.protect() ? " (protected)" : "");
+            String role = s.role() + (s.standby() ? " (standby)" : "") + (s.protect() ? " (protected)" : "")
+                    + (s.masked() == null ? "" : s.masked().verified() ? " (masked)" : " (masked, unverified)");
             String source = s.snapshot() != null ? s.snapshot() : s.primary() != null ? s.primary() : "-";
             String expires = s.expiresAt() == null ? "-"
                     : "in " + age(Math.max(0, Duration.between(Instant.now(), Instant.parse(s.expiresAt())).toSeconds()));

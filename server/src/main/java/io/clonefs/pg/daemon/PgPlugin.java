@@ -2,6 +2,7 @@ package io.clonefs.pg.daemon;
 
 import io.clonefs.api.ApiErrors;
 import io.clonefs.api.ControlException;
+import io.clonefs.api.MaskApi;
 import io.clonefs.api.MigrationApi;
 import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
@@ -21,6 +22,7 @@ import io.clonefs.pg.PgPorts;
 import io.clonefs.pg.PgRoutes;
 import io.clonefs.pg.RemoteSnapshots;
 import io.clonefs.pg.check.MigrationCheck;
+import io.clonefs.pg.mask.Masking;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -163,6 +165,13 @@ public final class PgPlugin implements Daemon.Plugin {
                     }
                     return new ControlServer.Reply(200,
                             new MigrationCheck(m).run(request.body(MigrationApi.CheckRequest.class)));
+                }
+                if (path.equals("mask")) {
+                    if (!request.method().equals("POST")) {
+                        throw new ControlException(ErrorKind.METHOD_NOT_ALLOWED,
+                                request.method() + " /v1/pg/mask is not allowed (use POST)");
+                    }
+                    return new ControlServer.Reply(200, new Masking(m).run(request.body(MaskApi.MaskRequest.class)));
                 }
                 PgRoutes.Reply r = routes.route(request.method(), path, request::body);
                 return new ControlServer.Reply(r.status(), r.body());
