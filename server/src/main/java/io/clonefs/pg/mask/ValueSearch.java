@@ -92,7 +92,7 @@ public final class ValueSearch {
         return (int) ((usedKey * 0x9E3779B97F4A7C15L) >>> shift);
     }
 
-    /** Where the values are found in {@code data} (every hit counted, the first {@code maxHits} kept). */
+    /** Where the values are found in {@code data} (every hit counted, the first ones kept: see {@link Collector}). */
     public Result search(byte[] data, int maxHits) {
         Collector c = new Collector(maxHits);
         scan(data, data.length, true, 0, "", c);
@@ -181,19 +181,28 @@ public final class ValueSearch {
         return end ? valid : limit;
     }
 
+    /** Counts every hit and keeps the first ones, at most {@value #PER_FILE} of a file, so that the kept ones name many files. */
     private static final class Collector {
+        static final int PER_FILE = 3;
         final int max;
         final List<Hit> hits = new ArrayList<>();
         long count;
+        String file;
+        int inFile;
 
         Collector(int max) {
             this.max = max;
         }
 
-        void hit(String file, long offset, int tag) {
+        void hit(String f, long offset, int tag) {
             count++;
-            if (hits.size() < max) {
-                hits.add(new Hit(file, offset, tag));
+            if (!f.equals(file)) {
+                file = f;
+                inFile = 0;
+            }
+            if (hits.size() < max && inFile < PER_FILE) {
+                hits.add(new Hit(f, offset, tag));
+                inFile++;
             }
         }
     }
