@@ -162,6 +162,17 @@ class ApiPgIT {
                 "{\"source\":\"src\",\"migration\":\"select 'open\"}"), 400));
         assertEquals("not_found", code(api.call("POST", "/v1/pg/check-migration",
                 "{\"source\":\"nope\",\"migration\":\"select 1\"}"), 404));
+        // pg mask over HTTP: a masked copy made, verified and marked; bad input refused; the name taken
+        JsonNode mask = api.expect(200, "POST", "/v1/pg/mask", "{\"source\":\"src\",\"into\":\"msk\","
+                + "\"rules\":\"pgbench_branches.filler = 'masked'\",\"rulesName\":\"r\"}");
+        assertEquals("masked", mask.get("verdict").asText(), mask.toString());
+        assertEquals(mask.get("snapshot").asText(),
+                api.expect(200, "GET", "/v1/pg/servers/msk", null).get("masked").get("snapshot").asText());
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/mask",
+                "{\"source\":\"src\",\"into\":\"m2\",\"rules\":\"pgbench_branches.nope = 1\"}"), 400));
+        assertEquals("already_exists", code(api.call("POST", "/v1/pg/mask",
+                "{\"source\":\"src\",\"into\":\"msk\",\"rules\":\"pgbench_branches.filler = 'x'\"}"), 409));
+        assertEquals("msk", api.expect(200, "DELETE", "/v1/pg/servers/msk", null).get("name").asText());
         // idle servers sleep: set the idle time, suspend now, wake with a start
         assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"soon\"}"), 400));
         assertEquals("10m", api.expect(200, "POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"10m\"}")
@@ -194,7 +205,8 @@ class ApiPgIT {
             }
             Proc.sleep(500);
         }
-        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "limits b2", "created chk", "destroyed chk", "suspended b2", "woken b2",
+        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "limits b2", "created chk", "destroyed chk",
+                "created msk", "masked msk", "created m2", "destroyed m2", "destroyed msk", "suspended b2", "woken b2",
                 "destroyed b2",
                 "destroyed pr-7",
                 "created short", "expired short"), seen, "events: " + page);
