@@ -23,7 +23,7 @@ CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classp
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read bench-fsync branch-bench bench-remote compare \
-        crash-test bench-cli bench-scale bench-check bench-diff install uninstall clean
+        crash-test bench-cli bench-scale bench-check bench-diff bench-mask install uninstall clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -93,6 +93,9 @@ bench-scale: deps build ## hundreds of branches of a 1 GB source, idle ones asle
 
 bench-check: deps build ## what pg check-migration costs beyond the migration on a 1.5 GB pgbench source: the whole command vs a branch by hand, a CREATE INDEX inside the check vs psql; alternating, medians; rewrites its section of BENCHMARKS.md (BENCH_CHECK_OPTS=...)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/check-bench.sh
+
+bench-mask: deps build ## what pg mask costs and what its --verify costs per GB, on 1 and 3 GB pgbench sources with a customers table of personal data, page cache dropped before each run; medians; rewrites its section of BENCHMARKS.md (BENCH_MASK_OPTS=...)
+	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/mask-bench.sh
 
 bench-diff: deps build ## time of `clonefs pg diff --data` on a branch with 1 % of its pages changed, per database size: goal under 1 s and flat in size; prints a table, writes nothing (tools/diff-bench.sh; DIFF_BENCH_OPTS=-Dbench.diff.scales=30,100)
 	@BUILD_DIR=$(BUILD_DIR) tools/diff-bench.sh

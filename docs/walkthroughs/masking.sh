@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# A masking pipeline: branch the source, mask personal data on the branch with masking.sql,
-# snapshot the masked branch, and hand out branches of that masked snapshot. The original values
-# are reachable from none of them. See masking.md.
+# A masking pipeline: a masked copy of the source made by `clonefs pg mask` with masking.rules
+# (verified: no sampled original value in any of its files), and branches of it handed out. The
+# original values are reachable from none of them. See masking.md.
 #   CLONEFS_POOL  the pool whose daemon runs the source (clonefs mount)
 #   SOURCE        the source server (default: prod)
-#   MASKED        the branch that is masked (default: $SOURCE-masked)
+#   MASKED        the masked server pg mask makes (default: $SOURCE-masked)
 #   SHARE         the branch handed out (default: $SOURCE-share)
 #   KEEP          1: leave the branches and the snapshot (default: destroy them at the end)
 #   CLONEFS       the clonefs command (default: clonefs)
@@ -37,27 +37,18 @@ FROM generate_series(1::bigint, 5000) g,
 ON CONFLICT DO NOTHING;"
 psql "$SRC_URI" -c "SELECT id, full_name, email, phone, birth_date, iban FROM customers ORDER BY id LIMIT 3"
 
-echo "== 1. branch the source"
-MASK_URI=$(clonefs pg branch "$SOURCE" "$MASKED")
-echo "$MASKED: $MASK_URI"
+echo "== 1. mask a copy of the source ($here/masking.rules): branch, rules, rewrite, no WAL, verify, mark"
+clonefs pg mask "$SOURCE" --rules "$here/masking.rules" --into "$MASKED"
+SNAP=$(clonefs pg list --json | jq -r --arg m "$MASKED" '.[] | select(.name == $m) | .masked.snapshot')
 
-echo "== 2. mask it ($here/masking.sql)"
-psql "$MASK_URI" -q -f "$here/masking.sql" > /dev/null
-psql "$MASK_URI" -c "SELECT id, full_name, email, phone, birth_date, iban FROM customers ORDER BY id LIMIT 3"
-
-echo "== 3. snapshot the masked branch (stopped first: a clean shutdown, nothing left to replay)"
-clonefs pg stop "$MASKED"
-SNAP="masked-$(date -u +%Y%m%dT%H%M%S)"
-clonefs snapshot "$MASKED@$SNAP"
-AT=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-
-echo "== 4. branch the masked snapshot for sharing"
-SHARE_URI=$(clonefs pg branch "$MASKED" "$SHARE" --at "$AT" --ttl 7d)
+echo "== 2. branch the masked snapshot for sharing (at now: the masked server's newest snapshot)"
+SHARE_URI=$(clonefs pg branch "$MASKED" "$SHARE" --at now --ttl 7d)
 echo "$SHARE: $SHARE_URI"
+clonefs pg list
 clonefs pg list --json | jq -r --arg m "$MASKED" --arg s "$SHARE" \
-    '.[] | select(.name == $m or .name == $s) | "\(.name): branch of \(.source), snapshot \(.snapshot), \(.state)"'
+    '.[] | select(.name == $m or .name == $s) | "\(.name): branch of \(.source), snapshot \(.snapshot), \(.state), masked: \(.masked.snapshot) verified \(.masked.verified)"'
 
-echo "== 5. the original values are not reachable from the shared branch"
+echo "== 3. the original values are not reachable from the shared branch"
 psql "$SHARE_URI" -At -c "SELECT 'customers on the shared branch: ' || count(*)
   || ', masked emails: ' || count(*) FILTER (WHERE email LIKE 'customer%@example.invalid')
   || ', other emails: ' || count(*) FILTER (WHERE email NOT LIKE 'customer%@example.invalid') FROM customers"
@@ -75,10 +66,9 @@ echo "of 20 original emails, files of the shared branch's data directory holding
 [[ $hits -eq 0 ]] || { grep -rlaF -f "$originals" "$DATA_DIR" >&2; exit 1; }
 
 if [[ $KEEP == 1 ]]; then
-    echo "== branches kept ($SHARE expires in 7 days)"
+    echo "== kept: $MASKED (snapshot $SNAP) and $SHARE (expires in 7 days)"
     exit 0
 fi
-echo "== 6. done: destroy the shared branch, the snapshot, the masked branch"
+echo "== 4. done: destroy the shared branch, then the masked server (its masked snapshot goes with it)"
 clonefs pg destroy "$SHARE"
-clonefs destroy "$MASKED@$SNAP"
 clonefs pg destroy "$MASKED"

@@ -177,6 +177,9 @@ class WalkthroughsIT {
         assertTrue(out.contains("customers on the shared branch: 5000, masked emails: 5000, other emails: 0"), r.describe());
         assertTrue(out.contains("found by SQL on the shared branch: 0"), r.describe());
         assertTrue(out.contains("files of the shared branch's data directory holding any: 0"), r.describe());
+        assertTrue(out.contains("public.customers: 5000 rows updated (full_name, email, phone, birth_date, iban), rewritten"),
+                r.describe());
+        assertTrue(out.contains("original values of 4 columns") && out.contains(": none found"), r.describe());
         // the source keeps its originals
         List<String> originals = new ArrayList<>();
         for (int id : new int[] {1, 2, 3, 777, 5000}) {
@@ -190,6 +193,10 @@ class WalkthroughsIT {
         assertEquals("prod-masked", share.get("source").asText());
         assertTrue(share.get("snapshot").asText().startsWith("prod-masked@masked-"), share.toString());
         assertEquals("stopped", masked.get("state").asText(), "the masked branch is not served: " + masked);
+        assertTrue(masked.get("masked").get("verified").asBoolean(), masked.toString());
+        assertEquals(share.get("snapshot").asText(), masked.get("masked").get("snapshot").asText(),
+                "shared from the masked snapshot itself");
+        assertEquals(share.get("snapshot").asText(), share.get("masked").get("snapshot").asText(), "the mark is inherited");
         String origin = null;
         for (JsonNode v : json("list").get("volumes")) {
             if (v.get("name").asText().equals("prod-share")) {
@@ -216,9 +223,7 @@ class WalkthroughsIT {
                 }
             }
         }
-        String snap = share.get("snapshot").asText();
         clonefs("pg", "destroy", "prod-share").check();
-        clonefs("destroy", snap).check();
         clonefs("pg", "destroy", "prod-masked").check();
         assertOnlySourceLeft();
     }
