@@ -262,7 +262,8 @@ class PgMaskIT {
             cfs.ok("pg", "init", "src");
             int sp = cfs.json("pg", "list").get(0).get("port").asInt();
             personalData(sp);
-            Path rules = Files.writeString(ws.root().resolve("masking.rules"), RULES);
+            // a rules file larger than 64 KiB (the daemon's old cap on a request body) travels whole
+            Path rules = Files.writeString(ws.root().resolve("masking.rules"), "# " + "x".repeat(100_000) + "\n" + RULES);
             Proc.Result ok = cfs.run("pg", "mask", "src", "--rules", rules.toString(), "--into", "masked");
             assertEquals(0, ok.exit(), ok.describe());
             assertTrue(ok.out().startsWith("masked a copy of src into masked: snapshot masked@masked-"), ok.out());

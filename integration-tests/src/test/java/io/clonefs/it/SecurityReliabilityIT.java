@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.clonefs.daemon.ControlServer;
 import io.clonefs.it.support.Clonefs;
 import io.clonefs.it.support.Proc;
 import io.clonefs.it.support.Workspace;
@@ -321,8 +322,8 @@ class SecurityReliabilityIT {
                     code = send(method, path, body, "Bearer " + token, ct).statusCode();
                 }
             } catch (IOException e) {
-                if (body != null && body.length() > 64 * 1024) {
-                    continue; // the server answered 400 after 64 KiB and closed while we were still sending
+                if (body != null && body.length() > ControlServer.MAX_BODY) {
+                    continue; // the server answered 400 after 16 MiB and closed while we were still sending
                 }
                 bad.add(what + " -> " + e);
                 continue;
@@ -392,7 +393,7 @@ class SecurityReliabilityIT {
             case 6:
                 return "{\"name\":" + (r.nextBoolean() ? "1e309" : r.nextBoolean() ? "true" : "-0") + ",\"size\":-1,\"ttl\":\"PT-1S\"}";
             case 7:
-                return "x".repeat(r.nextInt(3) == 0 ? 200_000 : 70_000);
+                return "x".repeat(r.nextInt(3) == 0 ? ControlServer.MAX_BODY + 1000 : 70_000);
             default:
                 return "[".repeat(r.nextInt(5000)) + "]".repeat(r.nextInt(5000));
         }

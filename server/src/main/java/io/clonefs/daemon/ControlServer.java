@@ -56,7 +56,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
-    private static final int MAX_BODY = 64 * 1024;
+    /** The largest request body taken (a migration or a rules file travels in one). */
+    public static final int MAX_BODY = 16 << 20;
 
     private final ObjectMapper json = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -191,6 +192,7 @@ public final class ControlServer implements AutoCloseable {
                 code = m.status();
                 reply = m.body();
             }
+            drain(ex);
             byte[] out = json.writeValueAsBytes(reply);
             apiMetrics.count(route, code);
             ex.getResponseHeaders().set("Content-Type", "application/json");
@@ -202,6 +204,25 @@ public final class ControlServer implements AutoCloseable {
                 Thread t = new Thread(shutdown, "clonefs-shutdown");
                 t.start();
             }
+        }
+    }
+
+    /**
+     * Reads what is left of the request body (up to {@link #MAX_BODY} bytes) before the answer: a
+     * socket closed with unread bytes in it is reset, and the client then loses the answer (an
+     * error answered before the body was read, such as a bad query parameter).
+     */
+    private static void drain(HttpExchange ex) {
+        try {
+            InputStream in = ex.getRequestBody();
+            long left = MAX_BODY;
+            byte[] buf = new byte[8192];
+            int n;
+            while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
+                left -= n;
+            }
+        } catch (IOException e) {
+            LOG.debug("request body not drained: {}", e.getMessage());
         }
     }
 

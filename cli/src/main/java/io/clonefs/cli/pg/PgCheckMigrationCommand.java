@@ -26,8 +26,8 @@ import picocli.CommandLine.Parameters;
     "for how long, the workload's waits and latency before and during, tables rewritten and size",
     "changes, WAL generated, errors and warnings from the server's log."})
 final class PgCheckMigrationCommand extends PgSubcommand {
-    /** The daemon takes request bodies up to 64 KiB; the migration and workload travel in one. */
-    static final int MAX_FILES = 60 * 1024;
+    /** The daemon takes request bodies up to 16 MiB; the migration and workload travel in one (as JSON). */
+    static final int MAX_FILES = 15 << 20;
 
     @Parameters(paramLabel = "SOURCE", description = "The server to branch.")
     String source;
@@ -75,7 +75,7 @@ final class PgCheckMigrationCommand extends PgSubcommand {
         String script = workload == null ? null : read(workload, "workload");
         if (sql.length() + (script == null ? 0 : script.length()) > MAX_FILES) {
             throw new ClonefsException.InvalidArgument("the migration and workload files together are larger than "
-                    + MAX_FILES / 1024 + " KiB, more than the daemon takes in one request");
+                    + (MAX_FILES >> 20) + " MiB, more than the daemon takes in one request");
         }
         MigrationApi.Report r = client().checkMigration(new MigrationApi.CheckRequest(source, sql,
                 file.getFileName().toString(), script, workload == null ? null : workload.getFileName().toString(),

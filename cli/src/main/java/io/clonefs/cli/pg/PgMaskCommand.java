@@ -66,7 +66,7 @@ final class PgMaskCommand extends PgSubcommand {
         String text = PgCheckMigrationCommand.read(rules, "rules");
         if (text.length() > PgCheckMigrationCommand.MAX_FILES) {
             throw new ClonefsException.InvalidArgument("the rules file is larger than "
-                    + PgCheckMigrationCommand.MAX_FILES / 1024 + " KiB, more than the daemon takes in one request");
+                    + (PgCheckMigrationCommand.MAX_FILES >> 20) + " MiB, more than the daemon takes in one request");
         }
         MaskApi.Report r = client().mask(new MaskApi.MaskRequest(source, text, rules.getFileName().toString(), into,
                 database, verify, samples, noRewrite ? Boolean.FALSE : null, keepWal ? Boolean.TRUE : null));
