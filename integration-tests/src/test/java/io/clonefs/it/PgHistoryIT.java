@@ -195,6 +195,57 @@ class PgHistoryIT {
         pg.destroy("recent");
     }
 
+    @Test
+    void afterAKill9OfPostgresTheArchiveHasNoGapAndBranchesStayExact() throws Exception {
+        h = PgHarness.start("pghistkill");
+        PgManager pg = h.pg();
+        int sp = pg.init("src", null).port();
+        PgHarness.execute(sp, "create table t (id bigint primary key, pad text)");
+        pg.history("src", Duration.ofMinutes(10), Duration.ofSeconds(2), true);
+        awaitSnapshots(pg, 1);
+        List<Commit> commits = new ArrayList<>();
+        long id = write(sp, commits, 1, Duration.ofSeconds(3));
+        long pid = pg.get("src").pid();
+        Proc.kill9(pid); // the postmaster and its children, the archiver among them, mid-write
+        assertTrue(Proc.waitGone(pid, Duration.ofSeconds(10)));
+        sp = pg.start("src").port();
+        write(sp, commits, id, Duration.ofSeconds(3));
+        // a moment before the kill and one after the restart: exact
+        for (Instant m : List.of(commits.get(commits.size() / 4).at(), commits.get(commits.size() * 3 / 4).at())) {
+            long expected = commits.stream().filter(x -> !x.at().isAfter(m)).count();
+            PgApi.Branched br = pg.branch(PgManager.BranchSpec.of("src", "k").withAt(m));
+            assertEquals(expected + ":" + expected, PgHarness.query(br.port(), "select count(*) || ':' || max(id) from t"),
+                    "branch at " + m);
+            pg.destroy("k");
+        }
+        // no gap: every segment from the first archived to the last
+        List<Long> segments;
+        try (var s = Files.list(h.pool().resolve("pg/history/src/wal"))) {
+            segments = s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}"))
+                    .map(n -> Long.parseLong(n.substring(8, 16), 16) * 256 + Long.parseLong(n.substring(16), 16))
+                    .sorted().toList();
+        }
+        assertTrue(segments.size() >= 2, segments.toString());
+        for (int i = 1; i < segments.size(); i++) {
+            assertEquals(segments.get(i - 1) + 1, segments.get(i), "consecutive segments: " + segments);
+        }
+    }
+
+    /** Commits one row per transaction from {@code id} for {@code d}, recording each commit's time; returns the next id. */
+    private static long write(int port, List<Commit> commits, long id, Duration d) throws Exception {
+        try (Connection c = PgHarness.connect(port); Statement st = c.createStatement()) {
+            long end = System.nanoTime() + d.toNanos();
+            for (; System.nanoTime() < end; id++) {
+                st.execute("insert into t values (" + id + ", repeat('z', 2000))");
+                try (ResultSet rs = st.executeQuery("select pg_xact_commit_timestamp(xmin) from t where id = " + id)) {
+                    rs.next();
+                    commits.add(new Commit(id, rs.getTimestamp(1).toInstant()));
+                }
+            }
+        }
+        return id;
+    }
+
     private static List<SnapshotInfo> historySnapshots(PgHarness h) {
         return h.engine().snapshots().stream().filter(s -> s.snapshot().startsWith("hist-")).toList();
     }
