@@ -173,6 +173,16 @@ class ApiPgIT {
         assertEquals("already_exists", code(api.call("POST", "/v1/pg/mask",
                 "{\"source\":\"src\",\"into\":\"msk\",\"rules\":\"pgbench_branches.filler = 'x'\"}"), 409));
         assertEquals("msk", api.expect(200, "DELETE", "/v1/pg/servers/msk", null).get("name").asText());
+        // history over HTTP: on (archiving from the next start), status, refused for a branch, off
+        JsonNode hist = api.expect(200, "POST", "/v1/pg/servers/src/history", "{\"keep\":\"1h\",\"every\":\"10m\"}");
+        assertTrue(hist.get("on").asBoolean(), hist.toString());
+        assertFalse(hist.get("archiving").asBoolean(), "archive_mode waits for the next start: " + hist);
+        assertEquals("1h", api.expect(200, "GET", "/v1/pg/servers/src/history", null).get("keep").asText());
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/history", "{\"keep\":\"1h\"}"), 400));
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/src/history", "{\"keep\":\"soon\"}"), 400));
+        assertFalse(api.expect(200, "DELETE", "/v1/pg/servers/src/history", null).get("on").asBoolean());
+        assertEquals("not_found", code(api.call("DELETE", "/v1/pg/servers/src/history", null), 404));
+        assertEquals("not_found", code(api.call("GET", "/v1/pg/servers/src/history", null), 404));
         // idle servers sleep: set the idle time, suspend now, wake with a start
         assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"soon\"}"), 400));
         assertEquals("10m", api.expect(200, "POST", "/v1/pg/servers/b2/suspend-after", "{\"after\":\"10m\"}")

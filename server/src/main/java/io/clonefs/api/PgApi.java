@@ -72,6 +72,35 @@ public final class PgApi {
     public record Destroyed(String name, String snapshotDestroyed) {
     }
 
+    /**
+     * A source's history ({@code pg history}): its WAL archived into the pool and snapshots on a
+     * schedule, kept for a window, from which a branch can start at any moment of it.
+     *
+     * @param on              history is on
+     * @param keep            the window, e.g. {@code 7d}
+     * @param every           the interval of its snapshots, e.g. {@code 15m}
+     * @param since           when history was turned on (ISO-8601)
+     * @param oldest          the oldest moment a branch can start at (its oldest snapshot), or null
+     *                        before the first snapshot (taken once the server archives)
+     * @param newest          {@code now} while the server archives, else null
+     * @param walBytes        bytes of archived WAL in the pool
+     * @param walFiles        archived files
+     * @param snapshots       its history snapshots, newest first
+     * @param archiving       the server runs and archives (its {@code archive_mode} is on: set at
+     *                        its start after history was turned on)
+     * @param lastArchivedWal the last file the server archived ({@code pg_stat_archiver}), or null
+     * @param lastArchivedAt  when, or null
+     * @param failedCount     failed archive attempts since the server's statistics were reset
+     */
+    public record History(String name, boolean on, String keep, String every, String since, String oldest, String newest,
+                          long walBytes, long walFiles, List<String> snapshots, boolean archiving, String lastArchivedWal,
+                          String lastArchivedAt, long failedCount) {
+    }
+
+    /** {@code POST /v1/pg/servers/NAME/history}: the window ({@code 7d}), the snapshot interval (default 15m), restart now. */
+    public record HistoryRequest(String keep, String every, Boolean restart) {
+    }
+
     /** A schedule of snapshots and the scheduled snapshots it keeps now. */
     public record Schedule(String source, String every, int keep, String lastAt, List<String> snapshots) {
     }

@@ -103,6 +103,19 @@ public final class PgClient {
         return call("POST", "servers/" + enc(name) + "/suspend", null, PgApi.Server.class, SHORT);
     }
 
+    /** Turns a source's history on or changes it ({@code pg history NAME --keep 7d}). */
+    public PgApi.History history(String name, PgApi.HistoryRequest request) {
+        return call("POST", "servers/" + enc(name) + "/history", request, PgApi.History.class, SHORT);
+    }
+
+    public PgApi.History historyStatus(String name) {
+        return call("GET", "servers/" + enc(name) + "/history", null, PgApi.History.class, SHORT);
+    }
+
+    public PgApi.History historyOff(String name) {
+        return call("DELETE", "servers/" + enc(name) + "/history", null, PgApi.History.class, SHORT);
+    }
+
     /** {@code after}: a duration such as {@code 10m}, {@code 0} for never, {@code default} for the pool's. */
     public PgApi.Server suspendAfter(String name, String after) {
         return call("POST", "servers/" + enc(name) + "/suspend-after", new PgApi.SuspendAfterRequest(after),

@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 final class PgBranches {
     private static final Logger LOG = LoggerFactory.getLogger(PgBranches.class);
+    /** How long a branch at a moment waits for the source's archiver to archive the WAL until now. */
+    private static final java.time.Duration HISTORY_FLUSH_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     /** Milliseconds of the steps before the start, of a branch or a reset. */
     private record Steps(long checkpointMs, long snapshotMs, long cloneMs, long prepareMs) {
@@ -45,9 +47,11 @@ final class PgBranches {
     private final PgEvents events;
     private final PgWarmup warmup = new PgWarmup();
     private final PgSleeps sleeps;
+    private final PgHistory history;
 
     PgBranches(PgRegistry registry, PgVolumes volumes, PgDataDirs dataDirs, PgProcesses processes, PgEvents events,
-               PgSleeps sleeps) {
+               PgSleeps sleeps, PgHistory history) {
+        this.history = history;
         this.registry = registry;
         this.volumes = volumes;
         this.dataDirs = dataDirs;
@@ -71,6 +75,7 @@ final class PgBranches {
             sleeps.admit(spec.name(), limits); // before anything is made
             int port = registry.reserveNew(spec.name(), spec.port(), false);
             String snapshot = null;
+            boolean atMoment = false;
             boolean snapshotCreated = false;
             boolean cloned = false;
             PgRecord rec = null;
@@ -89,7 +94,11 @@ final class PgBranches {
                 try {
                     dataDirs.awaitGoneFromMount(spec.name());
                     long t = System.nanoTime();
-                    if (spec.at() != null) {
+                    if (spec.at() != null && src != null && src.history() != null) {
+                        snapshot = history.baseFor(src, spec.at()); // refuses a moment outside the window first
+                        history.flushArchive(src, HISTORY_FLUSH_TIMEOUT);
+                        atMoment = true;
+                    } else if (spec.at() != null) {
                         snapshot = volumes.snapshotAt(spec.source(), spec.at());
                     } else {
                         if (spec.checkpoint() && src != null && processes.running(src)) {
@@ -111,14 +120,23 @@ final class PgBranches {
                 long t = System.nanoTime();
                 Instant created = Instant.now();
                 boolean promote = dataDirs.prepareClone(spec.name(), dir);
+                if (atMoment) {
+                    history.prepareRecovery(volumes.root(spec.name()).resolve(dir), src, spec.at());
+                    promote = false; // recovery promotes it at the target by itself
+                }
                 rec = new PgRecord(spec.name(), PgRecord.BRANCH, dir, spec.source(), snapshot, snapshotCreated, promote,
                         port, created.toString(), spec.ttl() == null ? null : created.plus(spec.ttl()).toString(),
                         spec.protect(), true, false, null,
                         spec.suspendAfter() == null ? null : spec.suspendAfter().toSeconds(), false, null,
-                        src == null ? null : src.masked()) // a branch of masked data holds masked data
+                        src == null ? null : src.masked(), null) // a branch of masked data holds masked data
                         .withLimits(limits);
                 Steps steps = new Steps(checkpointMs, snapshotMs, cloneMs, PgProcesses.millisSince(t));
                 PgProcesses.Started started = processes.startBranch(rec);
+                if (atMoment) {
+                    long w = System.nanoTime();
+                    history.awaitPromoted(rec, processes.startTimeout());
+                    started = new PgProcesses.Started(started.startMs(), PgProcesses.millisSince(w), started.firstQueryMs());
+                }
                 registry.put(rec);
                 warmup.start(spec.name(), volumes.root(spec.name()).resolve(dir));
                 PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));

@@ -87,6 +87,7 @@ public final class PgManager implements AutoCloseable {
     private final PgServerLimits limits;
     private final PgDiffs diffs;
     private final PgMaskMarks masks;
+    private final PgHistory history;
 
     /**
      * Told of every lifecycle event, after it happened: {@code created} and {@code reset} of a
@@ -153,8 +154,10 @@ public final class PgManager implements AutoCloseable {
         this.sleeps = new PgSleeps(registry, volumes, processes, events, options);
         this.servers = new PgServers(registry, volumes, processes, events, options, sleeps);
         this.imports = new PgImports(registry, volumes, dataDirs, tools, processes, servers);
-        this.branches = new PgBranches(registry, volumes, dataDirs, processes, events, sleeps);
-        this.schedules = new PgSchedules(registry, volumes, servers, sleeps);
+        this.history = new PgHistory(registry, volumes, processes, dataDirs, tools, home.resolve("history"));
+        processes.moreSettings(history::apply);
+        this.branches = new PgBranches(registry, volumes, dataDirs, processes, events, sleeps, history);
+        this.schedules = new PgSchedules(registry, volumes, servers, sleeps, history);
         this.limits = new PgServerLimits(registry, processes, servers, events);
         this.diffs = new PgDiffs(engine, registry, volumes, processes, tools, options, branches, servers);
         this.masks = new PgMaskMarks(registry, volumes, processes, servers, events);
@@ -306,6 +309,32 @@ public final class PgManager implements AutoCloseable {
     public PgApi.Diff diff(PgApi.DiffRequest request) {
         registry.checkOpen();
         return diffs.diff(request);
+    }
+
+    // ---- history (pg history: PgHistory) --------------------------------------------------------
+
+    /**
+     * Turns a source's history on, or changes its window or snapshot interval: its WAL is archived
+     * into the pool from its next start (now with {@code restart}), and snapshots are taken every
+     * {@code every}; both are kept for {@code keep}.
+     */
+    public PgApi.History history(String name, Duration keep, Duration every, boolean restart) {
+        registry.checkOpen();
+        Names.checkDataset("volume", name);
+        return history.enable(name, keep, every == null ? PgHistory.DEFAULT_EVERY : every, restart);
+    }
+
+    /** Turns a source's history off and deletes its archive and history snapshots (those without clones). */
+    public PgApi.History historyOff(String name) {
+        registry.checkOpen();
+        Names.checkDataset("volume", name);
+        return history.disable(name);
+    }
+
+    /** A source's history: its window, archive and snapshots. */
+    public PgApi.History historyStatus(String name) {
+        Names.checkDataset("volume", name);
+        return history.status(name);
     }
 
     // ---- masked snapshots (pg mask: io.clonefs.pg.mask.Masking) ---------------------------------

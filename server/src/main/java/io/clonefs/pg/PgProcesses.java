@@ -36,6 +36,8 @@ final class PgProcesses {
     private final Path runDir;
     private final Path logDir;
     private final PgLimiter limiter;
+    /** Settings of another part (history's archiving), applied after the record's own. */
+    private volatile java.util.function.BiConsumer<PgRecord, Postgres.Builder> more = (r, b) -> { };
 
     PgProcesses(PgTools tools, PgOptions options, Path mountpoint, Path runDir, Path logDir, PgLimiter limiter) {
         this.tools = tools;
@@ -44,6 +46,15 @@ final class PgProcesses {
         this.runDir = runDir;
         this.logDir = logDir;
         this.limiter = limiter;
+    }
+
+    /** Adds settings a server starts with (after its own). */
+    void moreSettings(java.util.function.BiConsumer<PgRecord, Postgres.Builder> m) {
+        this.more = m;
+    }
+
+    java.time.Duration startTimeout() {
+        return options.startTimeout();
     }
 
     /** Where the servers' memory limits and CPU weights are put into effect. */
@@ -98,6 +109,7 @@ final class PgProcesses {
                         .setting("restore_command", "");
             }
         }
+        more.accept(rec, b);
         PgServerSettings.apply(rec, b);
         return b.build();
     }

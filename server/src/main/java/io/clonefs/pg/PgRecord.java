@@ -34,6 +34,9 @@ import io.clonefs.pg.limits.Limits;
  * @param masked          the masked snapshot ({@code pg mask}) this server's data comes from: the
  *                        one {@code pg mask} took of it, or the one its source came from; null for
  *                        none
+ * @param history         its history ({@code pg history}): WAL archived into the pool and
+ *                        snapshots on a schedule, so that a branch can start at any moment of the
+ *                        window; null when off
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PgRecord(
@@ -54,7 +57,8 @@ public record PgRecord(
         Long suspendAfter,
         boolean suspended,
         Limits limits,
-        Masked masked) {
+        Masked masked,
+        History history) {
 
     public static final String SOURCE = "source";
     public static final String BRANCH = "branch";
@@ -65,34 +69,49 @@ public record PgRecord(
 
     public PgRecord withRunning(boolean r) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, r, standby, primary, suspendAfter, suspended, limits, masked);
+                protect, r, standby, primary, suspendAfter, suspended, limits, masked, history);
     }
 
     public PgRecord withProtect(boolean p) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                p, running, standby, primary, suspendAfter, suspended, limits, masked);
+                p, running, standby, primary, suspendAfter, suspended, limits, masked, history);
     }
 
     public PgRecord withSuspendAfter(Long seconds) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, seconds, suspended, limits, masked);
+                protect, running, standby, primary, seconds, suspended, limits, masked, history);
     }
 
     public PgRecord withSuspended(boolean s) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, suspendAfter, s, limits, masked);
+                protect, running, standby, primary, suspendAfter, s, limits, masked, history);
     }
 
     public PgRecord withLimits(Limits l) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
                 protect, running, standby, primary, suspendAfter, suspended,
-                l == null || (l.none() && l.settings().isEmpty()) ? null : l, masked);
+                l == null || (l.none() && l.settings().isEmpty()) ? null : l, masked, history);
     }
 
     /** Marked as holding masked data ({@code pg mask}); its time to live, if any, as given. */
     public PgRecord withMasked(Masked m, String expires) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expires,
-                protect, running, standby, primary, suspendAfter, suspended, limits, m);
+                protect, running, standby, primary, suspendAfter, suspended, limits, m, history);
+    }
+
+    /** With its history on ({@code h}) or off (null). */
+    public PgRecord withHistory(History h) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
+                protect, running, standby, primary, suspendAfter, suspended, limits, masked, h);
+    }
+
+    /**
+     * A server's history: its WAL archived into the pool and a snapshot every {@code everySeconds},
+     * both kept for {@code keepSeconds}.
+     *
+     * @param since ISO-8601 instant history was turned on
+     */
+    public record History(long keepSeconds, long everySeconds, String since) {
     }
 
     /**

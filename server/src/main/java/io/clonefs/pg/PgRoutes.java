@@ -24,6 +24,8 @@ import java.util.Map;
  *   <tr><td>GET progress/NAME</td><td></td><td>{@link PgApi.Progress} of a running or finished import</td></tr>
  *   <tr><td>POST branches</td><td>{@link PgApi.BranchRequest}</td><td>201 {@link PgApi.Branched}</td></tr>
  *   <tr><td>POST diff</td><td>{@link PgApi.DiffRequest}</td><td>{@link PgApi.Diff}</td></tr>
+ *   <tr><td>GET, DELETE servers/NAME/history</td><td></td><td>{@link PgApi.History}</td></tr>
+ *   <tr><td>POST servers/NAME/history</td><td>{@link PgApi.HistoryRequest}</td><td>{@link PgApi.History}</td></tr>
  *   <tr><td>POST servers/NAME/start</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/stop</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/reset</td><td></td><td>{@link PgApi.Branched}</td></tr>
@@ -86,6 +88,23 @@ public final class PgRoutes {
                     }
                     require(method, "GET", path);
                     return ok(pg.get(name));
+                }
+                if (p.length == 3 && p[2].equals("history")) {
+                    switch (method) {
+                        case "GET":
+                            return ok(pg.historyStatus(name));
+                        case "DELETE":
+                            return ok(pg.historyOff(name));
+                        default:
+                            require(method, "POST", path);
+                            PgApi.HistoryRequest h = body.read(PgApi.HistoryRequest.class);
+                            if (h.keep() == null || h.keep().isBlank()) {
+                                throw new ClonefsException.InvalidArgument("history needs its window (keep), e.g. 7d");
+                            }
+                            return ok(pg.history(name, PgDurations.parse(h.keep()),
+                                    h.every() == null || h.every().isBlank() ? null : PgDurations.parse(h.every()),
+                                    Boolean.TRUE.equals(h.restart())));
+                    }
                 }
                 if (p.length == 3) {
                     require(method, "POST", path);

@@ -31,9 +31,11 @@ final class PgSchedules implements AutoCloseable {
     private final PgVolumes volumes;
     private final PgServers servers;
     private final PgSleeps sleeps;
+    private final PgHistory history;
     private final ScheduledExecutorService scheduler;
 
-    PgSchedules(PgRegistry registry, PgVolumes volumes, PgServers servers, PgSleeps sleeps) {
+    PgSchedules(PgRegistry registry, PgVolumes volumes, PgServers servers, PgSleeps sleeps, PgHistory history) {
+        this.history = history;
         this.registry = registry;
         this.volumes = volumes;
         this.servers = servers;
@@ -104,6 +106,7 @@ final class PgSchedules implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("pg scheduler: {}", e.getMessage(), e);
         }
+        history.tick();
         try {
             sleeps.tick();
         } catch (RuntimeException e) {

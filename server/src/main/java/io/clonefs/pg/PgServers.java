@@ -130,7 +130,7 @@ final class PgServers {
         try {
             LOG.info("adopting the PostgreSQL data directory of volume {} as a source (port {})", name, p);
             return new PgRecord(name, PgRecord.SOURCE, dir, null, null, false, false, p, Instant.now().toString(), null,
-                    false, true, Files.exists(volumes.root(name).resolve(dir).resolve("standby.signal")), null, null, false, null, null);
+                    false, true, Files.exists(volumes.root(name).resolve(dir).resolve("standby.signal")), null, null, false, null, null, null);
         } finally {
             registry.release(name);
         }

@@ -131,6 +131,20 @@ final class PgVolumes {
         }
     }
 
+    /** Deletes a directory tree (not following links); what cannot be deleted is logged. */
+    static void deleteTreeQuietly(Path dir) {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                deleteQuietly(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot delete {}: {}", dir, e.getMessage());
+        }
+    }
+
     static void deleteQuietly(Path p) {
         try {
             Files.deleteIfExists(p);

@@ -46,8 +46,9 @@ final class PgBranchCommand extends PgSubcommand {
     @Option(names = "--protect", description = "Refuse destroy and expiry until 'clonefs pg unprotect'.")
     boolean protect;
 
-    @Option(names = "--at", paramLabel = "TIME", description = {"Branch from the newest snapshot taken at or before TIME",
-        "(ISO-8601, '2025-01-31 12:00' local, or a duration ago such as 2h)."})
+    @Option(names = "--at", paramLabel = "TIME", description = {"The source as it was at TIME exactly if its history is on",
+        "(pg history), else from the newest snapshot taken at or before TIME (ISO-8601,",
+        "'2025-01-31 12:00' local, or a duration ago such as 2h)."})
     String at;
 
     @Option(names = "--memory", paramLabel = "SIZE", description = {"Limit the memory of the branch's server (its postmaster and",

@@ -1,0 +1,260 @@
+package io.clonefs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clonefs.api.PgApi;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.engine.SnapshotInfo;
+import io.clonefs.it.pg.PgHarness;
+import io.clonefs.it.support.Proc;
+import io.clonefs.pg.PgManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code pg history} and branches at a moment (issue 17) with real PostgreSQL 15 on a real mount: a
+ * writer commits numbered rows while history archives the WAL and takes snapshots; a branch at
+ * each of 20 moments (a commit's own time, a microsecond before one, right after a snapshot, just
+ * before the next, random) holds exactly the rows committed at or before it. The window moves:
+ * old snapshots and WAL go, a moment that left it is refused. Off deletes the archive.
+ */
+class PgHistoryIT {
+    private PgHarness h;
+
+    @AfterEach
+    void teardown() {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    /** A committed row: its number and its commit time (microseconds, as PostgreSQL keeps it). */
+    private record Commit(long id, Instant at) {
+    }
+
+    @Test
+    void branchesAtTwentyMomentsHoldExactlyTheRowsCommittedByThen() throws Exception {
+        h = PgHarness.start("pghist");
+        PgManager pg = h.pg();
+        int sp = pg.init("src", null).port();
+        PgHarness.execute(sp, "create table t (id bigint primary key, pad text)");
+        PgApi.History on = pg.history("src", Duration.ofMinutes(10), Duration.ofSeconds(2), true);
+        assertTrue(on.on());
+        assertTrue(on.archiving(), "restarted with archive_mode on: " + on);
+        awaitSnapshots(pg, 1);
+
+        // a writer: one row per transaction, its exact commit time read back
+        List<Commit> commits = new ArrayList<>();
+        Random rnd = new Random(7);
+        try (Connection c = PgHarness.connect(sp); Statement st = c.createStatement()) {
+            long end = System.nanoTime() + Duration.ofSeconds(9).toNanos();
+            for (long id = 1; System.nanoTime() < end; id++) {
+                st.execute("insert into t values (" + id + ", repeat('x', 200))");
+                try (ResultSet rs = st.executeQuery("select pg_xact_commit_timestamp(xmin) from t where id = " + id)) {
+                    rs.next();
+                    commits.add(new Commit(id, rs.getTimestamp(1).toInstant()));
+                }
+                if (rnd.nextInt(50) == 0) {
+                    Thread.sleep(30);
+                }
+            }
+        }
+        assertTrue(commits.size() > 100, "commits: " + commits.size());
+        List<SnapshotInfo> snaps = historySnapshots(h);
+        assertTrue(snaps.size() >= 3, "a snapshot every 2 s: " + snaps);
+
+        // the moments
+        List<Instant> moments = new ArrayList<>();
+        Instant first = commits.get(0).at();
+        Instant last = commits.get(commits.size() - 1).at();
+        for (int i = 0; i < 4; i++) {
+            Instant c = commits.get(1 + rnd.nextInt(commits.size() - 2)).at();
+            moments.add(c); // a commit's own time: that row is in
+            moments.add(c.minus(1, ChronoUnit.MICROS)); // just before it: that row is not
+        }
+        for (SnapshotInfo s : snaps) {
+            if (s.createdAt().isAfter(first) && s.createdAt().isBefore(last) && moments.size() < 14) {
+                moments.add(s.createdAt().plusMillis(1)); // right after a snapshot
+                moments.add(s.createdAt().minusMillis(1)); // just before it (from the snapshot before)
+            }
+        }
+        while (moments.size() < 20) {
+            long span = ChronoUnit.MICROS.between(first, last);
+            moments.add(first.plus((long) (rnd.nextDouble() * span), ChronoUnit.MICROS));
+        }
+        int b = 0;
+        for (Instant m : moments) {
+            long expected = commits.stream().filter(x -> !x.at().isAfter(m)).count();
+            String name = "at" + b++;
+            PgApi.Branched br = pg.branch(PgManager.BranchSpec.of("src", name).withAt(m));
+            String got = PgHarness.query(br.port(), "select count(*) || ':' || coalesce(max(id), 0) from t");
+            assertEquals(expected + ":" + expected, got, "branch at " + m + " (" + br.snapshot() + ", "
+                    + br.millis() + ")");
+            assertEquals("f", PgHarness.query(br.port(), "select pg_is_in_recovery()"), "promoted");
+            PgHarness.execute(br.port(), "insert into t values (-1, 'writable')");
+            pg.destroy(name);
+        }
+        // the source goes on, untouched
+        assertEquals(Long.toString(commits.size()), PgHarness.query(sp, "select count(*) from t"));
+
+        // bad moments: one line, nothing made
+        int before = pg.list().size();
+        ClonefsException e = assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.branch(PgManager.BranchSpec.of("src", "future").withAt(Instant.now().plusSeconds(60))));
+        assertTrue(e.getMessage().contains("is in the future; the history of 'src' reaches from"), e.getMessage());
+        Instant oldest = historySnapshots(h).stream().map(SnapshotInfo::createdAt).min(Instant::compareTo).orElseThrow();
+        e = assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.branch(PgManager.BranchSpec.of("src", "past").withAt(oldest.minusSeconds(1))));
+        assertTrue(e.getMessage().contains("is before the history of 'src', which reaches from " + oldest), e.getMessage());
+        assertEquals(before, pg.list().size());
+
+        // the archive: durable files, named like the server's segments
+        Path wal = h.pool().resolve("pg/history/src/wal");
+        try (var s = Files.list(wal)) {
+            List<String> names = s.map(p -> p.getFileName().toString()).toList();
+            assertTrue(names.stream().anyMatch(n -> n.matches("[0-9A-F]{24}")), names.toString());
+            assertFalse(names.stream().anyMatch(n -> n.endsWith(".tmp")), names.toString());
+        }
+        PgApi.History st = pg.historyStatus("src");
+        assertTrue(st.walBytes() >= 16 << 20, st.toString());
+        assertEquals(0, st.failedCount(), st.toString());
+
+        // off: archiving stops, archive and history snapshots deleted
+        pg.historyOff("src");
+        assertFalse(Files.exists(h.pool().resolve("pg/history/src")));
+        assertEquals(List.of(), historySnapshots(h));
+        assertThrows(ClonefsException.NotFound.class, () -> pg.historyStatus("src"));
+        long failedBefore = Long.parseLong(PgHarness.query(sp, "select failed_count from pg_stat_archiver"));
+        PgHarness.execute(sp, "insert into t values (0, 'after off')");
+        PgHarness.query(sp, "select pg_switch_wal()");
+        Proc.sleep(1500);
+        assertFalse(Files.exists(h.pool().resolve("pg/history/src")), "nothing archived once off");
+        assertEquals(failedBefore, Long.parseLong(PgHarness.query(sp, "select failed_count from pg_stat_archiver")),
+                "the archive command succeeds (and keeps nothing) once off");
+    }
+
+    @Test
+    void theWindowMovesOldSnapshotsAndWalGo() throws Exception {
+        h = PgHarness.start("pghistwin");
+        PgManager pg = h.pg();
+        int sp = pg.init("src", null).port();
+        PgHarness.execute(sp, "create table t (id bigint primary key, pad text)");
+        assertThrows(ClonefsException.InvalidArgument.class, () -> pg.history("src", Duration.ofSeconds(5), null, false));
+        assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.history("src", Duration.ofSeconds(20), Duration.ofMinutes(1), false));
+        PgApi.History off = pg.history("src", Duration.ofSeconds(12), Duration.ofSeconds(2), false);
+        assertFalse(off.archiving(), "archive_mode waits for a restart: " + off);
+        Proc.sleep(1500);
+        assertEquals(List.of(), historySnapshots(h), "no snapshot before the server archives");
+        pg.stop("src");
+        sp = pg.start("src").port();
+        awaitSnapshots(pg, 1);
+        Instant started = Instant.now();
+        long id = 0;
+        while (Duration.between(started, Instant.now()).toSeconds() < 25) {
+            PgHarness.execute(sp, "insert into t select g, repeat('y', 500) from generate_series(" + (id + 1) + ", "
+                    + (id + 2000) + ") g");
+            id += 2000;
+            if (id % 8000 == 0) {
+                PgHarness.query(sp, "select pg_switch_wal()");
+            }
+            Proc.sleep(300);
+        }
+        PgApi.History st = pg.historyStatus("src");
+        Instant oldest = Instant.parse(st.oldest());
+        assertTrue(Duration.between(oldest, Instant.now()).toSeconds() <= 12 + 2 + 3,
+                "the oldest snapshot is at most window + interval old: " + st);
+        assertTrue(oldest.isAfter(started), "the first snapshots left the window: " + st);
+        // the archive holds what the window needs, not everything archived
+        long archived = Long.parseLong(PgHarness.query(sp, "select archived_count from pg_stat_archiver"));
+        assertTrue(st.walFiles() < archived, st.walFiles() + " files kept of " + archived + " archived");
+        Instant gone = started.plusSeconds(1);
+        ClonefsException e = assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.branch(PgManager.BranchSpec.of("src", "old").withAt(gone)));
+        assertTrue(e.getMessage().contains("is before the history of 'src'"), e.getMessage());
+        // a moment inside the window still works
+        Instant inside = Instant.now().minusSeconds(3).truncatedTo(ChronoUnit.MICROS);
+        long expected = Long.parseLong(PgHarness.query(sp, "select count(*) from t where pg_xact_commit_timestamp(xmin) <= '"
+                + inside + "'"));
+        PgApi.Branched br = pg.branch(PgManager.BranchSpec.of("src", "recent").withAt(inside));
+        assertEquals(Long.toString(expected), PgHarness.query(br.port(), "select count(*) from t"));
+        pg.destroy("recent");
+    }
+
+    @Test
+    void afterAKill9OfPostgresTheArchiveHasNoGapAndBranchesStayExact() throws Exception {
+        h = PgHarness.start("pghistkill");
+        PgManager pg = h.pg();
+        int sp = pg.init("src", null).port();
+        PgHarness.execute(sp, "create table t (id bigint primary key, pad text)");
+        pg.history("src", Duration.ofMinutes(10), Duration.ofSeconds(2), true);
+        awaitSnapshots(pg, 1);
+        List<Commit> commits = new ArrayList<>();
+        long id = write(sp, commits, 1, Duration.ofSeconds(3));
+        long pid = pg.get("src").pid();
+        Proc.kill9(pid); // the postmaster and its children, the archiver among them, mid-write
+        assertTrue(Proc.waitGone(pid, Duration.ofSeconds(10)));
+        sp = pg.start("src").port();
+        write(sp, commits, id, Duration.ofSeconds(3));
+        // a moment before the kill and one after the restart: exact
+        for (Instant m : List.of(commits.get(commits.size() / 4).at(), commits.get(commits.size() * 3 / 4).at())) {
+            long expected = commits.stream().filter(x -> !x.at().isAfter(m)).count();
+            PgApi.Branched br = pg.branch(PgManager.BranchSpec.of("src", "k").withAt(m));
+            assertEquals(expected + ":" + expected, PgHarness.query(br.port(), "select count(*) || ':' || max(id) from t"),
+                    "branch at " + m);
+            pg.destroy("k");
+        }
+        // no gap: every segment from the first archived to the last
+        List<Long> segments;
+        try (var s = Files.list(h.pool().resolve("pg/history/src/wal"))) {
+            segments = s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}"))
+                    .map(n -> Long.parseLong(n.substring(8, 16), 16) * 256 + Long.parseLong(n.substring(16), 16))
+                    .sorted().toList();
+        }
+        assertTrue(segments.size() >= 2, segments.toString());
+        for (int i = 1; i < segments.size(); i++) {
+            assertEquals(segments.get(i - 1) + 1, segments.get(i), "consecutive segments: " + segments);
+        }
+    }
+
+    /** Commits one row per transaction from {@code id} for {@code d}, recording each commit's time; returns the next id. */
+    private static long write(int port, List<Commit> commits, long id, Duration d) throws Exception {
+        try (Connection c = PgHarness.connect(port); Statement st = c.createStatement()) {
+            long end = System.nanoTime() + d.toNanos();
+            for (; System.nanoTime() < end; id++) {
+                st.execute("insert into t values (" + id + ", repeat('z', 2000))");
+                try (ResultSet rs = st.executeQuery("select pg_xact_commit_timestamp(xmin) from t where id = " + id)) {
+                    rs.next();
+                    commits.add(new Commit(id, rs.getTimestamp(1).toInstant()));
+                }
+            }
+        }
+        return id;
+    }
+
+    private static List<SnapshotInfo> historySnapshots(PgHarness h) {
+        return h.engine().snapshots().stream().filter(s -> s.snapshot().startsWith("hist-")).toList();
+    }
+
+    private void awaitSnapshots(PgManager pg, int n) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (historySnapshots(h).size() < n) {
+            assertTrue(System.nanoTime() < deadline, "no history snapshot: " + pg.historyStatus("src"));
+            Proc.sleep(100);
+        }
+    }
+}

@@ -1,0 +1,500 @@
+package io.clonefs.pg;
+
+import io.clonefs.api.PgApi;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.base.Command;
+import io.clonefs.engine.SnapshotInfo;
+import io.clonefs.pg.process.Postgres;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The history of a source ({@code pg history}): its WAL archived into the pool and snapshots taken
+ * on a schedule, both kept for a window, so that a branch can start at any moment of it.
+ *
+ * <h2>Where it lives</h2>
+ * {@code POOL/pg/history/NAME/wal/} holds the archived WAL files (owned by the PostgreSQL user,
+ * 0700): the server's {@code archive_command} is {@code POOL/pg/history/archive-wal.sh}, which
+ * copies a file there, fsyncs it, renames it into place and fsyncs the directory before it exits
+ * 0, so PostgreSQL removes or recycles a segment only once it is durable in the pool; a file
+ * archived again after a crash is accepted if identical. The marker {@code enabled} in the
+ * server's directory turns the copy on; without it the script exits 0 at once (history off: the
+ * server's segments are recycled as without archiving). The snapshots ({@code NAME@hist-TIME}) are
+ * taken by the scheduler every {@code every}, each after a CHECKPOINT (so that a branch from it
+ * replays only the WAL written after it, and the archive before it can go): each is
+ * crash-consistent, and a branch from it replays archived WAL from that checkpoint.
+ *
+ * <h2>The window</h2>
+ * From the oldest history snapshot to now. Every tick, the newest snapshot at or before
+ * {@code now - keep} becomes the oldest kept: older history snapshots (without clones) are
+ * destroyed, and archived segments older than the one holding that snapshot's checkpoint REDO
+ * point ({@code pg_controldata}) are deleted.
+ */
+final class PgHistory {
+    private static final Logger LOG = LoggerFactory.getLogger(PgHistory.class);
+    static final String HISTORY_SNAPSHOT_PREFIX = "hist-";
+    static final Duration DEFAULT_EVERY = Duration.ofMinutes(15);
+    static final Duration ARCHIVE_TIMEOUT = Duration.ofSeconds(60);
+    private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
+    private static final Pattern REDO_FILE = Pattern.compile("Latest checkpoint's REDO WAL file:\\s+([0-9A-F]{24})");
+    private static final String SCRIPT = """
+            #!/bin/sh
+            # clonefs: the archive_command of a PostgreSQL server whose history is on (clonefs pg history).
+            # $1: the WAL file (%p, relative to the data directory), $2: its name (%f), $3: the server's
+            # history directory. Exits 0 only once the file is durable in the archive.
+            set -eu
+            src=$1 name=$2 dir=$3
+            [ -f "$dir/enabled" ] || exit 0
+            dst=$dir/wal/$name
+            if [ -f "$dst" ]; then
+                cmp -s "$src" "$dst" && exit 0
+                echo "clonefs archive: $dst exists with other content" >&2
+                exit 1
+            fi
+            cp "$src" "$dst.tmp"
+            sync "$dst.tmp"
+            mv -f "$dst.tmp" "$dst"
+            sync "$dir/wal"
+            """;
+
+    private final PgRegistry registry;
+    private final PgVolumes volumes;
+    private final PgProcesses processes;
+    private final PgDataDirs dataDirs;
+    private final PgTools tools;
+    private final Path home;
+
+    PgHistory(PgRegistry registry, PgVolumes volumes, PgProcesses processes, PgDataDirs dataDirs, PgTools tools, Path home) {
+        this.registry = registry;
+        this.volumes = volumes;
+        this.processes = processes;
+        this.dataDirs = dataDirs;
+        this.tools = tools;
+        this.home = home;
+        try {
+            Files.createDirectories(home);
+            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path script = script();
+            Path tmp = home.resolve(".archive-wal.sh.tmp");
+            Files.writeString(tmp, SCRIPT, StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.move(tmp, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot set up " + home + ": " + e.getMessage(), e);
+        }
+    }
+
+    Path script() {
+        return home.resolve("archive-wal.sh");
+    }
+
+    Path dir(String name) {
+        return home.resolve(name);
+    }
+
+    Path walDir(String name) {
+        return dir(name).resolve("wal");
+    }
+
+    /** The settings a server with history runs with. */
+    void apply(PgRecord rec, Postgres.Builder b) {
+        if (rec.history() == null || rec.isBranch()) {
+            return;
+        }
+        b.setting("archive_mode", rec.standby() ? "always" : "on")
+                .setting("archive_command", script() + " \"%p\" \"%f\" \"" + dir(rec.name()) + "\"")
+                .setting("archive_timeout", Long.toString(ARCHIVE_TIMEOUT.toSeconds()))
+                .setting("track_commit_timestamp", "on");
+    }
+
+    // ---- on, off, status ---------------------------------------------------------------------
+
+    /**
+     * Turns history on (or changes its window or interval). The server's archiving starts at its
+     * next start; with {@code restart} a running server is restarted now ({@code pg_ctl stop -m
+     * fast}, start: its clients are disconnected).
+     */
+    PgApi.History enable(String name, Duration keep, Duration every, boolean restart) {
+        if (keep.toSeconds() < 10) {
+            throw new ClonefsException.InvalidArgument("the history window must be at least 10s, not " + PgDurations.format(keep));
+        }
+        if (every.toSeconds() < 1) {
+            throw new ClonefsException.InvalidArgument("the interval of history snapshots must be at least 1s");
+        }
+        if (every.compareTo(keep) > 0) {
+            throw new ClonefsException.InvalidArgument("the interval of history snapshots (" + PgDurations.format(every)
+                    + ") must not be longer than the window (" + PgDurations.format(keep) + ")");
+        }
+        return registry.withName(name, () -> {
+            PgRecord rec = registry.require(name);
+            if (rec.isBranch()) {
+                throw new ClonefsException.InvalidArgument("'" + name + "' is a branch; history is kept for sources");
+            }
+            try {
+                dataDirs.makeDir(dir(name), "rwx------");
+                dataDirs.makeDir(walDir(name), "rwx------");
+                Files.writeString(dir(name).resolve("enabled"), "");
+            } catch (IOException e) {
+                throw new ClonefsException.IoFailure("cannot create " + dir(name) + ": " + e.getMessage(), e);
+            }
+            PgRecord.History h = new PgRecord.History(keep.toSeconds(), every.toSeconds(),
+                    rec.history() == null ? Instant.now().toString() : rec.history().since());
+            PgRecord on = rec.withHistory(h);
+            registry.put(on);
+            if (restart && processes.running(on) && !archiving(on)) {
+                processes.stop(on, Postgres.StopMode.FAST);
+                processes.start(on, false);
+                processes.awaitQuery(on);
+            }
+            LOG.info("history of {} on: window {}, snapshots every {}", name, PgDurations.format(keep),
+                    PgDurations.format(every));
+            return view(on);
+        });
+    }
+
+    /** Turns history off: archiving stops at once, the archive and the history snapshots without clones are deleted. */
+    PgApi.History disable(String name) {
+        return registry.withName(name, () -> {
+            PgRecord rec = registry.require(name);
+            if (rec.history() == null) {
+                throw new ClonefsException.NotFound("history of '" + name + "' is off");
+            }
+            try {
+                Files.deleteIfExists(dir(name).resolve("enabled"));
+            } catch (IOException e) {
+                throw new ClonefsException.IoFailure("cannot turn off the archive of " + name + ": " + e.getMessage(), e);
+            }
+            PgRecord off = rec.withHistory(null);
+            registry.put(off);
+            PgApi.History last = view(rec);
+            for (SnapshotInfo s : snapshots(name)) {
+                if (s.clones().isEmpty()) {
+                    volumes.destroyQuietly(s.name(), null);
+                }
+            }
+            PgVolumes.deleteTreeQuietly(dir(name));
+            LOG.info("history of {} off", name);
+            return new PgApi.History(name, false, last.keep(), last.every(), last.since(), null, null, 0, 0, List.of(),
+                    last.archiving(), last.lastArchivedWal(), last.lastArchivedAt(), last.failedCount());
+        });
+    }
+
+    PgApi.History status(String name) {
+        PgRecord rec = registry.require(name);
+        if (rec.history() == null) {
+            throw new ClonefsException.NotFound("history of '" + name + "' is off (turn it on: clonefs pg history "
+                    + name + " --keep 7d)");
+        }
+        return view(rec);
+    }
+
+    /** The history snapshots of {@code name}, newest first. */
+    List<SnapshotInfo> snapshots(String name) {
+        List<SnapshotInfo> out = new ArrayList<>();
+        for (SnapshotInfo s : volumes.snapshotsOf(name)) {
+            if (s.snapshot().startsWith(HISTORY_SNAPSHOT_PREFIX)) {
+                out.add(s);
+            }
+        }
+        out.sort(Comparator.comparing(SnapshotInfo::createdAt).reversed());
+        return out;
+    }
+
+    private PgApi.History view(PgRecord rec) {
+        PgRecord.History h = rec.history();
+        List<SnapshotInfo> snaps = snapshots(rec.name());
+        long[] wal = walSize(rec.name());
+        String oldest = snaps.isEmpty() ? null : snaps.get(snaps.size() - 1).createdAt().toString();
+        String lastWal = null;
+        String lastAt = null;
+        long failed = 0;
+        boolean archiving = false;
+        if (processes.running(rec)) {
+            try (Connection c = Postgres.connect(rec.port(), Duration.ofSeconds(5)); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("select current_setting('archive_mode') <> 'off', last_archived_wal, "
+                         + "last_archived_time, failed_count from pg_stat_archiver")) {
+                if (rs.next()) {
+                    archiving = rs.getBoolean(1);
+                    lastWal = rs.getString(2);
+                    lastAt = rs.getTimestamp(3) == null ? null : rs.getTimestamp(3).toInstant().toString();
+                    failed = rs.getLong(4);
+                }
+            } catch (SQLException e) {
+                LOG.debug("archiver of {}: {}", rec.name(), e.getMessage());
+            }
+        }
+        return new PgApi.History(rec.name(), true, PgDurations.format(Duration.ofSeconds(h.keepSeconds())),
+                PgDurations.format(Duration.ofSeconds(h.everySeconds())), h.since(), oldest,
+                archiving && oldest != null ? "now" : null, wal[0], wal[1],
+                snaps.stream().map(SnapshotInfo::name).toList(), archiving, lastWal, lastAt, failed);
+    }
+
+    /** Bytes and count of the archived files. */
+    long[] walSize(String name) {
+        long bytes = 0;
+        long files = 0;
+        Path d = walDir(name);
+        if (!Files.isDirectory(d)) {
+            return new long[] {0, 0};
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(d)) {
+            for (Path f : s) {
+                if (!f.getFileName().toString().endsWith(".tmp")) {
+                    bytes += Files.size(f);
+                    files++;
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("cannot list {}: {}", d, e.getMessage());
+        }
+        return new long[] {bytes, files};
+    }
+
+    /** Whether the running server archives now (its archive_mode is on). */
+    boolean archiving(PgRecord rec) {
+        try {
+            return !"off".equals(Postgres.query(rec.port(), "show archive_mode"));
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    // ---- a branch at a moment ----------------------------------------------------------------
+
+    /**
+     * The history snapshot a branch at {@code at} starts from: the newest taken before it. Refuses
+     * a moment outside the window, naming it.
+     */
+    String baseFor(PgRecord src, Instant at) {
+        List<SnapshotInfo> snaps = snapshots(src.name());
+        if (snaps.isEmpty()) {
+            throw new ClonefsException.NotFound("the history of '" + src.name() + "' has no snapshot yet (the first "
+                    + "is taken once the server archives; see clonefs pg history " + src.name() + ")");
+        }
+        Instant oldest = snaps.get(snaps.size() - 1).createdAt();
+        Instant now = Instant.now();
+        if (at.isAfter(now)) {
+            throw new ClonefsException.InvalidArgument(at + " is in the future; the history of '" + src.name()
+                    + "' reaches from " + oldest + " to now");
+        }
+        for (SnapshotInfo s : snaps) {
+            if (s.createdAt().isBefore(at)) {
+                return s.name();
+            }
+        }
+        throw new ClonefsException.InvalidArgument(at + " is before the history of '" + src.name() + "', which reaches "
+                + "from " + oldest + " to now");
+    }
+
+    /**
+     * Makes the WAL written until now durable in the archive: on a running source, a switch to a
+     * new segment and a wait until the archiver has passed it. A stopped source has written
+     * nothing since its last archived segment but the last one, which recovery reads from its
+     * {@code pg_wal} ({@link #prepareRecovery}).
+     */
+    void flushArchive(PgRecord src, Duration timeout) {
+        if (!processes.running(src) || !archiving(src)) {
+            return;
+        }
+        try (Connection c = Postgres.connect(src.port(), Duration.ofSeconds(10)); Statement st = c.createStatement()) {
+            String seg;
+            try (ResultSet rs = st.executeQuery("select pg_walfile_name(pg_current_wal_lsn()), pg_switch_wal()")) {
+                rs.next();
+                seg = rs.getString(1);
+            }
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                try (ResultSet rs = st.executeQuery("select last_archived_wal from pg_stat_archiver")) {
+                    rs.next();
+                    String last = rs.getString(1);
+                    if (last != null && last.length() >= 24 && last.substring(0, 24).compareTo(seg) >= 0) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new PgException.ToolFailed("the archiver of '" + src.name() + "' did not archive " + seg
+                            + " within " + PgDurations.format(timeout) + " (see its log: " + processes.logFile(src.name()) + ")");
+                }
+                Thread.sleep(20);
+            }
+        } catch (SQLException e) {
+            throw new PgException.ToolFailed("cannot switch the WAL of '" + src.name() + "': " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgException.ToolFailed("interrupted while waiting for the archiver of '" + src.name() + "'");
+        }
+    }
+
+    /**
+     * Sets up a clone of a history snapshot to recover to {@code at} exactly and be promoted there:
+     * {@code recovery.signal}, and in {@code postgresql.auto.conf} a {@code restore_command} that
+     * reads the archive (then the source's {@code pg_wal}, for a stopped source's last segment),
+     * {@code recovery_target_time} (inclusive: every transaction committed at or before it) and
+     * {@code recovery_target_action = promote}.
+     */
+    void prepareRecovery(Path cloneData, PgRecord src, Instant at) {
+        Path srcWal = processes.dataDir(src).resolve("pg_wal");
+        String restore = "cp \"" + walDir(src.name()) + "/%f\" \"%p\" 2>/dev/null || cp \"" + srcWal + "/%f\" \"%p\"";
+        String target = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'")
+                .withZone(java.time.ZoneOffset.UTC).format(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+        List<String> lines = List.of(
+                "# clonefs pg branch --at: recovery of " + src.name() + " to " + at,
+                "restore_command = '" + restore.replace("'", "''") + "'",
+                "recovery_target_time = '" + target + "'",
+                "recovery_target_inclusive = on",
+                "recovery_target_action = 'promote'",
+                "recovery_target_timeline = 'current'",
+                // no connections before the target: hot standby would also require the source's
+                // max_connections and other limits, larger than a branch's
+                "hot_standby = off");
+        try {
+            Path auto = cloneData.resolve("postgresql.auto.conf");
+            Files.write(auto, lines, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND,
+                    java.nio.file.StandardOpenOption.CREATE);
+            Files.deleteIfExists(cloneData.resolve("standby.signal")); // it would win over recovery.signal
+            Path signal = cloneData.resolve("recovery.signal");
+            Files.writeString(signal, "");
+            dataDirs.chown(signal);
+            dataDirs.chown(auto);
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot set up the recovery of " + cloneData + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits until a branch recovering to a moment has reached it and been promoted. */
+    void awaitPromoted(PgRecord rec, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                if ("f".equals(Postgres.query(rec.port(), "select pg_is_in_recovery()"))) {
+                    return;
+                }
+            } catch (SQLException e) {
+                if (!processes.running(rec)) {
+                    throw new PgException.StartFailed("PostgreSQL '" + rec.name() + "' stopped during its recovery ("
+                            + processes.logFile(rec.name()) + ")", Postgres.tailOfFile(processes.logFile(rec.name()), 20));
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new PgException.StartFailed("PostgreSQL '" + rec.name() + "' did not reach its recovery target within "
+                        + PgDurations.format(timeout) + " (" + processes.logFile(rec.name()) + ")",
+                        Postgres.tailOfFile(processes.logFile(rec.name()), 20));
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgException.ToolFailed("interrupted while waiting for the recovery of '" + rec.name() + "'");
+            }
+        }
+    }
+
+    // ---- the clock ---------------------------------------------------------------------------
+
+    /** One pass: a history snapshot where one is due, then the window moved. Never throws. */
+    void tick() {
+        Instant now = Instant.now();
+        for (PgRecord r : registry.servers()) {
+            if (r.history() == null || registry.closed()) {
+                continue;
+            }
+            ReentrantLock l = registry.nameLock(r.name());
+            if (!l.tryLock()) {
+                continue; // busy; next tick
+            }
+            try {
+                PgRecord cur = registry.find(r.name());
+                if (cur == null || cur.history() == null) {
+                    continue;
+                }
+                List<SnapshotInfo> snaps = snapshots(cur.name());
+                boolean due = snaps.isEmpty()
+                        || !snaps.get(0).createdAt().plusSeconds(cur.history().everySeconds()).isAfter(now);
+                // the first snapshot only once the server archives: the WAL after it must all reach the archive
+                if (due && processes.running(cur) && archiving(cur)) {
+                    processes.checkpoint(cur); // a branch from it replays only the WAL after it
+                    String snap = volumes.takeSnapshot(cur.name(), HISTORY_SNAPSHOT_PREFIX);
+                    LOG.info("history snapshot {} taken", snap);
+                    snaps = snapshots(cur.name());
+                }
+                retain(cur, snaps, now);
+            } catch (RuntimeException e) {
+                LOG.warn("history of {}: {}", r.name(), e.getMessage());
+            } finally {
+                l.unlock();
+            }
+        }
+    }
+
+    /** Moves the window: history snapshots and archived segments older than the oldest one needed go. */
+    private void retain(PgRecord rec, List<SnapshotInfo> newestFirst, Instant now) {
+        Instant edge = now.minusSeconds(rec.history().keepSeconds());
+        SnapshotInfo base = null;
+        for (SnapshotInfo s : newestFirst) {
+            if (!s.createdAt().isAfter(edge)) {
+                base = s;
+                break;
+            }
+        }
+        if (base == null) {
+            return; // every snapshot is inside the window
+        }
+        String redo = redoSegment(base);
+        if (redo == null) {
+            return;
+        }
+        for (SnapshotInfo s : newestFirst) {
+            if (s.createdAt().isBefore(base.createdAt()) && s.clones().isEmpty()) {
+                volumes.destroyQuietly(s.name(), null);
+                LOG.info("history snapshot {} left the window", s.name());
+            }
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(walDir(rec.name()))) {
+            for (Path f : s) {
+                String n = f.getFileName().toString();
+                String seg = n.length() >= 24 ? n.substring(0, 24) : n;
+                if (SEGMENT.matcher(seg).matches() && !n.endsWith(".history") && seg.substring(8).compareTo(redo.substring(8)) < 0) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot trim the archive of {}: {}", rec.name(), e.getMessage());
+        }
+    }
+
+    /** The WAL segment holding the REDO point of a snapshot's last checkpoint (pg_controldata), or null. */
+    String redoSegment(SnapshotInfo snap) {
+        PgRecord rec = registry.find(snap.volume());
+        String dd = rec == null ? "data" : rec.dataDir();
+        Path dir = volumes.snapshotRoot(snap.name());
+        if (!dd.isEmpty()) {
+            dir = dir.resolve(dd);
+        }
+        Command.Result r = tools.run(Duration.ofSeconds(30), "pg_controldata", List.of("-D", dir.toString()));
+        Matcher m = REDO_FILE.matcher(r.out());
+        if (!r.ok() || !m.find()) {
+            LOG.warn("pg_controldata of {} failed: {}", snap.name(), r.describe());
+            return null;
+        }
+        return m.group(1);
+    }
+}
