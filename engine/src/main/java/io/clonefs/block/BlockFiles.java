@@ -2,6 +2,7 @@ package io.clonefs.block;
 
 import io.clonefs.base.BlockId;
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.FileChannels;
 import io.clonefs.base.LibC;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -169,7 +170,7 @@ final class BlockFiles {
             if (!create && !Files.exists(p)) {
                 return null;
             }
-            FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileChannel ch = FileChannels.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             BlockFile f = new BlockFile(fileNo, p, ch, counters.wholeFile());
             BlockFile[] nf = Arrays.copyOf(fs, (int) Math.max(fs.length, fileNo + 1));
             nf[(int) fileNo] = f;

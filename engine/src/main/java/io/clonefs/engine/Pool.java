@@ -1,6 +1,7 @@
 package io.clonefs.engine;
 
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.FileChannels;
 import io.clonefs.block.BlockStore;
 import io.clonefs.block.FileBlockStore;
 import io.clonefs.metadata.CowTree;
@@ -103,7 +104,7 @@ final class Pool {
         FileChannel ch;
         FileLock fl;
         try {
-            ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            ch = FileChannels.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             try {
                 fl = ch.tryLock();
             } catch (OverlappingFileLockException e) {

@@ -1,6 +1,7 @@
 package io.clonefs.metadata;
 
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.FileChannels;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -117,7 +118,7 @@ public final class IntentLog implements AutoCloseable {
     /** Opens (creating) the log file to write records of {@code generation} from its start. */
     public static IntentLog open(Path file, long generation, long capacity) {
         try {
-            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            FileChannel ch = FileChannels.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             return new IntentLog(file, ch, capacity, generation);
         } catch (IOException e) {
