@@ -132,6 +132,8 @@ class PgHistoryIT {
         PgApi.History st = pg.historyStatus("src");
         assertTrue(st.walBytes() >= 16 << 20, st.toString());
         assertEquals(0, st.failedCount(), st.toString());
+        assertTrue(pg.get("src").history().walBytes() >= 16 << 20, "listed with the server: " + pg.get("src"));
+        assertEquals("10m", pg.get("src").history().keep());
 
         // off: archiving stops, archive and history snapshots deleted
         pg.historyOff("src");
@@ -193,6 +195,10 @@ class PgHistoryIT {
         PgApi.Branched br = pg.branch(PgManager.BranchSpec.of("src", "recent").withAt(inside));
         assertEquals(Long.toString(expected), PgHarness.query(br.port(), "select count(*) from t"));
         pg.destroy("recent");
+        // a source destroyed takes its history with it
+        pg.destroy("src");
+        assertFalse(Files.exists(h.pool().resolve("pg/history/src")));
+        assertEquals(List.of(), historySnapshots(h));
     }
 
     @Test

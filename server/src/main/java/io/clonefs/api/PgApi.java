@@ -27,11 +27,16 @@ public final class PgApi {
      *                    null for never
      * @param limits      its memory limit, CPU weight and settings of its own, or null for none
      * @param masked      the mark of masked data ({@code pg mask}), or null
+     * @param history     its history ({@code pg history}), or null when off
      */
     public record Server(String name, String role, String uri, String source, String snapshot, int port, String state, long pid,
                          String createdAt, long ageSeconds, String expiresAt, @JsonProperty("protected") boolean protect,
                          boolean standby, String primary, long uniqueBytes, String dataDir, String log,
-                         String suspendAfter, ServerLimits limits, Masked masked) {
+                         String suspendAfter, ServerLimits limits, Masked masked, HistorySummary history) {
+    }
+
+    /** A source's history as listed: its window and the bytes of WAL it keeps in the pool (see {@link History}). */
+    public record HistorySummary(String keep, String every, long walBytes) {
     }
 
     /**

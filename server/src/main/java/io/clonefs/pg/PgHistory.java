@@ -248,6 +248,17 @@ final class PgHistory {
                 snaps.stream().map(SnapshotInfo::name).toList(), archiving, lastWal, lastAt, failed);
     }
 
+    /** Bytes of the archives of every server with history. */
+    long totalWalBytes() {
+        long total = 0;
+        for (PgRecord r : registry.servers()) {
+            if (r.history() != null) {
+                total += walSize(r.name())[0];
+            }
+        }
+        return total;
+    }
+
     /** Bytes and count of the archived files. */
     long[] walSize(String name) {
         long bytes = 0;

@@ -118,6 +118,11 @@ public final class PgManager implements AutoCloseable {
         return sleeps.suspendedCount();
     }
 
+    /** Bytes of WAL archived by the history of every source ({@code pg history}). */
+    public long historyBytes() {
+        return history.totalWalBytes();
+    }
+
     private PgManager(Engine engine, Path mountpoint, Runnable syncfs, Path pool, PgOptions options) {
         this.options = options;
         Path mnt = mountpoint.toAbsolutePath().normalize();
@@ -156,6 +161,7 @@ public final class PgManager implements AutoCloseable {
         this.imports = new PgImports(registry, volumes, dataDirs, tools, processes, servers);
         this.history = new PgHistory(registry, volumes, processes, dataDirs, tools, home.resolve("history"));
         processes.moreSettings(history::apply);
+        servers.history(history);
         this.branches = new PgBranches(registry, volumes, dataDirs, processes, events, sleeps, history);
         this.schedules = new PgSchedules(registry, volumes, servers, sleeps, history);
         this.limits = new PgServerLimits(registry, processes, servers, events);

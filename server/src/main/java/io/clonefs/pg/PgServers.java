@@ -36,6 +36,8 @@ final class PgServers {
     private final PgEvents events;
     private final PgOptions options;
     private final PgSleeps sleeps;
+    /** The history of sources: listed with them, deleted with them. */
+    private volatile PgHistory history;
 
     PgServers(PgRegistry registry, PgVolumes volumes, PgProcesses processes, PgEvents events, PgOptions options,
               PgSleeps sleeps) {
@@ -45,6 +47,10 @@ final class PgServers {
         this.events = events;
         this.options = options;
         this.sleeps = sleeps;
+    }
+
+    void history(PgHistory h) {
+        this.history = h;
     }
 
     // ---- what there is ---------------------------------------------------------------------------
@@ -70,7 +76,10 @@ final class PgServers {
                 r.createdAt(), age, r.expiresAt(), r.protect(), standby, r.primary(), unique,
                 processes.dataDir(r).toString(), processes.logFile(r.name()).toString(),
                 idle.isZero() ? null : PgDurations.format(idle), PgServerLimits.view(r, processes.limiter()),
-                r.masked() == null ? null : new PgApi.Masked(r.masked().snapshot(), r.masked().verified(), r.masked().at()));
+                r.masked() == null ? null : new PgApi.Masked(r.masked().snapshot(), r.masked().verified(), r.masked().at()),
+                r.history() == null ? null : new PgApi.HistorySummary(
+                        PgDurations.format(Duration.ofSeconds(r.history().keepSeconds())),
+                        PgDurations.format(Duration.ofSeconds(r.history().everySeconds())), history == null ? 0 : history.walSize(r.name())[0]));
     }
 
     /** Every managed server, sources first, then by name. */
@@ -215,6 +224,9 @@ final class PgServers {
         registry.remove(name);
         String snapDestroyed = rec.snapshotOwned() ? volumes.releaseSnapshot(rec.snapshot()) : null;
         PgVolumes.deleteQuietly(processes.logFile(name));
+        if (history != null) {
+            PgVolumes.deleteTreeQuietly(history.dir(name)); // its archive, if it kept history
+        }
         LOG.info("{} {} destroyed{}", rec.role(), name, expiry ? " (its time to live ran out)" : "");
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("source", rec.source());

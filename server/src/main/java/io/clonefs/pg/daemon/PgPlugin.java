@@ -152,6 +152,9 @@ public final class PgPlugin implements Daemon.Plugin {
                 m::branchesRunning);
         Metrics.process().gauge("clonefs_pg_servers_running", "Managed PostgreSQL servers whose server runs.", null, null,
                 m::serversRunning);
+        Metrics.process().gauge("clonefs_pg_history_bytes",
+                "Bytes of WAL the history of managed PostgreSQL servers keeps in the pool (pg history).", null, null,
+                m::historyBytes);
         Metrics.process().gauge("clonefs_pg_servers_suspended",
                 "Managed PostgreSQL servers suspended for being idle (a connection to their port wakes them).", null, null,
                 m::serversSuspended);
