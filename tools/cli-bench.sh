@@ -30,6 +30,7 @@ for j in "$jar" "$base_jar"; do
     [[ -f $j ]] || { echo "cli-bench: $j not found; run 'make build' first" >&2; exit 1; }
 done
 work=$(mktemp -d /tmp/clonefs-cli-bench.XXXXXX)
+chmod 755 "$work" # PostgreSQL (the postgres user) reaches its run directory inside
 pool=$work/pool
 mnt=$work/mnt
 pg_bin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)
