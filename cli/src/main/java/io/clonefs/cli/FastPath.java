@@ -31,27 +31,30 @@ import java.util.Optional;
 
 /**
  * The fast path of the short commands scripts run most, {@code list}, {@code snapshot},
- * {@code clone}, {@code destroy} and {@code pg branch}, against a running daemon: the command line read by hand, the
- * control API called over {@link LoopbackHttp} with JSON read and written by {@link QuickJson}; no
- * picocli, no Jackson, no lambdas (each of those costs a short command tens of milliseconds of
- * class loading and initialisation). It prints what the picocli commands print ({@link Results},
- * {@link ErrorLines}) and exits with their codes; {@code FastPathTest} holds both to that.
+ * {@code clone}, {@code destroy} and {@code pg branch}, against a running daemon: the command line
+ * read by hand, the control API called over {@link LoopbackHttp} with JSON read and written by
+ * {@link QuickJson}; no picocli, no Jackson, no lambdas (each of those costs a short command tens of
+ * milliseconds of class loading and initialisation). It prints what the picocli commands print
+ * ({@link Results}, {@link ErrorLines}) and exits with their codes; {@code FastPathTest} holds both
+ * to that.
  *
  * <p>It takes only the plain shapes: {@code [--pool DIR | --pool=DIR | --json | -q | --quiet]...}
  * around {@code list}, {@code snapshot VOLUME@SNAP}, {@code clone SOURCE NEWVOLUME} (not a remote
- * source), {@code destroy [-r | --recursive] NAME} and {@code pg branch SOURCE NEWNAME} (not a remote
- * source) with its options {@code --port N}, {@code --ttl D}, {@code --suspend-after D},
- * {@code --at TIME}, {@code --[no-]checkpoint} and {@code --protect} after {@code branch} (not
- * {@code --memory}, {@code --cpu-weight}, {@code --setting}), each option at most once, no operand that
- * starts with {@code -} or {@code @}, no option value that starts with {@code -} or {@code @} or is a
- * command's name. Anything else, names that do not validate, and a pool without
- * a published daemon that answers its status probe, is {@link #NOT_HANDLED} before anything was
- * asked of the daemon, and the picocli path runs it from the start (help, usage errors, a pool
- * opened in this process, {@code -v} with its stack traces, remotes).
+ * source), {@code destroy [-r | --recursive] NAME} and {@code pg branch SOURCE NEWNAME} (not a
+ * remote source; of its own options only {@code --port N}, {@code --ttl D},
+ * {@code --suspend-after D}, {@code --at TIME}, {@code --[no-]checkpoint} and {@code --protect},
+ * after {@code branch}), each option at most once, no operand that starts with {@code -} or
+ * {@code @}, no option value that starts with {@code -} or {@code @} or is a command's name.
+ * Anything else ({@code --memory}, {@code --cpu-weight}, {@code --setting} too), names and values
+ * that do not validate, and a pool without a published daemon that answers its status probe, is
+ * {@link #NOT_HANDLED} before anything was asked of the daemon, and the picocli path runs it from
+ * the start (help, usage errors, a pool opened in this process, {@code -v} with its stack traces,
+ * remotes).
  */
 final class FastPath {
     /** What {@link #run} returns when the picocli path has to run the command line. */
     static final int NOT_HANDLED = -1;
+    /** The command of a {@link Line} of {@code pg branch}. */
     static final String PG_BRANCH = "pg branch";
 
     // DaemonClient's: the first status probe, a command, and HttpJsonClient's connect timeout
@@ -62,7 +65,7 @@ final class FastPath {
     private FastPath() {
     }
 
-    /** A plain command line: the command, its operands and the options it was given ({@code branch}: pg branch's, else null). */
+    /** A plain command line: the command, its operands and the options it was given ({@code branch}: pg branch's, or null). */
     record Line(String command, List<String> operands, String pool, boolean json, boolean recursive, Branch branch) {
     }
 
@@ -148,7 +151,7 @@ final class FastPath {
     }
 
     /**
-     * Runs {@code args} if they are a plain command line of the four commands and the pool's
+     * Runs {@code args} if they are a plain command line of the five commands and the pool's
      * daemon answers; returns the exit code, or {@link #NOT_HANDLED} (nothing printed, nothing asked).
      * Null writers: picocli's defaults, on System.out and System.err.
      */
