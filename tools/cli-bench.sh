@@ -10,7 +10,8 @@
 # With PostgreSQL 15 installed (CLI_PG=0 to skip), also `pg branch SRC NEW --json` of a source
 # (pgbench -i -s CLI_PG_SCALE, default 10) serving a light load (pgbench -c 2 -R 50): the command
 # alone, the command and a new client's first query (psql -c 'select 1', the binary itself, not
-# Debian's wrapper), and the daemon's part of it (its --json millis.total); each branch destroyed.
+# Debian's wrapper), the daemon's part of it (its --json millis.total) and the command less that
+# (the client's: JVM start, CLI, the request); each branch destroyed.
 #   tools/cli-bench.sh [ROUNDS]      (make bench-cli; BASE_JAR=old/clonefs.jar to compare a build)
 # To compare a build with another build, both with their archives (the sides are then named base
 # and new): BASE_ARCHIVE=1 makes the archives of the BASE_JAR copy too (with this tree's
@@ -100,7 +101,8 @@ timed() { # side name args...
     echo "$(( (t1 - t0) / 1000000 )) $cpu" >> "$work/$side.$name"
 }
 
-# one timed pg branch: appends "command_ms command_and_first_query_ms daemon_ms" to $work/<side>.pg-branch
+# one timed pg branch: appends "command_ms command_and_first_query_ms daemon_ms client_ms" to
+# $work/<side>.pg-branch (client: the command less the daemon's part, the JVM's start and the CLI's work)
 timed_branch() { # side name
     local side=$1 name=$2 t0 t1 t2 out port total one launcher=$launcher
     [[ $side == "$a_side" ]] && launcher=$base_launcher
@@ -113,7 +115,7 @@ timed_branch() { # side name
     t2=$(date +%s%N)
     [[ $one == 1 ]] || { echo "cli-bench: branch $name on $side answered '$one'" >&2; exit 1; }
     total=$(awk -F: '/"total"/ { gsub(/[^0-9]/, "", $2); print $2; exit }' <<<"$out")
-    echo "$(( (t1 - t0) / 1000000 )) $(( (t2 - t0) / 1000000 )) $total" >> "$work/$side.pg-branch"
+    echo "$(( (t1 - t0) / 1000000 )) $(( (t2 - t0) / 1000000 )) $total $(( (t1 - t0) / 1000000 - total ))" >> "$work/$side.pg-branch"
     CLONEFS_JAR=$work/daemon/clonefs.jar "$launcher" pg destroy "$name" >/dev/null
 }
 
@@ -155,7 +157,7 @@ if (( pg )); then
     echo "== pg branch of a source (pgbench -s ${CLI_PG_SCALE:-10}) under pgbench -c 2 -R 50, $rounds runs per side (ms)"
     printf '%-24s | %15s %8s | %15s %8s\n' "" "$a_side median" "p90" "$b_side median" "p90"
     col=1
-    for name in "command" "command + first query" "daemon's part"; do
+    for name in "command" "command + first query" "daemon's part" "command less daemon's"; do
         row=$(printf '%-24s |' "$name")
         for side in $a_side $b_side; do
             row+=$(printf ' %15s %8s |' "$(pct "$work/$side.pg-branch" $col 50)" "$(pct "$work/$side.pg-branch" $col 90)")
