@@ -93,8 +93,8 @@ final class CdsTraining {
     /**
      * The fast path's commands only ({@link FastPath}: no picocli, no Jackson in this JVM), for the
      * small archive the launchers map for {@code list}, {@code snapshot}, {@code clone},
-     * {@code destroy} and {@code pg branch}: the JVM maps and relocates a whole archive at start, and one of the fast
-     * path's classes alone is half the size of the one of every command.
+     * {@code destroy} and {@code pg branch}: the JVM maps and relocates a whole archive at start,
+     * and one of the fast path's classes alone is half the size of the one of every command.
      */
     private static void quickCommands(String p) {
         for (int round = 0; round < 2; round++) {
