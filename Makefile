@@ -100,7 +100,7 @@ bench-mask: deps build ## what pg mask costs and what its --verify costs per GB,
 bench-diff: deps build ## time of `clonefs pg diff --data` on a branch with 1 % of its pages changed, per database size: goal under 1 s and flat in size; prints a table, writes nothing (tools/diff-bench.sh; DIFF_BENCH_OPTS=-Dbench.diff.scales=30,100)
 	@BUILD_DIR=$(BUILD_DIR) tools/diff-bench.sh
 
-bench-cli: deps build ## start time of list, snapshot, clone, destroy, --version through bin/clonefs against a daemon, without and with the class-data archive, median and p90 (CLI_ROUNDS=10; BASE_JAR=old/clonefs.jar)
+bench-cli: deps build ## start time of list, snapshot, clone, destroy, --version through bin/clonefs against a daemon, without and with the class-data archive, median and p90; and pg branch + a new client's first query of a source under light load (CLI_ROUNDS=10; BASE_JAR=old/clonefs.jar; CLI_PG=0 to skip pg branch)
 	@CLONEFS_JAR=$(CURDIR)/$(JAR) tools/cli-bench.sh $(CLI_ROUNDS)
 
 crash-test: ## kill -9 the daemon and PostgreSQL at random moments, remount, check, ROUNDS times (scripts/crash-test.sh; ROUNDS=50)

@@ -5,9 +5,10 @@
 # control API it serves itself; no mount, no root):
 #   clonefs.jsa         help, version, usage errors, list, create, snapshot, clone, destroy, space
 #                       through picocli: what every other command maps
-#   clonefs-quick.jsa   the fast path of list, snapshot, clone and destroy alone (no picocli, no
-#                       Jackson): half the size, and the JVM maps and relocates a whole archive at
-#                       start, so these commands start sooner with it than with the big one
+#   clonefs-quick.jsa   the fast path of list, snapshot, clone, destroy and pg branch alone (no
+#                       picocli, no Jackson): half the size, and the JVM maps and relocates a
+#                       whole archive at start, so these commands start sooner with it than with
+#                       the big one
 # A short command then maps the classes instead of reading, parsing and verifying them. The
 # launchers (bin/clonefs and the one `make install` writes) use an archive when it is newer than the
 # jar and than the JDK's lib/modules; the JVM itself ignores (silently, with -Xlog:cds*=off) an

@@ -37,32 +37,33 @@ cat > "$tmp" <<LAUNCHER
 # clonefs launcher (installed by make install). lmdbjava needs these --add-opens on Java 17.
 # JAVA_HOME or JAVA choose the java; CLONEFS_JAVA_OPTS adds JVM options. Short commands start
 # faster with C1 only, the serial GC and the class-data archive next to the jar (used when newer
-# than the jar and the JDK; list, snapshot, clone and destroy map the smaller one of their fast
-# path); a daemon (--foreground, also what 'clonefs mount' starts) gets the full JIT.
+# than the jar and the JDK; list, snapshot, clone, destroy and pg branch map the smaller one of
+# their fast path); a daemon (--foreground, also what 'clonefs mount' starts) gets the full JIT.
 java="\${JAVA:-java}"
 if [ -n "\${JAVA_HOME:-}" ] && [ -z "\${JAVA:-}" ]; then java="\$JAVA_HOME/bin/java"; fi
 jar="$prefix/lib/clonefs/clonefs.jar"
 jsa="$prefix/lib/clonefs/clonefs.jsa"
 quick=1
 command=
+sub=
 skip=0
 for a in "\$@"; do
     if [ "\$a" = --foreground ]; then quick=0; fi
-    if [ -z "\$command" ]; then
+    if [ -z "\$command" ] || { [ "\$command" = pg ] && [ -z "\$sub" ]; }; then
         if [ "\$skip" = 1 ]; then
             skip=0
         else
             case \$a in
                 --pool) skip=1 ;;
                 --pool=* | --json | -q | --quiet | -v | --verbose) ;;
-                *) command=\$a ;;
+                *) if [ -z "\$command" ]; then command=\$a; else sub=\$a; fi ;;
             esac
         fi
     fi
 done
 fast=
-case \$command in
-    list | snapshot | clone | destroy)
+case "\$command\${sub:+ \$sub}" in
+    list | snapshot | clone | destroy | "pg branch")
         if [ -f "$prefix/lib/clonefs/clonefs-quick.jsa" ]; then jsa="$prefix/lib/clonefs/clonefs-quick.jsa"; fi
         fast="-XX:CompileThresholdScaling=5 -Xms8m -XX:-UsePerfData" ;;
 esac

@@ -1,6 +1,9 @@
 package io.clonefs.cli;
 
 import io.clonefs.api.Api;
+import io.clonefs.api.PgApi;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.base.ErrorKind;
 import io.clonefs.base.FileTrees;
 import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.DaemonFiles;
@@ -37,6 +40,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>With {@code --quick}, the training of the second, smaller archive ({@code clonefs-quick.jsa}):
  * only the commands of the fast path ({@link FastPath}), which load neither picocli nor Jackson.
+ * Its {@code pg branch} is answered by a stand-in of the pg routes ({@link #pgStandIn}: no
+ * PostgreSQL here), as the daemon answers it: a branch, or a failed start.
  *
  * <p>Usage: {@code java -cp clonefs.jar io.clonefs.cli.CdsTraining [--quick] WORKDIR} (WORKDIR is created and removed).
  */
@@ -87,9 +92,9 @@ final class CdsTraining {
 
     /**
      * The fast path's commands only ({@link FastPath}: no picocli, no Jackson in this JVM), for the
-     * small archive the launchers map for {@code list}, {@code snapshot}, {@code clone} and
-     * {@code destroy}: the JVM maps and relocates a whole archive at start, and one of the fast
-     * path's classes alone is half the size of the one of every command.
+     * small archive the launchers map for {@code list}, {@code snapshot}, {@code clone},
+     * {@code destroy} and {@code pg branch}: the JVM maps and relocates a whole archive at start,
+     * and one of the fast path's classes alone is half the size of the one of every command.
      */
     private static void quickCommands(String p) {
         for (int round = 0; round < 2; round++) {
@@ -105,6 +110,9 @@ final class CdsTraining {
             run(0, "--pool", p, "--json", "destroy", "-r", "q@j" + round);
             run(ExitCodes.NOT_FOUND, "--pool", p, "destroy", "nosuch");
             run(ExitCodes.CONFLICT, "--pool", p, "snapshot", "q@s" + round);
+            run(0, "--pool", p, "pg", "branch", "q", "b" + round);
+            run(0, "--pool", p, "--json", "pg", "branch", "q", "j" + round, "--ttl", "8h", "--suspend-after", "10m");
+            run(ExitCodes.GENERAL, "--pool", p, "pg", "branch", "q", "fails");
         }
     }
 
@@ -169,6 +177,7 @@ final class CdsTraining {
         try (EngineService service = new EngineService(Engine.open(pool, RemoteClient.engineOptions(pool)), () -> { }, true);
              ControlServer server = new ControlServer(service, token, 0,
                      () -> new Api.Status(p, p + "-mnt", pid, "training"), () -> { })) {
+            server.extend("pg", CdsTraining::pgStandIn);
             server.start();
             service.createVolume("q"); // for the quick training, which runs the fast path only
             DaemonFiles.writeJson(DaemonFiles.info(pool),
@@ -180,6 +189,18 @@ final class CdsTraining {
             DaemonFiles.deleteQuietly(DaemonFiles.info(pool));
         }
         System.exit(0);
+    }
+
+    /** {@code POST /v1/pg/branches} as the daemon answers it, without a PostgreSQL: a branch, or (named fails) a failed start. */
+    private static ControlServer.Reply pgStandIn(ControlServer.Request r) {
+        PgApi.BranchRequest b = r.body(PgApi.BranchRequest.class);
+        if (b.name().equals("fails")) {
+            throw ClonefsException.of(ErrorKind.PG_START_FAILED, "pg_start_failed",
+                    "PostgreSQL 'fails' did not start (training)\n  FATAL:  training\n");
+        }
+        return new ControlServer.Reply(201, new PgApi.Branched(b.name(), "postgresql://postgres@127.0.0.1:54400/postgres", 54400,
+                b.source(), b.source() + "@pgb-training", true, b.ttl() == null ? null : Instant.now().toString(),
+                new PgApi.Timings(1, 1, 1, 1, 1, 0, 1, 6)));
     }
 
     private static void run(int expected, String... args) {

@@ -4,11 +4,15 @@ import io.clonefs.api.Api;
 import io.clonefs.api.ApiErrors;
 import io.clonefs.api.ControlException;
 import io.clonefs.api.LoopbackHttp;
+import io.clonefs.api.PgApi;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.base.ErrorKind;
 import io.clonefs.base.SnapshotName;
 import io.clonefs.cli.common.Pools;
+import io.clonefs.cli.pg.PgCommand;
 import io.clonefs.daemon.DaemonFiles;
 import io.clonefs.engine.Names;
+import io.clonefs.pg.PgDurations;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,6 +23,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,23 +31,31 @@ import java.util.Optional;
 
 /**
  * The fast path of the short commands scripts run most, {@code list}, {@code snapshot},
- * {@code clone} and {@code destroy}, against a running daemon: the command line read by hand, the
- * control API called over {@link LoopbackHttp} with JSON read and written by {@link QuickJson}; no
- * picocli, no Jackson, no lambdas (each of those costs a short command tens of milliseconds of
- * class loading and initialisation). It prints what the picocli commands print ({@link Results},
- * {@link ErrorLines}) and exits with their codes; {@code FastPathTest} holds both to that.
+ * {@code clone}, {@code destroy} and {@code pg branch}, against a running daemon: the command line
+ * read by hand, the control API called over {@link LoopbackHttp} with JSON read and written by
+ * {@link QuickJson}; no picocli, no Jackson, no lambdas (each of those costs a short command tens of
+ * milliseconds of class loading and initialisation). It prints what the picocli commands print
+ * ({@link Results}, {@link ErrorLines}) and exits with their codes; {@code FastPathTest} holds both
+ * to that.
  *
  * <p>It takes only the plain shapes: {@code [--pool DIR | --pool=DIR | --json | -q | --quiet]...}
  * around {@code list}, {@code snapshot VOLUME@SNAP}, {@code clone SOURCE NEWVOLUME} (not a remote
- * source) and {@code destroy [-r | --recursive] NAME}, each option at most once, no operand that
- * starts with {@code -} or {@code @}. Anything else, names that do not validate, and a pool without
- * a published daemon that answers its status probe, is {@link #NOT_HANDLED} before anything was
- * asked of the daemon, and the picocli path runs it from the start (help, usage errors, a pool
- * opened in this process, {@code -v} with its stack traces, remotes).
+ * source), {@code destroy [-r | --recursive] NAME} and {@code pg branch SOURCE NEWNAME} (not a
+ * remote source; of its own options only {@code --port N}, {@code --ttl D},
+ * {@code --suspend-after D}, {@code --at TIME}, {@code --[no-]checkpoint} and {@code --protect},
+ * after {@code branch}), each option at most once, no operand that starts with {@code -} or
+ * {@code @}, no option value that starts with {@code -} or {@code @} or is a command's name.
+ * Anything else ({@code --memory}, {@code --cpu-weight}, {@code --setting} too), names and values
+ * that do not validate, and a pool without a published daemon that answers its status probe, is
+ * {@link #NOT_HANDLED} before anything was asked of the daemon, and the picocli path runs it from
+ * the start (help, usage errors, a pool opened in this process, {@code -v} with its stack traces,
+ * remotes).
  */
 final class FastPath {
     /** What {@link #run} returns when the picocli path has to run the command line. */
     static final int NOT_HANDLED = -1;
+    /** The command of a {@link Line} of {@code pg branch}. */
+    static final String PG_BRANCH = "pg branch";
 
     // DaemonClient's: the first status probe, a command, and HttpJsonClient's connect timeout
     private static final int PROBE_TIMEOUT_MS = 3_000;
@@ -52,8 +65,82 @@ final class FastPath {
     private FastPath() {
     }
 
-    /** A plain command line: the command, its operands and the options it was given. */
-    record Line(String command, List<String> operands, String pool, boolean json, boolean recursive) {
+    /** A plain command line: the command, its operands and the options it was given ({@code branch}: pg branch's, or null). */
+    record Line(String command, List<String> operands, String pool, boolean json, boolean recursive, Branch branch) {
+    }
+
+    /** The options of {@code pg branch} the fast path takes, as {@code PgBranchCommand} has them. */
+    static final class Branch {
+        Integer port;
+        String ttl;
+        String suspendAfter;
+        String at;
+        Boolean checkpoint; // null: not given (true)
+        boolean protect;
+
+        boolean checkpoint() {
+            return checkpoint == null || checkpoint;
+        }
+
+        /** Takes the option at {@code args[i]}: how many more arguments it took (its value), or -1 if it cannot. */
+        int option(String[] args, int i) {
+            String a = args[i];
+            if (a.equals("--checkpoint") || a.equals("--no-checkpoint")) {
+                if (checkpoint != null) {
+                    return -1;
+                }
+                checkpoint = a.equals("--checkpoint");
+                return 0;
+            }
+            if (a.equals("--protect")) {
+                if (protect) {
+                    return -1;
+                }
+                protect = true;
+                return 0;
+            }
+            String name = a.indexOf('=') < 0 ? a : a.substring(0, a.indexOf('='));
+            String v = switch (name) {
+                case "--port", "--ttl", "--suspend-after", "--at" -> value(args, i, name);
+                default -> null;
+            };
+            if (v == null) {
+                return -1;
+            }
+            switch (name) {
+                case "--port" -> {
+                    // what Integer.valueOf and Integer.decode read alike: no sign, no leading zero
+                    if (port != null || v.isEmpty() || v.length() > 5 || v.charAt(0) == '0') {
+                        return -1;
+                    }
+                    for (int k = 0; k < v.length(); k++) {
+                        if (v.charAt(k) < '0' || v.charAt(k) > '9') {
+                            return -1;
+                        }
+                    }
+                    port = Integer.valueOf(v);
+                }
+                case "--ttl" -> {
+                    if (ttl != null) {
+                        return -1;
+                    }
+                    ttl = v;
+                }
+                case "--suspend-after" -> {
+                    if (suspendAfter != null) {
+                        return -1;
+                    }
+                    suspendAfter = v;
+                }
+                default -> {
+                    if (at != null) {
+                        return -1;
+                    }
+                    at = v;
+                }
+            }
+            return a.equals(name) ? 1 : 0;
+        }
     }
 
     /** A daemon that answered its status probe with its pid. */
@@ -64,7 +151,7 @@ final class FastPath {
     }
 
     /**
-     * Runs {@code args} if they are a plain command line of the four commands and the pool's
+     * Runs {@code args} if they are a plain command line of the five commands and the pool's
      * daemon answers; returns the exit code, or {@link #NOT_HANDLED} (nothing printed, nothing asked).
      * Null writers: picocli's defaults, on System.out and System.err.
      */
@@ -84,11 +171,17 @@ final class FastPath {
             return NOT_HANDLED;
         }
         PrintWriter o = out != null ? out : writer(System.out, "sun.stdout.encoding");
+        PrintWriter w = err != null ? err : writer(System.err, "sun.stderr.encoding");
         try {
-            call(o, pool, daemon, line);
+            call(o, w, pool, daemon, line);
             return ExitCodes.OK;
         } catch (RuntimeException e) {
-            PrintWriter w = err != null ? err : writer(System.err, "sun.stderr.encoding");
+            if (line.branch() != null && e instanceof ClonefsException c && c.kind().domain() == ErrorKind.Domain.POSTGRES) {
+                // as PgSubcommand says it: the whole message (a failed start adds the tail of the server's log)
+                w.println("clonefs: " + c.getMessage().strip());
+                w.flush();
+                return c.kind().exitCode();
+            }
             w.println("clonefs: " + ErrorLines.message(e));
             w.flush();
             return ExitCodes.of(e);
@@ -98,11 +191,13 @@ final class FastPath {
     /** The plain command line {@code args} are, or null. */
     static Line parse(String... args) {
         String command = null;
+        boolean pg = false; // "pg" seen, "branch" not yet
         List<String> operands = new ArrayList<>(2);
         String pool = null;
         boolean json = false;
         boolean quiet = false;
         boolean recursive = false;
+        Branch branch = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.startsWith("@")) {
@@ -119,33 +214,45 @@ final class FastPath {
                 }
                 quiet = true; // only sets the log level, and nothing here logs
             } else if (a.equals("--pool") || a.startsWith("--pool=")) {
-                String value;
-                if (a.equals("--pool")) {
-                    if (++i >= args.length) {
-                        return null;
-                    }
-                    value = args[i];
-                } else {
-                    value = a.substring("--pool=".length());
-                }
-                if (pool != null || value.isBlank() || value.startsWith("-") || value.startsWith("@")
-                        || ClonefsCommand.SUBCOMMANDS.contains(value)) {
+                String value = value(args, i, "--pool");
+                if (value == null || pool != null || value.isBlank()) {
                     return null;
                 }
+                i += a.equals("--pool") ? 1 : 0;
                 pool = value;
             } else if (command != null && command.equals("destroy") && (a.equals("-r") || a.equals("--recursive"))) {
                 if (recursive) {
                     return null;
                 }
                 recursive = true;
+            } else if (branch != null && a.startsWith("--")) {
+                int taken = branch.option(args, i);
+                if (taken < 0) {
+                    return null; // not one of its plain options, or one given twice
+                }
+                i += taken;
             } else if (a.startsWith("-")) {
                 return null; // help, version, -v, an unknown option, "--", a negative number...
+            } else if (pg) {
+                if (!a.equals("branch")) {
+                    return null;
+                }
+                pg = false;
+                command = PG_BRANCH;
+                branch = new Branch();
             } else if (command == null) {
+                if (a.equals("pg")) {
+                    pg = true;
+                    continue;
+                }
                 if (!a.equals("list") && !a.equals("snapshot") && !a.equals("clone") && !a.equals("destroy")) {
                     return null;
                 }
                 command = a;
             } else {
+                if (branch != null && (a.equalsIgnoreCase("true") || a.equalsIgnoreCase("false"))) {
+                    return null; // a boolean option's value, perhaps
+                }
                 operands.add(a);
             }
         }
@@ -154,10 +261,32 @@ final class FastPath {
         }
         int want = switch (command) {
             case "list" -> 0;
-            case "clone" -> 2;
+            case "clone", PG_BRANCH -> 2;
             default -> 1;
         };
-        return operands.size() == want ? new Line(command, operands, pool, json, recursive) : null;
+        return operands.size() == want ? new Line(command, operands, pool, json, recursive, branch) : null;
+    }
+
+    /**
+     * The value of the option {@code name} at {@code args[i]} ({@code NAME VALUE} or {@code NAME=VALUE}),
+     * or null when there is none or it is not plainly a value: it starts with {@code -} or {@code @}, or
+     * is the name of a command (picocli may take it for one).
+     */
+    static String value(String[] args, int i, String name) {
+        String value;
+        if (args[i].equals(name)) {
+            if (i + 1 >= args.length) {
+                return null;
+            }
+            value = args[i + 1];
+        } else {
+            value = args[i].substring(name.length() + 1);
+        }
+        if (value.startsWith("-") || value.startsWith("@") || ClonefsCommand.SUBCOMMANDS.contains(value)
+                || PgCommand.SUBCOMMANDS.contains(value)) {
+            return null;
+        }
+        return value;
     }
 
     /** True when the operands pass the checks the commands make first (those that fail: the picocli path says why). */
@@ -174,6 +303,28 @@ final class FastPath {
                     Names.checkDataset("volume", line.operands().get(1));
                 }
                 case "destroy" -> BaseCommand.checkName(line.operands().get(0));
+                case PG_BRANCH -> {
+                    // PgBranchCommand's checks
+                    Branch b = line.branch();
+                    if (b.at != null) {
+                        PgDurations.parseMoment(b.at, Instant.now());
+                    }
+                    String source = line.operands().get(0);
+                    if (source.indexOf(':') >= 0) {
+                        return false; // a remote's snapshot: imported first
+                    }
+                    Names.checkDataset("volume", source);
+                    Names.checkDataset("volume", line.operands().get(1));
+                    if (b.port != null && (b.port < 1 || b.port > 65535)) {
+                        return false;
+                    }
+                    if (b.ttl != null) {
+                        PgDurations.parse(b.ttl);
+                    }
+                    if (b.suspendAfter != null) {
+                        PgDurations.parseIdle(b.suspendAfter);
+                    }
+                }
                 default -> {
                     // list: nothing to check
                 }
@@ -222,7 +373,7 @@ final class FastPath {
     }
 
     /** The command against the daemon, its result printed; a failure is thrown as the picocli path's client throws it. */
-    private static void call(PrintWriter out, Path pool, Daemon d, Line line) {
+    private static void call(PrintWriter out, PrintWriter err, Path pool, Daemon d, Line line) {
         List<String> ops = line.operands();
         switch (line.command()) {
             case "list" -> {
@@ -279,6 +430,22 @@ final class FastPath {
                     json(out, QuickJson.pretty(r));
                 } else {
                     Results.destroy(out, r, line.recursive());
+                }
+            }
+            case PG_BRANCH -> {
+                Branch b = line.branch();
+                String at = b.at == null ? null : PgDurations.parseMoment(b.at, Instant.now()).toString();
+                PgApi.Branched r;
+                try {
+                    r = QuickJson.branched(request(d, "POST", "pg/branches", QuickJson.branchRequest(ops.get(0), ops.get(1),
+                            b.port, b.ttl, b.checkpoint(), b.protect, at, b.suspendAfter)));
+                } catch (QuickJson.Malformed e) {
+                    throw badReply(e);
+                }
+                if (line.json()) {
+                    json(out, QuickJson.pretty(r));
+                } else {
+                    Results.branch(out, err, r);
                 }
             }
             default -> throw new IllegalStateException(line.command());

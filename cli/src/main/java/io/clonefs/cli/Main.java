@@ -36,8 +36,8 @@ public final class Main {
      * line does not parse there, or asks for help or the version, it runs on the whole tree instead
      * (before anything ran), so that help, usage errors and their suggestions are those of the whole
      * tree. {@code clonefs --version} alone prints the version line as picocli would, without it;
-     * {@code list}, {@code snapshot}, {@code clone} and {@code destroy} against a running daemon run
-     * without picocli and Jackson ({@link FastPath}) when their command line is plain.
+     * {@code list}, {@code snapshot}, {@code clone}, {@code destroy} and {@code pg branch} against a
+     * running daemon run without picocli and Jackson ({@link FastPath}) when their command line is plain.
      */
     static int run(PrintWriter out, PrintWriter err, String... args) {
         if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {

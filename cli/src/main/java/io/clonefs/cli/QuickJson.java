@@ -1,6 +1,7 @@
 package io.clonefs.cli;
 
 import io.clonefs.api.Api;
+import io.clonefs.api.PgApi;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,7 +10,7 @@ import java.util.Map;
 
 /**
  * JSON without Jackson, for {@link FastPath}: a small reader of the control API's replies (and of
- * {@code daemon.json}) and a writer that prints the four results of the fast path exactly as
+ * {@code daemon.json}) and a writer that prints the results of the fast path exactly as
  * {@code Output.json} (Jackson's default pretty printer) prints them: fields in record order,
  * {@code " : "} between name and value, objects one field a line indented by two spaces per object
  * level, arrays inline as {@code [ a, b ]} and {@code [ ]}, control characters escaped as Jackson
@@ -169,6 +170,23 @@ final class QuickJson {
     static Api.Destroyed destroyed(Object v) throws Malformed {
         Map<String, Object> o = object(v);
         return new Api.Destroyed(string(o, "name"), bool(o, "recursive"), number(o, "elapsedMicros"));
+    }
+
+    static PgApi.Branched branched(Object v) throws Malformed {
+        Map<String, Object> o = object(v);
+        Object t = o.get("millis");
+        PgApi.Timings millis = null;
+        if (t != null && t != NULL) {
+            Map<String, Object> m = object(t);
+            millis = new PgApi.Timings(number(m, "checkpoint"), number(m, "snapshot"), number(m, "cloneVolume"),
+                    number(m, "prepare"), number(m, "start"), number(m, "promote"), number(m, "firstQuery"), number(m, "total"));
+        }
+        long port = number(o, "port");
+        if (port != (int) port) {
+            throw new Malformed("'port' is out of range");
+        }
+        return new PgApi.Branched(string(o, "name"), string(o, "uri"), (int) port, string(o, "source"), string(o, "snapshot"),
+                bool(o, "snapshotCreated"), string(o, "expiresAt"), millis);
     }
 
     /** An error reply's body, or null when it is not one (as the client's mapper reads it). */
@@ -424,6 +442,32 @@ final class QuickJson {
         return b.append('}').toString().getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The body of {@code POST /v1/pg/branches} as the client's mapper writes a {@link PgApi.BranchRequest}
+     * without limits: every field in record order, nulls included, compact.
+     */
+    static byte[] branchRequest(String source, String name, Integer port, String ttl, boolean checkpoint, boolean protect,
+            String at, String suspendAfter) {
+        StringBuilder b = new StringBuilder(192).append('{');
+        quote(b.append("\"source\":"), source);
+        quote(b.append(",\"name\":"), name);
+        b.append(",\"port\":").append(port == null ? "null" : port.toString());
+        orNull(b.append(",\"ttl\":"), ttl);
+        b.append(",\"checkpoint\":").append(checkpoint).append(",\"protected\":").append(protect);
+        orNull(b.append(",\"at\":"), at);
+        orNull(b.append(",\"suspendAfter\":"), suspendAfter);
+        b.append(",\"limits\":null}");
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void orNull(StringBuilder b, String s) {
+        if (s == null) {
+            b.append("null");
+        } else {
+            quote(b, s);
+        }
+    }
+
     static String pretty(Api.Datasets d) {
         Pretty p = new Pretty();
         p.begin();
@@ -512,6 +556,36 @@ final class QuickJson {
         p.field("name").string(r.name());
         p.field("recursive").bool(r.recursive());
         p.field("elapsedMicros").number(r.elapsedMicros());
+        p.end();
+        return p.b.toString();
+    }
+
+    static String pretty(PgApi.Branched r) {
+        Pretty p = new Pretty();
+        p.begin();
+        p.field("name").string(r.name());
+        p.field("uri").string(r.uri());
+        p.field("port").number(r.port());
+        p.field("source").string(r.source());
+        p.field("snapshot").string(r.snapshot());
+        p.field("snapshotCreated").bool(r.snapshotCreated());
+        p.field("expiresAt").string(r.expiresAt());
+        p.field("millis");
+        PgApi.Timings t = r.millis();
+        if (t == null) {
+            p.b.append("null");
+        } else {
+            p.begin();
+            p.field("checkpoint").number(t.checkpoint());
+            p.field("snapshot").number(t.snapshot());
+            p.field("cloneVolume").number(t.cloneVolume());
+            p.field("prepare").number(t.prepare());
+            p.field("start").number(t.start());
+            p.field("promote").number(t.promote());
+            p.field("firstQuery").number(t.firstQuery());
+            p.field("total").number(t.total());
+            p.end();
+        }
         p.end();
         return p.b.toString();
     }

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clonefs.api.Api;
+import io.clonefs.api.PgApi;
+import io.clonefs.base.ClonefsException;
+import io.clonefs.base.ErrorKind;
 import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.DaemonFiles;
 import io.clonefs.daemon.DaemonInfo;
@@ -24,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,6 +50,8 @@ class FastPathTest {
     private String token;
     private EngineService service;
     private ControlServer server;
+    /** The bodies of the {@code POST /v1/pg/branches} requests the stand-in of the pg routes was sent. */
+    private final List<String> branchRequests = new CopyOnWriteArrayList<>();
 
     record Run(int code, String out, String err) {
         Run replace(String from, String to) {
@@ -73,8 +79,40 @@ class FastPathTest {
         long pid = ProcessHandle.current().pid();
         service = new EngineService(Engine.open(pool, RemoteClient.engineOptions(pool)), () -> { }, true);
         server = new ControlServer(service, token, 0, () -> new Api.Status(p, p + "-mnt", pid, "test"), () -> { });
+        server.extend("pg", this::pgBranches);
         server.start();
         publish(pid, server.port());
+    }
+
+    /**
+     * A stand-in of the daemon's pg routes (no PostgreSQL here): {@code POST /v1/pg/branches} answers as
+     * the daemon does for a new branch, or with the error its new name asks for.
+     */
+    private ControlServer.Reply pgBranches(ControlServer.Request r) {
+        if (!r.method().equals("POST") || !r.path().equals("/branches")) {
+            throw new ClonefsException.NotFound("no such pg route in this test: " + r.method() + " " + r.path());
+        }
+        branchRequests.add(new String(r.body(), StandardCharsets.UTF_8));
+        PgApi.BranchRequest b = r.body(PgApi.BranchRequest.class);
+        switch (b.name()) {
+            case "start-fails" -> throw ClonefsException.of(ErrorKind.PG_START_FAILED, "pg_start_failed",
+                    "PostgreSQL 'start-fails' did not start (/var/log/x.log)\n  FATAL:  could not map anonymous shared memory\n"
+                    + "  LOG:  database system is shut down\n");
+            case "port-taken" -> throw ClonefsException.of(ErrorKind.PG_PORT_IN_USE, "pg_port_in_use",
+                    "port " + b.port() + " is in use on 127.0.0.1 by another program");
+            case "exists" -> throw new ClonefsException.AlreadyExists("'exists' already exists\nand says more");
+            case "bad-reply" -> {
+                return new ControlServer.Reply(201, List.of("not", "a", "branch"));
+            }
+            default -> {
+                int port = b.port() == null ? 54_401 : b.port();
+                String expires = b.ttl() == null ? null : "2026-12-06T18:10:00.123456Z";
+                String snapshot = b.source() + (b.name().equals("odd") ? "@\"odd\"\ttab \u00e9\u0001" : "@pgb-20261206T161900.123Z");
+                return new ControlServer.Reply(201, new PgApi.Branched(b.name(), "postgresql://postgres@127.0.0.1:" + port + "/postgres",
+                        port, b.source(), snapshot, b.at() == null, expires,
+                        new PgApi.Timings(b.checkpoint() ? 91 : 0, 2, 1, 12, 301, 0, 55, 463)));
+            }
+        }
     }
 
     private void publish(long pid, int port) {
@@ -170,6 +208,49 @@ class FastPathTest {
         same("--pool", p, "--json", "list");
     }
 
+    /** The same pg branch line both ways: output, error and exit code, and the request the daemon was sent. */
+    private Run sameBranch(String... args) {
+        int before = branchRequests.size();
+        Run r = picocli(args);
+        same(args);
+        assertEquals(before + 3, branchRequests.size(), "clonefs " + String.join(" ", args) + " sent no request");
+        String want = branchRequests.get(before + 1).replaceAll("\"at\":\"[^\"]*\"", "\"at\":T");
+        assertEquals(want, branchRequests.get(before + 2).replaceAll("\"at\":\"[^\"]*\"", "\"at\":T"));
+        return r;
+    }
+
+    @Test
+    void pgBranchPrintsAndAsksWhatItsPicocliCommandDoes() {
+        Run plain = sameBranch("--pool", p, "pg", "branch", "src", "dev1");
+        assertEquals(new Run(0, "postgresql://postgres@127.0.0.1:54401/postgres" + System.lineSeparator(),
+                "branch dev1 of src (src@pgb-20261206T161900.123Z) answers after 463 ms" + System.lineSeparator()), plain);
+        assertTrue(sameBranch("--pool", p, "--json", "pg", "branch", "src", "dev1").out().contains("\"millis\" : {"));
+        sameBranch("pg", "--pool=" + p, "branch", "src", "dev2", "--json", "-q");
+        assertTrue(sameBranch("pg", "branch", "--pool", p, "src", "dev3", "--ttl", "8h", "--port=54999").err().contains("; expires "));
+        sameBranch("--pool", p, "pg", "branch", "--no-checkpoint", "--protect", "src", "dev4", "--suspend-after=10m", "--json");
+        sameBranch("--pool", p, "pg", "branch", "src", "dev5", "--checkpoint", "--at", "2026-01-31T12:00:00Z", "--ttl=30m");
+        sameBranch("--pool", p, "pg", "branch", "src", "dev6", "--at=2026-01-31 12:00", "--port", "54400", "--suspend-after", "0");
+        sameBranch("--pool", p, "pg", "branch", "src", "dev7", "--at", "24h");
+        sameBranch("--quiet", "--pool", p, "pg", "branch", "list", "branch"); // operands named like commands are operands
+        assertTrue(sameBranch("--pool", p, "--json", "pg", "branch", "src", "odd").out().contains("\\\"odd\\\"\\t")); // JSON escapes
+
+        // what the daemon refuses: the same lines and exit codes
+        Run failed = sameBranch("--pool", p, "pg", "branch", "src", "start-fails");
+        assertEquals(ExitCodes.GENERAL, failed.code());
+        assertTrue(failed.err().contains("\n  LOG:  database system is shut down"), failed.err()); // the whole message
+        assertEquals(ExitCodes.CONFLICT, sameBranch("--pool", p, "pg", "branch", "src", "port-taken", "--port", "5432").code());
+        assertEquals(ExitCodes.CONFLICT, sameBranch("--pool", p, "--json", "pg", "branch", "src", "exists").code());
+        // a reply that is no branch: the same code and line, but for the parser's words
+        Run badSlow = picocli("--pool", p, "pg", "branch", "src", "bad-reply");
+        Run badFast = fast("--pool", p, "pg", "branch", "src", "bad-reply");
+        assertEquals(ExitCodes.GENERAL, badSlow.code());
+        assertEquals(badSlow.code(), badFast.code());
+        for (Run r : List.of(badSlow, badFast)) {
+            assertEquals("", r.out());
+            assertTrue(r.err().startsWith("clonefs: unexpected reply from the daemon: "), r.err());
+        }
+    }
+
     @Test
     void unusualLinesAndUncheckedNamesAreLeftToPicocli() {
         for (String[] args : new String[][] {{"--pool", p, "list", "--help"}, {"--pool", p, "-v", "list"}, {"--pool", p, "list", "-h"},
@@ -181,7 +262,25 @@ class FastPathTest {
             {"--pool", p, "-r", "destroy", "x"}, {"--pool", p, "create", "x"}, {"--pool", p, "space"}, {"--pool", p, "pg", "list"},
             {"--pool", p, "@file", "list"}, {"--pool", "@" + p, "list"}, {"--pool", "", "list"}, {"--pool", " ", "list"},
             {"--pool", p + "\u0000", "list"}, {"--pool", "list", "list"}, {"--pool", "-x", "list"}, {"--pool"}, {"list", "--pool"},
-            {"--pool", p, "--version"}, {"--pool", p, "--json=true", "list"}, {"--pool", p, "LIST"}, {"--pool", p}, {}}) {
+            {"--pool", p, "--version"}, {"--pool", p, "--json=true", "list"}, {"--pool", p, "LIST"}, {"--pool", p}, {},
+            {"--pool", p, "pg"}, {"--pool", p, "pg", "branch"}, {"--pool", p, "pg", "branch", "a"}, {"--pool", p, "pg", "branch", "a", "b", "c"},
+            {"--pool", p, "pg", "list"}, {"--pool", p, "pg", "x", "branch", "a", "b"}, {"--pool", p, "branch", "a", "b"},
+            {"--pool", p, "pg", "--ttl", "1h", "branch", "a", "b"}, {"--pool", p, "pg", "branch", "a", "b", "-h"},
+            {"--pool", p, "pg", "branch", "a", "b", "--help"}, {"--pool", p, "-v", "pg", "branch", "a", "b"},
+            {"--pool", p, "pg", "branch", "ceph:a@s", "b"}, {"--pool", p, "pg", "branch", "a/b", "c"}, {"--pool", p, "pg", "branch", "a", "b@s"},
+            {"--pool", p, "pg", "branch", "a", "b", "--memory", "1GiB"}, {"--pool", p, "pg", "branch", "a", "b", "--cpu-weight", "5"},
+            {"--pool", p, "pg", "branch", "a", "b", "--setting", "work_mem=8MB"}, {"--pool", p, "pg", "branch", "a", "b", "--ttl", "1h", "--ttl", "2h"},
+            {"--pool", p, "pg", "branch", "a", "b", "--ttl"}, {"--pool", p, "pg", "branch", "a", "b", "--ttl", "bogus"},
+            {"--pool", p, "pg", "branch", "a", "b", "--ttl", "list"}, {"--pool", p, "pg", "branch", "a", "b", "--ttl", "-1"},
+            {"--pool", p, "pg", "branch", "a", "b", "--suspend-after", "x"}, {"--pool", p, "pg", "branch", "a", "b", "--at", "not a time"},
+            {"--pool", p, "pg", "branch", "a", "b", "--port", "0"}, {"--pool", p, "pg", "branch", "a", "b", "--port", "065535"},
+            {"--pool", p, "pg", "branch", "a", "b", "--port", "70000"}, {"--pool", p, "pg", "branch", "a", "b", "--port", "+5"},
+            {"--pool", p, "pg", "branch", "a", "b", "--port", "0x10"}, {"--pool", p, "pg", "branch", "a", "b", "--port="},
+            {"--pool", p, "pg", "branch", "a", "b", "--checkpoint", "--no-checkpoint"}, {"--pool", p, "pg", "branch", "a", "b", "--checkpoint=false"},
+            {"--pool", p, "pg", "branch", "a", "b", "--protect", "--protect"}, {"--pool", p, "pg", "branch", "a", "--protect", "true", "b"},
+            {"--pool", p, "pg", "branch", "--checkpoint", "false", "a", "b"}, {"--pool", p, "pg", "branch", "a", "b", "--port", "@f"},
+            {"--pool", p, "pg", "branch", "a", "b", "--pool", p}, {"--pool", p, "pg", "--json", "branch", "a", "b", "--json"},
+            {"--pool", p, "pg", "branch", "a", "b", "-r"}, {"--pool", p, "pg", "branch", "a", "b", "--"}, {"--pool", "branch", "pg", "branch", "a", "b"}}) {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             assertEquals(FastPath.NOT_HANDLED, FastPath.run(new PrintWriter(out), new PrintWriter(err), args), String.join(" ", args));
@@ -190,6 +289,8 @@ class FastPathTest {
         // and they print through Main what the whole tree prints
         assertEquals(picocli("--pool", p, "destroy", "a b"), viaMain("--pool", p, "destroy", "a b"));
         assertEquals(picocli("--pool", p, "list", "x"), viaMain("--pool", p, "list", "x"));
+        assertEquals(picocli("--pool", p, "pg", "branch", "a", "b", "--ttl", "bogus"), viaMain("--pool", p, "pg", "branch", "a", "b", "--ttl", "bogus"));
+        assertEquals(0, branchRequests.size(), "a line left to picocli asked the daemon");
     }
 
     private static Run viaMain(String... args) {
@@ -227,15 +328,26 @@ class FastPathTest {
     @Test
     void listInAJvmOfItsOwnLoadsNeitherPicocliNorJackson() throws Exception {
         assertEquals(ExitCodes.OK, picocli("--pool", p, "create", "db").code());
+        assertOwnJvmIsFast("--pool", p, "list");
+    }
+
+    @Test
+    void pgBranchInAJvmOfItsOwnLoadsNeitherPicocliNorJackson() throws Exception {
+        assertOwnJvmIsFast("--pool", p, "pg", "branch", "src", "dev1", "--ttl", "8h");
+        assertOwnJvmIsFast("--pool", p, "--json", "pg", "branch", "src", "dev2");
+    }
+
+    private void assertOwnJvmIsFast(String... args) throws Exception {
         Path log = tmp.resolve("classes.log");
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xshare:auto", "-Xlog:class+load=info:file=" + log, "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "--pool", p, "list");
+                Main.class.getName()));
+        cmd.addAll(List.of(args));
         Process proc = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(proc.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, proc.exitValue(), out);
-        assertEquals(picocli("--pool", p, "list").out(), out);
+        assertEquals(picocli(args).out(), out);
         String classes = Files.readString(log);
         assertTrue(classes.contains("io.clonefs.cli.FastPath "), "no fast path");
         for (String not : new String[] {"picocli.CommandLine ", "picocli.CommandLine$Model", "com.fasterxml.jackson", "ch.qos.logback",

@@ -3,7 +3,7 @@ package io.clonefs.cli.pg;
 import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.ErrorKind;
-import io.clonefs.cli.common.Times;
+import io.clonefs.cli.Results;
 import io.clonefs.engine.Names;
 import io.clonefs.pg.PgDurations;
 import io.clonefs.remote.RemoteConfig;
@@ -92,11 +92,7 @@ final class PgBranchCommand extends PgSubcommand {
         if (json()) {
             printJson(b);
         } else {
-            out().println(b.uri());
-            out().flush();
-            err().println("branch " + b.name() + " of " + b.source() + " (" + b.snapshot() + ") answers after "
-                    + b.millis().total() + " ms" + (b.expiresAt() == null ? "" : "; expires " + Times.local(b.expiresAt())));
-            err().flush();
+            Results.branch(out(), err(), b); // shared with the fast path (FastPath)
         }
         return ErrorKind.ExitCode.OK;
     }
