@@ -9,7 +9,7 @@
 # tools/java-bench.sh; DIFF_BENCH_OPTS (extra JVM options, e.g. "-Dbench.diff.scales=30,100
 # -Dbench.diff.runs=3").
 # Properties: bench.diff.scales (30,300,680), bench.diff.percent (1), bench.diff.pages (300; 0: no
-# fixed-count branch), bench.diff.runs (5), bench.diff.dir (/var/tmp).
+# fixed-count branch), bench.diff.runs (7), bench.diff.dir (/var/tmp).
 set -euo pipefail
 # shellcheck disable=SC2086 # DIFF_BENCH_OPTS is a list of JVM options on purpose
 exec "$(dirname "$0")/java-bench.sh" io.clonefs.bench.DiffBench ${DIFF_BENCH_OPTS:-}
