@@ -38,7 +38,7 @@ MAX_BLOCKED=${MAX_BLOCKED:-1s}
 REPORT_DIR=${REPORT_DIR:-clonefs-reports}
 
 usage() {
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 

@@ -56,6 +56,8 @@ public final class DiffBench {
     private final String report = System.getProperty("bench.report");
     private final List<Row> rows = new ArrayList<>();
     private final List<String> loads = new ArrayList<>();
+    /** The 1-minute load average when each scale's measurements started. */
+    private final List<Double> load1 = new ArrayList<>();
 
     /** One measured diff: a scale, a branch, its counts and the medians of its runs. */
     record Row(int scale, String size, long dbPages, String branch, long differ, long pages, long blocksRead, long treeNodes,
@@ -174,6 +176,15 @@ public final class DiffBench {
                 large.size, large.blocksRead, median(large.steps.get("compare")), large.treeNodes,
                 median(large.steps.get("walk")), median(large.steps.get("catalogs")), median(large.steps.get("snapshots")),
                 large.daemon.get(0), large.steps.get("compare").get(0)));
+        if (load1.size() > 1) {
+            double lo = load1.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+            double hi = load1.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+            if (hi - lo > 1) {
+                s.append(String.format(Locale.ROOT, "The host was shared: its 1-minute load average was %.1f to %.1f when "
+                        + "the sizes were measured (%d CPUs), so a difference between sizes within the min-max ranges is "
+                        + "the load's, not the size's.\n", lo, hi, Runtime.getRuntime().availableProcessors()));
+            }
+        }
         return s.toString();
     }
 
@@ -215,6 +226,11 @@ public final class DiffBench {
             }
             execute(port, "checkpoint");
             String before = BenchSupport.loadavg();
+            try {
+                load1.add(Double.parseDouble(before.split(" ")[0]));
+            } catch (NumberFormatException e) {
+                // "?": not on Linux
+            }
             measure(env, scale, size, dbPages, "b1", "b1 (" + fmt(percent) + " %)");
             if (fixedPages > 0) {
                 measure(env, scale, size, dbPages, "b2", "b2 (" + fixedPages + " pages)");
