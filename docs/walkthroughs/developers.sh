@@ -48,11 +48,15 @@ for d in "${DEVS[@]}" "$SOURCE"; do
   FROM pg_tables WHERE tablename LIKE 'notes\_%'"
 done
 
+echo "== 5. what they changed, by clonefs pg diff: ${DEVS[0]} against ${DEVS[1]}, ${DEVS[0]} against the snapshot"
+clonefs pg diff "${DEVS[0]}" "${DEVS[1]}" --schema
+clonefs pg diff "$SOURCE@$SNAP" "${DEVS[0]}" --data
+
 if [[ $KEEP == 1 ]]; then
     echo "== branches kept (they expire in 8 h)"
     exit 0
 fi
-echo "== 5. done: destroy the branches, then the snapshot"
+echo "== 6. done: destroy the branches, then the snapshot"
 for d in "${DEVS[@]}"; do
     clonefs pg destroy "$d"
 done

@@ -47,9 +47,10 @@ echo "NOT NULL status: a NULL status is rejected"
 echo "== 5. the plan after the migration"
 psql "$URI" -c "EXPLAIN (ANALYZE, COSTS OFF) $QUERY"
 
-echo "== 6. the source never saw it"
+echo "== 6. the source never saw it; what the branch changed, by clonefs pg diff"
 psql "$SRC_URI" -c "SELECT count(*) AS status_columns_on_source FROM information_schema.columns
   WHERE table_name = 'pgbench_accounts' AND column_name = 'status'"
+clonefs pg diff "$SOURCE" "$BRANCH" --schema --data
 
 echo "== 7. discard the branch"
 clonefs pg destroy "$BRANCH"

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * PostgreSQL branches through the control API of a daemon started with {@code clonefs mount}: the
  * whole {@code /v1/pg} lifecycle with its errors, the event log (created, reset, destroyed,
  * expired), {@code /metrics} scraped while pgbench runs, and the CI recipe
- * ({@code docs/ci/branch-per-pr.sh create|test|destroy}) run as a pipeline would run it.
+ * ({@code docs/ci/branch-per-pr.sh check|create|test|diff|destroy}) run as a pipeline would run it.
  */
 class ApiPgIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -104,6 +104,32 @@ class ApiPgIT {
         assertEquals("10", PgHarness.query(pr7.get("port").asInt(), "select count(*) from pgbench_accounts where note = 'migrated'"));
         assertTrue(PgHarness.query(sp, "select count(*) from information_schema.columns where column_name = 'note'").equals("0"),
                 "the source must not see the branch's migration");
+        // check: the PR's migrations under check-migration on a branch of its own, a Markdown report; a
+        // migration that holds a table's AccessExclusiveLock longer than MAX_LOCK fails it with exit 7
+        Path reports = ws.dir("reports");
+        env.put("REPORT_DIR", reports.toString());
+        Proc.Result checked = Proc.run(List.of(script.toString(), "check", "7"), env, Duration.ofMinutes(3)).check();
+        String report = Files.readString(reports.resolve("check-migration.md"));
+        assertTrue(report.startsWith("## check-migration pr-7-migrations.sql on a branch of src: PASS"), checked.describe());
+        assertTrue(report.contains("| `-- 001_add_column.sql alter table pgbench_accounts add column note text` |"), report); // the file it came from
+        Path locking = ws.dir("db-locking");
+        Files.writeString(locking.resolve("001_lock.sql"),
+                "begin;\nlock table pgbench_accounts in access exclusive mode;\nselect pg_sleep(2.5);\ncommit;\n");
+        Map<String, String> strict = new HashMap<>(env);
+        strict.put("MIGRATIONS", locking.toString());
+        strict.put("MAX_LOCK", "1s");
+        Proc.Result dangerous = Proc.run(List.of(script.toString(), "check", "7"), strict, Duration.ofMinutes(3));
+        assertEquals(7, dangerous.exit(), dangerous.describe());
+        report = Files.readString(reports.resolve("check-migration.md"));
+        assertTrue(report.startsWith("## check-migration pr-7-migrations.sql on a branch of src: FAIL"), report);
+        assertTrue(report.contains("| public.pgbench_accounts | AccessExclusiveLock |"), report);
+        // diff: what pr-7 changed since it was branched, against its snapshot
+        Proc.Result diffed = Proc.run(List.of(script.toString(), "diff", "7"), env, Duration.ofMinutes(3)).check();
+        String diffReport = Files.readString(reports.resolve("diff.md"));
+        assertTrue(diffReport.startsWith("## What pr-7 changed (clonefs pg diff, against " + pr7.get("snapshot").asText() + ")"),
+                diffed.describe());
+        assertTrue(diffReport.contains("\n+    note text\n"), "the added column in the schema diff: " + diffReport);
+        assertTrue(diffReport.matches("(?s).*\npublic\\.pgbench_accounts +table +[1-9].*"), "pages of the updated table: " + diffReport);
         Proc.Result failing = Proc.run(List.of(script.toString(), "test", "7"), env, Duration.ofMinutes(3));
         assertFalse(failing.ok(), "the migration applied twice must fail the pipeline: " + failing.describe());
         Proc.run(List.of(script.toString(), "create", "7"), env, Duration.ofMinutes(3)).check(); // a new push: reset
@@ -208,14 +234,18 @@ class ApiPgIT {
             page = api.expect(200, "GET", "/v1/events?since=" + since, null);
             seen = new ArrayList<>();
             for (JsonNode e : page.get("events")) {
-                seen.add(e.get("type").asText() + " " + e.get("name").asText());
+                // the CI recipe's check and diff name their throwaway branches by time and at random
+                seen.add(e.get("type").asText() + " " + e.get("name").asText().replaceFirst("^src-check-[0-9]{8}-[0-9]{6}$",
+                        "src-check-T").replaceFirst("^pgdiff-[0-9a-f]+$", "pgdiff-X"));
             }
             if (seen.contains("expired short")) {
                 break;
             }
             Proc.sleep(500);
         }
-        assertEquals(List.of("created pr-7", "reset pr-7", "created b2", "reset b2", "limits b2", "created chk", "destroyed chk",
+        assertEquals(List.of("created pr-7", "created src-check-T", "destroyed src-check-T", "created src-check-T",
+                "destroyed src-check-T", "created pgdiff-X", "destroyed pgdiff-X", "reset pr-7",
+                "created b2", "reset b2", "limits b2", "created chk", "destroyed chk",
                 "created msk", "masked msk", "created m2", "destroyed m2", "destroyed msk", "suspended b2", "woken b2",
                 "destroyed b2",
                 "destroyed pr-7",

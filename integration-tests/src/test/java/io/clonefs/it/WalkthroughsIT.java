@@ -106,6 +106,15 @@ class WalkthroughsIT {
         assertTrue(out.contains("a NULL status is rejected"), r.describe());
         assertTrue(out.matches("(?s).*status_columns_on_source\\s*\\n-+\\n\\s*0\\n.*"), r.describe());
         assertTrue(out.contains("destroyed prod-migration"), r.describe());
+        // step 6: pg diff of the source and the branch: the new column, constraint and index; the index's file only in B
+        String diff = out.substring(out.indexOf("== 6."), out.indexOf("== 7."));
+        assertTrue(diff.contains("\n+    status text DEFAULT 'active'::text NOT NULL"), r.describe());
+        assertTrue(diff.matches("(?s).*\n\\+[^\n]*CONSTRAINT abalance_in_range CHECK.*"), r.describe());
+        assertTrue(diff.contains("\n+CREATE INDEX pgbench_accounts_abalance_idx ON public.pgbench_accounts USING btree (abalance);"),
+                r.describe());
+        assertTrue(diff.matches("(?s).*\npublic\\.pgbench_accounts_abalance_idx +index \\(only in B, base/5/[0-9]+\\) +[1-9].*"),
+                r.describe());
+        assertTrue(diff.contains("\ntotal: "), r.describe());
         // step 8: the same migration as a check, with a report and a verdict
         String check = out.substring(out.indexOf("== 8."));
         assertTrue(check.contains("check-migration migration.sql on a branch of prod: "), r.describe());
@@ -161,6 +170,12 @@ class WalkthroughsIT {
             assertEquals("notes_" + d, PgHarness.query(port, "select string_agg(tablename, ',') from pg_tables where tablename like 'notes\\_%'"));
         }
         assertTrue(out.contains("prod sees tables: (none)"), r.describe());
+        // step 5: pg diff alice bob --schema; pg diff of the snapshot and alice --data
+        String diff = out.substring(out.indexOf("== 5."));
+        assertTrue(diff.contains("\n-CREATE TABLE public.notes_alice ("), r.describe());
+        assertTrue(diff.contains("\n+CREATE TABLE public.notes_bob ("), r.describe());
+        assertTrue(diff.matches("(?s).*\npublic\\.notes_alice +table \\(only in B, base/5/[0-9]+\\) +1 +0 +1\n.*"), r.describe());
+        assertTrue(diff.matches("(?s).*\npublic\\.pgbench_branches +table +1 .*"), r.describe());
         assertEquals(null, PgHarness.query(sourcePort, "select string_agg(tablename, ',') from pg_tables where tablename like 'notes\\_%'"));
         for (String d : List.of("alice", "bob", "carol")) {
             clonefs("pg", "destroy", d).check();

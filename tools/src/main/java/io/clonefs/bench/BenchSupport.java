@@ -256,7 +256,9 @@ final class BenchSupport {
      * before it is written, since other benchmarks write other sections of it.
      */
     static void replaceSection(Path file, String begin, String end, CharSequence section) throws IOException {
-        String current = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "# Benchmarks\n";
+        String current = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8)
+                : "# Benchmarks\n\nEach section below is written by the command in its title, from one real run on "
+                + "the machine it describes. Nothing here is typed by hand.\n\n";
         int b = current.indexOf(begin);
         int e = current.indexOf(end);
         String updated;
@@ -266,6 +268,16 @@ final class BenchSupport {
             updated = current + (current.endsWith("\n\n") ? "" : current.endsWith("\n") ? "\n" : "\n\n") + section;
         }
         Files.writeString(file, updated, StandardCharsets.UTF_8);
+    }
+
+    /** The host's load average over 1, 5 and 15 minutes ({@code /proc/loadavg}), e.g. {@code "1.26 2.31 2.27"}; "?" if unreadable. */
+    static String loadavg() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "?";
+        }
     }
 
     /** Removes a directory tree (best effort). */

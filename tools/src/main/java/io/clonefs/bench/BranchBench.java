@@ -128,7 +128,7 @@ public final class BranchBench {
                     "-T", "36000", "-n", "-P", "5", "postgres")).asUser("postgres")
                     .directory(Path.of("/tmp")).start(loadLog);
             Thread.sleep(3000);
-            String loadBefore = loadavg();
+            String loadBefore = BenchSupport.loadavg();
             List<Sample> samples = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 String name = "b" + i;
@@ -151,7 +151,7 @@ public final class BranchBench {
                     throw new IllegalStateException("the pgbench load on the source stopped: " + Files.readString(loadLog));
                 }
             }
-            String loadAfter = loadavg();
+            String loadAfter = BenchSupport.loadavg();
             load.destroy();
             load.waitFor(30, TimeUnit.SECONDS);
             String tps = loadTps(Files.readString(loadLog));
@@ -204,15 +204,6 @@ public final class BranchBench {
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
              Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             return rs.next() ? rs.getString(1) : null;
-        }
-    }
-
-    static String loadavg() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException e) {
-            return "?";
         }
     }
 

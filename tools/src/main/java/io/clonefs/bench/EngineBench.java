@@ -9,7 +9,6 @@ import io.clonefs.engine.VolumeSpace;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,7 +91,7 @@ public final class EngineBench {
         bench.notes.forEach(n -> System.out.println("- " + n));
         String report = System.getProperty("bench.report", "");
         if (!report.isEmpty()) {
-            writeReport(Path.of(report), bench.section(machine, table, minutes / 10.0));
+            BenchSupport.replaceSection(Path.of(report), BEGIN, END, bench.section(machine, table, minutes / 10.0));
             System.out.println("\nwrote the engine section of " + report);
         }
         System.exit(ok ? 0 : 1);
@@ -529,18 +528,4 @@ public final class EngineBench {
 
     private static final String BEGIN = "<!-- bench-engine:begin (written by make bench-engine) -->";
     private static final String END = "<!-- bench-engine:end -->";
-
-    private static void writeReport(Path file, String section) throws IOException {
-        String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8)
-                : "# Benchmarks\n\nEach section below is written by the command in its title, from one real run on "
-                + "the machine it describes. Nothing here is typed by hand.\n\n";
-        int b = text.indexOf(BEGIN);
-        int e = text.indexOf(END);
-        if (b >= 0 && e > b) {
-            text = text.substring(0, b) + section + text.substring(e + END.length() + (text.startsWith("\n", e + END.length()) ? 1 : 0));
-        } else {
-            text = text + (text.endsWith("\n\n") ? "" : text.endsWith("\n") ? "\n" : "\n\n") + section;
-        }
-        Files.writeString(file, text, StandardCharsets.UTF_8);
-    }
 }

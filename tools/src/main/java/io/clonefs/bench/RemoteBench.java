@@ -3,7 +3,6 @@ package io.clonefs.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -274,7 +273,6 @@ public final class RemoteBench {
     }
 
     private void writeReport(Path file, String table) throws IOException {
-        String before = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
         StringBuilder s = new StringBuilder();
         s.append(BEGIN).append('\n');
         s.append("## Remotes: push to and branch from an S3 store (remote-bench)\n\n");
@@ -289,11 +287,7 @@ public final class RemoteBench {
         s.append("- The store and both pools share this 2-core machine: push throughput includes radosgw's and the "
                 + "OSD's CPU, fetches cross loopback, not a network.\n");
         s.append(END).append('\n');
-        int ob = before.indexOf(BEGIN);
-        int oe = before.indexOf(END);
-        String after = ob >= 0 && oe > ob ? before.substring(0, ob) + s + before.substring(oe + END.length() + 1)
-                : before + (before.endsWith("\n") ? "\n" : "\n\n") + s;
-        Files.writeString(file, after, StandardCharsets.UTF_8);
+        BenchSupport.replaceSection(file, BEGIN, END, s);
         log("wrote its section of " + file);
     }
 }

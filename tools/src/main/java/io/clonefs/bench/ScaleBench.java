@@ -153,7 +153,7 @@ public final class ScaleBench {
 
     private Row step(Map<String, String> env, int srcPort, int n, List<Integer> branchPorts, long baseMem, long baseDisk,
                      Path pool) throws Exception {
-        loads.add(BranchBench.loadavg().split(" ")[0]);
+        loads.add(BenchSupport.loadavg().split(" ")[0]);
         // creation
         List<Long> create = new ArrayList<>();
         int from = branchPorts.size();
@@ -225,7 +225,7 @@ public final class ScaleBench {
                 }
             }
         }
-        loads.add(BranchBench.loadavg().split(" ")[0]);
+        loads.add(BenchSupport.loadavg().split(" ")[0]);
         log("source select-only tps alone " + alone + ", with " + busy.size() + " branches active " + withActive
                 + "; memory above the source alone while active " + activeMem.stream().map(BenchSupport::bytes).toList());
         return new Row(n, n - from, BranchBench.pct(create, 50), BranchBench.pct(create, 99), create.get(create.size() - 1),
