@@ -8,6 +8,7 @@ import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.ErrorKind;
 import io.clonefs.base.SnapshotName;
+import io.clonefs.cli.common.BranchResult;
 import io.clonefs.cli.common.Pools;
 import io.clonefs.cli.pg.PgCommand;
 import io.clonefs.daemon.DaemonFiles;
@@ -445,7 +446,7 @@ final class FastPath {
                 if (line.json()) {
                     json(out, QuickJson.pretty(r));
                 } else {
-                    Results.branch(out, err, r);
+                    BranchResult.print(out, err, r);
                 }
             }
             default -> throw new IllegalStateException(line.command());

@@ -1,7 +1,6 @@
 package io.clonefs.cli;
 
 import io.clonefs.api.Api;
-import io.clonefs.api.PgApi;
 import io.clonefs.cli.common.Output;
 import io.clonefs.cli.common.Sizes;
 import io.clonefs.cli.common.Times;
@@ -15,11 +14,11 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The plain-text results of {@code list}, {@code snapshot}, {@code clone}, {@code destroy} and
- * {@code pg branch}, one place for both ways a command runs (its picocli command and
- * {@link FastPath}). Loads neither picocli nor Jackson.
+ * The plain-text results of {@code list}, {@code snapshot}, {@code clone} and {@code destroy}, one
+ * place for both ways a command runs (its picocli command and {@link FastPath}); {@code pg branch}'s
+ * is {@link io.clonefs.cli.common.BranchResult}. Loads neither picocli nor Jackson.
  */
-public final class Results {
+final class Results {
     private Results() {
     }
 
@@ -71,15 +70,6 @@ public final class Results {
 
     static void destroy(PrintWriter out, Api.Destroyed r, boolean recursive) {
         out.println("destroyed " + r.name() + (recursive ? " and its dependants" : ""));
-    }
-
-    /** {@code clonefs pg branch}: the URI on {@code out} (what scripts read), what was made and how long it took on {@code err}. */
-    public static void branch(PrintWriter out, PrintWriter err, PgApi.Branched b) {
-        out.println(b.uri());
-        out.flush();
-        err.println("branch " + b.name() + " of " + b.source() + " (" + b.snapshot() + ") answers after "
-                + b.millis().total() + " ms" + (b.expiresAt() == null ? "" : "; expires " + Times.local(b.expiresAt())));
-        err.flush();
     }
 
     static String millis(long micros) {

@@ -3,7 +3,7 @@ package io.clonefs.cli.pg;
 import io.clonefs.api.PgApi;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.ErrorKind;
-import io.clonefs.cli.Results;
+import io.clonefs.cli.common.BranchResult;
 import io.clonefs.engine.Names;
 import io.clonefs.pg.PgDurations;
 import io.clonefs.remote.RemoteConfig;
@@ -92,7 +92,7 @@ final class PgBranchCommand extends PgSubcommand {
         if (json()) {
             printJson(b);
         } else {
-            Results.branch(out(), err(), b); // shared with the fast path (FastPath)
+            BranchResult.print(out(), err(), b); // shared with the fast path (FastPath)
         }
         return ErrorKind.ExitCode.OK;
     }
