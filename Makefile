@@ -23,7 +23,7 @@ CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classp
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read bench-fsync branch-bench bench-remote compare \
-        crash-test bench-cli bench-scale bench-check bench-diff bench-mask install uninstall clean
+        crash-test bench-cli bench-scale bench-check bench-diff bench-mask bench-history install uninstall clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -96,6 +96,9 @@ bench-check: deps build ## what pg check-migration costs beyond the migration on
 
 bench-mask: deps build ## what pg mask costs and what its --verify costs per GB, on 1 and 3 GB pgbench sources with a customers table of personal data, page cache dropped before each run; medians; rewrites its section of BENCHMARKS.md (BENCH_MASK_OPTS=...)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/mask-bench.sh
+
+bench-history: deps build ## what pg history costs (archive per hour under pgbench -c 4) and how long pg branch --at takes against its distance from the previous history snapshot, on a 750 MB source; rewrites its section of BENCHMARKS.md (BENCH_HISTORY_OPTS=...)
+	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/history-bench.sh
 
 bench-diff: deps build ## time of `clonefs pg diff --data` on a branch with 1 % of its pages changed (and one with a fixed 300), per database size (0.45, 4.5, 10 GB): goal under 1 s and flat in size; rewrites its section of BENCHMARKS.md (DIFF_BENCH_OPTS=-Dbench.diff.scales=30,100; BENCH_REPORT= prints only)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/diff-bench.sh

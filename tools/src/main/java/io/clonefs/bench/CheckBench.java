@@ -3,14 +3,11 @@ package io.clonefs.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * What {@code clonefs pg check-migration} costs beyond the migration itself, on a pgbench source
@@ -49,28 +46,15 @@ public final class CheckBench {
 
     void run() throws Exception {
         Class.forName("org.postgresql.Driver");
-        Path root = Files.createTempDirectory(dir, "clonefs-check-bench-");
-        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path pool = root.resolve("pool");
-        Path mnt = Files.createDirectories(root.resolve("mnt"));
-        Files.setPosixFilePermissions(mnt, PosixFilePermissions.fromString("rwxr-xr-x"));
-        int first = 47000 + (int) (ProcessHandle.current().pid() % 20) * 20;
-        Map<String, String> env = new HashMap<>();
-        env.put("CLONEFS_POOL", pool.toString());
-        env.put("CLONEFS_RUN_DIR", root.resolve("run").toString());
-        env.put("CLONEFS_PG_PORTS", first + "-" + (first + 19));
         List<Double> checkTrivial = new ArrayList<>();
         List<Double> byHand = new ArrayList<>();
         List<Double> indexInCheck = new ArrayList<>();
         List<Double> indexPsql = new ArrayList<>();
         List<Double> samples = new ArrayList<>();
         String size;
-        boolean mounted = false;
-        try {
-            cli(env, "init", pool.toString()).check();
-            cli(env, "mount", pool.toString(), mnt.toString()).check();
-            mounted = true;
-            int port = BranchBench.json(cli(env, "pg", "init", "src", "--json").check().output()).get("port").asInt();
+        try (BenchPool p = BenchPool.mount(dir, "clonefs-check-bench-", launcher, 47000, 20, 20, CheckBench::log)) {
+            Path root = p.root;
+            int port = p.initSource("src");
             log("loading pgbench -i -s " + scale);
             PgProc.runAsPostgres(Duration.ofMinutes(60),
                     BranchBench.pgbench(port, "-i", "-s", Integer.toString(scale), "-I", "dtGvp", "-q", "postgres")).check();
@@ -81,37 +65,29 @@ public final class CheckBench {
                 for (int half = 0; half < 2; half++) {
                     if ((r + half) % 2 == 0) {
                         long t = System.nanoTime();
-                        JsonNode rep = BranchBench.json(cli(env, "pg", "check-migration", "src", "--file", trivial.toString(),
+                        JsonNode rep = BranchBench.json(p.cli("pg", "check-migration", "src", "--file", trivial.toString(),
                                 "--json").check().output());
                         checkTrivial.add((System.nanoTime() - t) / 1e6);
                         samples.add(rep.get("samples").asDouble());
-                        JsonNode idx = BranchBench.json(cli(env, "pg", "check-migration", "src", "--file", index.toString(),
+                        JsonNode idx = BranchBench.json(p.cli("pg", "check-migration", "src", "--file", index.toString(),
                                 "--json").check().output());
                         indexInCheck.add(idx.get("statements").get(0).get("millis").asDouble());
                     } else {
                         long t = System.nanoTime();
-                        JsonNode b = BranchBench.json(cli(env, "pg", "branch", "src", "hand", "--json").check().output());
-                        cli(env, "pg", "destroy", "hand").check();
+                        JsonNode b = BranchBench.json(p.cli("pg", "branch", "src", "hand", "--json").check().output());
+                        p.cli("pg", "destroy", "hand").check();
                         byHand.add((System.nanoTime() - t) / 1e6);
-                        b = BranchBench.json(cli(env, "pg", "branch", "src", "hand", "--json").check().output());
-                        PgProc.Result p = PgProc.runAsPostgres(Duration.ofMinutes(30), List.of(PgProc.pgTool("psql"), "-h",
+                        b = BranchBench.json(p.cli("pg", "branch", "src", "hand", "--json").check().output());
+                        PgProc.Result psql = PgProc.runAsPostgres(Duration.ofMinutes(30), List.of(PgProc.pgTool("psql"), "-h",
                                 "127.0.0.1", "-p", b.get("port").asText(), "-U", "postgres", "-X", "-c", "\\timing on", "-c",
                                 "CREATE INDEX ON pgbench_accounts (abalance)", "postgres")).check();
-                        indexPsql.add(timing(p.output()));
-                        cli(env, "pg", "destroy", "hand").check();
+                        indexPsql.add(timing(psql.output()));
+                        p.cli("pg", "destroy", "hand").check();
                     }
                 }
                 log(String.format(Locale.ROOT, "round %d: check-migration SELECT 1 %s ms, branch+destroy %s ms; "
                         + "CREATE INDEX in check %s ms, by psql %s ms", r + 1, checkTrivial, byHand, indexInCheck, indexPsql));
             }
-        } finally {
-            if (mounted) {
-                PgProc.Result u = cli(env, "umount", mnt.toString());
-                if (!u.ok()) {
-                    cli(env, "umount", "--force", mnt.toString());
-                }
-            }
-            BenchSupport.deleteTree(root);
         }
         double ct = FastBench.median(checkTrivial);
         double bh = FastBench.median(byHand);
@@ -154,11 +130,5 @@ public final class CheckBench {
             throw new IllegalStateException("no timing in psql output: " + out);
         }
         return last;
-    }
-
-    private PgProc.Result cli(Map<String, String> env, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
-        cmd.addAll(List.of(args));
-        return PgProc.run(Duration.ofMinutes(60), cmd, env);
     }
 }

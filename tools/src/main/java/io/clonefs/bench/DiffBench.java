@@ -1,9 +1,7 @@
 package io.clonefs.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -189,22 +187,8 @@ public final class DiffBench {
     }
 
     private void runScale(int scale) throws Exception {
-        Path root = Files.createTempDirectory(dir, "clonefs-diff-bench-");
-        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path pool = root.resolve("pool");
-        Path mnt = Files.createDirectories(root.resolve("mnt"));
-        Files.setPosixFilePermissions(mnt, PosixFilePermissions.fromString("rwxr-xr-x"));
-        int first = 47000 + (int) (ProcessHandle.current().pid() % 50) * 40;
-        Map<String, String> env = new HashMap<>();
-        env.put("CLONEFS_POOL", pool.toString());
-        env.put("CLONEFS_RUN_DIR", root.resolve("run").toString());
-        env.put("CLONEFS_PG_PORTS", first + "-" + (first + 39));
-        boolean mounted = false;
-        try {
-            cli(env, "init", pool.toString()).check();
-            cli(env, "mount", pool.toString(), mnt.toString()).check();
-            mounted = true;
-            int port = BranchBench.json(cli(env, "pg", "init", "src", "--json").check().output()).get("port").asInt();
+        try (BenchPool p = BenchPool.mount(dir, "clonefs-diff-bench-", launcher, 47000, 50, 40, DiffBench::log)) {
+            int port = p.initSource("src");
             log("scale " + scale + ": loading (pgbench -i -s " + scale + " -I dtGvp)");
             long t0 = System.nanoTime();
             PgProc.runAsPostgres(Duration.ofHours(3),
@@ -213,13 +197,13 @@ public final class DiffBench {
             String size = BranchBench.query(port, "select pg_size_pretty(pg_database_size('postgres'))");
             long dbPages = Long.parseLong(BranchBench.query(port, "select pg_database_size('postgres') / 8192"));
             long accPages = Long.parseLong(BranchBench.query(port, "select pg_relation_size('pgbench_accounts') / 8192"));
-            int bp = BranchBench.json(cli(env, "pg", "branch", "src", "b1", "--json").check().output()).get("port").asInt();
+            int bp = BranchBench.json(p.cli("pg", "branch", "src", "b1", "--json").check().output()).get("port").asInt();
             long k = Math.max(1, Math.round(dbPages * percent / 200.0));
             log("scale " + scale + ": " + size + ", " + dbPages + " pages; b1: one tuple on " + k + " random pages of " + accPages);
             change(bp, accPages, k, 23);
             execute(bp, "checkpoint");
             if (fixedPages > 0) {
-                int bp2 = BranchBench.json(cli(env, "pg", "branch", "src", "b2", "--json").check().output()).get("port").asInt();
+                int bp2 = BranchBench.json(p.cli("pg", "branch", "src", "b2", "--json").check().output()).get("port").asInt();
                 log("scale " + scale + ": b2: one tuple on " + fixedPages + " random pages");
                 change(bp2, accPages, fixedPages, 24);
                 execute(bp2, "checkpoint");
@@ -231,25 +215,16 @@ public final class DiffBench {
             } catch (NumberFormatException e) {
                 // "?": not on Linux
             }
-            measure(env, scale, size, dbPages, "b1", "b1 (" + fmt(percent) + " %)");
+            measure(p, scale, size, dbPages, "b1", "b1 (" + fmt(percent) + " %)");
             if (fixedPages > 0) {
-                measure(env, scale, size, dbPages, "b2", "b2 (" + fixedPages + " pages)");
+                measure(p, scale, size, dbPages, "b2", "b2 (" + fixedPages + " pages)");
             }
             loads.add("scale " + scale + ": " + before + " → " + BenchSupport.loadavg());
-        } finally {
-            if (mounted) {
-                PgProc.Result u = cli(env, "umount", mnt.toString());
-                if (!u.ok()) {
-                    log("umount failed, forcing: " + u.output());
-                    cli(env, "umount", "--force", mnt.toString());
-                }
-            }
-            BenchSupport.deleteTree(root);
         }
     }
 
     /** {@code runs} times {@code pg diff src BRANCH --data --json}, each after a {@code pg diff --help}. */
-    private void measure(Map<String, String> env, int scale, String size, long dbPages, String branch, String label)
+    private void measure(BenchPool p, int scale, String size, long dbPages, String branch, String label)
             throws Exception {
         List<Long> daemon = new ArrayList<>();
         List<Long> command = new ArrayList<>();
@@ -258,10 +233,10 @@ public final class DiffBench {
         JsonNode last = null;
         for (int i = 0; i < runs; i++) {
             long t = System.nanoTime();
-            cli(env, "pg", "diff", "--help").check();
+            p.cli("pg", "diff", "--help").check();
             start.add((System.nanoTime() - t) / 1_000_000);
             long t0 = System.nanoTime();
-            PgProc.Result r = cli(env, "pg", "diff", "src", branch, "--data", "--json").check();
+            PgProc.Result r = p.cli("pg", "diff", "src", branch, "--data", "--json").check();
             long ms = (System.nanoTime() - t0) / 1_000_000;
             last = BranchBench.json(r.output());
             long millis = last.get("millis").asLong();

@@ -1,9 +1,7 @@
 package io.clonefs.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -99,28 +97,14 @@ public final class MaskBench {
     }
 
     private Row size(int scale) throws Exception {
-        Path root = Files.createTempDirectory(dir, "clonefs-mask-bench-");
-        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path pool = root.resolve("pool");
-        Path mnt = Files.createDirectories(root.resolve("mnt"));
-        Files.setPosixFilePermissions(mnt, PosixFilePermissions.fromString("rwxr-xr-x"));
-        int first = 47400 + (int) (ProcessHandle.current().pid() % 20) * 20;
-        Map<String, String> env = new HashMap<>();
-        env.put("CLONEFS_POOL", pool.toString());
-        env.put("CLONEFS_RUN_DIR", root.resolve("run").toString());
-        env.put("CLONEFS_PG_PORTS", first + "-" + (first + 19));
         List<Double> walls = new ArrayList<>();
         Map<String, List<Double>> parts = new HashMap<>();
         List<Double> bytes = new ArrayList<>();
         long files = 0;
         String size;
         long dbBytes;
-        boolean mounted = false;
-        try {
-            cli(env, "init", pool.toString()).check();
-            cli(env, "mount", pool.toString(), mnt.toString()).check();
-            mounted = true;
-            int port = BranchBench.json(cli(env, "pg", "init", "src", "--json").check().output()).get("port").asInt();
+        try (BenchPool p = BenchPool.mount(dir, "clonefs-mask-bench-", launcher, 47400, 20, 20, MaskBench::log)) {
+            int port = p.initSource("src");
             log("loading pgbench -i -s " + scale + " and " + customers + " customers");
             PgProc.runAsPostgres(Duration.ofMinutes(60),
                     BranchBench.pgbench(port, "-i", "-s", Integer.toString(scale), "-I", "dtGvp", "-q", "postgres")).check();
@@ -144,7 +128,7 @@ public final class MaskBench {
                     log("cannot drop the page cache (not root?): the reads come from memory");
                 }
                 long t = System.nanoTime();
-                JsonNode rep = BranchBench.json(cli(env, "pg", "mask", "src", "--rules", rules.toString(), "--into", "m" + r,
+                JsonNode rep = BranchBench.json(p.cli("pg", "mask", "src", "--rules", rules.toString(), "--into", "m" + r,
                         "--json").check().output());
                 walls.add((System.nanoTime() - t) / 1e6);
                 if (!"masked".equals(rep.get("verdict").asText())) {
@@ -159,16 +143,8 @@ public final class MaskBench {
                 log(String.format(Locale.ROOT, "scale %d run %d: %.1f s, verify %.1f s over %s", scale, r + 1,
                         walls.get(r) / 1000, ms.get("verify").asDouble() / 1000,
                         BenchSupport.bytes(rep.get("verify").get("bytes").asLong())));
-                cli(env, "pg", "destroy", "m" + r).check();
+                p.cli("pg", "destroy", "m" + r).check();
             }
-        } finally {
-            if (mounted) {
-                PgProc.Result u = cli(env, "umount", mnt.toString());
-                if (!u.ok()) {
-                    cli(env, "umount", "--force", mnt.toString());
-                }
-            }
-            BenchSupport.deleteTree(root);
         }
         return new Row(scale, size, dbBytes, FastBench.median(walls), FastBench.median(parts.get("branch")),
                 FastBench.median(parts.get("sample")), FastBench.median(parts.get("mask")),
@@ -189,9 +165,4 @@ public final class MaskBench {
         return v.stream().map(x -> String.format(Locale.ROOT, "%.1f", x / 1000)).toList().toString();
     }
 
-    private PgProc.Result cli(Map<String, String> env, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
-        cmd.addAll(List.of(args));
-        return PgProc.run(Duration.ofMinutes(60), cmd, env);
-    }
 }
