@@ -81,6 +81,8 @@ final class PgHistory {
     private final PgDataDirs dataDirs;
     private final PgTools tools;
     private final Path home;
+    /** The REDO segment of each history snapshot (a snapshot does not change): one pg_controldata per snapshot, not per tick. */
+    private final java.util.Map<String, String> redoBySnapshot = new java.util.concurrent.ConcurrentHashMap<>();
 
     PgHistory(PgRegistry registry, PgVolumes volumes, PgProcesses processes, PgDataDirs dataDirs, PgTools tools, Path home) {
         this.registry = registry;
@@ -494,6 +496,10 @@ final class PgHistory {
 
     /** The WAL segment holding the REDO point of a snapshot's last checkpoint (pg_controldata), or null. */
     String redoSegment(SnapshotInfo snap) {
+        String known = redoBySnapshot.get(snap.name() + "#" + snap.id());
+        if (known != null) {
+            return known;
+        }
         PgRecord rec = registry.find(snap.volume());
         String dd = rec == null ? "data" : rec.dataDir();
         Path dir = volumes.snapshotRoot(snap.name());
@@ -506,6 +512,7 @@ final class PgHistory {
             LOG.warn("pg_controldata of {} failed: {}", snap.name(), r.describe());
             return null;
         }
+        redoBySnapshot.put(snap.name() + "#" + snap.id(), m.group(1));
         return m.group(1);
     }
 }

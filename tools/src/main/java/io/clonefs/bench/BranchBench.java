@@ -197,6 +197,16 @@ public final class BranchBench {
         return c;
     }
 
+    /** Runs {@code sql} (several statements, none returning rows needed) on the postgres database. */
+    static void execute(int port, String sql) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
+             Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
     static String query(int port, String sql) throws Exception {
         Properties p = new Properties();
         p.setProperty("user", "postgres");

@@ -108,7 +108,7 @@ public final class MaskBench {
             log("loading pgbench -i -s " + scale + " and " + customers + " customers");
             PgProc.runAsPostgres(Duration.ofMinutes(60),
                     BranchBench.pgbench(port, "-i", "-s", Integer.toString(scale), "-I", "dtGvp", "-q", "postgres")).check();
-            execute(port, """
+            BranchBench.execute(port, """
                     CREATE TABLE customers (id bigint PRIMARY KEY, full_name text NOT NULL, email text NOT NULL UNIQUE,
                         phone text, birth_date date, iban text);
                     INSERT INTO customers
@@ -150,15 +150,6 @@ public final class MaskBench {
                 FastBench.median(parts.get("sample")), FastBench.median(parts.get("mask")),
                 FastBench.median(parts.get("rewrite")), FastBench.median(parts.get("stop")),
                 FastBench.median(parts.get("verify")), FastBench.median(bytes), files, walls);
-    }
-
-    private static void execute(int port, String sql) throws Exception {
-        java.util.Properties p = new java.util.Properties();
-        p.setProperty("user", "postgres");
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
-             java.sql.Statement st = c.createStatement()) {
-            st.execute(sql);
-        }
     }
 
     private static String fmt(List<Double> v) {

@@ -83,7 +83,7 @@ public final class RemoteBench {
             check(PgProc.runAsPostgres(Duration.ofMinutes(30),
                     BranchBench.pgbench(port, "-i", "-s", Integer.toString(scale), "-I", "dtGvp", "-q", "postgres")));
             String size = BranchBench.query(port, "select pg_size_pretty(pg_database_size('postgres'))");
-            execute(port, "checkpoint");
+            BranchBench.execute(port, "checkpoint");
             cli(env1, "snapshot", "src@s1");
             for (Map<String, String> e : List.of(env1, env2)) {
                 cli(e, "remote", "add", "r1", "--endpoint", s3.get("CEPH_S3_ENDPOINT"), "--bucket", "bench");
@@ -169,15 +169,6 @@ public final class RemoteBench {
                 }
             }
             BenchSupport.deleteTree(root);
-        }
-    }
-
-    private static void execute(int port, String sql) throws Exception {
-        java.util.Properties p = new java.util.Properties();
-        p.setProperty("user", "postgres");
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
-             java.sql.Statement st = c.createStatement()) {
-            st.execute(sql);
         }
     }
 

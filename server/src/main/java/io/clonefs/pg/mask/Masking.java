@@ -135,7 +135,14 @@ public final class Masking {
         boolean keepWal = Boolean.TRUE.equals(r.keepWal());
         String database = r.database() == null || r.database().isBlank() ? "postgres" : r.database();
         pg.get(r.source()); // an unknown source: NotFound before anything is made
-        if (pg.list().stream().anyMatch(s -> s.name().equals(r.into()))) {
+        boolean exists;
+        try {
+            pg.get(r.into());
+            exists = true;
+        } catch (ClonefsException.NotFound e) {
+            exists = false;
+        }
+        if (exists) {
             throw new ClonefsException.AlreadyExists("a PostgreSQL server named '" + r.into() + "' exists; "
                     + "mask into a new name");
         }
