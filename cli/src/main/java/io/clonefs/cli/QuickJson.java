@@ -456,7 +456,7 @@ final class QuickJson {
         b.append(",\"checkpoint\":").append(checkpoint).append(",\"protected\":").append(protect);
         orNull(b.append(",\"at\":"), at);
         orNull(b.append(",\"suspendAfter\":"), suspendAfter);
-        b.append(",\"limits\":null}");
+        b.append(",\"limits\":null,\"atLsn\":null}");
         return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 

@@ -10,6 +10,7 @@ import io.clonefs.base.ClonefsException;
 import io.clonefs.engine.SnapshotInfo;
 import io.clonefs.it.pg.PgHarness;
 import io.clonefs.it.support.Proc;
+import io.clonefs.pg.PgLsn;
 import io.clonefs.pg.PgManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,8 +43,12 @@ class PgHistoryIT {
         }
     }
 
-    /** A committed row: its number and its commit time (microseconds, as PostgreSQL keeps it). */
-    private record Commit(long id, Instant at) {
+    /**
+     * A committed row: its number, its commit time (microseconds, as PostgreSQL keeps it) and the
+     * WAL position the server had written right after it ({@code pg_current_wal_lsn()}: at or after
+     * the end of its commit record, before the start of the next transaction's first record).
+     */
+    private record Commit(long id, Instant at, long lsn) {
     }
 
     @Test
@@ -64,10 +69,7 @@ class PgHistoryIT {
             long end = System.nanoTime() + Duration.ofSeconds(9).toNanos();
             for (long id = 1; System.nanoTime() < end; id++) {
                 st.execute("insert into t values (" + id + ", repeat('x', 200))");
-                try (ResultSet rs = st.executeQuery("select pg_xact_commit_timestamp(xmin) from t where id = " + id)) {
-                    rs.next();
-                    commits.add(new Commit(id, rs.getTimestamp(1).toInstant()));
-                }
+                commits.add(readCommit(st, id));
                 if (rnd.nextInt(50) == 0) {
                     Thread.sleep(30);
                 }
@@ -108,6 +110,86 @@ class PgHistoryIT {
             PgHarness.execute(br.port(), "insert into t values (-1, 'writable')");
             pg.destroy(name);
         }
+        // the same at LSNs: a commit's own (that row is in), one byte after it (the next is not), after snapshots
+        List<Long> lsns = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            long l = commits.get(1 + rnd.nextInt(commits.size() - 2)).lsn();
+            lsns.add(l);
+            lsns.add(l + 1);
+        }
+        for (SnapshotInfo s : snaps) {
+            commits.stream().filter(x -> x.at().isAfter(s.createdAt())).findFirst().ifPresent(x -> {
+                if (lsns.size() < 10 && x.id() < commits.size()) {
+                    lsns.add(x.lsn()); // the first commit after a snapshot
+                }
+            });
+        }
+        for (long l : lsns) {
+            long expected = commits.stream().filter(x -> x.lsn() <= l).count();
+            String name = "lsn" + b++;
+            PgApi.Branched br = pg.branch(PgManager.BranchSpec.of("src", name).withAtLsn(l));
+            assertEquals(expected + ":" + expected, PgHarness.query(br.port(), "select count(*) || ':' || coalesce(max(id), 0) from t"),
+                    "branch at LSN " + PgLsn.format(l) + " (" + br.snapshot() + ")");
+            assertEquals(PgLsn.format(l), pg.get(name).moment().lsn());
+            pg.destroy(name);
+        }
+
+        // a reset goes back to the branch's moment; --at and --at-lsn move it to another one
+        Instant m1 = commits.get(commits.size() / 3).at();
+        Instant m2 = commits.get(commits.size() * 2 / 3).at().minus(1, ChronoUnit.MICROS);
+        long l3 = commits.get(commits.size() / 2).lsn();
+        PgApi.Branched r = pg.branch(PgManager.BranchSpec.of("src", "r").withAt(m1));
+        PgHarness.execute(r.port(), "delete from t where id > 10");
+        r = pg.reset("r");
+        assertEquals(count(commits, m1), PgHarness.query(r.port(), "select count(*) || ':' || max(id) from t"), "reset to " + m1);
+        assertEquals(m1.toString(), pg.get("r").moment().time());
+        r = pg.reset("r", m2, null);
+        assertEquals(count(commits, m2), PgHarness.query(r.port(), "select count(*) || ':' || max(id) from t"), "reset --at " + m2);
+        r = pg.reset("r", null, l3);
+        long e3 = commits.stream().filter(x -> x.lsn() <= l3).count();
+        assertEquals(e3 + ":" + e3, PgHarness.query(r.port(), "select count(*) || ':' || max(id) from t"), "reset --at-lsn");
+        assertEquals(PgLsn.format(l3), pg.get("r").moment().lsn());
+        assertEquals(r.port(), pg.get("r").port(), "same port");
+        // refused resets change nothing
+        int rport = r.port();
+        assertThrows(ClonefsException.InvalidArgument.class, () -> pg.reset("r", Instant.now().plusSeconds(60), null));
+        assertThrows(ClonefsException.InvalidArgument.class, () -> pg.reset("src", m1, null));
+        assertEquals(e3 + ":" + e3, PgHarness.query(rport, "select count(*) || ':' || max(id) from t"), "still where it was");
+        pg.destroy("r");
+
+        // bad LSNs: one line, nothing made
+        int count0 = pg.list().size();
+        long end = PgLsn.parse(PgHarness.query(sp, "select pg_current_wal_lsn()"));
+        ClonefsException le = assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.branch(PgManager.BranchSpec.of("src", "lf").withAtLsn(end + (1L << 30))));
+        assertTrue(le.getMessage().contains("is in the future; the history of 'src' reaches from LSN "), le.getMessage());
+        le = assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.branch(PgManager.BranchSpec.of("src", "lp").withAtLsn(1L)));
+        assertTrue(le.getMessage().contains("LSN 0/1 is before the history of 'src'"), le.getMessage());
+        le = assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.branch(PgManager.BranchSpec.of("src", "lb").withAt(m1).withAtLsn(l3)));
+        assertTrue(le.getMessage().contains("not both"), le.getMessage());
+        assertThrows(ClonefsException.InvalidArgument.class, () -> PgLsn.parse("16/B374D848x"));
+        assertThrows(ClonefsException.InvalidArgument.class, () -> PgLsn.parse("yesterday"));
+        assertEquals(count0, pg.list().size());
+
+        // history cannot be turned off under a branch that replays it; once it answers, it can
+        java.util.concurrent.CompletableFuture<PgApi.Branched> replay = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> pg.branch(PgManager.BranchSpec.of("src", "replayer").withAt(commits.get(commits.size() / 2).at())));
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!pg.historyStatus("src").replaying().contains("replayer")) {
+            assertFalse(replay.isDone(), "the branch answered before its replay was seen: " + replay);
+            assertTrue(System.nanoTime() < until, "no replay seen");
+            Proc.sleep(2);
+        }
+        ClonefsException busy = assertThrows(ClonefsException.Conflict.class, () -> pg.historyOff("src"));
+        assertTrue(busy.getMessage().contains("branches replay the history of 'src' now (replayer)"), busy.getMessage());
+        PgApi.Branched replayed = replay.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(count(commits, commits.get(commits.size() / 2).at()),
+                PgHarness.query(replayed.port(), "select count(*) || ':' || max(id) from t"));
+        assertEquals(List.of(), pg.historyStatus("src").replaying());
+        pg.destroy("replayer");
+
         // the source goes on, untouched
         assertEquals(Long.toString(commits.size()), PgHarness.query(sp, "select count(*) from t"));
 
@@ -249,13 +331,25 @@ class PgHistoryIT {
             long end = System.nanoTime() + d.toNanos();
             for (; System.nanoTime() < end; id++) {
                 st.execute("insert into t values (" + id + ", repeat('z', 2000))");
-                try (ResultSet rs = st.executeQuery("select pg_xact_commit_timestamp(xmin) from t where id = " + id)) {
-                    rs.next();
-                    commits.add(new Commit(id, rs.getTimestamp(1).toInstant()));
-                }
+                commits.add(readCommit(st, id));
             }
         }
         return id;
+    }
+
+    /** What a branch at {@code m} holds: {@code count:max(id)} of the rows committed at or before it. */
+    private static String count(List<Commit> commits, Instant m) {
+        long n = commits.stream().filter(x -> !x.at().isAfter(m)).count();
+        return n + ":" + n;
+    }
+
+    /** Row {@code id}'s commit time, and the WAL written once its commit was acknowledged. */
+    static Commit readCommit(Statement st, long id) throws java.sql.SQLException {
+        try (ResultSet rs = st.executeQuery("select pg_xact_commit_timestamp(xmin), pg_current_wal_lsn() from t where id = "
+                + id)) {
+            rs.next();
+            return new Commit(id, rs.getTimestamp(1).toInstant(), PgLsn.parse(rs.getString(2)));
+        }
     }
 
     private static List<SnapshotInfo> historySnapshots(PgHarness h) {

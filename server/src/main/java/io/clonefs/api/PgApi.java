@@ -32,7 +32,14 @@ public final class PgApi {
     public record Server(String name, String role, String uri, String source, String snapshot, int port, String state, long pid,
                          String createdAt, long ageSeconds, String expiresAt, @JsonProperty("protected") boolean protect,
                          boolean standby, String primary, long uniqueBytes, String dataDir, String log,
-                         String suspendAfter, ServerLimits limits, Masked masked, HistorySummary history) {
+                         String suspendAfter, ServerLimits limits, Masked masked, HistorySummary history, Moment moment) {
+    }
+
+    /**
+     * The moment of its source's history a branch was recovered to ({@code pg branch --at} on a
+     * source with history): a time or an LSN, the other null.
+     */
+    public record Moment(String time, String lsn) {
     }
 
     /** A source's history as listed: its window and the bytes of WAL it keeps in the pool (see {@link History}). */
@@ -96,10 +103,13 @@ public final class PgApi {
      * @param lastArchivedWal the last file the server archived ({@code pg_stat_archiver}), or null
      * @param lastArchivedAt  when, or null
      * @param failedCount     failed archive attempts since the server's statistics were reset
+     * @param oldestLsn       the oldest LSN a branch can start at ({@code --at-lsn}), or null
+     * @param replaying       branches recovering from this history now (it cannot be turned off
+     *                        until they answer)
      */
     public record History(String name, boolean on, String keep, String every, String since, String oldest, String newest,
                           long walBytes, long walFiles, List<String> snapshots, boolean archiving, String lastArchivedWal,
-                          String lastArchivedAt, long failedCount) {
+                          String lastArchivedAt, long failedCount, String oldestLsn, List<String> replaying) {
     }
 
     /** {@code POST /v1/pg/servers/NAME/history}: the window ({@code 7d}), the snapshot interval (default 15m), restart now. */
@@ -133,13 +143,34 @@ public final class PgApi {
 
     /**
      * {@code POST /v1/pg/branches}. {@code ttl} like {@code 30m}/{@code 2h}/{@code 7d} or null;
-     * {@code at} an ISO-8601 instant (branch from the newest snapshot taken at or before it) or null;
+     * {@code at} an ISO-8601 instant or null: on a source whose history is on, the source as it was
+     * then (every transaction committed at or before it), else the newest snapshot taken at or
+     * before it; {@code atLsn} an LSN ({@code 16/B374D848}) of a source whose history is on: every
+     * WAL record that starts before it;
      * {@code suspendAfter} the idle time before a suspend ({@code 10m}, {@code 0} never) or null for
      * the pool's default.
      */
     public record BranchRequest(String source, String name, Integer port, String ttl, Boolean checkpoint,
                                 @JsonProperty("protected") boolean protect, String at, String suspendAfter,
-                                LimitsRequest limits) {
+                                LimitsRequest limits, String atLsn) {
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public BranchRequest {
+        }
+
+        /** Without {@code atLsn}. */
+        public BranchRequest(String source, String name, Integer port, String ttl, Boolean checkpoint, boolean protect,
+                             String at, String suspendAfter, LimitsRequest limits) {
+            this(source, name, port, ttl, checkpoint, protect, at, suspendAfter, limits, null);
+        }
+    }
+
+    /**
+     * {@code POST /v1/pg/servers/NAME/reset} (the body is optional): without a moment, the branch
+     * goes back to what it was made from (its snapshot, or the moment of its source's history it
+     * was recovered to); with {@code at} (ISO-8601) or {@code atLsn} ({@code 16/B374D848}), to that
+     * moment of its source's history.
+     */
+    public record ResetRequest(String at, String atLsn) {
     }
 
     /**

@@ -87,7 +87,12 @@ public final class PgClient {
     }
 
     public PgApi.Branched reset(String name) {
-        return call("POST", "servers/" + enc(name) + "/reset", null, PgApi.Branched.class, SHORT);
+        return reset(name, null);
+    }
+
+    /** A reset to a moment of the source's history ({@code request} null: to what the branch was made from). */
+    public PgApi.Branched reset(String name, PgApi.ResetRequest request) {
+        return call("POST", "servers/" + enc(name) + "/reset", request, PgApi.Branched.class, SHORT);
     }
 
     public PgApi.Server protect(String name, boolean on) {

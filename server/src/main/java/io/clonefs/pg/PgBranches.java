@@ -64,6 +64,9 @@ final class PgBranches {
         if (spec.source().equals(spec.name())) {
             throw new ClonefsException.InvalidArgument("a branch needs a name other than its source's");
         }
+        if (spec.at() != null && spec.atLsn() != null) {
+            throw new ClonefsException.InvalidArgument("a branch is at a time or at an LSN, not both");
+        }
         Limits limits = spec.limits() == null ? null : processes.limiter().check(spec.limits());
         return registry.withName(spec.name(), () -> {
             long t0 = System.nanoTime();
@@ -72,10 +75,14 @@ final class PgBranches {
                 throw new ClonefsException.NotFound("unknown source '" + spec.source()
                         + "': no PostgreSQL server or volume of that name");
             }
+            if (spec.atLsn() != null && (src == null || src.history() == null)) {
+                throw new ClonefsException.InvalidArgument("a branch at an LSN needs the history of '" + spec.source()
+                        + "' (clonefs pg history " + spec.source() + " --keep 7d)");
+            }
             sleeps.admit(spec.name(), limits); // before anything is made
             int port = registry.reserveNew(spec.name(), spec.port(), false);
             String snapshot = null;
-            boolean atMoment = false;
+            PgRecord.Moment moment = null;
             boolean snapshotCreated = false;
             boolean cloned = false;
             PgRecord rec = null;
@@ -94,10 +101,11 @@ final class PgBranches {
                 try {
                     dataDirs.awaitGoneFromMount(spec.name());
                     long t = System.nanoTime();
-                    if (spec.at() != null && src != null && src.history() != null) {
-                        snapshot = history.baseFor(src, spec.at()); // refuses a moment outside the window first
+                    if (spec.moment() != null && src != null && src.history() != null) {
+                        moment = spec.moment();
+                        snapshot = history.baseFor(src, moment); // refuses a moment outside the window first
+                        history.beginReplay(src.name(), spec.name()); // until it answers: the archive stays
                         history.flushArchive(src, HISTORY_FLUSH_TIMEOUT);
-                        atMoment = true;
                     } else if (spec.at() != null) {
                         snapshot = volumes.snapshotAt(spec.source(), spec.at());
                     } else {
@@ -120,23 +128,18 @@ final class PgBranches {
                 long t = System.nanoTime();
                 Instant created = Instant.now();
                 boolean promote = dataDirs.prepareClone(spec.name(), dir);
-                if (atMoment) {
-                    history.prepareRecovery(volumes.root(spec.name()).resolve(dir), src, spec.at());
+                if (moment != null) {
+                    history.prepareRecovery(volumes.root(spec.name()).resolve(dir), src, moment);
                     promote = false; // recovery promotes it at the target by itself
                 }
                 rec = new PgRecord(spec.name(), PgRecord.BRANCH, dir, spec.source(), snapshot, snapshotCreated, promote,
                         port, created.toString(), spec.ttl() == null ? null : created.plus(spec.ttl()).toString(),
                         spec.protect(), true, false, null,
                         spec.suspendAfter() == null ? null : spec.suspendAfter().toSeconds(), false, null,
-                        src == null ? null : src.masked(), null) // a branch of masked data holds masked data
+                        src == null ? null : src.masked(), null, moment) // a branch of masked data holds masked data
                         .withLimits(limits);
                 Steps steps = new Steps(checkpointMs, snapshotMs, cloneMs, PgProcesses.millisSince(t));
-                PgProcesses.Started started = processes.startBranch(rec);
-                if (atMoment) {
-                    long w = System.nanoTime();
-                    history.awaitPromoted(rec, processes.startTimeout());
-                    started = new PgProcesses.Started(started.startMs(), PgProcesses.millisSince(w), started.firstQueryMs());
-                }
+                PgProcesses.Started started = startAt(rec);
                 registry.put(rec);
                 warmup.start(spec.name(), volumes.root(spec.name()).resolve(dir));
                 PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));
@@ -160,9 +163,23 @@ final class PgBranches {
                 }
                 throw e;
             } finally {
+                if (moment != null) {
+                    history.endReplay(src.name(), spec.name());
+                }
                 registry.release(spec.name());
             }
         });
+    }
+
+    /** Starts a branch; one at a moment of its source's history replays the archive until it is promoted there. */
+    private PgProcesses.Started startAt(PgRecord rec) {
+        PgProcesses.Started started = processes.startBranch(rec);
+        if (rec.moment() == null) {
+            return started;
+        }
+        long w = System.nanoTime();
+        history.awaitPromoted(rec, processes.startTimeout());
+        return new PgProcesses.Started(started.startMs(), PgProcesses.millisSince(w), started.firstQueryMs());
     }
 
     /** Stops the branches' warm-ups and waits until none holds a file open (before an unmount). */
@@ -170,57 +187,116 @@ final class PgBranches {
         warmup.stopAll();
     }
 
-    PgApi.Branched reset(String name) {
+    /**
+     * A reset: to what the branch was made from (its snapshot as it is, or the moment of its
+     * source's history it was recovered to), or with {@code at}/{@code atLsn} to another moment of
+     * that history. Everything that can be refused is checked before the branch is stopped.
+     */
+    PgApi.Branched reset(String name, Instant at, Long atLsn) {
+        if (at != null && atLsn != null) {
+            throw new ClonefsException.InvalidArgument("a reset is to a time or to an LSN, not both");
+        }
         return registry.withName(name, () -> {
             long t0 = System.nanoTime();
             PgRecord rec = registry.require(name);
             if (!rec.isBranch()) {
                 throw new ClonefsException.InvalidArgument("'" + name + "' is a source, not a branch; only branches can be reset");
             }
-            volumes.requireSnapshot(rec.snapshot(), name);
+            PgRecord.Moment moment = at == null && atLsn == null ? rec.moment()
+                    : new PgRecord.Moment(at == null ? null : at.toString(), atLsn == null ? null : PgLsn.format(atLsn));
+            PgRecord src = moment == null ? null : registry.find(rec.source());
+            if (moment != null && (src == null || src.history() == null)) {
+                throw new ClonefsException.InvalidArgument("a reset to a moment needs the history of '" + rec.source()
+                        + "'" + (src == null ? ", which is gone" : " (clonefs pg history " + rec.source() + " --keep 7d)"));
+            }
+            boolean newMoment = moment != null && moment != rec.moment();
+            String snapshot = rec.snapshot();
+            if (!newMoment) {
+                volumes.requireSnapshot(snapshot, name);
+            }
             List<String> deps = volumes.dependants(name);
             if (!deps.isEmpty()) {
                 throw new ClonefsException.Conflict("branch '" + name + "' has snapshots (" + String.join(", ", deps)
                         + "); destroy them and their branches before a reset");
             }
-            if (rec.suspended()) {
-                sleeps.unlistenLocked(rec, "PostgreSQL server '" + name + "' is being reset; connect again");
-                rec = rec.withSuspended(false);
-            }
-            if (!Postgres.portFree(rec.port()) && !processes.running(rec)) {
-                throw new PgException.PortInUse("port " + rec.port() + " of branch '" + name
-                        + "' is taken by another program on 127.0.0.1");
-            }
-            if (!processes.running(rec)) {
-                sleeps.admit(name, rec.limits()); // it did not run: the reset starts one more server
-            }
-            warmup.stop(name);
-            processes.stop(rec, StopMode.IMMEDIATE);
-            long t = System.nanoTime();
-            if (volumes.exists(name)) {
-                volumes.destroy(name);
-            }
-            dataDirs.awaitGoneFromMount(name);
-            long destroyMs = PgProcesses.millisSince(t);
-            t = System.nanoTime();
-            volumes.cloneVolume(rec.snapshot(), name);
-            long cloneMs = PgProcesses.millisSince(t) + destroyMs;
-            t = System.nanoTime();
-            dataDirs.prepareClone(name, rec.dataDir());
-            Steps steps = new Steps(0, 0, cloneMs, PgProcesses.millisSince(t));
+            PgRecord source = src;
             try {
-                PgProcesses.Started started = processes.startBranch(rec);
-                PgRecord r = rec.withRunning(true);
-                registry.put(r);
-                warmup.start(name, volumes.root(name).resolve(rec.dataDir()));
-                PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));
-                LOG.info("branch {} reset to {} in {} ms", name, rec.snapshot(), timings.total());
-                events.emit("reset", r, PgEvents.branchDetails(r, timings.total()));
-                return new PgApi.Branched(name, Postgres.uri(rec.port()), rec.port(), rec.source(), rec.snapshot(), false,
-                        rec.expiresAt(), timings);
-            } catch (RuntimeException e) {
-                registry.put(rec.withRunning(false)); // the volume is the fresh clone; keep the branch, stopped
-                throw e;
+                long snapshotMs = 0;
+                long cloneMs;
+                ReentrantLock sourceLock = moment == null ? null : registry.nameLock(src.name());
+                if (sourceLock != null) {
+                    sourceLock.lock(); // the history snapshot must not go between the check and the clone
+                }
+                try {
+                    if (moment != null) {
+                        long t = System.nanoTime();
+                        if (newMoment) {
+                            snapshot = history.baseFor(src, moment); // refuses a moment outside the window
+                        }
+                        history.requireWal(src, snapshot);
+                        history.beginReplay(src.name(), name); // until it answers: the archive stays
+                        history.flushArchive(src, HISTORY_FLUSH_TIMEOUT);
+                        snapshotMs = PgProcesses.millisSince(t);
+                    }
+                    if (rec.suspended()) {
+                        sleeps.unlistenLocked(rec, "PostgreSQL server '" + name + "' is being reset; connect again");
+                        rec = rec.withSuspended(false);
+                    }
+                    if (!Postgres.portFree(rec.port()) && !processes.running(rec)) {
+                        throw new PgException.PortInUse("port " + rec.port() + " of branch '" + name
+                                + "' is taken by another program on 127.0.0.1");
+                    }
+                    if (!processes.running(rec)) {
+                        sleeps.admit(name, rec.limits()); // it did not run: the reset starts one more server
+                    }
+                    warmup.stop(name);
+                    processes.stop(rec, StopMode.IMMEDIATE);
+                    long t = System.nanoTime();
+                    if (volumes.exists(name)) {
+                        volumes.destroy(name);
+                    }
+                    dataDirs.awaitGoneFromMount(name);
+                    long destroyMs = PgProcesses.millisSince(t);
+                    t = System.nanoTime();
+                    volumes.cloneVolume(snapshot, name);
+                    cloneMs = PgProcesses.millisSince(t) + destroyMs;
+                } finally {
+                    if (sourceLock != null) {
+                        sourceLock.unlock();
+                    }
+                }
+                if (newMoment) {
+                    String old = rec.snapshotOwned() ? rec.snapshot() : null;
+                    rec = rec.withSnapshotAt(snapshot, false, moment);
+                    registry.put(rec.withRunning(false)); // the volume is now the new moment's clone
+                    volumes.releaseSnapshot(old); // the snapshot taken for the branch, once no clone uses it
+                }
+                long t = System.nanoTime();
+                dataDirs.prepareClone(name, rec.dataDir());
+                if (moment != null) {
+                    history.prepareRecovery(volumes.root(name).resolve(rec.dataDir()), src, moment);
+                }
+                Steps steps = new Steps(0, snapshotMs, cloneMs, PgProcesses.millisSince(t));
+                try {
+                    PgProcesses.Started started = startAt(rec);
+                    PgRecord r = rec.withRunning(true);
+                    registry.put(r);
+                    warmup.start(name, volumes.root(name).resolve(rec.dataDir()));
+                    PgApi.Timings timings = steps.with(started, PgProcesses.millisSince(t0));
+                    LOG.info("branch {} reset to {}{} in {} ms", name, snapshot, moment == null ? "" : " at " + moment,
+                            timings.total());
+                    events.emit("reset", r, PgEvents.branchDetails(r, timings.total()));
+                    return new PgApi.Branched(name, Postgres.uri(rec.port()), rec.port(), rec.source(), snapshot, false,
+                            rec.expiresAt(), timings);
+                } catch (RuntimeException e) {
+                    processes.stopQuietly(rec, StopMode.IMMEDIATE);
+                    registry.put(rec.withRunning(false)); // the volume is the fresh clone; keep the branch, stopped
+                    throw e;
+                }
+            } finally {
+                if (source != null) {
+                    history.endReplay(source.name(), name);
+                }
             }
         });
     }

@@ -54,6 +54,8 @@ final class PgHistory {
     static final Duration DEFAULT_EVERY = Duration.ofMinutes(15);
     static final Duration ARCHIVE_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
+    private static final Pattern CHECKPOINT_LSN = Pattern.compile("Latest checkpoint location:\\s+([0-9A-F]+/[0-9A-F]+)");
+    private static final String LSN_FILE = "snapshots.lsn";
     private static final Pattern REDO_FILE = Pattern.compile("Latest checkpoint's REDO WAL file:\\s+([0-9A-F]{24})");
     private static final String SCRIPT = """
             #!/bin/sh
@@ -83,6 +85,8 @@ final class PgHistory {
     private final Path home;
     /** The REDO segment of each history snapshot (a snapshot does not change): one pg_controldata per snapshot, not per tick. */
     private final java.util.Map<String, String> redoBySnapshot = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per source, the branches replaying its archive now: its history cannot be turned off nor its archive trimmed. */
+    private final java.util.Map<String, java.util.Set<String>> replaying = new java.util.concurrent.ConcurrentHashMap<>();
 
     PgHistory(PgRegistry registry, PgVolumes volumes, PgProcesses processes, PgDataDirs dataDirs, PgTools tools, Path home) {
         this.registry = registry;
@@ -180,6 +184,11 @@ final class PgHistory {
             if (rec.history() == null) {
                 throw new ClonefsException.NotFound("history of '" + name + "' is off");
             }
+            java.util.Set<String> readers = replaying.getOrDefault(name, java.util.Set.of());
+            if (!readers.isEmpty()) {
+                throw new ClonefsException.Conflict("branches replay the history of '" + name + "' now ("
+                        + String.join(", ", new java.util.TreeSet<>(readers)) + "); turn it off once they answer");
+            }
             try {
                 Files.deleteIfExists(dir(name).resolve("enabled"));
             } catch (IOException e) {
@@ -196,7 +205,7 @@ final class PgHistory {
             PgVolumes.deleteTreeQuietly(dir(name));
             LOG.info("history of {} off", name);
             return new PgApi.History(name, false, last.keep(), last.every(), last.since(), null, null, 0, 0, List.of(),
-                    last.archiving(), last.lastArchivedWal(), last.lastArchivedAt(), last.failedCount());
+                    last.archiving(), last.lastArchivedWal(), last.lastArchivedAt(), last.failedCount(), null, List.of());
         });
     }
 
@@ -247,10 +256,24 @@ final class PgHistory {
         return new PgApi.History(rec.name(), true, PgDurations.format(Duration.ofSeconds(h.keepSeconds())),
                 PgDurations.format(Duration.ofSeconds(h.everySeconds())), h.since(), oldest,
                 archiving && oldest != null ? "now" : null, wal[0], wal[1],
-                snaps.stream().map(SnapshotInfo::name).toList(), archiving, lastWal, lastAt, failed);
+                snaps.stream().map(SnapshotInfo::name).toList(), archiving, lastWal, lastAt, failed, oldestLsn(rec.name(), snaps),
+                List.copyOf(new java.util.TreeSet<>(replaying.getOrDefault(rec.name(), java.util.Set.of()))));
     }
 
-    /** Bytes of the archives of every server with history. */
+    /** The LSN recorded for the oldest history snapshot that has one, or null. */
+    private String oldestLsn(String name, List<SnapshotInfo> newestFirst) {
+        java.util.Map<String, Long> lsns = snapshotLsns(name);
+        String out = null;
+        for (SnapshotInfo s : newestFirst) {
+            Long l = lsns.get(s.name());
+            if (l != null) {
+                out = PgLsn.format(l);
+            }
+        }
+        return out;
+    }
+
+        /** Bytes of the archives of every server with history. */
     long totalWalBytes() {
         long total = 0;
         for (PgRecord r : registry.servers()) {
@@ -294,10 +317,14 @@ final class PgHistory {
     // ---- a branch at a moment ----------------------------------------------------------------
 
     /**
-     * The history snapshot a branch at {@code at} starts from: the newest taken before it. Refuses
-     * a moment outside the window, naming it.
+     * The history snapshot a branch at moment {@code m} starts from: the newest taken before it.
+     * Refuses a moment outside the window, naming it.
      */
-    String baseFor(PgRecord src, Instant at) {
+    String baseFor(PgRecord src, PgRecord.Moment m) {
+        return m.lsn() != null ? baseForLsn(src, PgLsn.parse(m.lsn())) : baseFor(src, Instant.parse(m.time()));
+    }
+
+    private String baseFor(PgRecord src, Instant at) {
         List<SnapshotInfo> snaps = snapshots(src.name());
         if (snaps.isEmpty()) {
             throw new ClonefsException.NotFound("the history of '" + src.name() + "' has no snapshot yet (the first "
@@ -316,6 +343,131 @@ final class PgHistory {
         }
         throw new ClonefsException.InvalidArgument(at + " is before the history of '" + src.name() + "', which reaches "
                 + "from " + oldest + " to now");
+    }
+
+    /**
+     * The newest history snapshot whose WAL ends at or before {@code lsn} (its recorded end, {@link
+     * #recordLsn}); refuses an LSN the source has not written yet or one before the window.
+     */
+    private String baseForLsn(PgRecord src, long lsn) {
+        List<SnapshotInfo> snaps = snapshots(src.name());
+        java.util.Map<String, Long> lsns = snapshotLsns(src.name());
+        SnapshotInfo oldest = null;
+        for (SnapshotInfo s : snaps) {
+            if (lsns.containsKey(s.name())) {
+                oldest = s;
+            }
+        }
+        if (oldest == null) {
+            throw new ClonefsException.NotFound("the history of '" + src.name() + "' has no snapshot with a known LSN yet "
+                    + "(the first is taken once the server archives; see clonefs pg history " + src.name() + ")");
+        }
+        String from = "from LSN " + PgLsn.format(lsns.get(oldest.name())) + " (" + oldest.createdAt() + ") to ";
+        Long end = endLsn(src);
+        if (end != null && lsn > end) {
+            throw new ClonefsException.InvalidArgument("LSN " + PgLsn.format(lsn) + " is in the future; the history of '"
+                    + src.name() + "' reaches " + from + "LSN " + PgLsn.format(end));
+        }
+        for (SnapshotInfo s : snaps) {
+            Long at = lsns.get(s.name());
+            if (at != null && at <= lsn) {
+                return s.name();
+            }
+        }
+        throw new ClonefsException.InvalidArgument("LSN " + PgLsn.format(lsn) + " is before the history of '" + src.name()
+                + "', which reaches " + from + "now");
+    }
+
+    /** Where the source's WAL ends now: its current LSN when it runs, else its last checkpoint's (pg_controldata). */
+    private Long endLsn(PgRecord src) {
+        if (processes.running(src)) {
+            try {
+                return PgLsn.parse(Postgres.query(src.port(), "select pg_current_wal_lsn()"));
+            } catch (SQLException e) {
+                LOG.debug("current LSN of {}: {}", src.name(), e.getMessage());
+            }
+        }
+        Command.Result r = tools.run(Duration.ofSeconds(30), "pg_controldata", List.of("-D", processes.dataDir(src).toString()));
+        Matcher m = CHECKPOINT_LSN.matcher(r.out());
+        return r.ok() && m.find() ? PgLsn.parse(m.group(1)) : null;
+    }
+
+    /** The WAL end recorded for each history snapshot of {@code name} ({@code snapshots.lsn}: lines NAME LSN). */
+    java.util.Map<String, Long> snapshotLsns(String name) {
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        Path f = dir(name).resolve(LSN_FILE);
+        if (!Files.exists(f)) {
+            return out;
+        }
+        try {
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                String[] w = line.strip().split(" ");
+                if (w.length == 2) {
+                    out.put(w[0], PgLsn.parse(w[1]));
+                }
+            }
+        } catch (IOException | ClonefsException e) {
+            LOG.warn("cannot read {}: {}", f, e.getMessage());
+        }
+        return out;
+    }
+
+    /**
+     * Records where the WAL in history snapshot {@code snap} ends at most: the server's insert
+     * position read right after it was taken. A snapshot without one (a crash between the two) is
+     * used for times only.
+     */
+    private void recordLsn(PgRecord rec, String snap, java.util.Collection<String> keep) {
+        java.util.Map<String, Long> lsns = snapshotLsns(rec.name());
+        try {
+            lsns.put(snap, PgLsn.parse(Postgres.query(rec.port(), "select pg_current_wal_insert_lsn()")));
+        } catch (SQLException e) {
+            LOG.warn("LSN of history snapshot {}: {}", snap, e.getMessage());
+        }
+        writeLsns(rec.name(), lsns, keep);
+    }
+
+    private void writeLsns(String name, java.util.Map<String, Long> lsns, java.util.Collection<String> keep) {
+        StringBuilder b = new StringBuilder();
+        new java.util.TreeMap<>(lsns).forEach((k, v) -> {
+            if (keep.contains(k)) {
+                b.append(k).append(' ').append(PgLsn.format(v)).append('\n');
+            }
+        });
+        try {
+            PgStateStore.writeDurably(dir(name).resolve(LSN_FILE), b.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            LOG.warn("cannot write the LSNs of the history of {}: {}", name, e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses a recovery from history snapshot {@code snapshot} when the archive no longer holds
+     * the WAL from its checkpoint on (it left the window): before anything is changed.
+     */
+    void requireWal(PgRecord src, String snapshot) {
+        SnapshotInfo info = volumes.snapshotInfo(snapshot);
+        String redo = redoSegment(info);
+        if (redo == null) {
+            return; // cannot tell; the recovery says it
+        }
+        if (!Files.exists(walDir(src.name()).resolve(redo)) && !Files.exists(processes.dataDir(src).resolve("pg_wal").resolve(redo))) {
+            throw new ClonefsException.Conflict("the WAL after " + snapshot + " has left the history window of '" + src.name()
+                    + "' (" + PgDurations.format(Duration.ofSeconds(src.history().keepSeconds())) + "); reset to a moment inside it "
+                    + "(--at), or branch again");
+        }
+    }
+
+    /** Marks {@code branch} as replaying the archive of {@code source} until {@link #endReplay}. */
+    void beginReplay(String source, String branch) {
+        replaying.computeIfAbsent(source, k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(branch);
+    }
+
+    void endReplay(String source, String branch) {
+        replaying.computeIfPresent(source, (k, v) -> {
+            v.remove(branch);
+            return v.isEmpty() ? null : v;
+        });
     }
 
     /**
@@ -361,19 +513,22 @@ final class PgHistory {
      * Sets up a clone of a history snapshot to recover to {@code at} exactly and be promoted there:
      * {@code recovery.signal}, and in {@code postgresql.auto.conf} a {@code restore_command} that
      * reads the archive (then the source's {@code pg_wal}, for a stopped source's last segment),
-     * {@code recovery_target_time} (inclusive: every transaction committed at or before it) and
+     * {@code recovery_target_time} (inclusive: every transaction committed at or before it) or
+     * {@code recovery_target_lsn} (exclusive: every WAL record that starts before it) and
      * {@code recovery_target_action = promote}.
      */
-    void prepareRecovery(Path cloneData, PgRecord src, Instant at) {
+    void prepareRecovery(Path cloneData, PgRecord src, PgRecord.Moment m) {
         Path srcWal = processes.dataDir(src).resolve("pg_wal");
         String restore = "cp \"" + walDir(src.name()) + "/%f\" \"%p\" 2>/dev/null || cp \"" + srcWal + "/%f\" \"%p\"";
-        String target = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'")
-                .withZone(java.time.ZoneOffset.UTC).format(at.truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+        String target = m.lsn() != null ? "recovery_target_lsn = '" + PgLsn.format(PgLsn.parse(m.lsn())) + "'"
+                : "recovery_target_time = '" + java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'")
+                        .withZone(java.time.ZoneOffset.UTC).format(Instant.parse(m.time()).truncatedTo(java.time.temporal.ChronoUnit.MICROS)) + "'";
         List<String> lines = List.of(
-                "# clonefs pg branch --at: recovery of " + src.name() + " to " + at,
+                "# clonefs: recovery of " + src.name() + " to " + m,
                 "restore_command = '" + restore.replace("'", "''") + "'",
-                "recovery_target_time = '" + target + "'",
-                "recovery_target_inclusive = on",
+                target,
+                // a time: every transaction committed at or before it; an LSN: every record that starts before it
+                "recovery_target_inclusive = " + (m.lsn() != null ? "off" : "on"),
                 "recovery_target_action = 'promote'",
                 "recovery_target_timeline = 'current'",
                 // no connections before the target: hot standby would also require the source's
@@ -448,6 +603,7 @@ final class PgHistory {
                     String snap = volumes.takeSnapshot(cur.name(), HISTORY_SNAPSHOT_PREFIX);
                     LOG.info("history snapshot {} taken", snap);
                     snaps = snapshots(cur.name());
+                    recordLsn(cur, snap, snaps.stream().map(SnapshotInfo::name).toList());
                 }
                 retain(cur, snaps, now);
             } catch (RuntimeException e) {
@@ -468,8 +624,8 @@ final class PgHistory {
                 break;
             }
         }
-        if (base == null) {
-            return; // every snapshot is inside the window
+        if (base == null || replaying.containsKey(rec.name())) {
+            return; // every snapshot is inside the window, or a branch replays from an older one now
         }
         String redo = redoSegment(base);
         if (redo == null) {
@@ -480,6 +636,11 @@ final class PgHistory {
                 volumes.destroyQuietly(s.name(), null);
                 LOG.info("history snapshot {} left the window", s.name());
             }
+        }
+        java.util.Map<String, Long> lsns = snapshotLsns(rec.name());
+        List<String> left = snapshots(rec.name()).stream().map(SnapshotInfo::name).toList();
+        if (!left.containsAll(lsns.keySet())) {
+            writeLsns(rec.name(), lsns, left);
         }
         try (DirectoryStream<Path> s = Files.newDirectoryStream(walDir(rec.name()))) {
             for (Path f : s) {

@@ -144,7 +144,7 @@ final class PgImports {
 
     private static PgRecord newSource(String volume, int port, boolean standby, String primary) {
         return new PgRecord(volume, PgRecord.SOURCE, "data", null, null, false, false, port, Instant.now().toString(), null,
-                false, true, standby, primary, null, false, null, null, null);
+                false, true, standby, primary, null, false, null, null, null, null);
     }
 
     /** Undo of init/import: the volume if we created it, else the data directory we made. */

@@ -248,38 +248,55 @@ public final class PgManager implements AutoCloseable {
      * @param limits       its memory limit, CPU weight and settings of its own, or null for none
      */
     public record BranchSpec(String source, String name, Integer port, Duration ttl, boolean checkpoint,
-                             boolean protect, Instant at, Duration suspendAfter, Limits limits) {
+                             boolean protect, Instant at, Duration suspendAfter, Limits limits, Long atLsn) {
+        /** Without an LSN. */
+        public BranchSpec(String source, String name, Integer port, Duration ttl, boolean checkpoint, boolean protect,
+                          Instant at, Duration suspendAfter, Limits limits) {
+            this(source, name, port, ttl, checkpoint, protect, at, suspendAfter, limits, null);
+        }
+
         public static BranchSpec of(String source, String name) {
             return new BranchSpec(source, name, null, null, false, false, null, null, null);
         }
 
+        /** At an LSN of the source's history ({@link PgLsn}): every WAL record that starts before it. */
+        public BranchSpec withAtLsn(Long lsn) {
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, suspendAfter, limits, lsn);
+        }
+
+        /** The moment of the source's history asked for, or null. */
+        PgRecord.Moment moment() {
+            return at == null && atLsn == null ? null
+                    : new PgRecord.Moment(at == null ? null : at.toString(), atLsn == null ? null : PgLsn.format(atLsn));
+        }
+
         /** Its memory limit, CPU weight and settings of its own (null: none). */
         public BranchSpec withLimits(Limits l) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, suspendAfter, l);
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, suspendAfter, l, atLsn);
         }
 
         public BranchSpec withPort(Integer p) {
-            return new BranchSpec(source, name, p, ttl, checkpoint, protect, at, suspendAfter, limits);
+            return new BranchSpec(source, name, p, ttl, checkpoint, protect, at, suspendAfter, limits, atLsn);
         }
 
         public BranchSpec withTtl(Duration t) {
-            return new BranchSpec(source, name, port, t, checkpoint, protect, at, suspendAfter, limits);
+            return new BranchSpec(source, name, port, t, checkpoint, protect, at, suspendAfter, limits, atLsn);
         }
 
         public BranchSpec withCheckpoint(boolean c) {
-            return new BranchSpec(source, name, port, ttl, c, protect, at, suspendAfter, limits);
+            return new BranchSpec(source, name, port, ttl, c, protect, at, suspendAfter, limits, atLsn);
         }
 
         public BranchSpec withProtect(boolean p) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, p, at, suspendAfter, limits);
+            return new BranchSpec(source, name, port, ttl, checkpoint, p, at, suspendAfter, limits, atLsn);
         }
 
         public BranchSpec withAt(Instant t) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, protect, t, suspendAfter, limits);
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, t, suspendAfter, limits, atLsn);
         }
 
         public BranchSpec withSuspendAfter(Duration d) {
-            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, d, limits);
+            return new BranchSpec(source, name, port, ttl, checkpoint, protect, at, d, limits, atLsn);
         }
     }
 
@@ -298,13 +315,23 @@ public final class PgManager implements AutoCloseable {
     }
 
     /**
-     * Brings a branch back to its snapshot: stop, destroy its volume, clone the same snapshot
-     * again, start on the same port.
+     * Brings a branch back to what it was made from: stop, destroy its volume, clone the same
+     * snapshot again (and recover to the same moment of its source's history, for a branch made at
+     * one), start on the same port.
      */
     public PgApi.Branched reset(String name) {
+        return reset(name, null, null);
+    }
+
+    /**
+     * Brings a branch to a moment of its source's history ({@code at}, or {@code atLsn}: every WAL
+     * record that starts before it): stop, destroy its volume, clone the history snapshot before
+     * that moment, recover to it, start on the same port. Both null: as {@link #reset(String)}.
+     */
+    public PgApi.Branched reset(String name, Instant at, Long atLsn) {
         registry.checkOpen();
         Names.checkDataset("volume", name);
-        return branches.reset(name);
+        return branches.reset(name, at, atLsn);
     }
 
     /**

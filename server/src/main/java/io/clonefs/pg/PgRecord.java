@@ -37,6 +37,9 @@ import io.clonefs.pg.limits.Limits;
  * @param history         its history ({@code pg history}): WAL archived into the pool and
  *                        snapshots on a schedule, so that a branch can start at any moment of the
  *                        window; null when off
+ * @param moment          the moment of its source's history a branch was recovered to ({@code pg
+ *                        branch --at} on a source with history, {@code pg reset --at}): a reset
+ *                        recovers to it again; null for a branch of a snapshot as it is
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PgRecord(
@@ -58,7 +61,8 @@ public record PgRecord(
         boolean suspended,
         Limits limits,
         Masked masked,
-        History history) {
+        History history,
+        Moment moment) {
 
     public static final String SOURCE = "source";
     public static final String BRANCH = "branch";
@@ -69,40 +73,57 @@ public record PgRecord(
 
     public PgRecord withRunning(boolean r) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, r, standby, primary, suspendAfter, suspended, limits, masked, history);
+                protect, r, standby, primary, suspendAfter, suspended, limits, masked, history, moment);
     }
 
     public PgRecord withProtect(boolean p) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                p, running, standby, primary, suspendAfter, suspended, limits, masked, history);
+                p, running, standby, primary, suspendAfter, suspended, limits, masked, history, moment);
     }
 
     public PgRecord withSuspendAfter(Long seconds) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, seconds, suspended, limits, masked, history);
+                protect, running, standby, primary, seconds, suspended, limits, masked, history, moment);
     }
 
     public PgRecord withSuspended(boolean s) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, suspendAfter, s, limits, masked, history);
+                protect, running, standby, primary, suspendAfter, s, limits, masked, history, moment);
     }
 
     public PgRecord withLimits(Limits l) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
                 protect, running, standby, primary, suspendAfter, suspended,
-                l == null || (l.none() && l.settings().isEmpty()) ? null : l, masked, history);
+                l == null || (l.none() && l.settings().isEmpty()) ? null : l, masked, history, moment);
     }
 
     /** Marked as holding masked data ({@code pg mask}); its time to live, if any, as given. */
     public PgRecord withMasked(Masked m, String expires) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expires,
-                protect, running, standby, primary, suspendAfter, suspended, limits, m, history);
+                protect, running, standby, primary, suspendAfter, suspended, limits, m, history, moment);
     }
 
     /** With its history on ({@code h}) or off (null). */
     public PgRecord withHistory(History h) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
-                protect, running, standby, primary, suspendAfter, suspended, limits, masked, h);
+                protect, running, standby, primary, suspendAfter, suspended, limits, masked, h, moment);
+    }
+
+    /** Recovered to a moment instead: {@code m}, or null for the snapshot as it is. */
+    public PgRecord withSnapshotAt(String snap, boolean owned, Moment m) {
+        return new PgRecord(name, role, dataDir, source, snap, owned, promote, port, createdAt, expiresAt,
+                protect, running, standby, primary, suspendAfter, suspended, limits, masked, history, m);
+    }
+
+    /**
+     * A moment of a source's history: a time (ISO-8601, every transaction committed at or before
+     * it) or an LSN ({@code 16/B374D848}: every WAL record that starts before it). One is null.
+     */
+    public record Moment(String time, String lsn) {
+        @Override
+        public String toString() {
+            return time != null ? time : "LSN " + lsn;
+        }
     }
 
     /**

@@ -28,7 +28,7 @@ import java.util.Map;
  *   <tr><td>POST servers/NAME/history</td><td>{@link PgApi.HistoryRequest}</td><td>{@link PgApi.History}</td></tr>
  *   <tr><td>POST servers/NAME/start</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/stop</td><td></td><td>{@link PgApi.Server}</td></tr>
- *   <tr><td>POST servers/NAME/reset</td><td></td><td>{@link PgApi.Branched}</td></tr>
+ *   <tr><td>POST servers/NAME/reset</td><td>{@link PgApi.ResetRequest} (optional)</td><td>{@link PgApi.Branched}</td></tr>
  *   <tr><td>POST servers/NAME/protect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/unprotect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/limits</td><td>{@link PgApi.LimitsRequest}</td><td>{@link PgApi.Server}</td></tr>
@@ -47,9 +47,13 @@ public final class PgRoutes {
     }
 
     /** Reads the request body as a JSON value of a type (the control server's parser). */
-    @FunctionalInterface
     public interface Body {
         <T> T read(Class<T> type);
+
+        /** As {@link #read}, or null when the request has no body (only blanks). */
+        default <T> T readOptional(Class<T> type) {
+            return read(type);
+        }
     }
 
     private final PgManager pg;
@@ -111,7 +115,7 @@ public final class PgRoutes {
                     return switch (p[2]) {
                         case "start" -> ok(pg.start(name));
                         case "stop" -> ok(pg.stop(name));
-                        case "reset" -> ok(pg.reset(name));
+                        case "reset" -> ok(reset(name, body.readOptional(PgApi.ResetRequest.class)));
                         case "protect" -> ok(pg.protect(name, true));
                         case "unprotect" -> ok(pg.protect(name, false));
                         case "limits" -> ok(pg.limits(name, body.read(PgApi.LimitsRequest.class)));
@@ -197,8 +201,8 @@ public final class PgRoutes {
         if (colon < 0) {
             return r;
         }
-        if (r.at() != null && !r.at().isBlank()) {
-            throw new ClonefsException.InvalidArgument("'at' applies to local sources, not to " + source);
+        if (r.at() != null && !r.at().isBlank() || r.atLsn() != null && !r.atLsn().isBlank()) {
+            throw new ClonefsException.InvalidArgument("a moment ('at', 'atLsn') applies to local sources, not to " + source);
         }
         Names.splitSnapshot(source.substring(colon + 1));
         if (r.name() != null) {
@@ -209,7 +213,13 @@ public final class PgRoutes {
                 Instant.now().toString(), r.suspendAfter(), r.limits());
     }
 
-    /** A branch request as the manager takes it; {@code ttl} and {@code at} are parsed here. */
+    private PgApi.Branched reset(String name, PgApi.ResetRequest r) {
+        Instant at = r == null || r.at() == null || r.at().isBlank() ? null : PgDurations.parseMoment(r.at(), Instant.now());
+        Long lsn = r == null || r.atLsn() == null || r.atLsn().isBlank() ? null : PgLsn.parse(r.atLsn());
+        return pg.reset(name, at, lsn);
+    }
+
+    /** A branch request as the manager takes it; {@code ttl}, {@code at} and {@code atLsn} are parsed here. */
     public static PgManager.BranchSpec spec(PgApi.BranchRequest r) {
         if (r.source() == null || r.name() == null) {
             throw new ClonefsException.InvalidArgument("a branch needs a source and a name");
@@ -218,10 +228,11 @@ public final class PgRoutes {
         Names.checkDataset("volume", r.name());
         Duration ttl = r.ttl() == null || r.ttl().isBlank() ? null : PgDurations.parse(r.ttl());
         Instant at = r.at() == null || r.at().isBlank() ? null : PgDurations.parseMoment(r.at(), Instant.now());
+        Long lsn = r.atLsn() == null || r.atLsn().isBlank() ? null : PgLsn.parse(r.atLsn());
         Duration idle = r.suspendAfter() == null || r.suspendAfter().isBlank() ? null : PgDurations.parseIdle(r.suspendAfter());
         return new PgManager.BranchSpec(r.source(), r.name(), r.port(), ttl,
                 r.checkpoint() == null || r.checkpoint(), r.protect(), at, idle, // CHECKPOINT unless told not to
-                PgServerLimits.ofRequest(r.limits()));
+                PgServerLimits.ofRequest(r.limits()), lsn);
     }
 
     private static Duration idleOrNull(String text) {

@@ -79,7 +79,8 @@ final class PgServers {
                 r.masked() == null ? null : new PgApi.Masked(r.masked().snapshot(), r.masked().verified(), r.masked().at()),
                 r.history() == null ? null : new PgApi.HistorySummary(
                         PgDurations.format(Duration.ofSeconds(r.history().keepSeconds())),
-                        PgDurations.format(Duration.ofSeconds(r.history().everySeconds())), history == null ? 0 : history.walSize(r.name())[0]));
+                        PgDurations.format(Duration.ofSeconds(r.history().everySeconds())), history == null ? 0 : history.walSize(r.name())[0]),
+                r.moment() == null ? null : new PgApi.Moment(r.moment().time(), r.moment().lsn()));
     }
 
     /** Every managed server, sources first, then by name. */
@@ -139,7 +140,7 @@ final class PgServers {
         try {
             LOG.info("adopting the PostgreSQL data directory of volume {} as a source (port {})", name, p);
             return new PgRecord(name, PgRecord.SOURCE, dir, null, null, false, false, p, Instant.now().toString(), null,
-                    false, true, Files.exists(volumes.root(name).resolve(dir).resolve("standby.signal")), null, null, false, null, null, null);
+                    false, true, Files.exists(volumes.root(name).resolve(dir).resolve("standby.signal")), null, null, false, null, null, null, null);
         } finally {
             registry.release(name);
         }

@@ -28,7 +28,7 @@ class PgLimitsUnitTest {
 
     private static PgRecord branch(boolean promote, Limits limits) {
         return new PgRecord("b1", PgRecord.BRANCH, "data", "src", "src@s", true, promote, 54400, "2026-01-01T00:00:00Z", null,
-                false, true, false, null, null, false, limits, null, null);
+                false, true, false, null, null, false, limits, null, null, null);
     }
 
     @Test
@@ -40,7 +40,7 @@ class PgLimitsUnitTest {
                 new Limits(null, null, Map.of("max_connections", "200", "work_mem", "8MB"))));
         assertEquals(new LinkedHashMap<>(Map.of("shared_buffers", "32MB", "max_connections", "200", "work_mem", "8MB")), own);
         PgRecord source = new PgRecord("src", PgRecord.SOURCE, "data", null, null, false, false, 54401, "2026-01-01T00:00:00Z",
-                null, false, true, false, null, null, false, null, null, null);
+                null, false, true, false, null, null, false, null, null, null, null);
         assertEquals(Map.of(), PgServerSettings.of(source));
     }
 

@@ -6,6 +6,7 @@ import io.clonefs.base.ErrorKind;
 import io.clonefs.cli.common.BranchResult;
 import io.clonefs.engine.Names;
 import io.clonefs.pg.PgDurations;
+import io.clonefs.pg.PgLsn;
 import io.clonefs.remote.RemoteConfig;
 import java.time.Instant;
 import picocli.CommandLine.Command;
@@ -51,6 +52,10 @@ final class PgBranchCommand extends PgSubcommand {
         "'2025-01-31 12:00' local, or a duration ago such as 2h)."})
     String at;
 
+    @Option(names = "--at-lsn", paramLabel = "LSN", description = {"The source with every WAL record that starts before LSN",
+        "(e.g. 16/B374D848, as pg_current_wal_lsn() prints it); needs its history (pg history)."})
+    String atLsn;
+
     @Option(names = "--memory", paramLabel = "SIZE", description = {"Limit the memory of the branch's server (its postmaster and",
         "every backend together) to SIZE, e.g. 512MiB, 2GiB: at least 64MiB, at most the host's RAM.",
         "Through its own cgroup (v2, or v1's memory controller); refused on a host without one."})
@@ -70,8 +75,9 @@ final class PgBranchCommand extends PgSubcommand {
         int colon = source.indexOf(':');
         if (colon >= 0) {
             // REMOTE:VOLUME@SNAP: the daemon imports it (no data copied) and branches the imported snapshot
-            if (at != null) {
-                throw new ClonefsException.InvalidArgument("--at applies to local sources, not to " + source);
+            if (at != null || atLsn != null) {
+                throw new ClonefsException.InvalidArgument((at != null ? "--at" : "--at-lsn") + " applies to local sources, not to "
+                        + source);
             }
             RemoteConfig.checkName(source.substring(0, colon));
             Names.splitSnapshot(source.substring(colon + 1));
@@ -87,8 +93,14 @@ final class PgBranchCommand extends PgSubcommand {
             PgDurations.parseIdle(suspendAfter);
         }
         PgApi.LimitsRequest limits = PgLimitCommand.request(memory, cpuWeight, settings, null);
+        if (at != null && atLsn != null) {
+            throw new ClonefsException.InvalidArgument("give --at or --at-lsn, not both");
+        }
+        if (atLsn != null) {
+            PgLsn.parse(atLsn);
+        }
         PgApi.Branched b = client().branch(new PgApi.BranchRequest(source, name, port, ttl, checkpoint, protect, atInstant,
-                suspendAfter, limits));
+                suspendAfter, limits, atLsn));
         if (json()) {
             printJson(b);
         } else {

@@ -68,7 +68,11 @@ final class PgHistoryCommand extends PgSubcommand {
         out().println(h.name() + ": history on since " + h.since() + ", window " + h.keep() + ", a snapshot every "
                 + h.every());
         out().println("  reachable: " + (h.oldest() == null ? "nothing yet (the first snapshot is taken once the server archives)"
-                : "from " + h.oldest() + " to " + (h.newest() == null ? "its last archived WAL" : h.newest())));
+                : "from " + h.oldest() + (h.oldestLsn() == null ? "" : " (LSN " + h.oldestLsn() + ")") + " to "
+                + (h.newest() == null ? "its last archived WAL" : h.newest())));
+        if (h.replaying() != null && !h.replaying().isEmpty()) {
+            out().println("  replaying: " + String.join(", ", h.replaying()));
+        }
         out().println("  archiving: " + (h.archiving() ? "yes" + (h.lastArchivedWal() == null ? ""
                 : ", last " + h.lastArchivedWal() + " at " + h.lastArchivedAt()) + (h.failedCount() > 0
                 ? ", " + h.failedCount() + " failed attempts" : "")

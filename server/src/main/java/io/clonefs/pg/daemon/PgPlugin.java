@@ -23,6 +23,7 @@ import io.clonefs.pg.PgRoutes;
 import io.clonefs.pg.RemoteSnapshots;
 import io.clonefs.pg.check.MigrationCheck;
 import io.clonefs.pg.mask.Masking;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -176,7 +177,18 @@ public final class PgPlugin implements Daemon.Plugin {
                     }
                     return new ControlServer.Reply(200, new Masking(m).run(request.body(MaskApi.MaskRequest.class)));
                 }
-                PgRoutes.Reply r = routes.route(request.method(), path, request::body);
+                PgRoutes.Reply r = routes.route(request.method(), path, new PgRoutes.Body() {
+                    @Override
+                    public <T> T read(Class<T> type) {
+                        return request.body(type);
+                    }
+
+                    @Override
+                    public <T> T readOptional(Class<T> type) {
+                        return request.body() == null || new String(request.body(), StandardCharsets.UTF_8).isBlank()
+                                ? null : request.body(type);
+                    }
+                });
                 return new ControlServer.Reply(r.status(), r.body());
             } catch (PgException e) {
                 return error(e); // answered here, so that the control server does not log it as its own failure
