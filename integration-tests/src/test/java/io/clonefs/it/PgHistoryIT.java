@@ -190,6 +190,24 @@ class PgHistoryIT {
         assertEquals(List.of(), pg.historyStatus("src").replaying());
         pg.destroy("replayer");
 
+        // no commit after the moment: on a running source the branch's own marker commit ends the
+        // replay; on a stopped one the replay takes all the WAL there is (all of it is before the moment)
+        String all = commits.size() + ":" + commits.size();
+        Instant quiet = Instant.now().minusMillis(50);
+        PgApi.Branched ib = pg.branch(PgManager.BranchSpec.of("src", "idle").withAt(quiet));
+        assertEquals(all, PgHarness.query(ib.port(), "select count(*) || ':' || max(id) from t"), "idle source");
+        pg.destroy("idle");
+        pg.stop("src");
+        Instant stopped = Instant.now().minusMillis(50);
+        ib = pg.branch(PgManager.BranchSpec.of("src", "stopped").withAt(stopped));
+        assertEquals(all, PgHarness.query(ib.port(), "select count(*) || ':' || max(id) from t"), "stopped source");
+        assertEquals("f", PgHarness.query(ib.port(), "select pg_is_in_recovery()"));
+        pg.destroy("stopped");
+        ib = pg.branch(PgManager.BranchSpec.of("src", "stoplsn").withAtLsn(commits.get(commits.size() - 1).lsn()));
+        assertEquals(all, PgHarness.query(ib.port(), "select count(*) || ':' || max(id) from t"), "stopped source, LSN");
+        pg.destroy("stoplsn");
+        assertEquals(sp, pg.start("src").port());
+
         // the source goes on, untouched
         assertEquals(Long.toString(commits.size()), PgHarness.query(sp, "select count(*) from t"));
 
@@ -281,6 +299,51 @@ class PgHistoryIT {
         pg.destroy("src");
         assertFalse(Files.exists(h.pool().resolve("pg/history/src")));
         assertEquals(List.of(), historySnapshots(h));
+    }
+
+    @Test
+    void snapshotsAreTakenByWalVolumeAndThinOutWithAge() throws Exception {
+        h = PgHarness.start("pghistwal");
+        PgManager pg = h.pg();
+        int sp = pg.init("src", null).port();
+        PgHarness.execute(sp, "create table pad (n int, p text)");
+        ClonefsException e = assertThrows(ClonefsException.InvalidArgument.class,
+                () -> pg.history("src", Duration.ofMinutes(10), Duration.ofSeconds(6), 1L << 20, false));
+        assertTrue(e.getMessage().contains("at least 16MiB"), e.getMessage());
+        assertEquals(null, pg.get("src").history(), "a refused history changes nothing");
+        Duration every = Duration.ofSeconds(8);
+        PgApi.History on = pg.history("src", Duration.ofMinutes(10), every, 16L << 20, true);
+        assertEquals("16 MiB", on.everyWal());
+        awaitSnapshots(pg, 1);
+        // WAL written fast: a snapshot for each 16 MiB, sooner than the interval (which alone would
+        // take them at least 8 s apart)
+        Instant start = Instant.now();
+        List<Instant> taken = List.of();
+        for (int i = 0; i < 30; i++) {
+            PgHarness.execute(sp, "insert into pad select g, repeat('w', 1000) from generate_series(1, 15000) g");
+            Proc.sleep(300);
+            taken = historySnapshots(h).stream().map(SnapshotInfo::createdAt).sorted().toList();
+            if (taken.stream().filter(t -> t.isAfter(start)).count() >= 3) {
+                break;
+            }
+        }
+        List<Instant> byVolume = taken.stream().filter(t -> t.isAfter(start)).toList();
+        assertTrue(byVolume.size() >= 3 && Duration.between(byVolume.get(0), byVolume.get(2)).compareTo(every) < 0,
+                "three snapshots by WAL volume within one interval: " + taken);
+        // once older than the interval, they thin out to one per interval
+        Proc.sleep(every.toMillis() + 3000);
+        List<Instant> kept = historySnapshots(h).stream().map(SnapshotInfo::createdAt).sorted().toList();
+        Instant dense = Instant.now().minus(every).minusSeconds(1);
+        List<Instant> old = kept.stream().filter(t -> t.isBefore(dense)).toList();
+        for (int i = 1; i < old.size(); i++) {
+            assertTrue(!Duration.between(old.get(i - 1), old.get(i)).minus(every).isNegative(),
+                    "older snapshots at least " + every + " apart: " + kept + " (taken: " + taken + ")");
+        }
+        assertTrue(kept.stream().filter(t -> !t.isAfter(Instant.now().minus(every))).count()
+                < taken.stream().filter(t -> !t.isAfter(Instant.now().minus(every))).count(), "thinned: " + taken + " -> " + kept);
+        // their recorded LSNs went with them
+        List<String> lines = Files.readAllLines(h.pool().resolve("pg/history/src/snapshots.lsn"));
+        assertEquals(kept.size(), lines.size(), lines.toString());
     }
 
     @Test

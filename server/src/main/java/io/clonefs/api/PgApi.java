@@ -106,14 +106,29 @@ public final class PgApi {
      * @param oldestLsn       the oldest LSN a branch can start at ({@code --at-lsn}), or null
      * @param replaying       branches recovering from this history now (it cannot be turned off
      *                        until they answer)
+     * @param everyWal        also a snapshot once this much WAL was written since the last one
+     *                        (e.g. {@code 128 MiB}), or {@code off}
      */
     public record History(String name, boolean on, String keep, String every, String since, String oldest, String newest,
                           long walBytes, long walFiles, List<String> snapshots, boolean archiving, String lastArchivedWal,
-                          String lastArchivedAt, long failedCount, String oldestLsn, List<String> replaying) {
+                          String lastArchivedAt, long failedCount, String oldestLsn, List<String> replaying,
+                          String everyWal) {
     }
 
-    /** {@code POST /v1/pg/servers/NAME/history}: the window ({@code 7d}), the snapshot interval (default 15m), restart now. */
-    public record HistoryRequest(String keep, String every, Boolean restart) {
+    /**
+     * {@code POST /v1/pg/servers/NAME/history}: the window ({@code 7d}), the snapshot interval
+     * (default 15m), the WAL written after which a snapshot is taken sooner ({@code 128MiB}, the
+     * default; {@code 0}: by time only; null: as it was), restart now.
+     */
+    public record HistoryRequest(String keep, String every, Boolean restart, String everyWal) {
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public HistoryRequest {
+        }
+
+        /** Without {@code everyWal}. */
+        public HistoryRequest(String keep, String every, Boolean restart) {
+            this(keep, every, restart, null);
+        }
     }
 
     /** A schedule of snapshots and the scheduled snapshots it keeps now. */

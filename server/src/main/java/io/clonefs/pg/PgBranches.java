@@ -29,8 +29,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PgBranches {
     private static final Logger LOG = LoggerFactory.getLogger(PgBranches.class);
-    /** How long a branch at a moment waits for the source's archiver to archive the WAL until now. */
-    private static final java.time.Duration HISTORY_FLUSH_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     /** Milliseconds of the steps before the start, of a branch or a reset. */
     private record Steps(long checkpointMs, long snapshotMs, long cloneMs, long prepareMs) {
@@ -105,7 +103,7 @@ final class PgBranches {
                         moment = spec.moment();
                         snapshot = history.baseFor(src, moment); // refuses a moment outside the window first
                         history.beginReplay(src.name(), spec.name()); // until it answers: the archive stays
-                        history.flushArchive(src, HISTORY_FLUSH_TIMEOUT);
+                        history.flushArchive(src);
                     } else if (spec.at() != null) {
                         snapshot = volumes.snapshotAt(spec.source(), spec.at());
                     } else {
@@ -173,7 +171,19 @@ final class PgBranches {
 
     /** Starts a branch; one at a moment of its source's history replays the archive until it is promoted there. */
     private PgProcesses.Started startAt(PgRecord rec) {
-        PgProcesses.Started started = processes.startBranch(rec);
+        PgProcesses.Started started;
+        try {
+            started = processes.startBranch(rec);
+        } catch (PgException.StartFailed e) {
+            if (rec.moment() == null || rec.moment().time() == null || !history.endedBeforeTarget(rec)) {
+                throw e;
+            }
+            // a stopped or standby source with no commit after the moment: all its WAL is at or before it
+            LOG.info("branch {}: no commit after {} in the WAL; replaying all of it", rec.name(), rec.moment());
+            processes.stopQuietly(rec, StopMode.IMMEDIATE);
+            history.dropTarget(volumes.root(rec.name()).resolve(rec.dataDir()));
+            started = processes.startBranch(rec);
+        }
         if (rec.moment() == null) {
             return started;
         }
@@ -235,7 +245,7 @@ final class PgBranches {
                         }
                         history.requireWal(src, snapshot);
                         history.beginReplay(src.name(), name); // until it answers: the archive stays
-                        history.flushArchive(src, HISTORY_FLUSH_TIMEOUT);
+                        history.flushArchive(src);
                         snapshotMs = PgProcesses.millisSince(t);
                     }
                     if (rec.suspended()) {

@@ -52,6 +52,8 @@ final class PgHistory {
     private static final Logger LOG = LoggerFactory.getLogger(PgHistory.class);
     static final String HISTORY_SNAPSHOT_PREFIX = "hist-";
     static final Duration DEFAULT_EVERY = Duration.ofMinutes(15);
+    /** A snapshot also once this much WAL was written since the last: a branch replays at most about that much. */
+    static final long DEFAULT_EVERY_WAL = 128L << 20;
     static final Duration ARCHIVE_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
     private static final Pattern CHECKPOINT_LSN = Pattern.compile("Latest checkpoint location:\\s+([0-9A-F]+/[0-9A-F]+)");
@@ -77,6 +79,21 @@ final class PgHistory {
             sync "$dir/wal"
             """;
 
+    private static final String RESTORE_SCRIPT = """
+            #!/bin/sh
+            # clonefs: the restore_command of a branch at a moment of a source's history (clonefs pg branch --at).
+            # $1: the file asked (%f), $2: where it goes (%p), then the directories to look in, in order:
+            # the archive, then the source's pg_wal. Exits 1 when no directory has it.
+            name=$1 dst=$2
+            shift 2
+            for dir in "$@"; do
+                if [ -f "$dir/$name" ]; then
+                    exec cp "$dir/$name" "$dst"
+                fi
+            done
+            exit 1
+            """;
+
     private final PgRegistry registry;
     private final PgVolumes volumes;
     private final PgProcesses processes;
@@ -98,19 +115,26 @@ final class PgHistory {
         try {
             Files.createDirectories(home);
             Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Path script = script();
-            Path tmp = home.resolve(".archive-wal.sh.tmp");
-            Files.writeString(tmp, SCRIPT, StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Files.move(tmp, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            writeScript(script(), SCRIPT);
+            writeScript(restoreScript(), RESTORE_SCRIPT);
         } catch (IOException e) {
             throw new ClonefsException.IoFailure("cannot set up " + home + ": " + e.getMessage(), e);
         }
     }
 
+    private static void writeScript(Path script, String text) throws IOException {
+        Path tmp = script.resolveSibling("." + script.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.move(tmp, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     Path script() {
         return home.resolve("archive-wal.sh");
+    }
+
+    Path restoreScript() {
+        return home.resolve("restore-wal.sh");
     }
 
     Path dir(String name) {
@@ -139,7 +163,11 @@ final class PgHistory {
      * next start; with {@code restart} a running server is restarted now ({@code pg_ctl stop -m
      * fast}, start: its clients are disconnected).
      */
-    PgApi.History enable(String name, Duration keep, Duration every, boolean restart) {
+    PgApi.History enable(String name, Duration keep, Duration every, Long everyWal, boolean restart) {
+        if (everyWal != null && everyWal != 0 && everyWal < 16L << 20) {
+            throw new ClonefsException.InvalidArgument("a snapshot by WAL volume needs at least 16MiB (one segment), or 0 for "
+                    + "by time only");
+        }
         if (keep.toSeconds() < 10) {
             throw new ClonefsException.InvalidArgument("the history window must be at least 10s, not " + PgDurations.format(keep));
         }
@@ -163,7 +191,8 @@ final class PgHistory {
                 throw new ClonefsException.IoFailure("cannot create " + dir(name) + ": " + e.getMessage(), e);
             }
             PgRecord.History h = new PgRecord.History(keep.toSeconds(), every.toSeconds(),
-                    rec.history() == null ? Instant.now().toString() : rec.history().since());
+                    rec.history() == null ? Instant.now().toString() : rec.history().since(),
+                    everyWal != null ? everyWal : rec.history() == null ? null : rec.history().everyWalBytes());
             PgRecord on = rec.withHistory(h);
             registry.put(on);
             if (restart && processes.running(on) && !archiving(on)) {
@@ -205,7 +234,7 @@ final class PgHistory {
             PgVolumes.deleteTreeQuietly(dir(name));
             LOG.info("history of {} off", name);
             return new PgApi.History(name, false, last.keep(), last.every(), last.since(), null, null, 0, 0, List.of(),
-                    last.archiving(), last.lastArchivedWal(), last.lastArchivedAt(), last.failedCount(), null, List.of());
+                    last.archiving(), last.lastArchivedWal(), last.lastArchivedAt(), last.failedCount(), null, List.of(), last.everyWal());
         });
     }
 
@@ -257,7 +286,8 @@ final class PgHistory {
                 PgDurations.format(Duration.ofSeconds(h.everySeconds())), h.since(), oldest,
                 archiving && oldest != null ? "now" : null, wal[0], wal[1],
                 snaps.stream().map(SnapshotInfo::name).toList(), archiving, lastWal, lastAt, failed, oldestLsn(rec.name(), snaps),
-                List.copyOf(new java.util.TreeSet<>(replaying.getOrDefault(rec.name(), java.util.Set.of()))));
+                List.copyOf(new java.util.TreeSet<>(replaying.getOrDefault(rec.name(), java.util.Set.of()))),
+                h.everyWal() == 0 ? "off" : io.clonefs.base.ByteSizes.format(h.everyWal()));
     }
 
     /** The LSN recorded for the oldest history snapshot that has one, or null. */
@@ -392,6 +422,15 @@ final class PgHistory {
         return r.ok() && m.find() ? PgLsn.parse(m.group(1)) : null;
     }
 
+    /** Drops the recorded LSNs of snapshots that are gone. */
+    private void forgetLsns(PgRecord rec, List<SnapshotInfo> left) {
+        java.util.Map<String, Long> lsns = snapshotLsns(rec.name());
+        List<String> names = left.stream().map(SnapshotInfo::name).toList();
+        if (!names.containsAll(lsns.keySet())) {
+            writeLsns(rec.name(), lsns, names);
+        }
+    }
+
     /** The WAL end recorded for each history snapshot of {@code name} ({@code snapshots.lsn}: lines NAME LSN). */
     java.util.Map<String, Long> snapshotLsns(String name) {
         java.util.Map<String, Long> out = new java.util.HashMap<>();
@@ -471,41 +510,32 @@ final class PgHistory {
     }
 
     /**
-     * Makes the WAL written until now durable in the archive: on a running source, a switch to a
-     * new segment and a wait until the archiver has passed it. A stopped source has written
-     * nothing since its last archived segment but the last one, which recovery reads from its
-     * {@code pg_wal} ({@link #prepareRecovery}).
+     * Makes the WAL written until now readable by a recovery: on a running primary, a commit of an
+     * empty transaction (a commit record later than any moment asked) and a switch to a new
+     * segment, so that every segment up to the moment is complete, in the archive or still in the
+     * source's {@code pg_wal}, where the restore command looks next ({@link #prepareRecovery}; the
+     * source removes a segment only once it is archived). A stopped source's last segment is read
+     * from its {@code pg_wal} the same way.
      */
-    void flushArchive(PgRecord src, Duration timeout) {
+    void flushArchive(PgRecord src) {
         if (!processes.running(src) || !archiving(src)) {
             return;
         }
         try (Connection c = Postgres.connect(src.port(), Duration.ofSeconds(10)); Statement st = c.createStatement()) {
-            String seg;
-            try (ResultSet rs = st.executeQuery("select pg_walfile_name(pg_current_wal_lsn()), pg_switch_wal()")) {
+            boolean standby;
+            try (ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
                 rs.next();
-                seg = rs.getString(1);
+                standby = rs.getBoolean(1);
             }
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (true) {
-                try (ResultSet rs = st.executeQuery("select last_archived_wal from pg_stat_archiver")) {
-                    rs.next();
-                    String last = rs.getString(1);
-                    if (last != null && last.length() >= 24 && last.substring(0, 24).compareTo(seg) >= 0) {
-                        return;
-                    }
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new PgException.ToolFailed("the archiver of '" + src.name() + "' did not archive " + seg
-                            + " within " + PgDurations.format(timeout) + " (see its log: " + processes.logFile(src.name()) + ")");
-                }
-                Thread.sleep(20);
+            if (standby) {
+                return; // it archives what it receives; its last segment is read from its pg_wal
             }
+            // an empty transaction with an xid: a commit record after every moment asked so far, where a
+            // recovery to a time stops (without one after the moment, PostgreSQL refuses to end recovery)
+            st.executeQuery("select pg_current_xact_id()").close();
+            st.executeQuery("select pg_switch_wal()").close();
         } catch (SQLException e) {
             throw new PgException.ToolFailed("cannot switch the WAL of '" + src.name() + "': " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PgException.ToolFailed("interrupted while waiting for the archiver of '" + src.name() + "'");
         }
     }
 
@@ -519,7 +549,7 @@ final class PgHistory {
      */
     void prepareRecovery(Path cloneData, PgRecord src, PgRecord.Moment m) {
         Path srcWal = processes.dataDir(src).resolve("pg_wal");
-        String restore = "cp \"" + walDir(src.name()) + "/%f\" \"%p\" 2>/dev/null || cp \"" + srcWal + "/%f\" \"%p\"";
+        String restore = restoreScript() + " \"%f\" \"%p\" \"" + walDir(src.name()) + "\" \"" + srcWal + "\"";
         String target = m.lsn() != null ? "recovery_target_lsn = '" + PgLsn.format(PgLsn.parse(m.lsn())) + "'"
                 : "recovery_target_time = '" + java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'")
                         .withZone(java.time.ZoneOffset.UTC).format(Instant.parse(m.time()).truncatedTo(java.time.temporal.ChronoUnit.MICROS)) + "'";
@@ -529,10 +559,12 @@ final class PgHistory {
                 target,
                 // a time: every transaction committed at or before it; an LSN: every record that starts before it
                 "recovery_target_inclusive = " + (m.lsn() != null ? "off" : "on"),
+                // promoted there after an end-of-recovery checkpoint (0.5-0.8 s here). Pausing there and
+                // pg_promote() would skip it, but a paused startup process sees the promotion only at its
+                // next 1 s wake-up, and hot standby would need the source's max_connections and more
                 "recovery_target_action = 'promote'",
                 "recovery_target_timeline = 'current'",
-                // no connections before the target: hot standby would also require the source's
-                // max_connections and other limits, larger than a branch's
+                // no connections before the target
                 "hot_standby = off");
         try {
             Path auto = cloneData.resolve("postgresql.auto.conf");
@@ -543,6 +575,29 @@ final class PgHistory {
             Files.writeString(signal, "");
             dataDirs.chown(signal);
             dataDirs.chown(auto);
+        } catch (IOException e) {
+            throw new ClonefsException.IoFailure("cannot set up the recovery of " + cloneData + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Whether the last recovery of {@code rec} ended for want of WAL after its moment: PostgreSQL
+     * stops a recovery to a time at the first commit after it, and refuses to end one that found
+     * none ("recovery ended before configured recovery target was reached"). That WAL holds only
+     * transactions committed at or before the moment.
+     */
+    boolean endedBeforeTarget(PgRecord rec) {
+        return Postgres.tailOfFile(processes.logFile(rec.name()), 40).contains(
+                "recovery ended before configured recovery target was reached");
+    }
+
+    /** Replaces the clone's recovery target by none: it replays all the WAL there is, then promotes. */
+    void dropTarget(Path cloneData) {
+        try {
+            Path auto = cloneData.resolve("postgresql.auto.conf");
+            Files.write(auto, List.of("# clonefs: no commit after the moment in the WAL; all of it is at or before it",
+                    "recovery_target_time = ''", "recovery_target_lsn = ''"), StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new ClonefsException.IoFailure("cannot set up the recovery of " + cloneData + ": " + e.getMessage(), e);
         }
@@ -562,17 +617,21 @@ final class PgHistory {
                             + processes.logFile(rec.name()) + ")", Postgres.tailOfFile(processes.logFile(rec.name()), 20));
                 }
             }
-            if (System.nanoTime() > deadline) {
-                throw new PgException.StartFailed("PostgreSQL '" + rec.name() + "' did not reach its recovery target within "
-                        + PgDurations.format(timeout) + " (" + processes.logFile(rec.name()) + ")",
-                        Postgres.tailOfFile(processes.logFile(rec.name()), 20));
-            }
+            checkDeadline(rec, deadline, timeout);
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new PgException.ToolFailed("interrupted while waiting for the recovery of '" + rec.name() + "'");
             }
+        }
+    }
+
+    private void checkDeadline(PgRecord rec, long deadline, Duration timeout) {
+        if (System.nanoTime() > deadline) {
+            throw new PgException.StartFailed("PostgreSQL '" + rec.name() + "' did not reach its recovery target within "
+                    + PgDurations.format(timeout) + " (" + processes.logFile(rec.name()) + ")",
+                    Postgres.tailOfFile(processes.logFile(rec.name()), 20));
         }
     }
 
@@ -596,7 +655,8 @@ final class PgHistory {
                 }
                 List<SnapshotInfo> snaps = snapshots(cur.name());
                 boolean due = snaps.isEmpty()
-                        || !snaps.get(0).createdAt().plusSeconds(cur.history().everySeconds()).isAfter(now);
+                        || !snaps.get(0).createdAt().plusSeconds(cur.history().everySeconds()).isAfter(now)
+                        || cur.history().everyWal() > 0 && walSince(cur, snaps.get(0)) >= cur.history().everyWal();
                 // the first snapshot only once the server archives: the WAL after it must all reach the archive
                 if (due && processes.running(cur) && archiving(cur)) {
                     processes.checkpoint(cur); // a branch from it replays only the WAL after it
@@ -614,8 +674,49 @@ final class PgHistory {
         }
     }
 
+    /** Bytes of WAL the running source has written since history snapshot {@code last}, or 0 when unknown. */
+    private long walSince(PgRecord rec, SnapshotInfo last) {
+        if (rec.history().everyWal() <= 0 || !processes.running(rec)) {
+            return 0;
+        }
+        Long at = snapshotLsns(rec.name()).get(last.name());
+        if (at == null) {
+            return 0;
+        }
+        try {
+            return PgLsn.parse(Postgres.query(rec.port(), "select pg_current_wal_insert_lsn()")) - at;
+        } catch (SQLException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Older history thins out: of the snapshots taken more than one interval ago (by WAL volume,
+     * several can fall in one interval), one per interval stays; those with clones stay too.
+     */
+    private void thin(PgRecord rec, List<SnapshotInfo> newestFirst, Instant now) {
+        Instant dense = now.minusSeconds(rec.history().everySeconds());
+        Instant lastKept = null;
+        for (int i = newestFirst.size() - 1; i >= 0; i--) {
+            SnapshotInfo s = newestFirst.get(i);
+            if (!s.createdAt().isBefore(dense)) {
+                break;
+            }
+            if (lastKept == null || !s.createdAt().isBefore(lastKept.plusSeconds(rec.history().everySeconds()))
+                    || !s.clones().isEmpty()) {
+                lastKept = s.createdAt();
+            } else {
+                volumes.destroyQuietly(s.name(), null);
+                LOG.info("history snapshot {} thinned out", s.name());
+            }
+        }
+    }
+
     /** Moves the window: history snapshots and archived segments older than the oldest one needed go. */
     private void retain(PgRecord rec, List<SnapshotInfo> newestFirst, Instant now) {
+        thin(rec, newestFirst, now);
+        newestFirst = snapshots(rec.name());
+        forgetLsns(rec, newestFirst);
         Instant edge = now.minusSeconds(rec.history().keepSeconds());
         SnapshotInfo base = null;
         for (SnapshotInfo s : newestFirst) {
@@ -637,11 +738,7 @@ final class PgHistory {
                 LOG.info("history snapshot {} left the window", s.name());
             }
         }
-        java.util.Map<String, Long> lsns = snapshotLsns(rec.name());
-        List<String> left = snapshots(rec.name()).stream().map(SnapshotInfo::name).toList();
-        if (!left.containsAll(lsns.keySet())) {
-            writeLsns(rec.name(), lsns, left);
-        }
+        forgetLsns(rec, snapshots(rec.name()));
         try (DirectoryStream<Path> s = Files.newDirectoryStream(walDir(rec.name()))) {
             for (Path f : s) {
                 String n = f.getFileName().toString();

@@ -352,9 +352,18 @@ public final class PgManager implements AutoCloseable {
      * {@code every}; both are kept for {@code keep}.
      */
     public PgApi.History history(String name, Duration keep, Duration every, boolean restart) {
+        return history(name, keep, every, null, restart);
+    }
+
+    /**
+     * As {@link #history(String, Duration, Duration, boolean)}, and a snapshot sooner once the
+     * source has written {@code everyWalBytes} of WAL since the last one (0: by time only; null:
+     * as it was, else {@link PgHistory#DEFAULT_EVERY_WAL}).
+     */
+    public PgApi.History history(String name, Duration keep, Duration every, Long everyWalBytes, boolean restart) {
         registry.checkOpen();
         Names.checkDataset("volume", name);
-        return history.enable(name, keep, every == null ? PgHistory.DEFAULT_EVERY : every, restart);
+        return history.enable(name, keep, every == null ? PgHistory.DEFAULT_EVERY : every, everyWalBytes, restart);
     }
 
     /** Turns a source's history off and deletes its archive and history snapshots (those without clones). */

@@ -130,9 +130,15 @@ public record PgRecord(
      * A server's history: its WAL archived into the pool and a snapshot every {@code everySeconds},
      * both kept for {@code keepSeconds}.
      *
-     * @param since ISO-8601 instant history was turned on
+     * @param since         ISO-8601 instant history was turned on
+     * @param everyWalBytes also a snapshot once the source has written this much WAL since the last
+     *                      one (0: by time only; null, as in older state files: {@code
+     *                      PgHistory.DEFAULT_EVERY_WAL})
      */
-    public record History(long keepSeconds, long everySeconds, String since) {
+    public record History(long keepSeconds, long everySeconds, String since, Long everyWalBytes) {
+        public long everyWal() {
+            return everyWalBytes == null ? PgHistory.DEFAULT_EVERY_WAL : everyWalBytes;
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package io.clonefs.pg;
 
 import io.clonefs.api.ControlException;
 import io.clonefs.api.PgApi;
+import io.clonefs.base.ByteSizes;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.ErrorKind;
 import io.clonefs.engine.Names;
@@ -107,6 +108,7 @@ public final class PgRoutes {
                             }
                             return ok(pg.history(name, PgDurations.parse(h.keep()),
                                     h.every() == null || h.every().isBlank() ? null : PgDurations.parse(h.every()),
+                                    h.everyWal() == null || h.everyWal().isBlank() ? null : ByteSizes.parse(h.everyWal()),
                                     Boolean.TRUE.equals(h.restart())));
                     }
                 }

@@ -1,6 +1,7 @@
 package io.clonefs.cli.pg;
 
 import io.clonefs.api.PgApi;
+import io.clonefs.base.ByteSizes;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.ErrorKind;
 import io.clonefs.cli.common.Sizes;
@@ -15,11 +16,13 @@ import picocli.CommandLine.Parameters;
         "  clonefs pg history prod --keep 7d --restart    # and restart prod now to start archiving",
         "  clonefs pg history prod                        # the window, archive and snapshots",
         "  clonefs pg history prod --off                  # off: archive and history snapshots deleted"},
-    description = {"Keep the history of source NAME: its WAL archived into the pool (fsync'd before",
-    "PostgreSQL may recycle it) and a snapshot every --every (default 15m), both kept for the window",
-    "--keep. Archiving needs archive_mode, which PostgreSQL reads at its start: it begins at the",
-    "server's next start, or now with --restart (its clients are disconnected). Without options:",
-    "print the window. --off: stop archiving and delete the archive and history snapshots."})
+    description = {"Keep the history of source NAME: its WAL archived into the pool (fsync'd",
+    "before PostgreSQL may recycle it) and a snapshot every --every (default 15m) or",
+    "every --every-wal of WAL (default 128MiB), both kept for the window --keep.",
+    "Archiving needs archive_mode, which PostgreSQL reads at its start: it begins at",
+    "the server's next start, or now with --restart (its clients are disconnected).",
+    "Without options: print the window. --off: stop archiving and delete the archive",
+    "and history snapshots."})
 final class PgHistoryCommand extends PgSubcommand {
     @Parameters(paramLabel = "NAME", description = "The source.")
     String name;
@@ -29,6 +32,11 @@ final class PgHistoryCommand extends PgSubcommand {
 
     @Option(names = "--every", paramLabel = "DURATION", description = "The interval of history snapshots (default 15m).")
     String every;
+
+    @Option(names = "--every-wal", paramLabel = "SIZE", description = {"Also a snapshot once the source has written SIZE of WAL",
+        "since the last one (default 128MiB; 0: by time only), so that a branch at a moment",
+        "replays at most about that much. Older snapshots thin out to one per --every."})
+    String everyWal;
 
     @Option(names = "--restart", description = "Restart a running source now so that it archives at once.")
     boolean restart;
@@ -41,8 +49,8 @@ final class PgHistoryCommand extends PgSubcommand {
         checkName(name);
         PgApi.History h;
         if (off) {
-            if (keep != null || every != null || restart) {
-                throw new ClonefsException.InvalidArgument("--off takes no --keep, --every or --restart");
+            if (keep != null || every != null || everyWal != null || restart) {
+                throw new ClonefsException.InvalidArgument("--off takes no --keep, --every, --every-wal or --restart");
             }
             h = client().historyOff(name);
         } else if (keep != null) {
@@ -50,10 +58,13 @@ final class PgHistoryCommand extends PgSubcommand {
             if (every != null) {
                 PgDurations.parse(every);
             }
-            h = client().history(name, new PgApi.HistoryRequest(keep, every, restart ? Boolean.TRUE : null));
+            if (everyWal != null) {
+                ByteSizes.parse(everyWal);
+            }
+            h = client().history(name, new PgApi.HistoryRequest(keep, every, restart ? Boolean.TRUE : null, everyWal));
         } else {
-            if (every != null || restart) {
-                throw new ClonefsException.InvalidArgument("--every and --restart go with --keep");
+            if (every != null || everyWal != null || restart) {
+                throw new ClonefsException.InvalidArgument("--every, --every-wal and --restart go with --keep");
             }
             h = client().historyStatus(name);
         }
@@ -66,7 +77,7 @@ final class PgHistoryCommand extends PgSubcommand {
             return ErrorKind.ExitCode.OK;
         }
         out().println(h.name() + ": history on since " + h.since() + ", window " + h.keep() + ", a snapshot every "
-                + h.every());
+                + h.every() + ("off".equals(h.everyWal()) || h.everyWal() == null ? "" : " or " + h.everyWal() + " of WAL"));
         out().println("  reachable: " + (h.oldest() == null ? "nothing yet (the first snapshot is taken once the server archives)"
                 : "from " + h.oldest() + (h.oldestLsn() == null ? "" : " (LSN " + h.oldestLsn() + ")") + " to "
                 + (h.newest() == null ? "its last archived WAL" : h.newest())));
