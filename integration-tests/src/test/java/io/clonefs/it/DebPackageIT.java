@@ -92,8 +92,14 @@ class DebPackageIT {
             assertTrue(run("man", "-w", "clonefs").check().out().contains("/usr/share/man/man1/clonefs.1.gz"));
             time("install", t0);
 
-            Files.writeString(conf, "# DebPackageIT: removed when the test ends\nCLONEFS_POOL=" + pool + "\nCLONEFS_MOUNTPOINT="
-                    + mountpoint + "\nCLONEFS_PORT=0\n");
+            // ExecStartPre creates a pool only where there is nothing, and not at all with CLONEFS_INIT=no
+            Path other = ws.dir("not-a-pool");
+            Files.writeString(other.resolve("data"), "someone's\n");
+            refusedBeforeStart(other, "", other + " is not a clonefs pool and not empty");
+            refusedBeforeStart(pool, "CLONEFS_INIT=no\n", "no pool at " + pool + " (CLONEFS_INIT=no");
+            assertFalse(Files.exists(pool), "no pool made");
+
+            writeConf(pool, "");
             Proc.Result verify = run("systemd-analyze", "verify", "clonefs@" + name + ".service");
             assertEquals(0, verify.exit(), verify.describe());
             assertFalse((verify.out() + verify.err()).contains("clonefs"), "systemd-analyze verify: " + verify.describe());
@@ -144,6 +150,22 @@ class DebPackageIT {
             cleanUp(ws);
         }
         assertEquals(usrLocal, usrLocalState(), "a make install in /usr/local is untouched");
+    }
+
+    private void writeConf(Path poolDir, String extra) throws IOException {
+        Files.writeString(conf, "# DebPackageIT: removed when the test ends\nCLONEFS_POOL=" + poolDir + "\nCLONEFS_MOUNTPOINT="
+                + mountpoint + "\nCLONEFS_PORT=0\n" + extra);
+    }
+
+    /** With this pool in the configuration, the unit's ExecStartPre fails and says why. */
+    private void refusedBeforeStart(Path poolDir, String extra, String message) throws IOException {
+        writeConf(poolDir, extra);
+        Unit unit = Unit.read(UNIT, name);
+        List<List<String>> pre = unit.exec("ExecStartPre");
+        assertEquals(1, pre.size(), "one ExecStartPre");
+        Proc.Result r = Proc.run(pre.get(0), unit.env(), STEP);
+        assertEquals(1, r.exit(), r.describe());
+        assertTrue(r.err().contains(message), r.describe());
     }
 
     /** scripts/build-deb.sh, as make deb runs it, with the jar the build made. */
