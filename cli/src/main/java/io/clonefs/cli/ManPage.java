@@ -105,7 +105,7 @@ final class ManPage {
         for (PositionalParamSpec p : spec.positionalParameters()) {
             if (!p.hidden()) {
                 b.append(".TP\n\\fI").append(escape(p.paramLabel())).append("\\fR\n");
-                paragraphs(b, p.description());
+                paragraphs(b, described(p));
             }
         }
         options(b, spec, true);
@@ -156,8 +156,22 @@ final class ManPage {
                 b.append(" \\fI").append(escape(label(o))).append("\\fR");
             }
             b.append('\n');
-            paragraphs(b, o.description());
+            paragraphs(b, described(o));
         }
+    }
+
+    /** The description as --help shows it: ${DEFAULT-VALUE} and ${COMPLETION-CANDIDATES} filled in. */
+    private static String[] described(ArgSpec a) {
+        String[] d = a.description().clone();
+        List<String> candidates = new ArrayList<>();
+        if (a.completionCandidates() != null) {
+            a.completionCandidates().forEach(candidates::add);
+        }
+        for (int i = 0; i < d.length; i++) {
+            d[i] = d[i].replace("${DEFAULT-VALUE}", String.valueOf(a.defaultValueString()))
+                    .replace("${COMPLETION-CANDIDATES}", String.join(", ", candidates));
+        }
+        return d;
     }
 
     private static String negated(String name) {

@@ -56,7 +56,7 @@ class ManPageTest {
                 assertTrue(MACROS.contains(line.split(" ", 2)[0]), "unknown request: " + line);
             }
             assertFalse(line.startsWith("'"), "a line read as a request: " + line);
-            assertFalse(line.contains("%n"), "a picocli format left in: " + line);
+            assertFalse(line.contains("%n") || line.contains("${"), "a picocli format or variable left in: " + line);
             assertFalse(line.matches(".*[^\\\\]\\\\[^efI&B(R\\-].*") && !line.startsWith(".\\\""), "a stray backslash: " + line);
         }
     }

@@ -90,6 +90,8 @@ class DebPackageIT {
                     "postinst made the class-data archive for the installed JDK");
             assertTrue(run("/usr/bin/clonefs", "--version").check().out().startsWith("clonefs "));
             assertTrue(run("man", "-w", "clonefs").check().out().contains("/usr/share/man/man1/clonefs.1.gz"));
+            assertTrue(run("bash", "-c", "source /usr/share/bash-completion/completions/clonefs && complete -p clonefs").check()
+                    .out().contains("_complete_clonefs clonefs"), "bash completion registers clonefs");
             time("install", t0);
 
             // ExecStartPre creates a pool only where there is nothing, and not at all with CLONEFS_INIT=no
