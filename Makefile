@@ -18,12 +18,14 @@ BENCH_OPTS   ?=
 # The self-contained jar `make install` copies (built by `make build`; SKIP_BUILD=1 installs it as it is).
 JAR          ?= cli/$(BUILD_DIR)/clonefs.jar
 ROUNDS       ?= 50
+# Where `make deb` writes clonefs_VERSION_all.deb.
+DEB_DIR      ?= .
 CLI_ROUNDS   ?= 10
 CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classpath.txt -Dmdep.includeScope=runtime
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read bench-fsync branch-bench bench-remote compare \
-        crash-test bench-cli bench-scale bench-check bench-diff bench-mask bench-history install uninstall clean
+        crash-test bench-cli bench-scale bench-check bench-diff bench-mask bench-history install uninstall deb clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -116,6 +118,10 @@ install: ## build, then install the jar and a `clonefs` launcher in PREFIX/lib/c
 
 uninstall: ## remove what `make install` put in PREFIX (PREFIX=/usr/local)
 	@scripts/install.sh --uninstall "$(PREFIX)"
+
+deb: ## build, then the Debian package DEB_DIR/clonefs_VERSION_all.deb (scripts/build-deb.sh; DEB_DIR=.; SKIP_BUILD=1 JAR=...; DEB_VERSION=...)
+	@test "$(SKIP_BUILD)" = 1 || $(MAKE) --no-print-directory build
+	@scripts/build-deb.sh $(JAR) $(DEB_DIR)
 
 clean: ## remove build output (mvn clean)
 	$(MAVEN) -q clean

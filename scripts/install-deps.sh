@@ -12,6 +12,8 @@
 #                             remote tests (scripts/ceph-dev.sh); Debian 12 ships Ceph 16.2.15.
 #                             About 85 packages, 62 MB download, 250 MB installed, ~45 s. No
 #                             daemon starts and no /etc/ceph/ceph.conf is written by installing.
+#   lintian systemd           DebPackageIT checks the package `make deb` builds with lintian and
+#                             its unit with systemd-analyze verify (no systemd needs to run as PID 1)
 #   openjdk-17-jdk-headless   only if no JDK >= 17 is on the PATH
 #   maven                     only if mvn is not on the PATH
 #
@@ -34,7 +36,7 @@ export DEBIAN_FRONTEND=noninteractive
 say() { echo "install-deps: $*"; }
 
 packages=(fuse3 libfuse2 postgresql-15 postgresql-client-15 postgresql-contrib rsync fio
-          ceph-mon ceph-mgr ceph-osd radosgw ceph-common curl)
+          ceph-mon ceph-mgr ceph-osd radosgw ceph-common curl lintian systemd)
 
 java_ok() {
     command -v javac >/dev/null 2>&1 || return 1
