@@ -20,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Sends deliveries on its own threads. The emitter only {@link #offer}s: a few lines under a lock
@@ -41,9 +42,29 @@ final class Dispatcher implements AutoCloseable {
      *
      * @param startNanos when the event was offered: the give-up time counts from there
      */
-    record Job(WebhookApi.Webhook hook, String event, String eventId, byte[] body, long startNanos, int attempt) {
+    record Job(WebhookApi.Webhook hook, String event, String eventId, Body body, long startNanos, int attempt) {
         Job next() {
             return new Job(hook, event, eventId, body, startNanos, attempt + 1);
+        }
+    }
+
+    /**
+     * The JSON of an event, written on first use by a sender (not by the emitter: the first
+     * serialisation of a type costs tens of milliseconds), then shared by every webhook and attempt.
+     */
+    static final class Body {
+        private final Supplier<byte[]> writer;
+        private byte[] bytes;
+
+        Body(Supplier<byte[]> writer) {
+            this.writer = writer;
+        }
+
+        synchronized byte[] get() {
+            if (bytes == null) {
+                bytes = writer.get();
+            }
+            return bytes;
         }
     }
 
@@ -214,6 +235,7 @@ final class Dispatcher implements AutoCloseable {
     /** One attempt, on the calling thread. */
     Result send(Job job) {
         HttpRequest req;
+        byte[] body = job.body().get();
         try {
             req = HttpRequest.newBuilder(URI.create(job.hook().url())).timeout(requestTimeout)
                     .header("Content-Type", "application/json")
@@ -222,8 +244,8 @@ final class Dispatcher implements AutoCloseable {
                     .header("X-Clonefs-Event-Id", job.eventId())
                     .header("X-Clonefs-Webhook-Id", job.hook().id())
                     .header("X-Clonefs-Delivery-Attempt", Integer.toString(job.attempt()))
-                    .header(Signature.HEADER, Signature.sign(job.hook().secret(), job.body()))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(job.body())).build();
+                    .header(Signature.HEADER, Signature.sign(job.hook().secret(), body))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         } catch (IllegalArgumentException e) {
             return new Result(null, "bad URL: " + e.getMessage(), 0, 0);
         }
@@ -249,12 +271,14 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private static String describe(Throwable t) {
-        while (t.getCause() != null && (t.getMessage() == null || t instanceof IOException && t.getCause() instanceof IOException)) {
-            t = t.getCause();
-        }
+    /** {@code ConnectException: Connection refused}, or with the cause when there is no message. */
+    static String describe(Throwable t) {
         String m = t.getMessage();
-        return t.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : ": " + m);
+        String s = t.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : ": " + m);
+        if ((m == null || m.isBlank()) && t.getCause() != null && t.getCause() != t) {
+            s += " (" + describe(t.getCause()) + ")";
+        }
+        return s;
     }
 
     private static long retryAfter(HttpResponse<?> resp) {

@@ -63,15 +63,18 @@ public final class WebhookService implements AutoCloseable {
         events.subscribe(this::onEvent);
     }
 
-    /** Called on the emitter's thread: builds the body once and queues it for each webhook that wants it. */
+    /**
+     * Called on the emitter's thread: queues the event for each webhook that wants it. The JSON is
+     * written later, by the sender.
+     */
     void onEvent(EventLog.Event e) {
-        byte[] body = null;
+        Dispatcher.Body body = null;
         long now = System.nanoTime();
         for (WebhookApi.Webhook h : hooks) {
             if (WebhookEvents.wants(h.events(), e)) {
                 if (body == null) {
-                    body = body(new Payload(Long.toString(e.seq()), WebhookEvents.name(e), e.seq(), e.time(), e.type(),
-                            e.kind(), e.name(), e.details(), pool.toString()));
+                    body = new Dispatcher.Body(() -> body(new Payload(Long.toString(e.seq()), WebhookEvents.name(e), e.seq(),
+                            e.time(), e.type(), e.kind(), e.name(), e.details(), pool.toString())));
                 }
                 dispatcher.offer(new Dispatcher.Job(h, WebhookEvents.name(e), Long.toString(e.seq()), body, now, 1));
             }
@@ -129,8 +132,9 @@ public final class WebhookService implements AutoCloseable {
         byte[] b = new byte[6];
         RANDOM.nextBytes(b);
         String eventId = "ping-" + HexFormat.of().formatHex(b);
-        byte[] body = body(new Payload(eventId, WebhookEvents.PING, 0, Instant.now().toString(), WebhookEvents.PING,
-                "webhook", h.id(), Map.of("url", h.url()), pool.toString()));
+        Payload p = new Payload(eventId, WebhookEvents.PING, 0, Instant.now().toString(), WebhookEvents.PING, "webhook",
+                h.id(), Map.of("url", h.url()), pool.toString());
+        Dispatcher.Body body = new Dispatcher.Body(() -> body(p));
         Dispatcher.Job job = new Dispatcher.Job(h, WebhookEvents.PING, eventId, body, System.nanoTime(), 1);
         Dispatcher.Result r = dispatcher.send(job);
         boolean ok = Backoff.delivered(r.status());
