@@ -71,13 +71,14 @@ final class WebhookCommand extends BaseCommand {
     @Command(name = "add", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
             footer = {"  clonefs webhook add https://ci.example.com/hooks/clonefs \\",
                 "      --events pg.branch.created,pg.branch.destroyed",
-                "  clonefs webhook add http://127.0.0.1:9000/ --events '*' --secret-file hook.key \\",
-                "      --give-up-after 1h",
+                "  clonefs webhook add http://127.0.0.1:9000/ --events '*' \\",
+                "      --secret-file hook.key --give-up-after 1h",
                 "",
                 "Events: pg.branch.TYPE, pg.source.TYPE, a bare TYPE (any kind) or * (all);",
-                "TYPE is created, reset, destroyed, expired, suspended, woken, wake-failed, masked",
-                "or limits, as 'clonefs events' prints them."},
-            description = {"Add a webhook. Prints its id and its secret (shown this once; list masks it)."})
+                "TYPE is created, reset, destroyed, expired, suspended, woken, wake-failed,",
+                "masked or limits, as 'clonefs events' prints them (docs/webhooks.md)."},
+            description = {"Add a webhook. Prints its id and its secret (shown this once;",
+                "'webhook list' masks it)."})
     static final class Add extends Sub {
         @Parameters(index = "0", paramLabel = "URL", description = "Where events are POSTed: http:// or https://.")
         String url;
