@@ -32,8 +32,8 @@ final class DeliveryLog {
         Metrics.process().counter(METRIC, "Webhook delivery attempts by result (delivered, retry, rejected, gave_up, "
                 + "failed, dropped).", "result", d.result()).increment();
         if (d.result().equals("dropped")) {
-            // on the emitter's thread, and in bursts: one line for the 1st, 2nd, 4th, 8th... drop
-            if (Long.bitCount(dropped) == 1) {
+            // on the emitter's thread, and in bursts: one line for the 1st drop and every 1000th
+            if (dropped % 1000 == 1) {
                 LOG.warn("webhook {}: event {} dropped, the queue is full ({} dropped so far)", d.webhook(), d.eventId(),
                         dropped);
             }
