@@ -62,8 +62,8 @@ class WebhookServiceTest {
         assertEquals("0123456789abcdef", b.secret());
         Path file = pool.resolve("webhooks.json");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
-        assertEquals(List.of(a.id() + " 3f…", b.id() + " 0123…").size(), s.list().size());
-        assertEquals(a.secret().substring(0, 4) + "…", s.list().get(0).secret());
+        assertEquals(List.of(a.secret().substring(0, 4) + "…", "0123…"),
+                s.list().stream().map(WebhookApi.Webhook::secret).toList());
 
         // bad input: one line, nothing stored
         byte[] before = Files.readAllBytes(file);
