@@ -1,6 +1,7 @@
 /**
  * The control API's wire: the JSON records of every route ({@link io.clonefs.api.Api},
- * {@link io.clonefs.api.PgApi}, {@link io.clonefs.api.RemoteApi}, {@link io.clonefs.api.PushResult}),
+ * {@link io.clonefs.api.PgApi}, {@link io.clonefs.api.RemoteApi}, {@link io.clonefs.api.WebhookApi},
+ * {@link io.clonefs.api.PushResult}),
  * the mapping between exceptions and error replies, read from the one table
  * {@link io.clonefs.base.ErrorKind} ({@link io.clonefs.api.ApiErrors}), the channel's own failure
  * ({@link io.clonefs.api.ControlException}) and the one HTTP client

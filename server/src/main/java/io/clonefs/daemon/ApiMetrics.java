@@ -63,6 +63,18 @@ final class ApiMetrics {
                 }
                 return "other";
             }
+            case "webhooks" -> {
+                if (p.length == 3) {
+                    return "/v1/webhooks";
+                }
+                if (p.length == 4) {
+                    return p[3].equals("deliveries") ? "/v1/webhooks/deliveries" : "/v1/webhooks/{id}";
+                }
+                if (p.length == 5 && p[4].equals("test")) {
+                    return "/v1/webhooks/{id}/test";
+                }
+                return "other";
+            }
             case "pg" -> {
                 if (p.length == 4 && (p[3].equals("servers") || p[3].equals("init") || p[3].equals("import")
                         || p[3].equals("branches") || p[3].equals("stop-all") || p[3].equals("schedules"))) {

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * with a sequence number that grows across daemon restarts, served by {@code GET /v1/events}.
  * Events are what scripts wait for: a branch created, reset, destroyed or expired.
  *
- * <p>Thread rules: thread-safe; appends are serialised by the instance's monitor.
+ * <p>Thread rules: thread-safe; appends are serialised by the instance's monitor. Subscribers
+ * ({@link #subscribe}) are called on the appending thread, after the monitor is released, in
+ * sequence order per appender; they must return at once (the webhooks only enqueue).
  */
 public final class EventLog {
     private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
@@ -50,6 +54,7 @@ public final class EventLog {
     }
 
     private final Path file;
+    private final List<Consumer<Event>> subscribers = new CopyOnWriteArrayList<>();
     private final Deque<Event> recent = new ArrayDeque<>();
     private long seq;
 
@@ -101,18 +106,36 @@ public final class EventLog {
         seq = Math.max(seq, e.seq());
     }
 
+    /**
+     * Calls {@code subscriber} with every event appended from now on (the webhooks). It runs on the
+     * appending thread and must not block; what it throws is logged and dropped.
+     */
+    public void subscribe(Consumer<Event> subscriber) {
+        subscribers.add(subscriber);
+    }
+
     /** Appends an event and returns it; an event that cannot be written is logged, not thrown. */
-    public synchronized Event append(String type, String kind, String name, Map<String, Object> details) {
-        Event e = new Event(seq + 1, Instant.now().toString(), type, kind, name, details == null ? Map.of() : details);
-        remember(e);
-        try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-                StandardOpenOption.WRITE)) {
-            out.write(JSON.writeValueAsBytes(e));
-            out.write('\n');
-        } catch (IOException ex) {
-            LOG.error("cannot append to the event log {}: {}", file, ex.getMessage());
+    public Event append(String type, String kind, String name, Map<String, Object> details) {
+        Event e;
+        synchronized (this) {
+            e = new Event(seq + 1, Instant.now().toString(), type, kind, name, details == null ? Map.of() : details);
+            remember(e);
+            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                    StandardOpenOption.WRITE)) {
+                out.write(JSON.writeValueAsBytes(e));
+                out.write('\n');
+            } catch (IOException ex) {
+                LOG.error("cannot append to the event log {}: {}", file, ex.getMessage());
+            }
         }
         LOG.debug("event {}", e);
+        for (Consumer<Event> s : subscribers) {
+            try {
+                s.accept(e);
+            } catch (RuntimeException ex) {
+                LOG.warn("event subscriber failed on event {}: {}", e.seq(), ex.getMessage());
+            }
+        }
         return e;
     }
 

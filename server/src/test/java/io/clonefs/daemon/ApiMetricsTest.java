@@ -19,6 +19,11 @@ class ApiMetricsTest {
         assertEquals("/v1/pg/servers/{name}/reset", ApiMetrics.route("/v1/pg/servers/pr-7/reset"));
         assertEquals("/v1/pg/servers/{name}", ApiMetrics.route("/v1/pg/servers/pr-7"));
         assertEquals("/v1/volumes", ApiMetrics.route("/v1/volumes"));
+        assertEquals("/v1/webhooks", ApiMetrics.route("/v1/webhooks"));
+        assertEquals("/v1/webhooks/deliveries", ApiMetrics.route("/v1/webhooks/deliveries"));
+        assertEquals("/v1/webhooks/{id}", ApiMetrics.route("/v1/webhooks/wh-1a2b3c4d"));
+        assertEquals("/v1/webhooks/{id}/test", ApiMetrics.route("/v1/webhooks/wh-1a2b3c4d/test"));
+        assertEquals("other", ApiMetrics.route("/v1/webhooks/wh-1a2b3c4d/explode"));
         assertEquals("/metrics", ApiMetrics.route("/metrics"));
         assertEquals("other", ApiMetrics.route("/v1/pg/servers/pr-7/explode"));
         assertEquals("other", ApiMetrics.route("/v1/" + "x".repeat(100)));
