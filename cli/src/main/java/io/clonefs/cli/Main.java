@@ -94,6 +94,7 @@ public final class Main {
             }
             cl.addSubcommand(c);
         }
+        HelpText.install(cl);
         cl.registerConverter(Path.class, Main::path);
         cl.setExecutionExceptionHandler(new Errors(top));
         cl.setExitCodeExceptionMapper(new Errors(top));

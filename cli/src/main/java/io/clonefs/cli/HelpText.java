@@ -1,0 +1,130 @@
+package io.clonefs.cli;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.Help.Column;
+import picocli.CommandLine.Help.TextTable;
+import picocli.CommandLine.Model.UsageMessageSpec;
+
+/**
+ * How a command's description reads in {@code --help}: its source lines are paragraphs, wrapped at
+ * the help's width, and the list of subcommands shows each one's first clause.
+ *
+ * <p>A command's {@code description} array holds the lines of its source, not of the screen:
+ * picocli would print each element as a line of its own and wrap the ones longer than the
+ * terminal, leaving a word or two on a line in mid-sentence. Here consecutive elements are one
+ * paragraph, wrapped as a whole. A new paragraph starts after an empty element or one ending
+ * in {@code %n}, and at an element that starts with blanks or with an option and a colon
+ * ({@code --data: ...}). The command list ({@code Commands:}) shows a subcommand's first clause:
+ * its description up to the first {@code .}, {@code :} or {@code ;} outside parentheses.
+ */
+final class HelpText {
+    /** An element that starts a paragraph of its own: indented, or an option and a colon. */
+    private static final Pattern OWN_PARAGRAPH = Pattern.compile("^(\\s+\\S|--?[\\w-]+:).*", Pattern.DOTALL);
+
+    private HelpText() {
+    }
+
+    /** Renders descriptions and command lists of {@code cl} and its subcommands (call after adding them). */
+    static void install(CommandLine cl) {
+        Map<String, CommandLine.IHelpSectionRenderer> sections = new HashMap<>(cl.getHelpSectionMap());
+        sections.put(UsageMessageSpec.SECTION_KEY_DESCRIPTION, HelpText::description);
+        sections.put(UsageMessageSpec.SECTION_KEY_COMMAND_LIST, HelpText::commandList);
+        cl.setHelpSectionMap(sections);
+    }
+
+    /** The description's source lines joined into paragraphs (format specifiers kept). */
+    static List<String> paragraphs(String[] lines) {
+        List<String> out = new ArrayList<>();
+        StringBuilder p = new StringBuilder();
+        for (String line : lines) {
+            if (p.length() > 0 && OWN_PARAGRAPH.matcher(line).matches()) {
+                out.add(p.toString());
+                p.setLength(0);
+            }
+            if (line.isBlank()) {
+                if (p.length() > 0) {
+                    out.add(p.toString());
+                    p.setLength(0);
+                }
+                out.add("");
+                continue;
+            }
+            p.append(p.length() == 0 ? line : " " + line.strip());
+            if (line.endsWith("%n")) {
+                out.add(p.substring(0, p.length() - 2));
+                p.setLength(0);
+            }
+        }
+        if (p.length() > 0) {
+            out.add(p.toString());
+        }
+        return out;
+    }
+
+    /** The first clause of a description: up to the first '.', ':' or ';' outside parentheses, ending in '.'. */
+    static String summary(String[] lines) {
+        List<String> ps = paragraphs(lines);
+        String text = ps.isEmpty() ? "" : ps.get(0);
+        int depth = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth = Math.max(0, depth - 1);
+            } else if (depth == 0 && (c == '.' || c == ':' || c == ';')
+                    && (i + 1 == text.length() || text.charAt(i + 1) == ' ')) {
+                return text.substring(0, i) + ".";
+            }
+        }
+        return text;
+    }
+
+    private static String description(Help help) {
+        String[] lines = help.commandSpec().usageMessage().description();
+        if (lines.length == 0) {
+            return "";
+        }
+        TextTable t = TextTable.forColumns(help.colorScheme(),
+                new Column(help.commandSpec().usageMessage().width(), 0, Column.Overflow.WRAP));
+        t.indentWrappedLines = 0;
+        for (String p : paragraphs(lines)) {
+            for (String line : String.format(p).split("\\r?\\n", -1)) {
+                t.addRowValues(help.colorScheme().text(line));
+            }
+        }
+        return t.toString();
+    }
+
+    private static String commandList(Help help) {
+        Map<Help, Boolean> seen = new IdentityHashMap<>();
+        List<Help> subs = new ArrayList<>();
+        int longest = 0;
+        for (Help h : help.subcommands().values()) {
+            if (!h.commandSpec().usageMessage().hidden() && seen.put(h, Boolean.TRUE) == null) {
+                subs.add(h);
+                longest = Math.max(longest, h.commandNamesText(", ").plainString().length());
+            }
+        }
+        if (subs.isEmpty()) {
+            return "";
+        }
+        int width = help.commandSpec().usageMessage().width();
+        int names = longest + 2;
+        TextTable t = TextTable.forColumns(help.colorScheme(), new Column(names, 2, Column.Overflow.SPAN),
+                new Column(width - names, 2, Column.Overflow.WRAP));
+        for (Help h : subs) {
+            UsageMessageSpec u = h.commandSpec().usageMessage();
+            String[] text = u.header().length > 0 ? u.header() : u.description();
+            t.addRowValues(h.commandNamesText(", "), help.colorScheme().text(String.format(summary(text))));
+        }
+        return t.toString();
+    }
+}

@@ -1,0 +1,124 @@
+package io.clonefs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * Every command's {@code --help}, rendered at 80 columns, fits them and has no ragged break.
+ *
+ * <p>A <b>ragged break</b> is a line of one to three words that a sentence left behind when it
+ * wrapped: the line does not end a sentence or a heading (its last character is none of
+ * {@code . : ; ! ?}) and is no example command ({@code clonefs ...}); the next line goes on with
+ * the same sentence (it starts in the same column, with a lower-case letter); and the next
+ * line's first word would have fit on the line, so the width did not force the break. It is what
+ * a description array element longer than its column gives ("a running, writable copy of a" /
+ * "live" / "database in about a second"), or one cut short by hand ("run as the" / "postgres").
+ */
+class HelpTextTest {
+    static final int WIDTH = 80;
+
+    private static List<CommandLine> all(CommandLine cl) {
+        List<CommandLine> out = new ArrayList<>(List.of(cl));
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (!out.contains(sub)) {
+                out.addAll(all(sub));
+            }
+        }
+        return out;
+    }
+
+    /** The help of {@code c} as an 80-column terminal shows it. */
+    static String render(CommandLine c) {
+        c.setUsageHelpAutoWidth(false);
+        c.setUsageHelpWidth(WIDTH);
+        return c.getUsageMessage(CommandLine.Help.Ansi.OFF);
+    }
+
+    /** The problems of one rendered help text: lines over the width and ragged breaks (see the class comment). */
+    static List<String> problems(String help) {
+        List<String> out = new ArrayList<>();
+        String[] lines = help.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            if (line.length() > WIDTH) {
+                out.add("longer than " + WIDTH + " columns (" + line.length() + "): " + line.strip());
+            }
+            if (i + 1 < lines.length && ragged(line, lines[i + 1])) {
+                out.add("ragged break: '" + line.strip() + "' then '" + lines[i + 1].strip() + "'");
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code line} is a one- or two-word remnant of a sentence that goes on in {@code next}. */
+    static boolean ragged(String line, String next) {
+        String text = line.strip();
+        if (text.isEmpty() || text.split("\\s+").length > 3 || text.startsWith("clonefs ")) {
+            return false;
+        }
+        char last = text.charAt(text.length() - 1);
+        if (".:;!?".indexOf(last) >= 0) {
+            return false;
+        }
+        int col = indent(line);
+        String nextText = next.strip();
+        return !nextText.isEmpty() && indent(next) == col && Character.isLowerCase(nextText.charAt(0))
+                && line.stripTrailing().length() + 1 + nextText.split("\\s+")[0].length() <= WIDTH;
+    }
+
+    private static int indent(String line) {
+        int i = 0;
+        while (i < line.length() && line.charAt(i) == ' ') {
+            i++;
+        }
+        return i;
+    }
+
+    @Test
+    void theDefinitionCatchesAWrappedArrayElementAndNothingElse() {
+        // what pg --help printed: an 86-column element wrapped, leaving "live" alone
+        assertEquals(1, problems("PostgreSQL servers on volumes and their branches: a running, writable copy of a\n"
+                + "live\ndatabase in about a second.\n").size());
+        // an option's description column
+        assertTrue(ragged("                             snapshot", "                             before it is reset"));
+        // ends of sentences, headings, a new sentence, an example, another column: not ragged
+        assertTrue(problems("Destroys it.\nNew sentence.\n").isEmpty());
+        assertTrue(problems("Examples:\n  clonefs pg list --json\n").isEmpty());
+        assertTrue(problems("of a database\nRuns as root.\n").isEmpty());
+        assertTrue(problems("  --json   Print results as JSON\n             and more\n").isEmpty());
+        assertEquals(1, problems("x".repeat(81) + "\n").size());
+    }
+
+    @Test
+    void sourceLinesArePargraphsAndTheCommandListShowsTheFirstClause() {
+        assertEquals(List.of("One sentence broken in the source. And another."),
+                HelpText.paragraphs(new String[] {"One sentence broken", "in the source.", "And another."}));
+        assertEquals(List.of("A.", "", "B", "--data: C D", "E"),
+                HelpText.paragraphs(new String[] {"A.", "", "B", "--data: C", "D%n", "E"}));
+        assertEquals(List.of("Intro:", "  an indented line"), HelpText.paragraphs(new String[] {"Intro:", "  an indented line"}));
+        assertEquals("Every managed server.", HelpText.summary(new String[] {"Every managed server: sources", "and more."}));
+        assertEquals("Start a server (or adopt a volume: one with data) and wait.",
+                HelpText.summary(new String[] {"Start a server (or adopt a volume: one", "with data) and wait. More."}));
+        assertEquals("No stop at all", HelpText.summary(new String[] {"No stop at all"}));
+        assertEquals("Version 1.5 is out.", HelpText.summary(new String[] {"Version 1.5 is out. Yes."}));
+    }
+
+    @Test
+    void everyCommandsHelpFits80ColumnsWithoutRaggedBreaks() {
+        List<String> all = new ArrayList<>();
+        List<CommandLine> commands = all(Main.commandLine());
+        assertTrue(commands.size() >= 30, "commands: " + commands.size());
+        for (CommandLine c : commands) {
+            String name = c.getCommandSpec().qualifiedName();
+            for (String p : problems(render(c))) {
+                all.add(name + ": " + p);
+            }
+        }
+        assertTrue(all.isEmpty(), all.size() + " problems:\n" + String.join("\n", all));
+    }
+}
