@@ -11,10 +11,11 @@ import picocli.CommandLine.Command;
             "",
             "Exit codes: 0 nothing blocks clonefs (warnings may remain); 7 a check failed."},
         description = {"Check this host for what clonefs needs and say what to fix.",
-            "The FUSE device and user_allow_other, libfuse 2, Java, PostgreSQL's programs (CLONEFS_PG_BIN), the user",
-            "PostgreSQL runs as, the servers' port range (CLONEFS_PG_PORTS), cgroups for limits, and the pool's",
-            "filesystem and free space (when the pool exists or --pool names one). One line per check: OK, WARN",
-            "(works, with a limitation) or FAIL (a blocker). Needs no daemon and no pool."})
+            "The FUSE device and user_allow_other, libfuse 2, Java, PostgreSQL's programs (CLONEFS_PG_BIN),",
+            "the user PostgreSQL runs as, the servers' port range (CLONEFS_PG_PORTS), room in memory for",
+            "them, cgroups for limits, and the pool's filesystem and free space (when the pool exists or",
+            "--pool names one). One line per check: OK, WARN (works, with a limitation) or FAIL (a",
+            "blocker). Needs no daemon and no pool."})
 final class DoctorCommand extends BaseCommand {
     @Override
     public Integer call() {

@@ -2,6 +2,7 @@ package io.clonefs.cli.doctor;
 
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.MountTable;
+import io.clonefs.pg.PgMemory;
 import io.clonefs.pg.PgOptions;
 import io.clonefs.pg.PgPorts;
 import io.clonefs.pg.limits.Cgroups;
@@ -103,6 +104,7 @@ public final class Doctor {
         checks.add(postgresql(bin, host.env("CLONEFS_PG_BIN") != null));
         checks.add(postgresUser(root, host.onPath("runuser"), Host.lines(host.passwd())));
         checks.add(ports(host.env("CLONEFS_PG_PORTS"), listening()));
+        checks.add(memory(host.env("CLONEFS_PG_MEMORY_FLOOR"), host.meminfo()));
         String cgroupRoot = host.env("CLONEFS_CGROUP_ROOT");
         checks.add(cgroups(cgroupRoot != null ? Cgroups.at(Path.of(cgroupRoot)) : Cgroups.detect(mounts)));
         checks.addAll(pool(pool, named, mounts));
@@ -239,6 +241,43 @@ public final class Doctor {
         }
         return Check.warn("ports", range + ": " + which + " in use by other programs; new servers skip them",
                 "nothing, or a free range in CLONEFS_PG_PORTS");
+    }
+
+    /**
+     * Room in the host's memory for servers to start: the daemon refuses a start that would leave
+     * less than the floor ({@code CLONEFS_PG_MEMORY_FLOOR}, default 5 % of the RAM between 256 MiB
+     * and 2 GiB) of {@code MemAvailable} (PgAdmission; it may suspend idle branches to make room).
+     */
+    static Check memory(String floorSetting, Path meminfo) {
+        long floorOption;
+        try {
+            floorOption = floorSetting == null ? PgMemory.AUTO : PgMemory.parseFloor(floorSetting);
+        } catch (ClonefsException.InvalidArgument e) {
+            return Check.fail("memory", "CLONEFS_PG_MEMORY_FLOOR: " + e.getMessage(), "set it to a size (1GiB), 0 or auto");
+        }
+        PgMemory m = new PgMemory(floorOption, PgMemory.DEFAULT_PER_SERVER, meminfo);
+        if (floorOption == 0) {
+            return Check.ok("memory", "no memory floor (CLONEFS_PG_MEMORY_FLOOR=0): servers start whatever the memory");
+        }
+        long[] mi = m.read();
+        if (mi == null) {
+            return Check.warn("memory", "cannot read MemTotal and MemAvailable from " + meminfo
+                    + ": servers start without an admission check", "nothing, or run on Linux with /proc mounted");
+        }
+        long floor = m.floorFor(mi[0]);
+        long room = mi[1] - floor;
+        String what = formatBytes(mi[1]) + " available of " + formatBytes(mi[0]) + ", " + formatBytes(floor)
+                + " kept free" + (floorSetting != null ? " (CLONEFS_PG_MEMORY_FLOOR)" : "");
+        if (room < PgMemory.DEFAULT_PER_SERVER) {
+            return Check.fail("memory", what + ": no server can start (pg init and branches are refused)",
+                    "free memory, or lower CLONEFS_PG_MEMORY_FLOOR in the daemon's environment");
+        }
+        long servers = room / PgMemory.DEFAULT_PER_SERVER;
+        if (servers < 4) {
+            return Check.warn("memory", what + ": room for " + servers + " small server" + (servers > 1 ? "s" : ""),
+                    "free memory, or give branches less (pg branch --memory)");
+        }
+        return Check.ok("memory", what + ": room for about " + servers + " small servers (64 MiB each)");
     }
 
     /** The controllers pg branch/limit --memory and --cpu-weight need (the limits package's own detection). */

@@ -17,37 +17,27 @@ import java.util.function.Supplier;
  * @param mountinfo  the mount table ({@code /proc/self/mountinfo}): the pool's filesystem, cgroups
  * @param tcpTables  the listening sockets ({@code /proc/net/tcp}, {@code /proc/net/tcp6})
  * @param passwd     the users ({@code /etc/passwd}): the postgres user
+ * @param meminfo    the memory ({@code /proc/meminfo}): room for servers to start
  * @param env        the environment: {@code PATH}, {@code CLONEFS_PG_BIN}, {@code CLONEFS_PG_PORTS},
  *                   {@code CLONEFS_CGROUP_ROOT}, {@code CLONEFS_POOL}
  * @param uid        the user doctor runs as (0: root)
  * @param java       the feature version of the Java that runs clonefs
  * @param libfuse    loads libfuse 2: empty when it loads, else why not
  */
-public record Host(Path devFuse, Path fuseConf, Path mountinfo, List<Path> tcpTables, Path passwd,
+public record Host(Path devFuse, Path fuseConf, Path mountinfo, List<Path> tcpTables, Path passwd, Path meminfo,
                    Map<String, String> env, long uid, int java, Supplier<Optional<String>> libfuse) {
 
     /** This host. */
     public static Host real() {
         return new Host(Path.of("/dev/fuse"), Path.of("/etc/fuse.conf"), Path.of("/proc/self/mountinfo"),
-                List.of(Path.of("/proc/net/tcp"), Path.of("/proc/net/tcp6")), Path.of("/etc/passwd"), System.getenv(),
+                List.of(Path.of("/proc/net/tcp"), Path.of("/proc/net/tcp6")), Path.of("/etc/passwd"),
+                Path.of("/proc/meminfo"), System.getenv(),
                 currentUid(), Runtime.version().feature(), LibfuseCheck::problem);
     }
 
-    public Host withEnv(Map<String, String> e) {
-        return new Host(devFuse, fuseConf, mountinfo, tcpTables, passwd, e, uid, java, libfuse);
-    }
 
-    public Host withUid(long u) {
-        return new Host(devFuse, fuseConf, mountinfo, tcpTables, passwd, env, u, java, libfuse);
-    }
 
-    public Host withMountinfo(Path m) {
-        return new Host(devFuse, fuseConf, m, tcpTables, passwd, env, uid, java, libfuse);
-    }
 
-    public Host withFuse(Path dev, Path conf) {
-        return new Host(dev, conf, mountinfo, tcpTables, passwd, env, uid, java, libfuse);
-    }
 
     /** An environment variable, null when unset or blank. */
     String env(String name) {

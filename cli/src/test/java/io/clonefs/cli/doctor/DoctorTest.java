@@ -111,6 +111,25 @@ class DoctorTest {
         assertEquals(Status.FAIL, Doctor.ports(null, all).status(), "every port taken");
     }
 
+    private Path meminfo(long totalKib, long availableKib) throws IOException {
+        return Files.writeString(Files.createTempFile(tmp, "meminfo", ""), "MemTotal: " + totalKib + " kB\nMemAvailable: "
+                + availableKib + " kB\n");
+    }
+
+    @Test
+    void memoryMustLeaveRoomAboveTheAdmissionFloor() throws IOException {
+        // 16 GiB of RAM: the floor is 5 %, 819 MiB
+        Check plenty = Doctor.memory(null, meminfo(16L << 20, 8L << 20));
+        assertEquals(Status.OK, plenty.status(), plenty.line());
+        assertTrue(plenty.detail().contains("819 MiB kept free"), plenty.detail());
+        assertEquals(Status.WARN, Doctor.memory(null, meminfo(16L << 20, 1000L << 10)).status(), "2 servers");
+        assertEquals(Status.FAIL, Doctor.memory(null, meminfo(16L << 20, 850L << 10)).status());
+        assertEquals(Status.OK, Doctor.memory("0", meminfo(16L << 20, 1L << 10)).status(), "floor off");
+        assertEquals(Status.OK, Doctor.memory("100MiB", meminfo(16L << 20, 600L << 10)).status());
+        assertEquals(Status.FAIL, Doctor.memory("lots", meminfo(16L << 20, 8L << 20)).status());
+        assertEquals(Status.WARN, Doctor.memory(null, tmp.resolve("none")).status(), "unreadable");
+    }
+
     @Test
     void cgroupsReuseTheLimitsDetection() throws IOException {
         Path v2 = Files.createDirectory(tmp.resolve("v2"));
@@ -163,7 +182,9 @@ class DoctorTest {
                 "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
                 + "   0: 0100007F:D480 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1\n");
         Path passwd = Files.writeString(tmp.resolve("passwd"), "root:x:0:0::/root:/bin/bash\n");
-        return new Host(tmp.resolve("no-fuse"), tmp.resolve("no-fuse.conf"), mountinfo, List.of(tcp), passwd, env, uid,
+        Path meminfo = Files.writeString(tmp.resolve("meminfo"), "MemTotal:        2000000 kB\nMemFree:          100000 kB\n"
+                + "MemAvailable:     300000 kB\n");
+        return new Host(tmp.resolve("no-fuse"), tmp.resolve("no-fuse.conf"), mountinfo, List.of(tcp), passwd, meminfo, env, uid,
                 17, () -> Optional.of("libfuse.so.2: cannot open shared object file"));
     }
 
@@ -186,6 +207,7 @@ class DoctorTest {
         assertEquals(Status.FAIL, ports.status(), ports.line()); // 0xD480 = 54400 listens on 127.0.0.1
         assertTrue(ports.detail().contains("54400"), ports.detail());
         assertEquals(Status.WARN, by.get("cgroups").status());
+        assertEquals(Status.FAIL, by.get("memory").status(), "293 MiB available, 256 MiB kept free");
         Check disk = by.get("pool-disk");
         assertEquals(Status.FAIL, disk.status(), disk.line());
         assertTrue(disk.detail().contains("nfs4"), disk.detail());
