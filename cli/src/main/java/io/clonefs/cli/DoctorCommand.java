@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 
 /** {@code clonefs doctor}: checks this host for what clonefs needs, without a daemon or a pool. */
 @Command(name = "doctor", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
-        footer = {"  clonefs doctor", "  clonefs doctor --pool /srv/clonefs", "  clonefs doctor --json | jq '.checks[] | select(.status != \"OK\")'",
+        footer = {"  clonefs doctor", "  clonefs doctor --pool /srv/clonefs",
+            "  clonefs doctor --json | jq '.checks[] | select(.status != \"OK\")'",
             "",
             "Exit codes: 0 nothing blocks clonefs (warnings may remain); 7 a check failed."},
         description = {"Check this host for what clonefs needs and say what to fix.",

@@ -32,7 +32,10 @@ public final class Doctor {
     static final long FREE_WARN = 4L << 30;
     /** The programs the branch manager refuses to start without (PgManager). */
     static final List<String> PG_REQUIRED = List.of("initdb", "pg_ctl", "pg_basebackup", "postgres");
-    /** Programs single commands need: pg diff (pg_dump), pg mask (pg_resetwal), pg history (pg_controldata), check-migration (psql). */
+    /**
+     * Programs single commands need: pg diff (pg_dump), pg mask (pg_resetwal), pg history
+     * (pg_controldata), pg check-migration (psql).
+     */
     static final List<String> PG_OPTIONAL = List.of("pg_dump", "pg_resetwal", "pg_controldata", "psql");
     /** Filesystems LMDB (the pool's metadata) cannot be kept on: its locks and memory map need a local one. */
     static final Set<String> NETWORK = Set.of("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs",
