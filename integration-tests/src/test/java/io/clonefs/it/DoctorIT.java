@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DoctorIT {
     private static final Path LAUNCHER = Path.of(System.getProperty("clonefs.it.launcher", "bin/clonefs"));
     private static final String JAR = System.getProperty("clonefs.it.jar", "");
+    private static final Path REPO = LAUNCHER.toAbsolutePath().normalize().getParent().getParent();
 
     @TempDir
     Path tmp;
@@ -58,6 +59,25 @@ class DoctorIT {
         assertTrue(json.get("ok").asBoolean(), json.toString());
         assertEquals(0, json.get("blockers").asInt());
         assertTrue(json.get("checks").size() >= 10, json.toString());
+    }
+
+    /** make demo runs doctor after the build and stops on a blocker, before it makes anything. */
+    @Test
+    void theDemoStopsOnABlocker() throws Exception {
+        Path bin = Files.createDirectory(tmp.resolve("empty-bin"));
+        Path dir = tmp.resolve("demo");
+        Map<String, String> env = new HashMap<>(Map.of("DEMO_DIR", dir.toString(), "DEMO_SKIP_DEPS", "1",
+                "DEMO_SKIP_BUILD", "1", "CLONEFS_PG_BIN", bin.toString()));
+        if (!JAR.isEmpty()) {
+            env.put("CLONEFS_JAR", JAR);
+        }
+        Proc.Result r = Proc.run(List.of("bash", REPO.resolve("scripts/demo.sh").toString()), env, Duration.ofMinutes(2));
+        System.out.println("---- make demo without PostgreSQL's programs\n" + r.out() + r.err());
+        assertTrue(r.exit() != 0, r.describe());
+        assertTrue(r.out().contains("checking this host: clonefs doctor --pool " + dir.resolve("pool")), r.out());
+        line(r.err().replace("         FAIL", "FAIL"), "FAIL", "postgresql");
+        assertTrue(r.err().contains("demo: clonefs doctor found a blocker"), r.err());
+        assertTrue(!Files.exists(dir.resolve("pool")) && !Files.exists(dir.resolve("mnt")), "nothing made");
     }
 
     @Test
