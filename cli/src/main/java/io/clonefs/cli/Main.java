@@ -73,9 +73,14 @@ public final class Main {
         }
     }
 
-    /** The whole command tree. */
+    /**
+     * The whole command tree, with its help rendered by {@link HelpText} (help is only ever printed
+     * from the whole tree: a command line that asks for it, or does not parse, runs here).
+     */
     static CommandLine commandLine() {
-        return build(ClonefsCommand.SUBCOMMANDS, PgCommand.SUBCOMMANDS);
+        CommandLine cl = build(ClonefsCommand.SUBCOMMANDS, PgCommand.SUBCOMMANDS);
+        HelpText.install(cl);
+        return cl;
     }
 
     /**
@@ -94,7 +99,6 @@ public final class Main {
             }
             cl.addSubcommand(c);
         }
-        HelpText.install(cl);
         cl.registerConverter(Path.class, Main::path);
         cl.setExecutionExceptionHandler(new Errors(top));
         cl.setExitCodeExceptionMapper(new Errors(top));
