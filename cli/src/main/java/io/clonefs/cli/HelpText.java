@@ -23,6 +23,13 @@ import picocli.CommandLine.Model.UsageMessageSpec;
  * in {@code %n}, and at an element that starts with blanks or with an option and a colon
  * ({@code --data: ...}). The command list ({@code Commands:}) shows a subcommand's first clause:
  * its description up to the first {@code .}, {@code :} or {@code ;} outside parentheses.
+ *
+ * <p>The footer's lines (the examples) are kept as they are when they fit. An example (an
+ * indented line) too wide is not wrapped at the margin, where a copy would no longer be the
+ * command: its trailing comment ({@code   # ...}) goes on a line of its own above it, and the
+ * command is continued on the next line with a backslash, at a space outside quotes (before a
+ * pipe or {@code &&} when one is in the line's right half). A line of
+ * prose too wide is wrapped.
  */
 final class HelpText {
     /** An element that starts a paragraph of its own: indented, or an option and a colon. */
@@ -36,6 +43,7 @@ final class HelpText {
         Map<String, CommandLine.IHelpSectionRenderer> sections = new HashMap<>(cl.getHelpSectionMap());
         sections.put(UsageMessageSpec.SECTION_KEY_DESCRIPTION, HelpText::description);
         sections.put(UsageMessageSpec.SECTION_KEY_COMMAND_LIST, HelpText::commandList);
+        sections.put(UsageMessageSpec.SECTION_KEY_FOOTER, HelpText::footer);
         cl.setHelpSectionMap(sections);
     }
 
@@ -101,6 +109,90 @@ final class HelpText {
             }
         }
         return t.toString();
+    }
+
+    private static String footer(Help help) {
+        UsageMessageSpec u = help.commandSpec().usageMessage();
+        StringBuilder out = new StringBuilder();
+        for (String element : u.footer()) {
+            for (String line : String.format(element).split("\\r?\\n", -1)) {
+                for (String l : fit(line, u.width())) {
+                    out.append(help.colorScheme().text(l)).append(System.lineSeparator());
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    /** A footer line as lines of at most {@code width} columns (see the class comment). */
+    static List<String> fit(String line, int width) {
+        if (line.length() <= width) {
+            return List.of(line);
+        }
+        int indent = line.length() - line.stripLeading().length();
+        List<String> out = new ArrayList<>();
+        if (indent == 0) {
+            wrap(line, "", width, out);
+            return out;
+        }
+        String pad = line.substring(0, indent);
+        String command = line;
+        int comment = line.indexOf("  #", indent);
+        if (comment > indent && outsideQuotes(line, comment)) {
+            wrap(line.substring(comment).strip().substring(1).strip(), pad + "# ", width, out);
+            command = line.substring(0, comment).stripTrailing();
+        }
+        String rest = command;
+        String more = pad + "    ";
+        while (rest.length() > width) {
+            // the last space that fits, outside quotes; the last one before a pipe or && if in the right half
+            int cut = -1;
+            int beforeOperator = -1;
+            for (int i = Math.min(width - 2, rest.length() - 1); i > more.length(); i--) {
+                if (rest.charAt(i) == ' ' && rest.charAt(i - 1) != ' ' && outsideQuotes(rest, i)) {
+                    cut = cut < 0 ? i : cut;
+                    if (beforeOperator < 0 && i > width / 2 && (rest.startsWith(" |", i) || rest.startsWith(" &&", i))) {
+                        beforeOperator = i;
+                    }
+                }
+            }
+            cut = beforeOperator > 0 ? beforeOperator : cut;
+            if (cut < 0) {
+                break; // one word longer than the line: left whole
+            }
+            out.add(rest.substring(0, cut) + " \\");
+            rest = more + rest.substring(cut + 1).stripLeading();
+        }
+        out.add(rest);
+        return out;
+    }
+
+    /** Words of {@code text} on lines starting with {@code prefix}, at most {@code width} columns where they can be. */
+    private static void wrap(String text, String prefix, int width, List<String> out) {
+        StringBuilder l = new StringBuilder(prefix);
+        for (String word : text.split(" +")) {
+            if (l.length() > prefix.length() && l.length() + 1 + word.length() > width) {
+                out.add(l.toString());
+                l.setLength(0);
+                l.append(prefix);
+            }
+            l.append(l.length() > prefix.length() ? " " : "").append(word);
+        }
+        out.add(l.toString());
+    }
+
+    /** Whether position {@code at} of a shell line is outside single and double quotes. */
+    private static boolean outsideQuotes(String line, int at) {
+        char quote = 0;
+        for (int i = 0; i < at; i++) {
+            char c = line.charAt(i);
+            if (quote == 0 && (c == '\'' || c == '"')) {
+                quote = c;
+            } else if (c == quote) {
+                quote = 0;
+            }
+        }
+        return quote == 0;
     }
 
     private static String commandList(Help help) {

@@ -18,6 +18,11 @@ import picocli.CommandLine;
  * line's first word would have fit on the line, so the width did not force the break. It is what
  * a description array element longer than its column gives ("a running, writable copy of a" /
  * "live" / "database in about a second"), or one cut short by hand ("run as the" / "postgres").
+ *
+ * <p>A <b>broken example</b> is an example line (indented, after {@code Examples:}) that the width wrapped: the next line
+ * starts in column 0 with a lower-case letter, {@code -} or {@code #}, so the tail of a command
+ * or of its comment ("--credentials-file keys", "start archiving") stands at the margin, where a
+ * copy and paste no longer gives the command.
  */
 class HelpTextTest {
     static final int WIDTH = 80;
@@ -43,13 +48,18 @@ class HelpTextTest {
     static List<String> problems(String help) {
         List<String> out = new ArrayList<>();
         String[] lines = help.split("\n", -1);
+        boolean examples = false;
         for (int i = 0; i < lines.length; i++) {
+            examples |= lines[i].equals("Examples:");
             String line = lines[i];
             if (line.length() > WIDTH) {
                 out.add("longer than " + WIDTH + " columns (" + line.length() + "): " + line.strip());
             }
             if (i + 1 < lines.length && ragged(line, lines[i + 1])) {
                 out.add("ragged break: '" + line.strip() + "' then '" + lines[i + 1].strip() + "'");
+            }
+            if (examples && i + 1 < lines.length && brokenExample(line, lines[i + 1])) {
+                out.add("broken example: '" + line.strip() + "' then '" + lines[i + 1] + "'");
             }
         }
         return out;
@@ -69,6 +79,12 @@ class HelpTextTest {
         String nextText = next.strip();
         return !nextText.isEmpty() && indent(next) == col && Character.isLowerCase(nextText.charAt(0))
                 && line.stripTrailing().length() + 1 + nextText.split("\\s+")[0].length() <= WIDTH;
+    }
+
+    /** Whether {@code next} is the tail of the example {@code line}, wrapped to the margin. */
+    static boolean brokenExample(String line, String next) {
+        return line.startsWith("  ") && !line.isBlank() && !next.isEmpty()
+                && (Character.isLowerCase(next.charAt(0)) || next.charAt(0) == '-' || next.charAt(0) == '#');
     }
 
     private static int indent(String line) {
@@ -92,6 +108,12 @@ class HelpTextTest {
         assertTrue(problems("of a database\nRuns as root.\n").isEmpty());
         assertTrue(problems("  --json   Print results as JSON\n             and more\n").isEmpty());
         assertEquals(1, problems("x".repeat(81) + "\n").size());
+        // an example wrapped at the margin; a continued one, and prose after an example, are not
+        assertEquals(1, problems("Examples:\n  clonefs remote add ceph --bucket clonefs\n--credentials-file keys\n").size());
+        assertEquals(1, problems("Examples:\n  clonefs pg history prod --restart   # and restart prod now to\nstart archiving\n").size());
+        assertTrue(problems("Usage: clonefs pg init [-h]\n                       VOLUME\ninitdb in VOLUME/data\n").isEmpty());
+        assertTrue(problems("  clonefs remote add ceph --bucket clonefs \\\n      --credentials-file keys\n").isEmpty());
+        assertTrue(problems("  clonefs pg list\n\nExit codes: 0 ok; 7 a check failed; others as for any\ncommand.\n").isEmpty());
     }
 
     @Test
@@ -106,6 +128,20 @@ class HelpTextTest {
                 HelpText.summary(new String[] {"Start a server (or adopt a volume: one", "with data) and wait. More."}));
         assertEquals("No stop at all", HelpText.summary(new String[] {"No stop at all"}));
         assertEquals("Version 1.5 is out.", HelpText.summary(new String[] {"Version 1.5 is out. Yes."}));
+    }
+
+    @Test
+    void anExampleTooWideIsContinuedWithABackslashAndItsCommentGoesAbove() {
+        assertEquals(List.of("  short # fits"), HelpText.fit("  short # fits", 20));
+        assertEquals(List.of("  # a comment", "  clonefs x y"), HelpText.fit("  clonefs x y   # a comment", 20));
+        assertEquals(List.of("  clonefs branch \\", "      --memory 1G \\", "      --cpu 50"),
+                HelpText.fit("  clonefs branch --memory 1G --cpu 50", 20));
+        // never inside quotes; before a pipe when there is one
+        assertEquals(List.of("  clonefs a \\", "      'x y z q' b"), HelpText.fit("  clonefs a 'x y z q' b", 20));
+        assertEquals(List.of("  clonefs list --json \\", "      | jq .name"), HelpText.fit("  clonefs list --json | jq .name", 26));
+        // prose is wrapped; a word longer than the line is left whole
+        assertEquals(List.of("Exit codes: 0", "ok."), HelpText.fit("Exit codes: 0 ok.", 14));
+        assertEquals(List.of("  x-very-long-word"), HelpText.fit("  x-very-long-word", 10));
     }
 
     @Test

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 /** {@code clonefs pg mask}: a masked copy of a source whose original values are provably gone. */
 @Command(name = "mask", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
     footer = {"  clonefs pg mask prod --rules masking.rules --into prod-masked",
-        "  clonefs pg branch prod-masked alice          # hand out branches of the masked copy",
+        "  clonefs pg branch prod-masked alice          # hand out masked branches",
         "  clonefs pg mask prod --rules masking.rules --into prod-masked --json | jq .verify",
         "",
         "A rules file:",
