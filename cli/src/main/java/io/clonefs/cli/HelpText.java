@@ -24,6 +24,9 @@ import picocli.CommandLine.Model.UsageMessageSpec;
  * ({@code --data: ...}). The command list ({@code Commands:}) shows a subcommand's first clause:
  * its description up to the first {@code .}, {@code :} or {@code ;} outside parentheses.
  *
+ * <p>The descriptions of options and parameters are paragraphs the same way, wrapped in their
+ * column.
+ *
  * <p>The footer's lines (the examples) are kept as they are when they fit. An example (an
  * indented line) too wide is not wrapped at the margin, where a copy would no longer be the
  * command: its trailing comment ({@code   # ...}) goes on a line of its own above it, and the
@@ -44,6 +47,8 @@ final class HelpText {
         sections.put(UsageMessageSpec.SECTION_KEY_DESCRIPTION, HelpText::description);
         sections.put(UsageMessageSpec.SECTION_KEY_COMMAND_LIST, HelpText::commandList);
         sections.put(UsageMessageSpec.SECTION_KEY_FOOTER, HelpText::footer);
+        sections.put(UsageMessageSpec.SECTION_KEY_OPTION_LIST, HelpText::optionList);
+        sections.put(UsageMessageSpec.SECTION_KEY_PARAMETER_LIST, HelpText::parameterList);
         cl.setHelpSectionMap(sections);
     }
 
@@ -96,19 +101,100 @@ final class HelpText {
     }
 
     private static String description(Help help) {
-        String[] lines = help.commandSpec().usageMessage().description();
-        if (lines.length == 0) {
+        UsageMessageSpec u = help.commandSpec().usageMessage();
+        if (u.description().length == 0) {
             return "";
         }
-        TextTable t = TextTable.forColumns(help.colorScheme(),
-                new Column(help.commandSpec().usageMessage().width(), 0, Column.Overflow.WRAP));
-        t.indentWrappedLines = 0;
-        for (String p : paragraphs(lines)) {
+        StringBuilder out = new StringBuilder();
+        for (String p : paragraphs(u.description())) {
             for (String line : String.format(p).split("\\r?\\n", -1)) {
-                t.addRowValues(help.colorScheme().text(line));
+                for (String l : words(line, u.width() - 1, u.width() - 1)) {
+                    out.append(help.colorScheme().text(l)).append(System.lineSeparator());
+                }
             }
         }
-        return t.toString();
+        return out.toString();
+    }
+
+    private static String optionList(Help help) {
+        Help.Layout d = help.createDefaultLayout();
+        Help.IOptionRenderer options = d.optionRenderer();
+        int width = descriptionWidth(d);
+        Help.Layout l = new Help.Layout(d.colorScheme(), d.textTable(),
+                (option, labels, scheme) -> joined(options.render(option, labels, scheme), scheme, width),
+                d.parameterRenderer());
+        return help.optionList(l, help.createDefaultOptionSort(), help.parameterLabelRenderer());
+    }
+
+    private static String parameterList(Help help) {
+        Help.Layout d = help.createDefaultLayout();
+        Help.IParameterRenderer parameters = d.parameterRenderer();
+        int width = descriptionWidth(d);
+        Help.Layout l = new Help.Layout(d.colorScheme(), d.textTable(), d.optionRenderer(),
+                (param, labels, scheme) -> joined(parameters.render(param, labels, scheme), scheme, width));
+        return help.parameterList(l, help.parameterLabelRenderer());
+    }
+
+    /**
+     * How many characters a line of the description column of a layout's table holds: its width,
+     * less the blanks picocli leaves (so that its own wrapping and this one end lines alike).
+     */
+    private static int descriptionWidth(Help.Layout layout) {
+        Column[] columns = layout.textTable().columns();
+        return columns[columns.length - 1].width - 2;
+    }
+
+    /**
+     * The rows picocli renders for an option or parameter (its names in the first row, a row per
+     * description element) with the description (the last column) as paragraphs, wrapped here
+     * at spaces only (picocli would also break after a dot: "e." / "g."), a row per line, the
+     * wrapped lines indented by two as picocli indents them.
+     */
+    private static Help.Ansi.Text[][] joined(Help.Ansi.Text[][] rows, Help.ColorScheme scheme, int width) {
+        int last = rows[0].length - 1;
+        String[] lines = new String[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            lines[i] = rows[i][last] == null ? "" : rows[i][last].plainString();
+        }
+        List<Help.Ansi.Text[]> out = new ArrayList<>();
+        for (String p : paragraphs(lines)) {
+            List<String> ls = words(p, width, width - 2);
+            for (int i = 0; i < ls.size(); i++) {
+                Help.Ansi.Text[] row = rows[0].clone();
+                if (!out.isEmpty()) {
+                    for (int c = 0; c < last; c++) {
+                        row[c] = scheme.text("");
+                    }
+                }
+                row[last] = scheme.text(i == 0 ? ls.get(i) : "  " + ls.get(i));
+                out.add(row);
+            }
+        }
+        return out.toArray(Help.Ansi.Text[][]::new);
+    }
+
+    /**
+     * {@code text} in lines broken at spaces: the first at most {@code first} characters, the
+     * others {@code rest}; a word longer than a line stands alone. An empty text is one empty line.
+     */
+    static List<String> words(String text, int first, int rest) {
+        List<String> out = new ArrayList<>();
+        String indent = text.substring(0, text.length() - text.stripLeading().length());
+        StringBuilder l = new StringBuilder(indent);
+        int empty = indent.length(); // the length of l before its first word
+        for (String word : text.strip().split(" +")) {
+            if (word.isEmpty()) {
+                continue;
+            }
+            if (l.length() > empty && l.length() + 1 + word.length() > (out.isEmpty() ? first : rest)) {
+                out.add(l.toString());
+                l.setLength(0);
+                empty = 0;
+            }
+            l.append(l.length() > empty ? " " : "").append(word);
+        }
+        out.add(l.toString());
+        return out;
     }
 
     private static String footer(Help help) {
@@ -132,7 +218,7 @@ final class HelpText {
         int indent = line.length() - line.stripLeading().length();
         List<String> out = new ArrayList<>();
         if (indent == 0) {
-            wrap(line, "", width, out);
+            wrap(line, "", width - 1, out);
             return out;
         }
         String pad = line.substring(0, indent);

@@ -1,6 +1,7 @@
 package io.clonefs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -11,13 +12,16 @@ import picocli.CommandLine;
 /**
  * Every command's {@code --help}, rendered at 80 columns, fits them and has no ragged break.
  *
- * <p>A <b>ragged break</b> is a line of one to three words that a sentence left behind when it
- * wrapped: the line does not end a sentence or a heading (its last character is none of
- * {@code . : ; ! ?}) and is no example command ({@code clonefs ...}); the next line goes on with
- * the same sentence (it starts in the same column, with a lower-case letter); and the next
- * line's first word would have fit on the line, so the width did not force the break. It is what
- * a description array element longer than its column gives ("a running, writable copy of a" /
- * "live" / "database in about a second"), or one cut short by hand ("run as the" / "postgres").
+ * <p>A <b>ragged break</b> is a line break inside a sentence that the width did not force: the
+ * line does not end a sentence or a heading (its last character is none of {@code . : ; ! ?})
+ * and is no example command ({@code clonefs ...}); the next line goes on with the same sentence
+ * (it starts with a lower-case letter, in the line's column or up to two to the left, where
+ * picocli starts the next element of a description after indenting the wrapped part of one);
+ * and the next line's first word would have fit on the line (picocli fills at most 79 of the 80
+ * columns). It is what a description array
+ * element longer than its column gives, leaving a word or two alone ("a running, writable copy
+ * of a" / "live" / "database in about a second"), and what one cut short by hand gives ("run as
+ * the" / "postgres").
  *
  * <p>A <b>broken example</b> is an example line (indented, after {@code Examples:}) that the width wrapped: the next line
  * starts in column 0 with a lower-case letter, {@code -} or {@code #}, so the tail of a command
@@ -50,12 +54,12 @@ class HelpTextTest {
         String[] lines = help.split("\n", -1);
         boolean examples = false;
         for (int i = 0; i < lines.length; i++) {
-            examples |= lines[i].equals("Examples:");
+            examples |= lines[i].equals("Examples:"); // from here on, examples and notes: not wrapped text
             String line = lines[i];
             if (line.length() > WIDTH) {
                 out.add("longer than " + WIDTH + " columns (" + line.length() + "): " + line.strip());
             }
-            if (i + 1 < lines.length && ragged(line, lines[i + 1])) {
+            if (!examples && i + 1 < lines.length && ragged(line, lines[i + 1])) {
                 out.add("ragged break: '" + line.strip() + "' then '" + lines[i + 1].strip() + "'");
             }
             if (examples && i + 1 < lines.length && brokenExample(line, lines[i + 1])) {
@@ -65,20 +69,20 @@ class HelpTextTest {
         return out;
     }
 
-    /** Whether {@code line} is a one- or two-word remnant of a sentence that goes on in {@code next}. */
+    /** Whether the break after {@code line} is ragged (see the class comment). */
     static boolean ragged(String line, String next) {
         String text = line.strip();
-        if (text.isEmpty() || text.split("\\s+").length > 3 || text.startsWith("clonefs ")) {
+        String nextText = next.strip();
+        if (text.isEmpty() || nextText.isEmpty() || text.startsWith("clonefs ")) {
             return false;
         }
-        char last = text.charAt(text.length() - 1);
-        if (".:;!?".indexOf(last) >= 0) {
+        if (".:;!?".indexOf(text.charAt(text.length() - 1)) >= 0 || !Character.isLowerCase(nextText.charAt(0))) {
             return false;
         }
         int col = indent(line);
-        String nextText = next.strip();
-        return !nextText.isEmpty() && indent(next) == col && Character.isLowerCase(nextText.charAt(0))
-                && line.stripTrailing().length() + 1 + nextText.split("\\s+")[0].length() <= WIDTH;
+        int nextCol = indent(next);
+        return nextCol <= col && nextCol >= col - 2
+                && line.stripTrailing().length() + 1 + nextText.split("\\s+")[0].length() < WIDTH;
     }
 
     /** Whether {@code next} is the tail of the example {@code line}, wrapped to the margin. */
@@ -100,8 +104,14 @@ class HelpTextTest {
         // what pg --help printed: an 86-column element wrapped, leaving "live" alone
         assertEquals(1, problems("PostgreSQL servers on volumes and their branches: a running, writable copy of a\n"
                 + "live\ndatabase in about a second.\n").size());
-        // an option's description column
+        // an option's description column; an element of it after the wrapped part of the one before
         assertTrue(ragged("                             snapshot", "                             before it is reset"));
+        assertTrue(ragged("                               MiB requests; write-back errors",
+                "                             come from fsync and close"));
+        // cut short by hand: the next word would have fit
+        assertTrue(ragged("servers run as the", "postgres OS user on 127.0.0.1"));
+        // a full line: the next word would not have fit (picocli fills 79 columns)
+        assertFalse(ragged("x".repeat(70) + " and the", "database"));
         // ends of sentences, headings, a new sentence, an example, another column: not ragged
         assertTrue(problems("Destroys it.\nNew sentence.\n").isEmpty());
         assertTrue(problems("Examples:\n  clonefs pg list --json\n").isEmpty());
@@ -113,7 +123,7 @@ class HelpTextTest {
         assertEquals(1, problems("Examples:\n  clonefs pg history prod --restart   # and restart prod now to\nstart archiving\n").size());
         assertTrue(problems("Usage: clonefs pg init [-h]\n                       VOLUME\ninitdb in VOLUME/data\n").isEmpty());
         assertTrue(problems("  clonefs remote add ceph --bucket clonefs \\\n      --credentials-file keys\n").isEmpty());
-        assertTrue(problems("  clonefs pg list\n\nExit codes: 0 ok; 7 a check failed; others as for any\ncommand.\n").isEmpty());
+        assertTrue(problems("Examples:\n  clonefs pg list\n\nExit codes: 0 ok; 7 a check failed; others as for any\ncommand.\n").isEmpty());
     }
 
     @Test
@@ -128,6 +138,15 @@ class HelpTextTest {
                 HelpText.summary(new String[] {"Start a server (or adopt a volume: one", "with data) and wait. More."}));
         assertEquals("No stop at all", HelpText.summary(new String[] {"No stop at all"}));
         assertEquals("Version 1.5 is out.", HelpText.summary(new String[] {"Version 1.5 is out. Yes."}));
+    }
+
+    @Test
+    void wordsBreakAtSpacesOnly() {
+        assertEquals(List.of("a cgroup", "  cpu.weight (e.g.", "  10m)"), HelpText.words("a cgroup cpu.weight (e.g. 10m)", 10, 18)
+                .stream().map(l -> l.startsWith("a") ? l : "  " + l).toList());
+        assertEquals(List.of("  two words"), HelpText.words("  two words", 20, 20));
+        assertEquals(List.of("x-very-long-word", "b"), HelpText.words("x-very-long-word b", 5, 5));
+        assertEquals(List.of(""), HelpText.words("", 5, 5));
     }
 
     @Test
