@@ -9,12 +9,12 @@ import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
 import picocli.CommandLine.Help.Column;
-import picocli.CommandLine.Help.TextTable;
 import picocli.CommandLine.Model.UsageMessageSpec;
 
 /**
- * How a command's description reads in {@code --help}: its source lines are paragraphs, wrapped at
- * the help's width, and the list of subcommands shows each one's first clause.
+ * How {@code --help} reads: descriptions are paragraphs wrapped at the help's width (at spaces
+ * only), the list of subcommands shows each one's first clause, and examples are never broken
+ * at the margin. Installed on the whole command tree by {@link Main}.
  *
  * <p>A command's {@code description} array holds the lines of its source, not of the screen:
  * picocli would print each element as a line of its own and wrap the ones longer than the
@@ -31,8 +31,7 @@ import picocli.CommandLine.Model.UsageMessageSpec;
  * indented line) too wide is not wrapped at the margin, where a copy would no longer be the
  * command: its trailing comment ({@code   # ...}) goes on a line of its own above it, and the
  * command is continued on the next line with a backslash, at a space outside quotes (before a
- * pipe or {@code &&} when one is in the line's right half). A line of
- * prose too wide is wrapped.
+ * pipe or {@code &&} when one is in the line's right half). A line of prose too wide is wrapped.
  */
 final class HelpText {
     /** An element that starts a paragraph of its own: indented, or an option and a colon. */
@@ -41,7 +40,7 @@ final class HelpText {
     private HelpText() {
     }
 
-    /** Renders descriptions and command lists of {@code cl} and its subcommands (call after adding them). */
+    /** Renders the help of {@code cl} and its subcommands this way (call after adding them). */
     static void install(CommandLine cl) {
         Map<String, CommandLine.IHelpSectionRenderer> sections = new HashMap<>(cl.getHelpSectionMap());
         sections.put(UsageMessageSpec.SECTION_KEY_DESCRIPTION, HelpText::description);
@@ -218,14 +217,17 @@ final class HelpText {
         int indent = line.length() - line.stripLeading().length();
         List<String> out = new ArrayList<>();
         if (indent == 0) {
-            wrap(line, "", width - 1, out);
-            return out;
+            return words(line, width - 1, width - 1);
         }
         String pad = line.substring(0, indent);
         String command = line;
         int comment = line.indexOf("  #", indent);
         if (comment > indent && outsideQuotes(line, comment)) {
-            wrap(line.substring(comment).strip().substring(1).strip(), pad + "# ", width, out);
+            String prefix = pad + "# ";
+            for (String l : words(line.substring(comment).strip().substring(1).strip(), width - prefix.length(),
+                    width - prefix.length())) {
+                out.add(prefix + l);
+            }
             command = line.substring(0, comment).stripTrailing();
         }
         String rest = command;
@@ -253,20 +255,6 @@ final class HelpText {
         return out;
     }
 
-    /** Words of {@code text} on lines starting with {@code prefix}, at most {@code width} columns where they can be. */
-    private static void wrap(String text, String prefix, int width, List<String> out) {
-        StringBuilder l = new StringBuilder(prefix);
-        for (String word : text.split(" +")) {
-            if (l.length() > prefix.length() && l.length() + 1 + word.length() > width) {
-                out.add(l.toString());
-                l.setLength(0);
-                l.append(prefix);
-            }
-            l.append(l.length() > prefix.length() ? " " : "").append(word);
-        }
-        out.add(l.toString());
-    }
-
     /** Whether position {@code at} of a shell line is outside single and double quotes. */
     private static boolean outsideQuotes(String line, int at) {
         char quote = 0;
@@ -291,18 +279,22 @@ final class HelpText {
                 longest = Math.max(longest, h.commandNamesText(", ").plainString().length());
             }
         }
-        if (subs.isEmpty()) {
-            return "";
-        }
-        int width = help.commandSpec().usageMessage().width();
-        int names = longest + 2;
-        TextTable t = TextTable.forColumns(help.colorScheme(), new Column(names, 2, Column.Overflow.SPAN),
-                new Column(width - names, 2, Column.Overflow.WRAP));
+        // two blanks, the names, two blanks, the summary; its wrapped lines two further in
+        int column = longest + 4;
+        int width = help.commandSpec().usageMessage().width() - 1 - column;
+        StringBuilder out = new StringBuilder();
         for (Help h : subs) {
             UsageMessageSpec u = h.commandSpec().usageMessage();
             String[] text = u.header().length > 0 ? u.header() : u.description();
-            t.addRowValues(h.commandNamesText(", "), help.colorScheme().text(String.format(summary(text))));
+            Help.Ansi.Text names = h.commandNamesText(", ");
+            List<String> lines = words(String.format(summary(text)), width, width - 2);
+            out.append(help.colorScheme().text("  ").concat(names)
+                    .concat(" ".repeat(column - 2 - names.plainString().length()) + lines.get(0)));
+            for (String l : lines.subList(1, lines.size())) {
+                out.append(System.lineSeparator()).append(" ".repeat(column + 2)).append(l);
+            }
+            out.append(System.lineSeparator());
         }
-        return t.toString();
+        return out.toString();
     }
 }
