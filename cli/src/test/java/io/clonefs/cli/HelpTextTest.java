@@ -10,23 +10,24 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * Every command's {@code --help}, rendered at 80 columns, fits them and has no ragged break.
+ * Every command's {@code --help}, rendered at 80 columns (and at 120, as a wider terminal gets
+ * it), fits them and has neither a ragged break nor a broken example.
  *
  * <p>A <b>ragged break</b> is a line break inside a sentence that the width did not force: the
  * line does not end a sentence or a heading (its last character is none of {@code . : ; ! ?})
- * and is no example command ({@code clonefs ...}); the next line goes on with the same sentence
- * (it starts with a lower-case letter, in the line's column or up to two to the left, where
- * picocli starts the next element of a description after indenting the wrapped part of one);
- * and the next line's first word would have fit on the line (picocli fills at most 79 of the 80
- * columns). It is what a description array
- * element longer than its column gives, leaving a word or two alone ("a running, writable copy
- * of a" / "live" / "database in about a second"), and what one cut short by hand gives ("run as
- * the" / "postgres").
+ * and is no example command ({@code clonefs ...}) nor the synopsis ({@code Usage: ...}); the
+ * next line goes on with the same sentence (it starts with a lower-case letter, in the line's
+ * column or up to two to the left, where picocli starts the next element of a description after
+ * indenting the wrapped part of one); and the next line's first word would have fit on the line
+ * (picocli fills at most 79 of 80 columns). It is what a description array element longer than
+ * its column gives, leaving a word or two alone ("a running, writable copy of a" / "live" /
+ * "database in about a second"), and what one cut short by hand gives ("run as the" /
+ * "postgres").
  *
- * <p>A <b>broken example</b> is an example line (indented, after {@code Examples:}) that the width wrapped: the next line
- * starts in column 0 with a lower-case letter, {@code -} or {@code #}, so the tail of a command
- * or of its comment ("--credentials-file keys", "start archiving") stands at the margin, where a
- * copy and paste no longer gives the command.
+ * <p>A <b>broken example</b> is an example line (indented, after {@code Examples:}) that the
+ * width wrapped: the next line starts in column 0 with a lower-case letter, {@code -} or
+ * {@code #}, so the tail of a command or of its comment ("--credentials-file keys", "start
+ * archiving") stands at the margin, where a copy and paste no longer gives the command.
  */
 class HelpTextTest {
     static final int WIDTH = 80;
@@ -42,24 +43,28 @@ class HelpTextTest {
     }
 
     /** The help of {@code c} as an 80-column terminal shows it. */
-    static String render(CommandLine c) {
+    static String render(CommandLine c, int width) {
         c.setUsageHelpAutoWidth(false);
-        c.setUsageHelpWidth(WIDTH);
+        c.setUsageHelpWidth(width);
         return c.getUsageMessage(CommandLine.Help.Ansi.OFF);
     }
 
     /** The problems of one rendered help text: lines over the width and ragged breaks (see the class comment). */
     static List<String> problems(String help) {
+        return problems(help, WIDTH);
+    }
+
+    static List<String> problems(String help, int width) {
         List<String> out = new ArrayList<>();
         String[] lines = help.split("\n", -1);
         boolean examples = false;
         for (int i = 0; i < lines.length; i++) {
             examples |= lines[i].equals("Examples:"); // from here on, examples and notes: not wrapped text
             String line = lines[i];
-            if (line.length() > WIDTH) {
-                out.add("longer than " + WIDTH + " columns (" + line.length() + "): " + line.strip());
+            if (line.length() > width) {
+                out.add("longer than " + width + " columns (" + line.length() + "): " + line.strip());
             }
-            if (!examples && i + 1 < lines.length && ragged(line, lines[i + 1])) {
+            if (!examples && i + 1 < lines.length && ragged(line, lines[i + 1], width)) {
                 out.add("ragged break: '" + line.strip() + "' then '" + lines[i + 1].strip() + "'");
             }
             if (examples && i + 1 < lines.length && brokenExample(line, lines[i + 1])) {
@@ -71,9 +76,13 @@ class HelpTextTest {
 
     /** Whether the break after {@code line} is ragged (see the class comment). */
     static boolean ragged(String line, String next) {
+        return ragged(line, next, WIDTH);
+    }
+
+    static boolean ragged(String line, String next, int width) {
         String text = line.strip();
         String nextText = next.strip();
-        if (text.isEmpty() || nextText.isEmpty() || text.startsWith("clonefs ")) {
+        if (text.isEmpty() || nextText.isEmpty() || text.startsWith("clonefs ") || text.startsWith("Usage: ")) {
             return false;
         }
         if (".:;!?".indexOf(text.charAt(text.length() - 1)) >= 0 || !Character.isLowerCase(nextText.charAt(0))) {
@@ -82,7 +91,7 @@ class HelpTextTest {
         int col = indent(line);
         int nextCol = indent(next);
         return nextCol <= col && nextCol >= col - 2
-                && line.stripTrailing().length() + 1 + nextText.split("\\s+")[0].length() < WIDTH;
+                && line.stripTrailing().length() + 1 + nextText.split("\\s+")[0].length() < width;
     }
 
     /** Whether {@code next} is the tail of the example {@code line}, wrapped to the margin. */
@@ -170,10 +179,22 @@ class HelpTextTest {
         assertTrue(commands.size() >= 30, "commands: " + commands.size());
         for (CommandLine c : commands) {
             String name = c.getCommandSpec().qualifiedName();
-            for (String p : problems(render(c))) {
+            for (String p : problems(render(c, WIDTH))) {
                 all.add(name + ": " + p);
             }
         }
         assertTrue(all.isEmpty(), all.size() + " problems:\n" + String.join("\n", all));
+    }
+
+    /** A wider terminal (usageHelpAutoWidth) gets the same: paragraphs reflow to its width. */
+    @Test
+    void aWiderTerminalGetsNoRaggedBreaksEither() {
+        List<String> all = new ArrayList<>();
+        for (CommandLine c : all(Main.commandLine())) {
+            for (String p : problems(render(c, 120), 120)) {
+                all.add(c.getCommandSpec().qualifiedName() + ": " + p);
+            }
+        }
+        assertTrue(all.isEmpty(), all.size() + " problems at 120 columns:\n" + String.join("\n", all));
     }
 }
