@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: a PostgreSQL database branched while it serves, end to end, non-interactive.
 #
-#   installs what is missing (scripts/install-deps.sh), builds the clonefs jar, creates a pool in
+#   installs what is missing (scripts/install-deps.sh demo), builds the clonefs jar, checks the host
+#   (clonefs doctor: stops on a blocker), creates a pool in
 #   DEMO_DIR, mounts it, starts PostgreSQL 15 on a volume (clonefs pg init), loads it with
 #   pgbench -i, runs pgbench against it in the background, branches it while it serves
 #   (clonefs pg branch --json), and prints the branch's URI, how long the branch took and the
@@ -66,8 +67,8 @@ fi
 
 # ---- dependencies and build --------------------------------------------------------------------
 if [[ ${DEMO_SKIP_DEPS:-0} != 1 ]]; then
-    step "checking dependencies (scripts/install-deps.sh: fuse, PostgreSQL 15, JDK 17, Maven)"
-    "$root/scripts/install-deps.sh"
+    step "checking dependencies (scripts/install-deps.sh demo: fuse, PostgreSQL 15, JDK 17, Maven)"
+    "$root/scripts/install-deps.sh" demo
 fi
 if [[ ${DEMO_SKIP_BUILD:-0} != 1 ]]; then
     step "building clonefs (mvn package; the first build downloads dependencies and takes a few minutes)"
@@ -85,6 +86,14 @@ fi
 for t in pgbench psql; do
     [[ -x $pgbin/$t ]] || fail "$pgbin/$t not found (PostgreSQL 15: scripts/install-deps.sh installs it)"
 done
+step "checking this host: clonefs doctor --pool $pool"
+if doctor=$(clonefs doctor --pool "$pool" 2>&1); then
+    # the summary, and what is not OK
+    grep -v '^OK ' <<< "$doctor" | sed 's/^/         /'
+else
+    sed 's/^/         /' <<< "$doctor" >&2
+    fail "clonefs doctor found a blocker (the FAIL lines above say what to fix)"
+fi
 
 # ---- on failure: stop what was started, unmount, keep the files for a look ---------------------
 mounted=no

@@ -93,7 +93,10 @@ public enum ErrorKind {
         public static final int NO_SPACE = 5;
         /** {@code fsck} found problems. */
         public static final int FSCK_PROBLEMS = 6;
-        /** {@code pg check-migration} failed its check: a statement failed, or a threshold was exceeded. */
+        /**
+         * A check failed: {@code pg check-migration} (a statement failed, or a threshold was exceeded),
+         * {@code pg mask} (original values found), {@code doctor} (a blocker).
+         */
         public static final int CHECK_FAILED = 7;
 
         private ExitCode() {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "clone", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
         footer = {"  clonefs clone db1@before-migration db1-test", "  clonefs clone db1 db1-copy --json   # snapshots db1 now",
-            "  clonefs clone ceph:db1@nightly db1-from-prod   # a snapshot pushed to remote ceph"},
+            "  clonefs clone ceph:db1@nightly db1-from-prod   # pushed to remote ceph"},
         description = {"Create a writable volume from a snapshot.",
     "SOURCE is VOLUME@SNAP, or a VOLUME, of which a snapshot named clone-<UTC time> is taken now,",
     "or REMOTE:VOLUME@SNAP, a snapshot pushed to a remote: it is imported as REMOTE.VOLUME@SNAP",

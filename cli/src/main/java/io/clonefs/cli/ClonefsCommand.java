@@ -26,11 +26,12 @@ import picocli.CommandLine.Spec;
             "  source <(clonefs completion)",
             "",
             "Exit codes (docs/cli.md): 0 ok, 1 error, 2 usage or invalid name, 3 not found,",
-            "4 exists, conflict or in use, 5 no space, 6 fsck found problems."})
+            "4 exists, conflict or in use, 5 no space, 6 fsck found problems,",
+            "7 a check failed (pg check-migration, pg mask, doctor)."})
 public final class ClonefsCommand implements Runnable {
     /** The subcommands' names, in the order {@code clonefs --help} lists them. */
     static final List<String> SUBCOMMANDS = List.of("init", "mount", "umount", "create", "snapshot", "clone", "destroy",
-            "list", "space", "fsck", "remote", "push", "cache", "pg", "events", "webhook", "completion");
+            "list", "space", "fsck", "remote", "push", "cache", "pg", "events", "webhook", "doctor", "completion");
 
     @Spec
     private CommandSpec spec;
@@ -71,6 +72,11 @@ public final class ClonefsCommand implements Runnable {
         if (quiet) {
             Logging.level("io.clonefs", "ERROR");
         }
+    }
+
+    /** {@code --pool} as given, null when it was not. */
+    Path poolOption() {
+        return pool;
     }
 
     boolean quiet() {
@@ -114,6 +120,7 @@ public final class ClonefsCommand implements Runnable {
             case "pg" -> new PgCommand();
             case "events" -> new EventsCommand();
             case "webhook" -> new WebhookCommand();
+            case "doctor" -> new DoctorCommand();
             case "completion" -> new CompletionCommand();
             default -> null;
         };

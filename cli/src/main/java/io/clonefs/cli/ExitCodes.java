@@ -24,7 +24,7 @@ public final class ExitCodes {
     public static final int NO_SPACE = ErrorKind.ExitCode.NO_SPACE;
     /** {@code fsck} found problems. */
     public static final int FSCK_PROBLEMS = ErrorKind.ExitCode.FSCK_PROBLEMS;
-    /** {@code pg check-migration}: a statement failed, or a threshold was exceeded. */
+    /** A check failed: {@code pg check-migration}, {@code pg mask}, {@code doctor} (a blocker). */
     public static final int CHECK_FAILED = ErrorKind.ExitCode.CHECK_FAILED;
 
     private ExitCodes() {

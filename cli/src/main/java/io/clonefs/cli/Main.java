@@ -73,9 +73,14 @@ public final class Main {
         }
     }
 
-    /** The whole command tree. */
+    /**
+     * The whole command tree, with its help rendered by {@link HelpText} (help is only ever printed
+     * from the whole tree: a command line that asks for it, or does not parse, runs here).
+     */
     static CommandLine commandLine() {
-        return build(ClonefsCommand.SUBCOMMANDS, PgCommand.SUBCOMMANDS);
+        CommandLine cl = build(ClonefsCommand.SUBCOMMANDS, PgCommand.SUBCOMMANDS);
+        HelpText.install(cl);
+        return cl;
     }
 
     /**

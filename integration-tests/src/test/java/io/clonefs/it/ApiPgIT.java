@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -72,6 +74,16 @@ class ApiPgIT {
         String after = api.metrics();
         assertTrue(ApiClient.sample(after, "clonefs_fuse_op_seconds_count{op=\"write\"}") > writesDuring, after);
         assertTrue(ApiClient.sample(after, "clonefs_commit_seconds_count") > commits0, after);
+        // every family a running daemon exports is in the one metrics table, with its type
+        String table = Files.readString(Clonefs.launcher().getParent().getParent().resolve("docs/api/README.md"));
+        Matcher family = Pattern.compile("(?m)^# TYPE (clonefs_\\w+) (\\w+)$").matcher(after);
+        Set<String> families = new TreeSet<>();
+        while (family.find()) {
+            families.add(family.group(1));
+            assertTrue(table.contains("| `" + family.group(1) + "` | " + family.group(2) + " |"),
+                    family.group(1) + " (" + family.group(2) + ") is not in docs/api/README.md's metrics table");
+        }
+        assertTrue(families.size() >= 20 && families.contains("clonefs_pg_servers_running"), families.toString());
         System.out.printf("metrics: fuse writes %.0f -> %.0f, commits %.0f -> %.0f%n", writes0,
                 ApiClient.sample(after, "clonefs_fuse_op_seconds_count{op=\"write\"}"), commits0,
                 ApiClient.sample(after, "clonefs_commit_seconds_count"));

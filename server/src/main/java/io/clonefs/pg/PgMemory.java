@@ -43,8 +43,13 @@ public record PgMemory(long floor, long perServer, Path meminfo) {
         return new PgMemory(bytes, perServer, meminfo);
     }
 
+    /** {@code {MemTotal, MemAvailable}} in bytes from {@link #meminfo()}, or null when it cannot be read. */
+    public long[] read() {
+        return PgAdmission.readMeminfo(meminfo);
+    }
+
     /** The floor on a host with {@code totalBytes} of RAM. */
-    long floorFor(long totalBytes) {
+    public long floorFor(long totalBytes) {
         if (floor != AUTO) {
             return floor;
         }

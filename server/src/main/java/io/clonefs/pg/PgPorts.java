@@ -105,7 +105,7 @@ public final class PgPorts {
     }
 
     /** The listening ports of {@code /proc/net/tcp}-style lines whose local address conflicts with 127.0.0.1. */
-    static Set<Integer> listening(List<String> lines) {
+    public static Set<Integer> listening(List<String> lines) {
         Set<Integer> out = new HashSet<>();
         for (String line : lines) {
             String[] f = line.strip().split("\\s+");

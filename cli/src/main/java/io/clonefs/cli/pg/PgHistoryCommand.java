@@ -12,10 +12,10 @@ import picocli.CommandLine.Parameters;
 
 /** {@code clonefs pg history}: a source's WAL archived into the pool and snapshots on a schedule, for branches at a moment. */
 @Command(name = "history", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
-    footer = {"  clonefs pg history prod --keep 7d              # on: a 7-day window",
-        "  clonefs pg history prod --keep 7d --restart    # and restart prod now to start archiving",
-        "  clonefs pg history prod                        # the window, archive and snapshots",
-        "  clonefs pg history prod --off                  # off: archive and history snapshots deleted"},
+    footer = {"  clonefs pg history prod --keep 7d            # on: a 7-day window",
+        "  clonefs pg history prod --keep 7d --restart  # and archive from now: restart",
+        "  clonefs pg history prod                      # the window, archive, snapshots",
+        "  clonefs pg history prod --off                # off: archive, snapshots deleted"},
     description = {"Keep the history of source NAME: its WAL archived into the pool (fsync'd",
     "before PostgreSQL may recycle it) and a snapshot every --every (default 15m) or",
     "every --every-wal of WAL (default 128MiB), both kept for the window --keep.",

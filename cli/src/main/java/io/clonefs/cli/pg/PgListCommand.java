@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 /** {@code clonefs pg list}: every managed server, as a table or JSON. */
 @Command(name = "list", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
     footer = {"  clonefs pg list", "  clonefs pg list --json | jq -r '.[] | select(.role==\"branch\") | .name'"},
-    description = {"Every managed server: sources and branches, state (running, stopped, suspended:",
+    description = {"List every managed server: sources and branches, state (running, stopped, suspended:",
     "stopped for being idle, woken by a connection to its port, waking), port, age, expiry,",
     "IDLE, the time without a client after which it is suspended (- never), LIMITS, its memory",
     "limit and CPU weight (- none; pg limit), and UNIQUE, the bytes only its volume holds",

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 /** {@code clonefs pg mask}: a masked copy of a source whose original values are provably gone. */
 @Command(name = "mask", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
     footer = {"  clonefs pg mask prod --rules masking.rules --into prod-masked",
-        "  clonefs pg branch prod-masked alice          # hand out branches of the masked copy",
+        "  clonefs pg branch prod-masked alice          # hand out masked branches",
         "  clonefs pg mask prod --rules masking.rules --into prod-masked --json | jq .verify",
         "",
         "A rules file:",
@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
         "  DELETE FROM audit_log;",
         "",
         "Exit codes: 0 masked; 7 original values were found (nothing kept); others as for any command."},
-    description = {"Branch SOURCE as NAME, apply the rules (one UPDATE per table, then the free SQL after",
+    description = {"Make NAME, a copy of SOURCE with its personal data masked, to hand out.",
+    "Branch SOURCE as NAME, apply the rules (one UPDATE per table, then the free SQL after",
     "[sql]), rewrite every table the mask changed and the statistics (VACUUM FULL: no old row",
     "versions), stop the server cleanly, remove all WAL written before (pg_resetwal) and empty its",
     "logs, take the snapshot NAME@masked-TIME and mark NAME masked: `pg list` shows the mark, and",
