@@ -312,7 +312,8 @@ class PgHistoryIT {
         assertTrue(e.getMessage().contains("at least 16MiB"), e.getMessage());
         assertEquals(null, pg.get("src").history(), "a refused history changes nothing");
         Duration every = Duration.ofSeconds(8);
-        PgApi.History on = pg.history("src", Duration.ofMinutes(10), every, 16L << 20, true);
+        Duration dense = Duration.ofSeconds(15); // half the window: every snapshot younger than that stays
+        PgApi.History on = pg.history("src", Duration.ofSeconds(30), every, 16L << 20, true);
         assertEquals("16 MiB", on.everyWal());
         awaitSnapshots(pg, 1);
         // WAL written fast: a snapshot for each 16 MiB, sooner than the interval (which alone would
@@ -330,17 +331,17 @@ class PgHistoryIT {
         List<Instant> byVolume = taken.stream().filter(t -> t.isAfter(start)).toList();
         assertTrue(byVolume.size() >= 3 && Duration.between(byVolume.get(0), byVolume.get(2)).compareTo(every) < 0,
                 "three snapshots by WAL volume within one interval: " + taken);
-        // once older than the interval, they thin out to one per interval
-        Proc.sleep(every.toMillis() + 3000);
+        // once older than half the window, they thin out to one per interval
+        Proc.sleep(Duration.between(Instant.now(), byVolume.get(0).plus(dense).plusSeconds(3)).toMillis());
         List<Instant> kept = historySnapshots(h).stream().map(SnapshotInfo::createdAt).sorted().toList();
-        Instant dense = Instant.now().minus(every).minusSeconds(1);
-        List<Instant> old = kept.stream().filter(t -> t.isBefore(dense)).toList();
+        Instant edge = Instant.now().minus(dense).minusSeconds(1);
+        List<Instant> old = kept.stream().filter(t -> t.isBefore(edge)).toList();
         for (int i = 1; i < old.size(); i++) {
             assertTrue(!Duration.between(old.get(i - 1), old.get(i)).minus(every).isNegative(),
                     "older snapshots at least " + every + " apart: " + kept + " (taken: " + taken + ")");
         }
-        assertTrue(kept.stream().filter(t -> !t.isAfter(Instant.now().minus(every))).count()
-                < taken.stream().filter(t -> !t.isAfter(Instant.now().minus(every))).count(), "thinned: " + taken + " -> " + kept);
+        assertTrue(kept.stream().filter(t -> t.isBefore(edge)).count()
+                < taken.stream().filter(t -> t.isBefore(edge)).count(), "thinned: " + taken + " -> " + kept);
         // their recorded LSNs went with them
         List<String> lines = Files.readAllLines(h.pool().resolve("pg/history/src/snapshots.lsn"));
         assertEquals(kept.size(), lines.size(), lines.toString());

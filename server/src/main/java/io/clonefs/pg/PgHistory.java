@@ -54,6 +54,8 @@ final class PgHistory {
     static final Duration DEFAULT_EVERY = Duration.ofMinutes(15);
     /** A snapshot also once this much WAL was written since the last: a branch replays at most about that much. */
     static final long DEFAULT_EVERY_WAL = 128L << 20;
+    /** Every snapshot taken by WAL volume stays this long (at most half the window); older ones thin out. */
+    static final Duration DENSE = Duration.ofHours(1);
     static final Duration ARCHIVE_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern SEGMENT = Pattern.compile("[0-9A-F]{24}");
     private static final Pattern CHECKPOINT_LSN = Pattern.compile("Latest checkpoint location:\\s+([0-9A-F]+/[0-9A-F]+)");
@@ -691,11 +693,13 @@ final class PgHistory {
     }
 
     /**
-     * Older history thins out: of the snapshots taken more than one interval ago (by WAL volume,
-     * several can fall in one interval), one per interval stays; those with clones stay too.
+     * Older history thins out: of the snapshots taken more than {@link #DENSE} ago (at most half
+     * the window, at least one interval), one per interval stays (by WAL volume, several can fall in
+     * one interval); those with clones stay too.
      */
     private void thin(PgRecord rec, List<SnapshotInfo> newestFirst, Instant now) {
-        Instant dense = now.minusSeconds(rec.history().everySeconds());
+        Instant dense = now.minusSeconds(Math.max(rec.history().everySeconds(),
+                Math.min(DENSE.toSeconds(), rec.history().keepSeconds() / 2)));
         Instant lastKept = null;
         for (int i = newestFirst.size() - 1; i >= 0; i--) {
             SnapshotInfo s = newestFirst.get(i);

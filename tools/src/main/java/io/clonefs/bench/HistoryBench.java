@@ -130,8 +130,11 @@ public final class HistoryBench {
         if (snaps.size() < 3) {
             throw new IllegalStateException("fewer than 3 history snapshots: " + h);
         }
-        Instant a = snaps.get(2);
-        Instant b = snaps.get(1);
+        // the newest interval inside the load (the newest snapshot may come after it)
+        Instant loadEnd = Instant.now().minusSeconds(2);
+        int newest = snaps.get(0).isBefore(loadEnd) ? 0 : 1;
+        Instant a = snaps.get(newest + 1);
+        Instant b = snaps.get(newest);
         List<Moment> moments = new ArrayList<>();
         for (double f : new double[] {0.1, 0.25, 0.5, 0.75, 0.95}) {
             Instant at = a.plusNanos((long) (Duration.between(a, b).toNanos() * f));
