@@ -60,6 +60,9 @@ class PgHistoryDaemonIT {
                     List.of("pg", "branch", "src", "x", "--at-lsn", "0/1"), // no history yet
                     List.of("pg", "branch", "src", "x", "--at", "1m", "--at-lsn", "0/1"),
                     List.of("pg", "history", "src", "--keep", "soon"),
+                    List.of("pg", "branch", "src", "x", "--at", "the day before yesterday"),
+                    List.of("pg", "history", "nosuch", "--keep", "1d"), // not a managed server
+                    List.of("pg", "history", "src", "--keep", "1d", "--every-wal", "1MiB"),
                     List.of("pg", "reset", "src", "--at", "1m"))) {
                 Proc.Result r = cfs.run(bad.toArray(String[]::new));
                 assertTrue(r.exit() != 0, "refused: " + bad + ": " + r.describe());

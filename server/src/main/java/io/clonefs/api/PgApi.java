@@ -107,7 +107,7 @@ public final class PgApi {
      * @param replaying       branches recovering from this history now (it cannot be turned off
      *                        until they answer)
      * @param everyWal        also a snapshot once this much WAL was written since the last one
-     *                        (e.g. {@code 128 MiB}), or {@code off}
+     *                        (e.g. {@code 64 MiB}), or {@code off}
      */
     public record History(String name, boolean on, String keep, String every, String since, String oldest, String newest,
                           long walBytes, long walFiles, List<String> snapshots, boolean archiving, String lastArchivedWal,
@@ -117,7 +117,7 @@ public final class PgApi {
 
     /**
      * {@code POST /v1/pg/servers/NAME/history}: the window ({@code 7d}), the snapshot interval
-     * (default 15m), the WAL written after which a snapshot is taken sooner ({@code 128MiB}, the
+     * (default 15m), the WAL written after which a snapshot is taken sooner ({@code 64MiB}, the
      * default; {@code 0}: by time only; null: as it was), restart now.
      */
     public record HistoryRequest(String keep, String every, Boolean restart, String everyWal) {

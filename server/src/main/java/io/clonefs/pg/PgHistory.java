@@ -53,7 +53,7 @@ final class PgHistory {
     static final String HISTORY_SNAPSHOT_PREFIX = "hist-";
     static final Duration DEFAULT_EVERY = Duration.ofMinutes(15);
     /** A snapshot also once this much WAL was written since the last: a branch replays at most about that much. */
-    static final long DEFAULT_EVERY_WAL = 128L << 20;
+    static final long DEFAULT_EVERY_WAL = 64L << 20;
     /** Every snapshot taken by WAL volume stays this long (at most half the window); older ones thin out. */
     static final Duration DENSE = Duration.ofHours(1);
     static final Duration ARCHIVE_TIMEOUT = Duration.ofSeconds(60);

@@ -13,7 +13,7 @@ import java.util.Locale;
  * --at}), through the CLI and the daemon as a user runs them.
  *
  * <p>One pool, {@code pg init src}, {@code pgbench -i -s bench.history.scale} (default 50, about
- * 750 MB); then for each {@code --every-wal} of {@code bench.history.everyWal} (default {@code 0,128MiB}:
+ * 750 MB); then for each {@code --every-wal} of {@code bench.history.everyWal} (default {@code 0,64MiB,128MiB}:
  * by time only, then the default) {@code pg history src --keep 1h --every bench.history.every
  * --every-wal W --restart} (default 60s), a run as follows, and history off.
  * {@code pgbench -c 4 -j 2} runs for {@code bench.history.seconds} (default 150) while the
@@ -31,7 +31,7 @@ public final class HistoryBench {
     private final String every = System.getProperty("bench.history.every", "60s");
     private final int seconds = Integer.getInteger("bench.history.seconds", 150);
     /** The {@code --every-wal} values measured in turn: by time only, then the default. */
-    private final String[] everyWals = System.getProperty("bench.history.everyWal", "0,128MiB").split(",");
+    private final String[] everyWals = System.getProperty("bench.history.everyWal", "0,64MiB,128MiB").split(",");
     private final Path dir = Path.of(System.getProperty("bench.history.dir", "/var/tmp"));
     private final Path launcher = Path.of(System.getProperty("bench.branch.launcher", "bin/clonefs")).toAbsolutePath();
     private final String report = System.getProperty("bench.report");

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
         "  clonefs pg history prod --off                # off: archive, snapshots deleted"},
     description = {"Keep the history of source NAME: its WAL archived into the pool (fsync'd",
     "before PostgreSQL may recycle it) and a snapshot every --every (default 15m) or",
-    "every --every-wal of WAL (default 128MiB), both kept for the window --keep.",
+    "every --every-wal of WAL (default 64MiB), both kept for the window --keep.",
     "Archiving needs archive_mode, which PostgreSQL reads at its start: it begins at",
     "the server's next start, or now with --restart (its clients are disconnected).",
     "Without options: print the window. --off: stop archiving and delete the archive",
@@ -34,8 +34,9 @@ final class PgHistoryCommand extends PgSubcommand {
     String every;
 
     @Option(names = "--every-wal", paramLabel = "SIZE", description = {"Also a snapshot once the source has written SIZE of WAL",
-        "since the last one (default 128MiB; 0: by time only), so that a branch at a moment",
-        "replays at most about that much. Older snapshots thin out to one per --every."})
+        "since the last one (default 64MiB; 0: by time only), so that a branch at a moment",
+        "replays at most about that much. Snapshots older than an hour thin out to one",
+        "per --every."})
     String everyWal;
 
     @Option(names = "--restart", description = "Restart a running source now so that it archives at once.")
