@@ -561,13 +561,11 @@ final class PgHistory {
                 target,
                 // a time: every transaction committed at or before it; an LSN: every record that starts before it
                 "recovery_target_inclusive = " + (m.lsn() != null ? "off" : "on"),
-                // promoted there after an end-of-recovery checkpoint (0.5-0.8 s here). Pausing there and
-                // pg_promote() would skip it, but a paused startup process sees the promotion only at its
-                // next 1 s wake-up, and hot standby would need the source's max_connections and more
-                "recovery_target_action = 'promote'",
+                // paused there, then promoted by pg_promote(): a fast promotion (an end-of-recovery record),
+                // where 'promote' waits for a whole checkpoint before the branch answers ({@link #promote})
+                "recovery_target_action = 'pause'",
                 "recovery_target_timeline = 'current'",
-                // no connections before the target
-                "hot_standby = off");
+                "hot_standby = on");
         try {
             Path auto = cloneData.resolve("postgresql.auto.conf");
             Files.write(auto, lines, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND,
@@ -609,15 +607,31 @@ final class PgHistory {
     void awaitPromoted(PgRecord rec, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            try {
-                if ("f".equals(Postgres.query(rec.port(), "select pg_is_in_recovery()"))) {
-                    return;
+            try (Connection c = Postgres.connect(rec.port(), Duration.ofSeconds(5)); Statement st = c.createStatement()) {
+                while (true) {
+                    String state;
+                    try (ResultSet rs = st.executeQuery("select case when pg_is_in_recovery() "
+                            + "then pg_get_wal_replay_pause_state() else 'promoted' end")) {
+                        rs.next();
+                        state = rs.getString(1);
+                    }
+                    if (state.equals("promoted")) {
+                        return;
+                    }
+                    if (state.equals("paused")) {
+                        promote(st);
+                    }
+                    checkDeadline(rec, deadline, timeout);
+                    Thread.sleep(5);
                 }
             } catch (SQLException e) {
                 if (!processes.running(rec)) {
                     throw new PgException.StartFailed("PostgreSQL '" + rec.name() + "' stopped during its recovery ("
                             + processes.logFile(rec.name()) + ")", Postgres.tailOfFile(processes.logFile(rec.name()), 20));
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgException.ToolFailed("interrupted while waiting for the recovery of '" + rec.name() + "'");
             }
             checkDeadline(rec, deadline, timeout);
             try {
@@ -627,6 +641,21 @@ final class PgHistory {
                 throw new PgException.ToolFailed("interrupted while waiting for the recovery of '" + rec.name() + "'");
             }
         }
+    }
+
+    /**
+     * Promotes a server paused at its recovery target, without the wait of up to a second a plain
+     * {@code pg_promote()} has there: the paused startup process checks for a promotion only when
+     * its one-second sleep ends or a resume wakes it, and a resume alone ends the recovery with a
+     * whole checkpoint. So: the promotion is requested, then a resume wakes the startup process and a
+     * pause right after it (in the same statement) keeps it in its loop, where it sees the promotion.
+     * If it wakes only after both, it ends the recovery the slow way (that checkpoint): the same
+     * result.
+     */
+    private static void promote(Statement st) throws SQLException, InterruptedException {
+        st.executeQuery("select pg_promote(false)").close();
+        Thread.sleep(20); // the postmaster passes the request on to the startup process
+        st.executeQuery("select pg_wal_replay_resume(), pg_wal_replay_pause()").close();
     }
 
     private void checkDeadline(PgRecord rec, long deadline, Duration timeout) {

@@ -13,8 +13,9 @@ import java.util.Map;
  * <p>A branch is a short-lived copy most of whose time is idle: its defaults are
  * {@code shared_buffers=32MB} (PostgreSQL's default is 128MB, usually raised on a source) and
  * {@code max_connections=50} (default 100), so hundreds of branches fit in a host's memory.
- * A branch cloned from a standby keeps its source's {@code max_connections}: a hot standby refuses
- * to run with fewer connections than its primary had.
+ * A branch cloned from a standby, or recovered to a moment of its source's history, keeps its
+ * source's {@code max_connections}: a hot standby refuses to run with fewer connections than its
+ * primary had.
  */
 final class PgServerSettings {
     /** A branch's {@code shared_buffers} unless it has its own. */
@@ -30,7 +31,7 @@ final class PgServerSettings {
         Map<String, String> s = new LinkedHashMap<>();
         if (rec.isBranch()) {
             s.put("shared_buffers", BRANCH_SHARED_BUFFERS);
-            if (!rec.promote()) {
+            if (!rec.promote() && rec.moment() == null) {
                 s.put("max_connections", BRANCH_MAX_CONNECTIONS);
             }
         }
