@@ -213,7 +213,10 @@ final class Fsck {
             InodeRecord r = e.getValue();
             maxIno = Math.max(maxIno, ino);
             boolean dir = (r.mode & FileType.TYPE_MASK) == FileType.DIRECTORY.bits();
-            checkType(where, ino, r);
+            String typeProblem = typeProblem(ino, r);
+            if (typeProblem != null) {
+                problem(where + typeProblem);
+            }
             int expected = dir ? 2 + subdirs.getOrDefault(ino, 0) : links.getOrDefault(ino, 0);
             if (ino == InodeId.ROOT.value() && links.containsKey(ino)) {
                 problem(where + "the root directory has a directory entry");
@@ -251,22 +254,22 @@ final class Fsck {
 
     /**
      * A known type; a FIFO, device or socket has no size, no blocks and no tail but a device's
-     * 8-byte number; a regular file or directory has no tail.
+     * 8-byte number; a regular file or directory has no tail. Null when the record is right.
      */
-    private void checkType(String where, long ino, InodeRecord r) {
+    static String typeProblem(long ino, InodeRecord r) {
         FileType t;
         try {
             t = FileType.ofMode(r.mode);
         } catch (ClonefsException e) {
-            problem(where + "inode " + ino + " has unknown type in mode 0" + Integer.toOctalString(r.mode));
-            return;
+            return "inode " + ino + " has unknown type in mode 0" + Integer.toOctalString(r.mode);
         }
         if (t.special() && (r.size != 0 || r.blocks != 0)) {
-            problem(where + t + " inode " + ino + " has size " + r.size + " and " + r.blocks + " blocks");
+            return t + " inode " + ino + " has size " + r.size + " and " + r.blocks + " blocks";
         }
         int tail = t.device() ? Long.BYTES : t == FileType.SYMLINK ? r.target.length : 0;
         if (r.target.length != tail || (t == FileType.SYMLINK && (tail == 0 || r.size != tail))) {
-            problem(where + t + " inode " + ino + " has a tail of " + r.target.length + " bytes (size " + r.size + ")");
+            return t + " inode " + ino + " has a tail of " + r.target.length + " bytes (size " + r.size + ")";
         }
+        return null;
     }
 }
