@@ -133,7 +133,8 @@ final class Directories {
 
     /**
      * Creates an inode of {@code mode} (type and permissions, already checked) and its entry
-     * {@code fileName} in {@code dir}; {@code target} is a symbolic link's, else null.
+     * {@code fileName} in {@code dir}; {@code target} is a symbolic link's target or a device's
+     * number ({@link InodeTable#rdevBytes}), else null.
      */
     InodeAttr newInode(InodeId dir, String fileName, int mode, int uid, int gid, byte[] target) {
         byte[] nb = Names.checkFileName(fileName);
@@ -156,7 +157,8 @@ final class Directories {
             r.parent = isDir ? dir.value() : 0;
             if (target != null) {
                 r.target = target;
-                r.size = target.length;
+                // a symlink's size is its target's length; a device's tail is its number, size 0
+                r.size = (mode & FileType.TYPE_MASK) == FileType.SYMLINK.bits() ? target.length : 0;
             }
             inodes.put(ino, r, true);
             tree.put(root, Keys.dirent(dir.value(), nb), direntValue(ino, mode));

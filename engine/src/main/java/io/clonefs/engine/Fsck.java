@@ -173,7 +173,7 @@ final class Fsck {
                     sup[1] = b.getLong();
                 }
                 case Keys.INODE -> inodes.put(ino, InodeRecord.decode(v));
-                case Keys.DIRENT -> dirents.add(new long[] {ino, ByteBuffer.wrap(v).getLong()});
+                case Keys.DIRENT -> dirents.add(new long[] {ino, ByteBuffer.wrap(v).getLong(), (v[8] & 0xffL) << 12});
                 case Keys.EXTENT -> {
                     extentList.add(new long[] {ino, Keys.extentIndex(k)});
                     total[0]++;
@@ -213,6 +213,10 @@ final class Fsck {
             InodeRecord r = e.getValue();
             maxIno = Math.max(maxIno, ino);
             boolean dir = (r.mode & FileType.TYPE_MASK) == FileType.DIRECTORY.bits();
+            String typeProblem = typeProblem(ino, r);
+            if (typeProblem != null) {
+                problem(where + typeProblem);
+            }
             int expected = dir ? 2 + subdirs.getOrDefault(ino, 0) : links.getOrDefault(ino, 0);
             if (ino == InodeId.ROOT.value() && links.containsKey(ino)) {
                 problem(where + "the root directory has a directory entry");
@@ -230,6 +234,13 @@ final class Fsck {
                 problem(where + "inode " + ino + " counts " + r.blocks + " blocks, has " + extents.getOrDefault(ino, 0L));
             }
         }
+        for (long[] de : dirents) {
+            InodeRecord child = inodes.get(de[1]);
+            if (child != null && de[2] != (child.mode & FileType.TYPE_MASK)) {
+                problem(where + "directory entry in " + de[0] + " gives inode " + de[1] + " type 0"
+                        + Long.toOctalString(de[2]) + ", the inode has 0" + Integer.toOctalString(child.mode & FileType.TYPE_MASK));
+            }
+        }
         if (!inodes.containsKey(InodeId.ROOT.value())) {
             problem(where + "no root directory");
         }
@@ -239,5 +250,26 @@ final class Fsck {
         if (sup[1] != total[0]) {
             problem(where + "super record counts " + sup[1] + " blocks, tree has " + total[0]);
         }
+    }
+
+    /**
+     * A known type; a FIFO, device or socket has no size, no blocks and no tail but a device's
+     * 8-byte number; a regular file or directory has no tail. Null when the record is right.
+     */
+    static String typeProblem(long ino, InodeRecord r) {
+        FileType t;
+        try {
+            t = FileType.ofMode(r.mode);
+        } catch (ClonefsException e) {
+            return "inode " + ino + " has unknown type in mode 0" + Integer.toOctalString(r.mode);
+        }
+        if (t.special() && (r.size != 0 || r.blocks != 0)) {
+            return t + " inode " + ino + " has size " + r.size + " and " + r.blocks + " blocks";
+        }
+        int tail = t.device() ? Long.BYTES : t == FileType.SYMLINK ? r.target.length : 0;
+        if (r.target.length != tail || (t == FileType.SYMLINK && (tail == 0 || r.size != tail))) {
+            return t + " inode " + ino + " has a tail of " + r.target.length + " bytes (size " + r.size + ")";
+        }
+        return null;
     }
 }

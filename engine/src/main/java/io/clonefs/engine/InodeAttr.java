@@ -5,9 +5,10 @@ package io.clonefs.engine;
  *
  * @param mode   full {@code st_mode}: type bits and permission bits
  * @param blocks number of data blocks this file references (holes excluded)
+ * @param rdev   a device's number ({@code st_rdev}, as the kernel hands it to FUSE); 0 for any other type
  */
 public record InodeAttr(InodeId ino, int mode, int nlink, int uid, int gid, long size, long blocks,
-                        long atimeNs, long mtimeNs, long ctimeNs) {
+                        long atimeNs, long mtimeNs, long ctimeNs, long rdev) {
     public FileType type() {
         return FileType.ofMode(mode);
     }

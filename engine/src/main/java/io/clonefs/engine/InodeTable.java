@@ -50,7 +50,20 @@ final class InodeTable {
     }
 
     static InodeAttr attr(long ino, InodeRecord r) {
-        return new InodeAttr(InodeId.of(ino), r.mode, r.nlink, r.uid, r.gid, r.size, r.blocks, r.atimeNs, r.mtimeNs, r.ctimeNs);
+        return new InodeAttr(InodeId.of(ino), r.mode, r.nlink, r.uid, r.gid, r.size, r.blocks, r.atimeNs, r.mtimeNs, r.ctimeNs,
+                rdev(r));
+    }
+
+    /** A device's number, kept in the record's tail (8 bytes); 0 for any other type. */
+    static long rdev(InodeRecord r) {
+        int t = r.mode & FileType.TYPE_MASK;
+        boolean device = t == FileType.CHAR_DEVICE.bits() || t == FileType.BLOCK_DEVICE.bits();
+        return device && r.target.length == Long.BYTES ? ByteBuffer.wrap(r.target).getLong() : 0;
+    }
+
+    /** The record tail that stores device number {@code rdev}. */
+    static byte[] rdevBytes(long rdev) {
+        return ByteBuffer.allocate(Long.BYTES).putLong(rdev).array();
     }
 
     // ---- records (under the monitor) -----------------------------------------------------------

@@ -160,6 +160,28 @@ final class Volume implements VolumeFs {
     }
 
     @Override
+    public InodeAttr mknod(InodeId dir, String fileName, int mode, long rdev, int uid, int gid) {
+        int type = mode & FileType.TYPE_MASK;
+        if (type == 0 || type == FileType.REGULAR.bits()) {
+            return create(dir, fileName, mode & FileType.PERMISSION_MASK, uid, gid);
+        }
+        FileType t;
+        try {
+            t = FileType.ofMode(mode);
+        } catch (ClonefsException.InvalidArgument e) {
+            t = null;
+        }
+        if (t == null || !t.special()) {
+            // as mknod(2): a directory or symlink is not made by mknod
+            throw new ClonefsException.InvalidArgument("mknod makes FIFOs, devices, sockets and regular files only, not mode 0"
+                    + Integer.toOctalString(mode));
+        }
+        checkWritable();
+        return dirs.newInode(dir, fileName, t.bits() | (mode & FileType.PERMISSION_MASK), uid, gid,
+                t.device() ? InodeTable.rdevBytes(rdev) : null);
+    }
+
+    @Override
     public InodeAttr link(InodeId ino, InodeId newDir, String newName) {
         checkWritable();
         return dirs.link(ino, newDir, newName);

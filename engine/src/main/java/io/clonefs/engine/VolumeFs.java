@@ -40,6 +40,15 @@ public interface VolumeFs {
 
     InodeAttr symlink(InodeId dir, String name, String target, int uid, int gid);
 
+    /**
+     * Creates a FIFO, character or block device or socket ({@code mknod(2)}); {@code mode} holds
+     * the type bits and the permission bits, {@code rdev} the device number of a device (ignored
+     * for the other types, which store 0). Who may make a device is the kernel's check
+     * ({@code CAP_MKNOD}), made before the request reaches the filesystem. {@code S_IFREG} makes
+     * a regular file, as {@link #create} does.
+     */
+    InodeAttr mknod(InodeId dir, String name, int mode, long rdev, int uid, int gid);
+
     String readlink(InodeId ino);
 
     /** Adds a hard link to a non-directory. */

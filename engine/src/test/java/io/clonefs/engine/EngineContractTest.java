@@ -672,6 +672,63 @@ class EngineContractTest {
         }
 
         @Test
+        void specialFilesKeepTypeAndDeviceNumberThroughSnapshotCloneAndReopen() {
+            VolumeFs v = fs();
+            long rdevC = (1 << 8) | 3; // 1:3, /dev/null in the kernel's encoding
+            long rdevB = (8L << 8) | 0x12 | (0x345L << 20); // major 8, a minor above 255
+            InodeAttr fifo = v.mknod(InodeId.ROOT, "fifo", FileType.FIFO.bits() | 0640, 77, 3, 4);
+            InodeAttr chr = v.mknod(InodeId.ROOT, "chr", FileType.CHAR_DEVICE.bits() | 0666, rdevC, 0, 0);
+            InodeAttr blk = v.mknod(InodeId.ROOT, "blk", FileType.BLOCK_DEVICE.bits() | 0660, rdevB, 0, 6);
+            InodeAttr sock = v.mknod(InodeId.ROOT, "sock", FileType.SOCKET.bits() | 0755, 0, 3, 4);
+            InodeAttr reg = v.mknod(InodeId.ROOT, "reg", 0100600, 0, 3, 4);
+            assertEquals(FileType.FIFO, fifo.type());
+            assertEquals(0, fifo.rdev(), "a FIFO has no device number");
+            assertEquals(0, fifo.size());
+            assertEquals(3, fifo.uid());
+            assertEquals(rdevC, chr.rdev());
+            assertEquals(FileType.BLOCK_DEVICE.bits() | 0660, blk.mode());
+            assertEquals(rdevB, blk.rdev());
+            assertEquals(0, blk.size());
+            assertEquals(FileType.SOCKET, sock.type());
+            assertTrue(reg.isRegular());
+            assertEquals(new DirEntry("chr", chr.ino(), FileType.CHAR_DEVICE), v.readdir(InodeId.ROOT).get(1));
+            refused(ClonefsException.AlreadyExists.class, null,
+                    () -> v.mknod(InodeId.ROOT, "fifo", FileType.FIFO.bits() | 0644, 0, 0, 0));
+            refused(ClonefsException.InvalidArgument.class, null,
+                    () -> v.mknod(InodeId.ROOT, "d", FileType.DIRECTORY.bits() | 0755, 0, 0, 0));
+            refused(ClonefsException.InvalidArgument.class, null, () -> v.mknod(InodeId.ROOT, "x", 0070644, 0, 0, 0));
+            refused(ClonefsException.InvalidArgument.class, null, () -> v.readlink(chr.ino()));
+            // rename, link, chmod, chown, utimens as on any other inode; the type and number stay
+            v.rename(InodeId.ROOT, "blk", InodeId.ROOT, "blk2");
+            v.link(fifo.ino(), InodeId.ROOT, "fifo2");
+            assertEquals(2, v.getattr(fifo.ino()).nlink());
+            assertEquals(FileType.BLOCK_DEVICE.bits() | 0600, v.chmod(blk.ino(), 0600).mode());
+            assertEquals(rdevB, v.chown(blk.ino(), 9, 10).rdev());
+            assertEquals(5_000_000_123L, v.utimens(chr.ino(), 1, 5_000_000_123L).mtimeNs());
+            v.rename(InodeId.ROOT, "sock", InodeId.ROOT, "reg"); // replaces the regular file
+            engine.snapshot("v", "s");
+            engine.cloneVolume("v@s", "c");
+            v.unlink(InodeId.ROOT, "fifo");
+            assertEquals(1, v.getattr(fifo.ino()).nlink());
+            Model.Node before = Trees.load(engine.volume("c"));
+            Engine e = reopen();
+            for (VolumeFs x : List.of(e.volume("c"), e.snapshotFs("v@s"))) {
+                Trees.assertTree(before, x);
+                assertEquals(List.of("blk2", "chr", "fifo", "fifo2", "reg"), names(x, ""));
+                InodeAttr b = x.getattr(x.resolve("blk2"));
+                assertEquals(FileType.BLOCK_DEVICE.bits() | 0600, b.mode());
+                assertEquals(rdevB, b.rdev());
+                assertEquals(9, b.uid());
+                assertEquals(rdevC, x.getattr(x.resolve("chr")).rdev());
+                assertEquals(5_000_000_123L, x.getattr(x.resolve("chr")).mtimeNs());
+                assertEquals(2, x.getattr(x.resolve("fifo")).nlink());
+                assertEquals(FileType.SOCKET, x.getattr(x.resolve("reg")).type());
+            }
+            assertEquals(List.of("blk2", "chr", "fifo2", "reg"), names(e.volume("v"), ""));
+            EngineModelTest.assertClean(e.fsck(), "fsck with special files");
+        }
+
+        @Test
         void chmodKeepsTypeBitsAndChownUtimensWork() {
             VolumeFs v = fs();
             InodeId f = file(v, "f", bytes(1, 1));

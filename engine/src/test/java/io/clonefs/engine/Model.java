@@ -28,6 +28,8 @@ final class Model {
         int mode;
         byte[] data = new byte[0];
         String target;
+        /** A device's number; 0 for any other type. */
+        long rdev;
         final TreeMap<String, Node> children;
         int nlink;
 
@@ -42,6 +44,7 @@ final class Model {
                 case REGULAR -> data.length;
                 case SYMLINK -> target.getBytes(StandardCharsets.UTF_8).length;
                 case DIRECTORY -> -1;
+                case FIFO, CHAR_DEVICE, BLOCK_DEVICE, SOCKET -> 0;
             };
         }
     }
@@ -83,6 +86,7 @@ final class Model {
         c.mode = n.mode;
         c.data = n.data;
         c.target = n.target;
+        c.rdev = n.rdev;
         c.nlink = n.nlink;
         seen.put(n, c);
         if (n.children != null) {
@@ -246,7 +250,7 @@ final class Model {
             return Errno.ENAMETOOLONG;
         }
         switch (op.kind()) {
-            case CREATE, MKDIR, SYMLINK -> {
+            case CREATE, MKDIR, SYMLINK, MKNOD -> {
                 if (parent == null) {
                     return Errno.ENOENT;
                 }
@@ -259,8 +263,10 @@ final class Model {
                 Node n = switch (op.kind()) {
                     case CREATE -> new Node(FileType.REGULAR, op.mode());
                     case MKDIR -> new Node(FileType.DIRECTORY, op.mode());
+                    case MKNOD -> new Node(FileType.ofMode(op.mode()), op.mode());
                     default -> new Node(FileType.SYMLINK, 0777);
                 };
+                n.rdev = n.type.device() ? op.offset() : 0;
                 n.target = op.kind() == Op.Kind.SYMLINK ? op.path2() : null;
                 n.nlink = 1;
                 parent.children.put(name, n);

@@ -14,10 +14,10 @@ import java.util.SplittableRandom;
  * @param path     the file path inside the volume; for SNAPSHOT the new and for CLONE the source
  *                 snapshot ({@code volume@snap})
  * @param path2    the second path (LINK and RENAME destination) or the SYMLINK target
- * @param offset   WRITE offset or TRUNCATE size
+ * @param offset   WRITE offset, TRUNCATE size or MKNOD device number
  * @param length   WRITE length
  * @param dataSeed seed of the bytes a WRITE writes ({@link #data})
- * @param mode     permission bits for CREATE, MKDIR and CHMOD
+ * @param mode     permission bits for CREATE, MKDIR and CHMOD; type and permission bits for MKNOD
  * @param flag     DESTROY: recursive
  */
 record Op(Kind kind, String volume, String path, String path2, long offset, int length, long dataSeed,
@@ -25,7 +25,7 @@ record Op(Kind kind, String volume, String path, String path2, long offset, int 
 
     enum Kind {
         CREATE_VOLUME, SNAPSHOT, CLONE, DESTROY, REOPEN,
-        CREATE, MKDIR, SYMLINK, WRITE, TRUNCATE, CHMOD, UNLINK, RMDIR, LINK, RENAME
+        CREATE, MKDIR, SYMLINK, MKNOD, WRITE, TRUNCATE, CHMOD, UNLINK, RMDIR, LINK, RENAME
     }
 
     static Op of(Kind kind, String volume) {
@@ -98,6 +98,13 @@ record Op(Kind kind, String volume, String path, String path2, long offset, int 
             case CREATE -> fs.create(fs.resolve(Model.parentOf(path)), name, mode, 1000, 1000);
             case MKDIR -> fs.mkdir(fs.resolve(Model.parentOf(path)), name, mode, 1000, 1000);
             case SYMLINK -> fs.symlink(fs.resolve(Model.parentOf(path)), name, path2, 1000, 1000);
+            case MKNOD -> {
+                InodeAttr a = fs.mknod(fs.resolve(Model.parentOf(path)), name, mode, offset, 1000, 1000);
+                if (a.mode() != mode || a.rdev() != (FileType.ofMode(mode).device() ? offset : 0) || a.size() != 0) {
+                    throw new AssertionError("mknod returned mode 0" + Integer.toOctalString(a.mode()) + " rdev " + a.rdev()
+                            + ": " + this);
+                }
+            }
             case WRITE -> {
                 int n = fs.write(fs.resolve(path), offset, ByteBuffer.wrap(data(dataSeed, length)));
                 if (n != length) {
@@ -133,6 +140,7 @@ record Op(Kind kind, String volume, String path, String path2, long offset, int 
             case WRITE -> sb.append(" off=").append(offset).append(" len=").append(length);
             case TRUNCATE -> sb.append(" size=").append(offset);
             case CREATE, MKDIR, CHMOD -> sb.append(" mode=0").append(Integer.toOctalString(mode));
+            case MKNOD -> sb.append(" mode=0").append(Integer.toOctalString(mode)).append(" rdev=").append(offset);
             case DESTROY -> sb.append(flag ? " recursive" : "");
             default -> {
             }

@@ -106,6 +106,8 @@ final class OpGenerator {
         return l.get(rnd.nextInt(l.size()));
     }
 
+    private static final FileType[] SPECIAL = {FileType.FIFO, FileType.CHAR_DEVICE, FileType.BLOCK_DEVICE, FileType.SOCKET};
+
     private Op fileOp(Model.Node root, String vol) {
         List<String> all = Model.paths(root);
         List<String> files = new ArrayList<>();
@@ -154,7 +156,14 @@ final class OpGenerator {
             String src = rnd.nextInt(6) == 0 ? pickFrom(all) : pickFrom(files);
             return Op.file(Op.Kind.LINK, vol, src).withPath2(rnd.nextInt(5) == 0 ? pickFrom(all) : newPath(dirs));
         }
-        if (p < 94) {
+        if (p < 91) {
+            // a FIFO, device or socket: a name and attributes, no data (WRITE/TRUNCATE pick files only)
+            FileType t = SPECIAL[rnd.nextInt(SPECIAL.length)];
+            long rdev = t.device() ? ((long) rnd.nextInt(4096) << 8 | rnd.nextInt(256)) : 0;
+            return new Op(Op.Kind.MKNOD, vol, newPath(dirs), null, rdev, 0, 0, t.bits() | (rnd.nextBoolean() ? 0644 : 0600),
+                    false);
+        }
+        if (p < 95) {
             String target = rnd.nextBoolean() ? pickFrom(all) : "../x/" + "t".repeat(rnd.nextInt(100));
             return Op.file(Op.Kind.SYMLINK, vol, newPath(dirs)).withPath2(target);
         }

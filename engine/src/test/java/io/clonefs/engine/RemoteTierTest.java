@@ -153,6 +153,9 @@ class RemoteTierTest {
             files.put(i % 2 == 0 ? name : "d/" + name, data);
         }
         fs.symlink(fs.resolve(""), "link", "d/f1", 0, 0);
+        fs.mknod(dir, "fifo", FileType.FIFO.bits() | 0640, 0, 26, 26);
+        fs.mknod(fs.resolve(""), "null", FileType.CHAR_DEVICE.bits() | 0666, (1 << 8) | 3, 0, 0);
+        fs.mknod(fs.resolve(""), "sock", FileType.SOCKET.bits() | 0755, 0, 26, 26);
         return files;
     }
 
@@ -174,6 +177,10 @@ class RemoteTierTest {
         assertEquals("d/f1", fs.readlink(fs.resolve("link")));
         assertEquals(0600, fs.getattr(fs.resolve("f0")).mode() & 0777);
         assertEquals(26, fs.getattr(fs.resolve("f0")).uid());
+        assertEquals(FileType.FIFO.bits() | 0640, fs.getattr(fs.resolve("d/fifo")).mode());
+        assertEquals(FileType.CHAR_DEVICE.bits() | 0666, fs.getattr(fs.resolve("null")).mode());
+        assertEquals((1 << 8) | 3, fs.getattr(fs.resolve("null")).rdev());
+        assertEquals(FileType.SOCKET, fs.getattr(fs.resolve("sock")).type());
     }
 
     private Map<String, byte[]> source(Engine a) {

@@ -127,6 +127,11 @@ final class Trees {
                     assertEq(n.size(), a.size(), w + ": symlink size");
                     assertEq(n.nlink, a.nlink(), w + ": nlink");
                 }
+                case FIFO, CHAR_DEVICE, BLOCK_DEVICE, SOCKET -> {
+                    assertEq(n.nlink, a.nlink(), w + ": nlink");
+                    assertEq(0L, a.size(), w + ": size");
+                    assertEq(n.rdev, a.rdev(), w + ": rdev");
+                }
                 case REGULAR -> {
                     assertEq(n.nlink, a.nlink(), w + ": nlink");
                     assertEq((long) n.data.length, a.size(), w + ": size");
@@ -164,6 +169,7 @@ final class Trees {
                     case DIRECTORY -> loadDir(fs, e.ino(), n, seen);
                     case SYMLINK -> n.target = fs.readlink(e.ino());
                     case REGULAR -> n.data = readAll(fs, e.ino(), a.size());
+                    default -> n.rdev = a.rdev();
                 }
             }
             dir.children.put(e.name(), n);

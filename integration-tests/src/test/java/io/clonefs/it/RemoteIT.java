@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -73,7 +74,7 @@ class RemoteIT {
         assertEquals(4, a.run("remote", "add", "ceph", "--endpoint", ceph.endpoint(), "--bucket", "clonefs",
                 "--credentials-file", keys.toString()).exit(), "duplicate");
 
-        // s1: random data, small files, a directory and a symlink
+        // s1: random data, small files, a directory, a symlink, a FIFO, a device and a socket
         a.ok("create", "vol");
         Path vol = ma.resolve("vol");
         Random rnd = new Random(42);
@@ -82,6 +83,11 @@ class RemoteIT {
         Files.createDirectories(vol.resolve("dir/sub"));
         writeRandom(vol.resolve("dir/sub/odd"), 3 * BS + 123, rnd);
         Files.createSymbolicLink(vol.resolve("dir/link"), Path.of("../small.txt"));
+        Proc.run(List.of("mkfifo", "-m", "0640", vol.resolve("dir/fifo").toString())).check();
+        Proc.run(List.of("mknod", "-m", "0660", vol.resolve("dir/loop9").toString(), "b", "7", "9")).check();
+        try (var sock = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            sock.bind(java.net.UnixDomainSocketAddress.of(vol.resolve("sock")));
+        }
         a.ok("snapshot", "vol@s1");
         JsonNode p1 = a.json("push", "vol@s1", "ceph");
         assertFalse(p1.get("alreadyPushed").asBoolean());
@@ -99,6 +105,8 @@ class RemoteIT {
         assertTrue(c1.get("imported").asBoolean());
         assertSameTree(ma.resolve("vol"), mb.resolve("copy1"));
         assertEquals("../small.txt", Files.readSymbolicLink(mb.resolve("copy1/dir/link")).toString());
+        assertEquals(060660, (Integer) Files.getAttribute(mb.resolve("copy1/dir/loop9"), "unix:mode", LinkOption.NOFOLLOW_LINKS));
+        assertEquals((7L << 8) | 9, (Long) Files.getAttribute(mb.resolve("copy1/dir/loop9"), "unix:rdev", LinkOption.NOFOLLOW_LINKS));
         JsonNode cache = b.json("cache", "status");
         assertTrue(cache.get("fetches").asLong() > 0, cache.toString());
         assertEquals(0, cache.get("fetchErrors").asLong(), cache.toString());
@@ -217,7 +225,7 @@ class RemoteIT {
         }
     }
 
-    /** The same files, directories, symlinks and bytes under both roots. */
+    /** The same files, directories, symlinks, special files and bytes under both roots. */
     private static void assertSameTree(Path want, Path got) throws IOException {
         List<Path> w = list(want);
         List<Path> g = list(got);
@@ -225,7 +233,13 @@ class RemoteIT {
         for (Path rel : w) {
             Path x = want.resolve(rel);
             Path y = got.resolve(rel);
-            if (Files.isSymbolicLink(x)) {
+            if (Files.readAttributes(x, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
+                // FIFO, device, socket: type, permissions and device number
+                for (String attr : List.of("unix:mode", "unix:rdev")) {
+                    assertEquals(Files.getAttribute(x, attr, LinkOption.NOFOLLOW_LINKS), Files.getAttribute(y, attr,
+                            LinkOption.NOFOLLOW_LINKS), rel + " " + attr);
+                }
+            } else if (Files.isSymbolicLink(x)) {
                 assertEquals(Files.readSymbolicLink(x), Files.readSymbolicLink(y), rel.toString());
             } else if (Files.isRegularFile(x)) {
                 assertEquals(Files.size(x), Files.size(y), rel.toString());

@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * The value of an inode item. A mutable scratch object: decode, change, encode.
  * Layout: mode u32, uid u32, gid u32, nlink u32, size u64, blocks u64, atime u64, mtime u64,
- * ctime u64 (nanoseconds), parent u64 (directories), then the target of a symlink.
+ * ctime u64 (nanoseconds), parent u64 (directories), then the target of a symlink or the number
+ * of a character or block device (u64, {@code st_rdev}); nothing for other types. Pools written
+ * before devices existed have no such tails: the layout is unchanged.
  */
 public final class InodeRecord {
     public int mode;

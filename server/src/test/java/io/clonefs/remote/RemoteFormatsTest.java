@@ -81,6 +81,23 @@ class RemoteFormatsTest {
         assertEquals(ENTRY, items.get(4));
     }
 
+    @Test
+    void listingCarriesSpecialFilesWithTheirDeviceNumber() {
+        byte[] rdev = java.nio.ByteBuffer.allocate(8).putLong((8L << 8) | 0x12 | (0x345L << 20)).array();
+        SnapshotItem.Inode blk = new SnapshotItem.Inode(InodeId.of(8), 0060660, 0, 6, 1, 0, 0, 1, 2, 3, 0, rdev);
+        SnapshotItem.Inode fifo = new SnapshotItem.Inode(InodeId.of(9), 0010644, 26, 26, 2, 0, 0, 1, 2, 3, 0, new byte[0]);
+        List<SnapshotItem> want = new ArrayList<>(List.of(blk, fifo));
+        FileType[] types = {FileType.FIFO, FileType.CHAR_DEVICE, FileType.BLOCK_DEVICE, FileType.SOCKET};
+        for (FileType t : types) {
+            want.add(new SnapshotItem.DirEntry(InodeId.ROOT, t.name().getBytes(StandardCharsets.UTF_8), InodeId.of(9), t));
+        }
+        List<byte[]> objects = new ArrayList<>();
+        Listing.Writer w = new Listing.Writer(objects::add);
+        want.forEach(w::item);
+        w.flush();
+        assertEquals(want, Listing.decode(objects.get(0), 0, "test"));
+    }
+
     /** The bytes of format 1, written out by hand from the layout in {@link Listing}'s comment. */
     @Test
     void listingRecordsKeepTheirFormat1Bytes() throws IOException {

@@ -35,6 +35,7 @@ final class Attrs {
         st.st_uid.set(a.uid());
         st.st_gid.set(a.gid());
         st.st_size.set(a.size());
+        st.st_rdev.set(a.rdev());
         st.st_blksize.set(blockSize);
         st.st_blocks.set(a.blocks() * (blockSize / 512));
         setTime(st.st_atim, a.atimeNs());
@@ -76,7 +77,7 @@ final class Attrs {
     /** {@code a} with {@code st_ino} {@code stIno}, for a reply the request loop encodes. */
     FuseAttr fuseAttr(long stIno, InodeAttr a) {
         return new FuseAttr(stIno, a.size(), a.blocks() * (blockSize / 512), a.atimeNs(), a.mtimeNs(), a.ctimeNs(),
-                a.mode(), a.nlink(), a.uid(), a.gid(), blockSize);
+                a.mode(), a.nlink(), a.uid(), a.gid(), (int) a.rdev(), blockSize);
     }
 
     private static void setTime(Timespec t, long ns) {

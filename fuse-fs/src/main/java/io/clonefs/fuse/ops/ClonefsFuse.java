@@ -262,6 +262,23 @@ public class ClonefsFuse extends FuseStubFS {
         });
     }
 
+    /**
+     * {@code mknod(2)}: a FIFO, device or socket (binding a Unix socket makes one). The kernel has
+     * applied the umask and refused devices to callers without {@code CAP_MKNOD} before the
+     * request gets here; opening the node later is the kernel's business too (pipe, device
+     * driver, socket), no FUSE open reaches us.
+     */
+    @Override
+    public int mknod(String path, long mode, long rdev) {
+        return FuseCalls.call("mknod", path, () -> {
+            Namespace.Entry e = ns.entry(path);
+            Caller c = caller();
+            // libfuse 2 hands the kernel's 32-bit device encoding over as dev_t: keep it as given
+            e.dataset().fs().mknod(e.dir(), e.name(), (int) mode, rdev & 0xffffffffL, c.uid(), c.gid());
+            return 0;
+        });
+    }
+
     @Override
     public int readlink(String path, Pointer buf, long size) {
         return FuseCalls.call("readlink", path, () -> {

@@ -100,7 +100,7 @@ final class KernelTimes implements InterceptedRequests {
             // so nothing can use the inode any more: answer with what it is, a file with no
             // links, instead of the ENOENT that syncfs(2) would report.
             long now = FuseAttr.nowNs();
-            return attrs.fuseAttr(d.stIno(ino), new InodeAttr(ino, 0100000, 0, 0, 0, 0, 0, now, now, now));
+            return attrs.fuseAttr(d.stIno(ino), new InodeAttr(ino, 0100000, 0, 0, 0, 0, 0, now, now, now, 0));
         }
         if (!fs.readOnly() && (atimeNs != Long.MIN_VALUE || mtimeNs != Long.MIN_VALUE)) {
             a = fs.utimens(ino, atimeNs == Long.MIN_VALUE ? a.atimeNs() : atimeNs,

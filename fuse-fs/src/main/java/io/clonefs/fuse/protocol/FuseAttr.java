@@ -16,10 +16,11 @@ import java.time.Instant;
  * @param mtimeNs modification time, ns since the epoch
  * @param ctimeNs change time, ns since the epoch
  * @param mode    type and permission bits
+ * @param rdev    a device's number in the kernel's 32-bit encoding, else 0
  * @param blksize preferred I/O size ({@code st_blksize})
  */
 public record FuseAttr(long ino, long size, long blocks, long atimeNs, long mtimeNs, long ctimeNs, int mode,
-                       int nlink, int uid, int gid, int blksize) {
+                       int nlink, int uid, int gid, int rdev, int blksize) {
     /**
      * How long the kernel may cache attributes and dentries, in seconds: {@code attr_valid} of the
      * replies written here and {@code attr_timeout}/{@code entry_timeout} of the mount.
@@ -44,7 +45,7 @@ public record FuseAttr(long ino, long size, long blocks, long atimeNs, long mtim
         out.putInt((int) Math.floorMod(mtimeNs, NS));
         out.putInt((int) Math.floorMod(ctimeNs, NS));
         out.putInt(mode).putInt(nlink).putInt(uid).putInt(gid);
-        out.putInt(0).putInt(blksize).putInt(0); // rdev, blksize, padding
+        out.putInt(rdev).putInt(blksize).putInt(0); // rdev, blksize, padding
     }
 
     /** The current time in ns since the epoch, as file times are kept. */

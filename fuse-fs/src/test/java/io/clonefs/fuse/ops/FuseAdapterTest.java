@@ -327,6 +327,38 @@ class FuseAdapterTest {
     }
 
     @Test
+    void mknodMakesFifosDevicesAndSocketsWithTheirNumber() {
+        int blk = (8 << 8) | 0x12 | (0x345 << 20); // the kernel's 32-bit encoding, minor above 255
+        assertEquals(0, fuse.mknod("/vol/fifo", 0010640, 0));
+        assertEquals(0, fuse.mknod("/vol/blk", 0060660, blk & 0xffffffffL));
+        assertEquals(0, fuse.mknod("/vol/null", 0020666, (1 << 8) | 3));
+        assertEquals(0, fuse.mknod("/vol/sock", 0140755, 0));
+        assertEquals(0, fuse.mknod("/vol/reg", 0100600, 0));
+        assertEquals(-Errno.EEXIST.value(), fuse.mknod("/vol/fifo", 0010640, 0));
+        assertEquals(-Errno.ENOENT.value(), fuse.mknod("/vol/nodir/x", 0010640, 0));
+        FileStat st = stat();
+        assertEquals(0, fuse.getattr("/vol/fifo", st));
+        assertEquals(0010640, st.st_mode.intValue());
+        assertEquals(UID, st.st_uid.intValue());
+        assertEquals(0, st.st_rdev.longValue());
+        assertEquals(0, fuse.getattr("/vol/blk", st));
+        assertEquals(0060660, st.st_mode.intValue());
+        assertEquals(blk & 0xffffffffL, st.st_rdev.longValue());
+        assertEquals(0, st.st_size.longValue());
+        assertEquals(0, fuse.getattr("/vol/null", st));
+        assertEquals((1 << 8) | 3, st.st_rdev.longValue());
+        assertEquals(0, fuse.getattr("/vol/sock", st));
+        assertEquals(0140755, st.st_mode.intValue());
+        assertEquals(0, fuse.getattr("/vol/reg", st));
+        assertEquals(0100600, st.st_mode.intValue());
+        // a snapshot is read-only
+        engine.snapshot("vol", "s");
+        assertEquals(-Errno.EROFS.value(), fuse.mknod("/.snapshots/vol@s/f2", 0010644, 0));
+        assertEquals(0, fuse.getattr("/.snapshots/vol@s/blk", st));
+        assertEquals(blk & 0xffffffffL, st.st_rdev.longValue());
+    }
+
+    @Test
     void statfsReportsPoolSpace() {
         long fh = create("/vol/data", 0600);
         writeBytes(fh, 0, new byte[1 << 20]);
