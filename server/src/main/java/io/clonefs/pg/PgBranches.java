@@ -171,22 +171,25 @@ final class PgBranches {
 
     /** Starts a branch; one at a moment of its source's history replays the archive until it is promoted there. */
     private PgProcesses.Started startAt(PgRecord rec) {
-        PgProcesses.Started started;
+        if (rec.moment() == null) {
+            return processes.startBranch(rec);
+        }
         try {
-            started = processes.startBranch(rec);
+            return startAndPromote(rec);
         } catch (PgException.StartFailed e) {
-            if (rec.moment() == null || rec.moment().time() == null || !history.endedBeforeTarget(rec)) {
+            if (rec.moment().time() == null || !history.endedBeforeTarget(rec)) {
                 throw e;
             }
             // a stopped or standby source with no commit after the moment: all its WAL is at or before it
             LOG.info("branch {}: no commit after {} in the WAL; replaying all of it", rec.name(), rec.moment());
             processes.stopQuietly(rec, StopMode.IMMEDIATE);
             history.dropTarget(volumes.root(rec.name()).resolve(rec.dataDir()));
-            started = processes.startBranch(rec);
+            return startAndPromote(rec);
         }
-        if (rec.moment() == null) {
-            return started;
-        }
+    }
+
+    private PgProcesses.Started startAndPromote(PgRecord rec) {
+        PgProcesses.Started started = processes.startBranch(rec);
         long w = System.nanoTime();
         history.awaitPromoted(rec, processes.startTimeout());
         return new PgProcesses.Started(started.startMs(), PgProcesses.millisSince(w), started.firstQueryMs());
