@@ -14,6 +14,7 @@
 #                             daemon starts and no /etc/ceph/ceph.conf is written by installing.
 #   lintian systemd           DebPackageIT checks the package `make deb` builds with lintian and
 #                             its unit with systemd-analyze verify (no systemd needs to run as PID 1)
+#   chromium chromium-driver  ConsoleIT drives the web console in headless Chromium (Selenium)
 #   openjdk-17-jdk-headless   only if no JDK >= 17 is on the PATH
 #   maven                     only if mvn is not on the PATH
 #
@@ -36,7 +37,8 @@ export DEBIAN_FRONTEND=noninteractive
 say() { echo "install-deps: $*"; }
 
 packages=(fuse3 libfuse2 postgresql-15 postgresql-client-15 postgresql-contrib rsync fio
-          ceph-mon ceph-mgr ceph-osd radosgw ceph-common curl lintian systemd)
+          ceph-mon ceph-mgr ceph-osd radosgw ceph-common curl lintian systemd
+          chromium chromium-driver)
 
 java_ok() {
     command -v javac >/dev/null 2>&1 || return 1
