@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
     "Or sign in at the address with the pool's token (POOL/daemon.token)."},
         footerHeading = "%nExamples:%n",
         footer = {"  clonefs ui",
-            "  ssh -L 8080:127.0.0.1:PORT host    # from another machine: forward the control port first"})
+            "  ssh -L PORT:127.0.0.1:PORT host    # from another machine: forward the control port, same number"})
 final class UiCommand extends BaseCommand {
     @Override
     public Integer call() {
