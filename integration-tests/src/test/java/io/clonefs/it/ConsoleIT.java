@@ -35,6 +35,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Cookie;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -106,6 +107,10 @@ class ConsoleIT {
             assertFalse(driver.getPageSource().contains(token), "the token must not be in the page");
 
             // create a branch from the form: progress while it starts, then the URI, reached with JDBC
+            JavascriptExecutor js = (JavascriptExecutor) driver;
+            js.executeScript("window.sawProgress = false; new MutationObserver(() => {"
+                    + " if (document.querySelector('#create-status progress')) { window.sawProgress = true; } })"
+                    + ".observe(document.getElementById('create-status'), {childList: true, subtree: true});");
             driver.findElement(By.id("create-name")).sendKeys("feat1");
             driver.findElement(By.id("create-ttl")).sendKeys("2h");
             driver.findElement(By.id("create-submit")).click();
@@ -118,7 +123,20 @@ class ConsoleIT {
             wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-name='feat1'] td.left")));
             String left = driver.findElement(By.cssSelector("tr[data-name='feat1'] td.left")).getText();
             assertTrue(left.startsWith("1h 59m") || left.startsWith("2h"), "time left: " + left);
+            assertEquals(Boolean.TRUE, js.executeScript("return window.sawProgress"), "a progress bar while it starts");
             screenshot(driver, img.resolve("console-servers.png"));
+
+            // --at: the source has a snapshot now (feat1's), so the field is on; a branch as of now gets that snapshot
+            wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("create-at-help"), "1 snapshot(s)"));
+            assertTrue(driver.findElement(By.id("create-at")).isEnabled());
+            js.executeScript("const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
+                    + " document.getElementById('create-at').value = d.toISOString().slice(0, 19);");
+            driver.findElement(By.id("create-name")).sendKeys("asof1", Keys.ENTER); // the keyboard submits the form
+            new WebDriverWait(driver, Duration.ofSeconds(120)).until(ExpectedConditions.textToBePresentInElementLocated(
+                    By.id("create-status"), "asof1 answers at"));
+            JsonNode asof = api(http, base, token, "GET", "/v1/pg/servers/asof1", null).body;
+            assertEquals(feat1.get("snapshot").asText(), asof.get("snapshot").asText(), "the newest snapshot at or before the moment");
+            assertEquals("42", query(asof.get("uri").asText(), "select x from t"));
 
             // an API error: the same name again, shown as the API's own one-line message
             Reply dup = api(http, base, token, "POST", "/v1/pg/branches", "{\"source\":\"src\",\"name\":\"feat1\"}");
@@ -224,6 +242,9 @@ class ConsoleIT {
             dialogText = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-text")));
             assertTrue(dialogText.getText().contains("feat1") && dialogText.getText().contains("deleted for good")
                     && dialogText.getText().contains(uri), dialogText.getText());
+            Number wide = (Number) js.executeScript(
+                    "const w = document.querySelector('.table-wrap'); return w.scrollWidth - w.clientWidth");
+            assertTrue(wide.intValue() <= 0, "at 1280 px the servers table is wider than the page by " + wide + " px");
             screenshot(driver, img.resolve("console-destroy.png"));
             driver.findElement(By.id("confirm-ok")).click();
             new WebDriverWait(driver, Duration.ofSeconds(60)).until(ExpectedConditions.numberOfElementsToBe(
@@ -235,7 +256,7 @@ class ConsoleIT {
             driver.manage().window().setSize(new Dimension(390, 844));
             driver.navigate().refresh();
             wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-name='src']")));
-            Number overflow = (Number) ((JavascriptExecutor) driver).executeScript(
+            Number overflow = (Number) js.executeScript(
                     "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
             assertTrue(overflow.intValue() <= 0, "the page is wider than a phone by " + overflow + " px");
             screenshot(driver, img.resolve("console-phone.png"));

@@ -87,7 +87,10 @@ final class UiFront implements ControlServer.Front {
             case "login" -> login(ex, method);
             case "session" -> {
                 Sessions.Session s = session(ex);
-                if (s == null) {
+                String why = foreign(ex);
+                if (why != null) {
+                    error(ex, 403, "forbidden", why);
+                } else if (s == null) {
                     error(ex, 401, "unauthorized", "not signed in");
                 } else {
                     json(ex, 200, Map.of("csrf", s.csrf()), null);

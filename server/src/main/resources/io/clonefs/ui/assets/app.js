@@ -181,8 +181,8 @@ const servers = {
       if (sources.includes(chosen)) {
         select.value = chosen;
       }
-      this.atHint();
     }
+    this.atHint(); // snapshots come and go: every refresh
     document.getElementById('servers-empty').hidden = this.list.length > 0;
     const body = document.getElementById('servers-body');
     const rows = new Map([...body.rows].map((r) => [r.dataset.name, r]));
@@ -242,8 +242,11 @@ const servers = {
         c.textContent = text;
       }
     };
-    const name = s.role === 'branch' ? s.name : s.name + ' (source)';
-    set('name', name);
+    const nc = r.querySelector('.name');
+    if (nc.dataset.role !== s.role) {
+      nc.dataset.role = s.role;
+      nc.replaceChildren(s.name, s.role === 'branch' ? '' : el('span', {class: 'tag', text: 'source'}));
+    }
     set('state', s.state);
     r.querySelector('.state').dataset.state = s.state;
     set('port', String(s.port));
