@@ -137,6 +137,19 @@ class ConsoleIT {
             JsonNode asof = api(http, base, token, "GET", "/v1/pg/servers/asof1", null).body;
             assertEquals(feat1.get("snapshot").asText(), asof.get("snapshot").asText(), "the newest snapshot at or before the moment");
             assertEquals("42", query(asof.get("uri").asText(), "select x from t"));
+            // suspend, stop and start from the page; the state column follows
+            click(driver, "tr[data-name='asof1'] button[data-action='suspend']");
+            new WebDriverWait(driver, Duration.ofSeconds(60)).until(ExpectedConditions.textToBe(
+                    By.cssSelector("tr[data-name='asof1'] td.state"), "suspended"));
+            click(driver, "tr[data-name='asof1'] button[data-action='stop']");
+            new WebDriverWait(driver, Duration.ofSeconds(60)).until(ExpectedConditions.textToBe(
+                    By.cssSelector("tr[data-name='asof1'] td.state"), "stopped"));
+            click(driver, "tr[data-name='asof1'] button[data-action='start']");
+            new WebDriverWait(driver, Duration.ofSeconds(60)).until(ExpectedConditions.textToBe(
+                    By.cssSelector("tr[data-name='asof1'] td.state"), "running"));
+            assertEquals("42", query(asof.get("uri").asText(), "select x from t"));
+            assertTrue(driver.findElement(By.id("error")).getAttribute("hidden") != null,
+                    "no error shown: " + driver.findElement(By.id("error-text")).getText());
 
             // an API error: the same name again, shown as the API's own one-line message
             Reply dup = api(http, base, token, "POST", "/v1/pg/branches", "{\"source\":\"src\",\"name\":\"feat1\"}");
@@ -259,10 +272,13 @@ class ConsoleIT {
             Number overflow = (Number) js.executeScript(
                     "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
             assertTrue(overflow.intValue() <= 0, "the page is wider than a phone by " + overflow + " px");
+            js.executeScript("document.getElementById('servers-table').scrollIntoView()");
             screenshot(driver, img.resolve("console-phone.png"));
             driver.manage().window().setSize(new Dimension(1280, 900));
 
             // a one-time link from `clonefs ui`: signs in once, leaves the address bar, refused the second time
+            String printed = cfs.ok("ui").out();
+            assertTrue(printed.startsWith("console:  " + base + "/ui/\nsign in:  " + base + "/ui/login?code="), printed);
             JsonNode link = cfs.json("ui");
             String login = link.get("loginUrl").asText();
             assertTrue(login.startsWith(base + "/ui/login?code="), login);

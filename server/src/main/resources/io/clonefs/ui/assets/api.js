@@ -52,8 +52,8 @@ export async function call(method, path, body) {
   } catch (x) {
     // not JSON: reported below
   }
-  if (r.status === 401 && method === 'GET') {
-    // the session ended (signed out, or the daemon restarted)
+  if (r.status === 401 && !(json && json.message && json.message.startsWith('refused:'))) {
+    // the session ended (signed out, idle 12 h, or the daemon restarted); a CSRF refusal is shown instead
     location.replace('/ui/login');
   }
   if (!r.ok) {

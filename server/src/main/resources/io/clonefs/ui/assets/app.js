@@ -274,6 +274,9 @@ const servers = {
     if (s.state === 'stopped') {
       out.push(b('start', 'Start', () => this.act(s, 'start')));
     } else {
+      if (s.state === 'running') {
+        out.push(b('suspend', 'Suspend', () => this.act(s, 'suspend')));
+      }
       out.push(b('stop', 'Stop', () => this.act(s, 'stop')));
     }
     out.push(s.protected ? b('unprotect', 'Unprotect', () => this.act(s, 'unprotect'))
