@@ -87,6 +87,7 @@ class ConsoleLoadIT {
             driver.findElement(By.id("sign-in")).click();
             wait.until(ExpectedConditions.urlToBe(base + "/ui/"));
             double[] ms = new double[5];
+            double[] apiMs = new double[5];
             for (int i = 0; i < ms.length; i++) {
                 driver.navigate().refresh();
                 wait.until(d -> ((JavascriptExecutor) d).executeScript(
@@ -94,11 +95,16 @@ class ConsoleLoadIT {
                 ms[i] = ((Number) ((JavascriptExecutor) driver).executeScript(
                         "return performance.getEntriesByName('clonefs-servers-rendered')[0].startTime")).doubleValue();
                 assertEquals(BRANCHES + 1, driver.findElements(By.cssSelector("#servers-body tr")).size());
+                // of which the GET /v1/pg/servers the page waited for (the daemon's side of the budget)
+                apiMs[i] = ((Number) ((JavascriptExecutor) driver).executeScript(
+                        "const e = performance.getEntriesByType('resource').filter(r => r.name.endsWith('/v1/pg/servers'));"
+                                + " return e.length ? e[0].duration : -1")).doubleValue();
             }
             double[] sorted = ms.clone();
             Arrays.sort(sorted);
-            System.out.printf("servers page with %d branches: rendered in %s ms (median %.0f ms)%n", BRANCHES,
-                    Arrays.toString(Arrays.stream(ms).map(Math::round).toArray()), sorted[ms.length / 2]);
+            System.out.printf("servers page with %d branches: rendered in %s ms (median %.0f ms), of which GET /v1/pg/servers %s ms%n",
+                    BRANCHES, Arrays.toString(Arrays.stream(ms).map(Math::round).toArray()), sorted[ms.length / 2],
+                    Arrays.toString(Arrays.stream(apiMs).map(Math::round).toArray()));
             assertTrue(sorted[ms.length / 2] < 1000, "median " + sorted[ms.length / 2] + " ms with " + BRANCHES + " branches");
         } finally {
             driver.quit();
