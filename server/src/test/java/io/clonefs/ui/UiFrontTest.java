@@ -111,6 +111,27 @@ class UiFrontTest {
         assertEquals(401, send("GET", "/v1/datasets", null, "Cookie", cookie).statusCode());
     }
 
+    /** The status code of a raw request (to send a Host header HttpClient would not). */
+    private int raw(String request) throws Exception {
+        try (java.net.Socket so = new java.net.Socket("127.0.0.1", server.port())) {
+            so.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String reply = new String(so.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII);
+            return Integer.parseInt(reply.substring(9, 12));
+        }
+    }
+
+    @Test
+    void aRebindingHostNameIsRefused() throws Exception {
+        String cookie = signIn();
+        int p = server.port();
+        assertEquals(200, raw("GET /ui/login HTTP/1.1\r\nHost: localhost:" + p + "\r\nConnection: close\r\n\r\n"));
+        assertEquals(421, raw("GET /ui/login HTTP/1.1\r\nHost: evil.example:" + p + "\r\nConnection: close\r\n\r\n"));
+        assertEquals(200, raw("GET /v1/datasets HTTP/1.1\r\nHost: 127.0.0.1:" + p + "\r\nCookie: " + cookie
+                + "\r\nConnection: close\r\n\r\n"));
+        assertEquals(401, raw("GET /v1/datasets HTTP/1.1\r\nHost: evil.example:" + p + "\r\nCookie: " + cookie
+                + "\r\nConnection: close\r\n\r\n"));
+    }
+
     @Test
     void aLoginFromAnotherOriginIsRefused() throws Exception {
         HttpResponse<String> r = send("POST", "/ui/login", "{\"token\":\"tok\"}", "Origin", "http://evil.example");
