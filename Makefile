@@ -25,7 +25,7 @@ CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classp
 
 .DEFAULT_GOAL := help
 .PHONY: help deps deps-demo deps-bench deps-size build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read bench-fsync branch-bench bench-remote compare \
-        crash-test bench-cli bench-scale bench-check bench-diff bench-mask bench-history install uninstall deb clean
+        crash-test bench-cli bench-scale bench-check bench-diff bench-mask bench-history bench-console console-screenshots install uninstall deb clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -110,6 +110,12 @@ bench-mask: deps-bench build ## what pg mask costs and what its --verify costs p
 
 bench-history: deps-bench build ## what pg history costs (archive per hour under pgbench -c 4) and how long pg branch --at takes against its distance from the previous history snapshot, on a 750 MB source; rewrites its section of BENCHMARKS.md (BENCH_HISTORY_OPTS=...)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/history-bench.sh
+
+bench-console: deps ## the web console's servers page with 200 real branches in headless Chromium: 5 loads, from navigation to the full table (ConsoleLoadIT; about 3 min); writes nothing
+	mvn -B -pl integration-tests -am verify -Dit.test=ConsoleLoadIT -Dtest=Nothing -Dsurefire.failIfNoSpecifiedTests=false -DfailIfNoTests=false
+
+console-screenshots: deps ## refresh docs/img/console-*.png: ConsoleIT's screenshots of the console's pages
+	mvn -B -pl integration-tests -am verify -Dit.test=ConsoleIT -Dtest=Nothing -Dsurefire.failIfNoSpecifiedTests=false -DfailIfNoTests=false -Dclonefs.it.screenshots=$(CURDIR)/docs/img
 
 bench-diff: deps-bench build ## time of `clonefs pg diff --data` on a branch with 1 % of its pages changed (and one with a fixed 300), per database size (0.45, 4.5, 10 GB): goal under 1 s and flat in size; rewrites its section of BENCHMARKS.md (DIFF_BENCH_OPTS=-Dbench.diff.scales=30,100; BENCH_REPORT= prints only)
 	@BUILD_DIR=$(BUILD_DIR) BENCH_REPORT=$(BENCH_REPORT) tools/diff-bench.sh

@@ -9,6 +9,7 @@ import io.clonefs.fuse.MountOptions;
 import io.clonefs.pg.daemon.PgPlugin;
 import io.clonefs.remote.RemoteClient;
 import io.clonefs.remote.RemotePlugin;
+import io.clonefs.ui.UiPlugin;
 import io.clonefs.webhook.WebhookPlugin;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,7 +71,7 @@ final class MountCommand extends BaseCommand {
             Daemon d = Daemon.start(p, mp, new Daemon.Options(port, !noAllowOther, fuseDebug,
                     writebackCache != null ? writebackCache : MountOptions.writebackDefault()),
                     RemoteClient.engineOptions(p),
-                    List.of(new WebhookPlugin(), remotes, PgPlugin.fromEnvironment(remotes::importVolume)));
+                    List.of(new UiPlugin(), new WebhookPlugin(), remotes, PgPlugin.fromEnvironment(remotes::importVolume)));
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "clonefs-sigterm"));
             out().println("mounted " + p + " at " + mp + " (daemon pid " + d.info().pid() + ", control port "
                     + d.info().port() + ")");

@@ -75,6 +75,9 @@ final class ApiMetrics {
                 }
                 return "other";
             }
+            case "ui" -> {
+                return p.length == 4 && p[3].equals("links") ? "/v1/ui/links" : "other";
+            }
             case "pg" -> {
                 if (p.length == 4 && (p[3].equals("servers") || p[3].equals("init") || p[3].equals("import")
                         || p[3].equals("branches") || p[3].equals("stop-all") || p[3].equals("schedules"))) {

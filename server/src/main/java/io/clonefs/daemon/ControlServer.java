@@ -69,6 +69,7 @@ public final class ControlServer implements AutoCloseable {
     private final ExecutorService executor;
     private final Map<String, Extension> extensions = new ConcurrentHashMap<>();
     private final ApiMetrics apiMetrics = new ApiMetrics();
+    private volatile Front front;
     private volatile EventLog events;
     private volatile boolean closed;
 
@@ -109,6 +110,33 @@ public final class ControlServer implements AutoCloseable {
 
     /** An extension's answer: HTTP status and a body serialised as JSON. */
     public record Reply(int status, Object body) {
+    }
+
+    /**
+     * A browser front (the web console): serves the paths outside {@code /v1} and {@code /metrics}
+     * and may authorise {@code /v1} requests that carry its session cookie instead of the token.
+     */
+    public interface Front {
+        /** Answers a request outside {@code /v1} and {@code /metrics}; false when the path is not its own. */
+        boolean serve(HttpExchange ex) throws IOException;
+
+        /**
+         * True when a {@code /v1} request without the bearer token carries a valid session; throws a
+         * {@link ControlException} when it carries one but is not safe (a state change without the
+         * session's CSRF token, or from another origin).
+         */
+        boolean authorize(HttpExchange ex);
+    }
+
+    /** Installs the browser front; call before {@link #start()}. */
+    public void front(Front f) {
+        this.front = f;
+    }
+
+    /** True when {@code candidate} is the pool's token (constant time). */
+    public boolean tokenMatches(String candidate) {
+        byte[] c = ("Bearer " + candidate).getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(c, token);
     }
 
     /** Serves {@code /v1/PREFIX/...} with {@code extension}; call before {@link #start()}. */
@@ -170,10 +198,15 @@ public final class ControlServer implements AutoCloseable {
             if (ex.getRequestMethod().equals("GET") && serveOpen(ex, route)) {
                 return;
             }
+            Front f = front;
+            String path = ex.getRequestURI().getPath();
+            if (f != null && !path.startsWith("/v1/") && !path.equals("/metrics") && f.serve(ex)) {
+                return;
+            }
             int code;
             Object reply;
             try {
-                if (!authorized(ex)) {
+                if (!authorized(ex) && (f == null || !f.authorize(ex))) {
                     throw new ControlException(ErrorKind.UNAUTHORIZED, "missing or wrong bearer token (see POOL/daemon.token)");
                 }
                 if (closed) {

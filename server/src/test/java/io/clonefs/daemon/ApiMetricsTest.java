@@ -21,6 +21,8 @@ class ApiMetricsTest {
         assertEquals("/v1/volumes", ApiMetrics.route("/v1/volumes"));
         assertEquals("/v1/webhooks", ApiMetrics.route("/v1/webhooks"));
         assertEquals("/v1/webhooks/deliveries", ApiMetrics.route("/v1/webhooks/deliveries"));
+        assertEquals("/v1/ui/links", ApiMetrics.route("/v1/ui/links"));
+        assertEquals("other", ApiMetrics.route("/v1/ui/links/x"));
         assertEquals("/v1/webhooks/{id}", ApiMetrics.route("/v1/webhooks/wh-1a2b3c4d"));
         assertEquals("/v1/webhooks/{id}/test", ApiMetrics.route("/v1/webhooks/wh-1a2b3c4d/test"));
         assertEquals("other", ApiMetrics.route("/v1/webhooks/wh-1a2b3c4d/explode"));

@@ -27,7 +27,8 @@ class LayersTest {
             new Layer("engine", "io.clonefs.engine.."),
             new Layer("fuse", "io.clonefs.fuse.."),
             new Layer("api", "io.clonefs.api.."),
-            new Layer("server", "io.clonefs.pg..", "io.clonefs.remote..", "io.clonefs.daemon..", "io.clonefs.webhook.."),
+            new Layer("server", "io.clonefs.pg..", "io.clonefs.remote..", "io.clonefs.daemon..", "io.clonefs.webhook..",
+                    "io.clonefs.ui.."),
             new Layer("cli", "io.clonefs.cli.."),
             new Layer("tools", "io.clonefs.bench..", "io.clonefs.compare.."));
 
@@ -75,7 +76,7 @@ class LayersTest {
     @Test
     void lmdbLayoutsStayInsideTheEngine() {
         noClasses().that().resideInAnyPackage("io.clonefs.fuse..", "io.clonefs.api..", "io.clonefs.pg..",
-                        "io.clonefs.remote..", "io.clonefs.daemon..", "io.clonefs.webhook..", "io.clonefs.cli..")
+                        "io.clonefs.remote..", "io.clonefs.daemon..", "io.clonefs.webhook..", "io.clonefs.ui..", "io.clonefs.cli..")
                 .should().dependOnClassesThat().resideInAPackage("io.clonefs.metadata..")
                 .because("above the engine, trees are seen as the engine's records (VolumeFs, SnapshotItem), never as LMDB keys")
                 .check(classes);

@@ -77,6 +77,7 @@ public final class MountedPool implements BeforeEachCallback, AfterEachCallback 
         private Path under = Path.of("/tmp");
         private int pgPortBase;
         private int pgPortSlots;
+        private int pgPortsPerPool = PG_PORTS_PER_POOL;
 
         private Builder(String name, boolean daemon) {
             this.name = name;
@@ -123,6 +124,13 @@ public final class MountedPool implements BeforeEachCallback, AfterEachCallback 
             daemonOnly("pgPorts");
             pgPortBase = base;
             pgPortSlots = slots;
+            return this;
+        }
+
+        /** Ports per pool for its PostgreSQL servers, instead of {@value #PG_PORTS_PER_POOL} (with {@link #pgPorts}). */
+        public Builder pgPortsPerPool(int n) {
+            daemonOnly("pgPortsPerPool");
+            pgPortsPerPool = n;
             return this;
         }
 
@@ -212,7 +220,7 @@ public final class MountedPool implements BeforeEachCallback, AfterEachCallback 
         }
         boolean several = spec.poolNames.size() > 1;
         int firstPort = spec.pgPortSlots == 0 ? 0
-                : spec.pgPortBase + ThreadLocalRandom.current().nextInt(0, spec.pgPortSlots) * PG_PORTS_PER_POOL
+                : spec.pgPortBase + ThreadLocalRandom.current().nextInt(0, spec.pgPortSlots) * spec.pgPortsPerPool
                         * spec.poolNames.size();
         for (String n : spec.poolNames) {
             String suffix = several ? "-" + n : "";
@@ -220,8 +228,8 @@ public final class MountedPool implements BeforeEachCallback, AfterEachCallback 
                     : several ? ws.dir("pool" + suffix) : ws.root();
             Clonefs c = new Clonefs(ws, home.resolve("pool"));
             if (firstPort > 0) {
-                int first = firstPort + pools.size() * PG_PORTS_PER_POOL;
-                c = c.withEnv(Map.of("CLONEFS_PG_PORTS", first + "-" + (first + PG_PORTS_PER_POOL - 1)));
+                int first = firstPort + pools.size() * spec.pgPortsPerPool;
+                c = c.withEnv(Map.of("CLONEFS_PG_PORTS", first + "-" + (first + spec.pgPortsPerPool - 1)));
             }
             pools.put(n, c);
             mounts.put(n, ws.dir("mnt" + suffix));
