@@ -102,7 +102,7 @@ class ConsoleIT {
             driver.findElement(By.id("token")).sendKeys(token);
             driver.findElement(By.id("sign-in")).click();
             wait.until(ExpectedConditions.urlToBe(base + "/ui/"));
-            Cookie session = driver.manage().getCookieNamed("clonefs_session_" + port);
+            Cookie session = driver.manage().getCookieNamed("clonefs-session-" + port);
             assertNotNull(session, "session cookie: " + driver.manage().getCookies());
             assertTrue(session.isHttpOnly(), "HttpOnly");
             assertEquals("Strict", session.getSameSite());

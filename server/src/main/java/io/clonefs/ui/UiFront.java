@@ -54,7 +54,7 @@ final class UiFront implements ControlServer.Front {
 
     /** The session cookie's name: one a port, since browsers share cookies across a host's ports. */
     String cookieName() {
-        return "clonefs_session_" + server.port();
+        return "clonefs-session-" + server.port();
     }
 
     @Override

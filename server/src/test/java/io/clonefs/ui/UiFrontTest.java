@@ -85,7 +85,7 @@ class UiFrontTest {
         assertEquals(401, send("GET", "/v1/datasets", null).statusCode(), "no cookie, no token");
 
         String cookie = signIn();
-        assertTrue(cookie.startsWith("clonefs_session_" + server.port() + "="), cookie);
+        assertTrue(cookie.startsWith("clonefs-session-" + server.port() + "="), cookie);
         assertEquals(200, send("GET", "/ui/", null, "Cookie", cookie).statusCode());
         assertEquals(200, send("GET", "/v1/datasets", null, "Cookie", cookie).statusCode());
         String csrf = JSON.readTree(send("GET", "/ui/session", null, "Cookie", cookie).body()).get("csrf").asText();
