@@ -2,18 +2,15 @@ package io.clonefs.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clonefs.api.ControlException;
+import io.clonefs.base.DurableFiles;
 import io.clonefs.base.ErrorKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -71,21 +68,10 @@ public final class DaemonFiles {
         static final SecureRandom SOURCE = new SecureRandom();
     }
 
-    /** Writes a file readable by its owner only, atomically (temp file, fsync, rename). */
+    /** Writes a file readable by its owner only, atomically and durably ({@link DurableFiles#writePrivate}). */
     public static void writePrivate(Path file, byte[] content) {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
         try {
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(tmp, content);
-            try (var ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            DurableFiles.writePrivate(file, content);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -476,7 +476,7 @@ final class PgHistory {
             }
         });
         try {
-            PgStateStore.writeDurably(dir(name).resolve(LSN_FILE), b.toString().getBytes(StandardCharsets.UTF_8));
+            io.clonefs.base.DurableFiles.writePrivate(dir(name).resolve(LSN_FILE), b.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             LOG.warn("cannot write the LSNs of the history of {}: {}", name, e.getMessage());
         }

@@ -4,15 +4,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clonefs.api.WebhookApi;
 import io.clonefs.base.ClonefsException;
+import io.clonefs.base.DurableFiles;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /**
@@ -50,23 +46,8 @@ final class WebhookStore {
     }
 
     void save(List<WebhookApi.Webhook> webhooks) {
-        Path tmp = file.resolveSibling("." + FILE + ".tmp");
         try {
-            byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(new Stored(webhooks));
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(tmp, bytes);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-                dir.force(true); // the rename itself
-            }
+            DurableFiles.writePrivate(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(new Stored(webhooks)));
         } catch (IOException e) {
             throw new ClonefsException.IoFailure("cannot write the webhooks to " + file + ": " + e.getMessage(), e);
         }
