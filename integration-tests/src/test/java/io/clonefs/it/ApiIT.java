@@ -178,6 +178,9 @@ class ApiIT {
         assertTrue(noSpace >= 1, "a full pool must answer 507 no_space");
         // and it recovers: the daemon still answers and unmounts cleanly in teardown
         api.expect(200, "GET", "/v1/status", null);
+        // the console's one-time sign-in link (clonefs ui); ConsoleIT signs in with one
+        JsonNode link = api.expect(201, "POST", "/v1/ui/links", null);
+        assertTrue(link.get("loginUrl").asText().contains("/ui/login?code="), link.toString());
 
         // shutdown: accepted, then the daemon unmounts and exits
         long pid = cfs.daemonPid();

@@ -70,7 +70,11 @@ final class UiFront implements ControlServer.Front {
             return true;
         }
         if (path.equals("/") || path.equals("/ui")) {
-            redirect(ex, "/ui/");
+            if (method.equals("GET") || method.equals("HEAD")) {
+                redirect(ex, "/ui/");
+            } else {
+                error(ex, 405, "method_not_allowed", method + " is not allowed here (use GET)");
+            }
             return true;
         }
         String rest = path.substring("/ui/".length());
