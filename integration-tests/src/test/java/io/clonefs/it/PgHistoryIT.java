@@ -420,9 +420,14 @@ class PgHistoryIT {
         return h.engine().snapshots().stream().filter(s -> s.snapshot().startsWith("hist-")).toList();
     }
 
+    /**
+     * Waits for {@code n} history snapshots and for the oldest one's LSN: the daemon records it
+     * right after taking the snapshot, and a commit before that is before the history by LSN
+     * (a flake of the LSN part: a commit picked from the first few after the first snapshot).
+     */
     private void awaitSnapshots(PgManager pg, int n) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (historySnapshots(h).size() < n) {
+        while (historySnapshots(h).size() < n || pg.historyStatus("src").oldestLsn() == null) {
             assertTrue(System.nanoTime() < deadline, "no history snapshot: " + pg.historyStatus("src"));
             Proc.sleep(100);
         }
