@@ -82,6 +82,9 @@ class PgHistoryDaemonIT {
             PgHarness.execute(sp, "insert into pad select g, repeat('p', 1000) from generate_series(1, 30000) g");
             id = write(sp, commits, id, Duration.ofSeconds(1));
             int beforeKill = commits.size();
+            String list = cfs.run("pg", "list").out();
+            assertTrue(java.util.regex.Pattern.compile("\\(history 10m, WAL [0-9.]+ (B|KiB|MiB|GiB)\\)").matcher(list).find(),
+                    "pg list shows the window and the archive's size: " + list);
 
             long daemon = cfs.daemonPid();
             long postmaster = pid(cfs, "src");

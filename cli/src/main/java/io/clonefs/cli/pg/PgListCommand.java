@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
     "limit and CPU weight (- none; pg limit), and UNIQUE, the bytes only its volume holds",
     "(what destroying it frees). ROLE says (masked) for a server made by pg mask or branched",
     "from one (--json names its masked snapshot), and (history 7d) for a source whose history",
-    "is kept (pg history; --json gives the bytes of WAL it keeps)."})
+    "is kept (pg history), with the WAL it keeps in the pool."})
 final class PgListCommand extends PgSubcommand {
     @Override
     int run() {
@@ -37,7 +37,8 @@ final class PgListCommand extends PgSubcommand {
         for (PgApi.Server s : servers) {
             String role = s.role() + (s.standby() ? " (standby)" : "") + (s.protect() ? " (protected)" : "")
                     + (s.masked() == null ? "" : s.masked().verified() ? " (masked)" : " (masked, unverified)")
-                    + (s.history() == null ? "" : " (history " + s.history().keep() + ")");
+                    + (s.history() == null ? "" : " (history " + s.history().keep() + ", WAL "
+                    + Sizes.format(s.history().walBytes()) + ")");
             String source = s.snapshot() != null ? s.snapshot() : s.primary() != null ? s.primary() : "-";
             String expires = s.expiresAt() == null ? "-"
                     : "in " + age(Math.max(0, Duration.between(Instant.now(), Instant.parse(s.expiresAt())).toSeconds()));
