@@ -18,6 +18,7 @@ BENCH_OPTS   ?=
 # The self-contained jar `make install` copies (built by `make build`; SKIP_BUILD=1 installs it as it is).
 JAR          ?= cli/$(BUILD_DIR)/clonefs.jar
 ROUNDS       ?= 50
+SOAK_MINUTES ?= 60
 # Where `make deb` writes clonefs_VERSION_all.deb.
 DEB_DIR      ?= .
 CLI_ROUNDS   ?= 10
@@ -25,7 +26,7 @@ CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classp
 
 .DEFAULT_GOAL := help
 .PHONY: help deps deps-demo deps-bench deps-size build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read bench-fsync branch-bench bench-remote compare \
-        crash-test bench-cli bench-scale bench-check bench-diff bench-mask bench-history bench-console console-screenshots install uninstall deb clean
+        crash-test soak bench-cli bench-scale bench-check bench-diff bench-mask bench-history bench-console console-screenshots install uninstall deb clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -126,6 +127,9 @@ bench-cli: deps-bench build ## start time of list, snapshot, clone, destroy, --v
 crash-test: ## kill -9 the daemon and PostgreSQL at random moments, remount, check, ROUNDS times (scripts/crash-test.sh; ROUNDS=50)
 	@test -x scripts/crash-test.sh || { echo "crash-test: scripts/crash-test.sh is not there yet" >&2; exit 1; }
 	@BUILD_DIR=$(BUILD_DIR) scripts/crash-test.sh $(ROUNDS)
+
+soak: deps build ## an hour under churn (SOAK_MINUTES=60): ledger + pgbench, branch/reset/destroy/snapshot every 5 s, a push every 5 min, kill -9 of the daemon every 10 min; samples RSS, threads, fds, LMDB, blocks; ends with pg_checksums, pg_amcheck, fsck; rewrites its section of RELIABILITY.md and docs/img/soak.png (SOAK_OPTS=...)
+	@BUILD_DIR=$(BUILD_DIR) SOAK_MINUTES=$(SOAK_MINUTES) tools/soak.sh
 
 install: ## build, then install the jar and a `clonefs` launcher in PREFIX/lib/clonefs and PREFIX/bin (PREFIX=/usr/local; SKIP_BUILD=1 JAR=...)
 	@test "$(SKIP_BUILD)" = 1 || $(MAKE) --no-print-directory build

@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
 public final class BranchBench {
     static final String BEGIN = "<!-- branch-bench:begin (written by tools/branch-bench.sh) -->";
     static final String END = "<!-- branch-bench:end -->";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = new ObjectMapper();
 
     private final int count = Integer.getInteger("bench.branch.count", 20);
     private final int rate = Integer.getInteger("bench.branch.rate", 50);

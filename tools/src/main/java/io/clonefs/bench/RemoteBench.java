@@ -229,7 +229,7 @@ public final class RemoteBench {
         Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
     }
 
-    private static Map<String, String> readEnv(Path f) throws IOException {
+    static Map<String, String> readEnv(Path f) throws IOException {
         Map<String, String> m = new HashMap<>();
         for (String line : Files.readAllLines(f)) {
             int i = line.indexOf('=');
@@ -240,7 +240,7 @@ public final class RemoteBench {
         return m;
     }
 
-    private static S3Client client(Map<String, String> s3) {
+    static S3Client client(Map<String, String> s3) {
         return S3Client.builder()
                 .endpointOverride(URI.create(s3.get("CEPH_S3_ENDPOINT")))
                 .region(Region.US_EAST_1)
