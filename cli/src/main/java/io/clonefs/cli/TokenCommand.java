@@ -89,7 +89,9 @@ final class TokenCommand extends BaseCommand {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = {"List the tokens (never their secrets)."})
+    @Command(name = "list", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
+            footer = {"  clonefs token list", "  clonefs token list --json"},
+            description = {"List the tokens (never their secrets): id, name, scope, created, expires, last used."})
     static final class ListTokens extends Sub {
         @Override
         public Integer call() {
