@@ -91,6 +91,7 @@ public final class ControlServer implements AutoCloseable {
     private final Map<String, ScopeRule> scopeRules = new ConcurrentHashMap<>();
     private final HttpServer other;
     private final boolean otherTls;
+    private final ExecutorService otherExecutor;
     private volatile TokenStore tokens;
     private final ApiMetrics apiMetrics = new ApiMetrics();
     private volatile Front front;
@@ -273,6 +274,7 @@ public final class ControlServer implements AutoCloseable {
         if (listen == null) {
             other = null;
             otherTls = false;
+            otherExecutor = null;
         } else {
             HttpServer o;
             try {
@@ -290,7 +292,17 @@ public final class ControlServer implements AutoCloseable {
             }
             other = o;
             otherTls = listen.tls() != null;
-            other.setExecutor(executor);
+            // threads of its own: clients on the network that stall (in the TLS handshake, or sending
+            // a request slowly) can hold up to 16 of them, never the loopback port's
+            AtomicInteger m = new AtomicInteger();
+            ThreadPoolExecutor op = new ThreadPoolExecutor(16, 16, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "clonefs-control-listen-" + m.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            op.allowCoreThreadTimeOut(true);
+            otherExecutor = op;
+            other.setExecutor(otherExecutor);
             other.createContext("/", ex -> handle(ex, otherTls));
         }
     }
@@ -354,7 +366,7 @@ public final class ControlServer implements AutoCloseable {
                     caller = new Caller(Scope.ADMIN, "console", null);
                 }
                 if (caller == null) {
-                    throw new ControlException(ErrorKind.UNAUTHORIZED, "missing or wrong bearer token (see POOL/daemon.token)");
+                    throw new ControlException(ErrorKind.UNAUTHORIZED, "missing, wrong or revoked bearer token (POOL/daemon.token, or one of 'clonefs token create')");
                 }
                 if (closed) {
                     throw new ControlException(ErrorKind.SHUTTING_DOWN, "the daemon is shutting down");
@@ -709,6 +721,7 @@ public final class ControlServer implements AutoCloseable {
         closed = true;
         if (other != null) {
             other.stop(0);
+            otherExecutor.shutdownNow();
         }
         server.stop(0);
         executor.shutdownNow();
