@@ -55,6 +55,8 @@ public enum ErrorKind {
     // The control channel itself
     BAD_REQUEST(            Errno.EINVAL,        400, "bad_request",            ExitCode.GENERAL,    Domain.CONTROL),
     UNAUTHORIZED(           Errno.EACCES,        401, "unauthorized",           ExitCode.GENERAL,    Domain.CONTROL),
+    /** A valid token whose scope does not cover the request (docs/api/README.md, "Tokens and scopes"). */
+    FORBIDDEN(              Errno.EACCES,        403, "forbidden",              ExitCode.GENERAL,    Domain.CONTROL),
     NO_SUCH_ENDPOINT(       Errno.ENOSYS,        404, "no_such_endpoint",       ExitCode.GENERAL,    Domain.CONTROL),
     METHOD_NOT_ALLOWED(     Errno.ENOSYS,        405, "method_not_allowed",     ExitCode.GENERAL,    Domain.CONTROL),
     SHUTTING_DOWN(          Errno.EAGAIN,        503, "shutting_down",          ExitCode.GENERAL,    Domain.CONTROL),

@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
 public final class ClonefsCommand implements Runnable {
     /** The subcommands' names, in the order {@code clonefs --help} lists them. */
     static final List<String> SUBCOMMANDS = List.of("init", "mount", "umount", "create", "snapshot", "clone", "destroy",
-            "list", "space", "fsck", "remote", "push", "cache", "pg", "events", "webhook", "doctor", "ui", "completion");
+            "list", "space", "fsck", "remote", "push", "cache", "pg", "events", "webhook", "token", "doctor", "ui", "completion");
 
     @Spec
     private CommandSpec spec;
@@ -120,6 +120,7 @@ public final class ClonefsCommand implements Runnable {
             case "pg" -> new PgCommand();
             case "events" -> new EventsCommand();
             case "webhook" -> new WebhookCommand();
+            case "token" -> new TokenCommand();
             case "doctor" -> new DoctorCommand();
             case "ui" -> new UiCommand();
             case "completion" -> new CompletionCommand();

@@ -342,6 +342,10 @@ final class FastPath {
      * does not answer it is left to the picocli path, which waits longer.
      */
     static Daemon find(Path pool) {
+        String url = System.getenv("CLONEFS_URL");
+        if (url != null && !url.isBlank()) {
+            return null; // a daemon elsewhere (DaemonClient.find): the picocli path
+        }
         try {
             Map<String, Object> info = QuickJson.object(QuickJson.parse(Files.readAllBytes(pool.resolve(DaemonFiles.INFO))));
             long pid = QuickJson.number(info, "pid");

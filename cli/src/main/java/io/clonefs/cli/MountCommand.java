@@ -2,6 +2,7 @@ package io.clonefs.cli;
 
 import io.clonefs.cli.common.CliException;
 import io.clonefs.cli.common.Output;
+import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.Daemon;
 import io.clonefs.daemon.DaemonInfo;
 import io.clonefs.daemon.DaemonLauncher;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "mount", mixinStandardHelpOptions = true, footerHeading = "%nExamples:%n",
-        footer = {"  clonefs mount /var/lib/clonefs /mnt/clonefs", "  clonefs mount /var/lib/clonefs /mnt/clonefs --foreground   # under systemd", "  clonefs mount /var/lib/clonefs /mnt/clonefs --port 7000 --json"},
+        footer = {"  clonefs mount /var/lib/clonefs /mnt/clonefs", "  clonefs mount /var/lib/clonefs /mnt/clonefs --foreground   # under systemd", "  clonefs mount /var/lib/clonefs /mnt/clonefs --port 7000 --json",
+            "  clonefs mount /var/lib/clonefs /mnt/clonefs --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem"},
         description = {"Start the daemon of POOL: mount it at MOUNTPOINT and serve the control API.",
     "Without --foreground the daemon runs detached (output in POOL/daemon.log) and this command",
     "returns once the mount answers, printing the mount point."})
@@ -37,6 +39,20 @@ final class MountCommand extends BaseCommand {
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "0",
             description = "Control API port on 127.0.0.1 (default: any free port).")
     int port;
+
+    @Option(names = "--listen", paramLabel = "ADDR:PORT",
+            description = {"Also serve the control API on ADDR:PORT (e.g. 0.0.0.0:7443); over TLS with --tls-cert",
+                "and --tls-key, which any address but a loopback one requires. Clients use scoped tokens",
+                "('clonefs token create') and CLONEFS_URL (docs/cli.md, \"Beyond loopback\")."})
+    String listen;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate chain of --listen, the server's own certificate first.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "PEM private key of --tls-cert: unencrypted PKCS#8 (BEGIN PRIVATE KEY), RSA or EC.")
+    Path tlsKey;
 
     @Option(names = "--no-allow-other", negatable = false,
             description = "Do not let other users use the mount (FUSE allow_other is on by default).")
@@ -63,18 +79,20 @@ final class MountCommand extends BaseCommand {
         if (port < 0 || port > 65535) {
             throw new CliException(ExitCodes.USAGE, "--port " + port + " is out of range");
         }
+        // refused here, before anything starts: a non-loopback --listen without TLS, files that do not load
+        ControlServer.Listen tls = ControlServer.listen(listen, abs(tlsCert), abs(tlsKey));
         if (foreground) {
             Logging.level("io.clonefs", top.verbose() ? "DEBUG" : top.quiet() ? "ERROR" : "INFO");
             // blocks of imported snapshots are read from the pool's remotes (looked up at fetch time);
             // a branch of REMOTE:VOLUME@SNAP imports through the remotes plugin
             RemotePlugin remotes = new RemotePlugin();
             Daemon d = Daemon.start(p, mp, new Daemon.Options(port, !noAllowOther, fuseDebug,
-                    writebackCache != null ? writebackCache : MountOptions.writebackDefault()),
+                    writebackCache != null ? writebackCache : MountOptions.writebackDefault(), tls),
                     RemoteClient.engineOptions(p),
                     List.of(new UiPlugin(), new WebhookPlugin(), remotes, PgPlugin.fromEnvironment(remotes::importVolume)));
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "clonefs-sigterm"));
             out().println("mounted " + p + " at " + mp + " (daemon pid " + d.info().pid() + ", control port "
-                    + d.info().port() + ")");
+                    + d.info().port() + (d.info().listen() == null ? "" : ", also " + d.info().listen()) + ")");
             out().flush();
             d.awaitStop();
             return ExitCodes.OK;
@@ -82,6 +100,12 @@ final class MountCommand extends BaseCommand {
         Daemon.preflight(p, mp);
         List<String> args = new ArrayList<>(List.of("mount", p.toString(), mp.toString(), "--foreground",
                 "--port", Integer.toString(port)));
+        if (listen != null) {
+            args.addAll(List.of("--listen", listen));
+        }
+        if (tlsCert != null) {
+            args.addAll(List.of("--tls-cert", abs(tlsCert).toString(), "--tls-key", abs(tlsKey).toString()));
+        }
         if (noAllowOther) {
             args.add("--no-allow-other");
         }
@@ -103,5 +127,9 @@ final class MountCommand extends BaseCommand {
             out().println(mp);
         }
         return ExitCodes.OK;
+    }
+
+    private static Path abs(Path p) {
+        return p == null ? null : p.toAbsolutePath().normalize();
     }
 }

@@ -298,7 +298,7 @@ class SecurityReliabilityIT {
         String[] paths = {"/v1/volumes", "/v1/snapshots", "/v1/clones", "/v1/datasets", "/v1/datasets/fz",
             "/v1/datasets/sec@x", "/v1/space", "/v1/status", "/v1/sync", "/", "/v1", "/v1/", "/v2/volumes",
             "/v1/volumes/extra", "/v1/datasets/", "/v1/%00", "/v1/datasets/" + "a".repeat(5000), "/v1/pg/servers",
-            "/v1/datasets/fz?recursive=maybe"};
+            "/v1/datasets/fz?recursive=maybe", "/v1/tokens", "/v1/tokens/nosuch", "/v1/tokens/"};
         String[] contentTypes = {"application/json", "text/plain", "application/x-www-form-urlencoded",
             "multipart/form-data; boundary=x", "application/json; charset=latin1", null};
         Map<Integer, Integer> statuses = new TreeMap<>();
@@ -374,7 +374,7 @@ class SecurityReliabilityIT {
     }
 
     private static String randomBody(Random r) {
-        switch (r.nextInt(9)) {
+        switch (r.nextInt(10)) {
             case 0:
                 return null;
             case 1: {
@@ -396,6 +396,9 @@ class SecurityReliabilityIT {
                 return "{\"name\":" + (r.nextBoolean() ? "1e309" : r.nextBoolean() ? "true" : "-0") + ",\"size\":-1,\"ttl\":\"PT-1S\"}";
             case 7:
                 return "x".repeat(r.nextInt(3) == 0 ? ControlServer.MAX_BODY + 1000 : 70_000);
+            case 8:
+                return "{\"scope\":\"" + new String[] {"read", "branch", "admin", "root", ""}[r.nextInt(5)] + "\",\"ttl\":\""
+                        + new String[] {"1s", "7d", "-1d", "0s", "forever"}[r.nextInt(5)] + "\",\"name\":\"fz" + r.nextInt(1000) + "\"}";
             default:
                 return "[".repeat(r.nextInt(5000)) + "]".repeat(r.nextInt(5000));
         }

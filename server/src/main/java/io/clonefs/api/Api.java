@@ -72,4 +72,16 @@ public final class Api {
     /** A reply with nothing to say. */
     public record Ok(boolean ok) {
     }
+
+    /** {@code POST /v1/tokens}: a scoped token ({@code read}, {@code branch} or {@code admin}), a lifetime such as {@code 7d} (none: no expiry). */
+    public record CreateToken(String scope, String ttl, String name) {
+    }
+
+    /** A scoped token as listed: never its secret. Times are ISO-8601; {@code expiresAt} and {@code lastUsedAt} may be null. */
+    public record TokenView(String id, String name, String scope, String createdAt, String expiresAt, String lastUsedAt) {
+    }
+
+    /** {@code POST /v1/tokens}' answer: the token's secret, shown this once (only its SHA-256 is kept). */
+    public record TokenCreated(String id, String name, String scope, String createdAt, String expiresAt, String token) {
+    }
 }

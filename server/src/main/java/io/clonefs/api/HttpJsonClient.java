@@ -25,7 +25,7 @@ public final class HttpJsonClient {
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final int CONNECT_TIMEOUT_MS = 3000;
 
-    private final int port;
+    private final LoopbackHttp.Endpoint endpoint;
     private final URI base;
     private final String token;
     private final String peer;
@@ -36,8 +36,13 @@ public final class HttpJsonClient {
      * @param peer  who answers, for messages, e.g. {@code the clonefs daemon of /pool (pid 1, port 2)}
      */
     public HttpJsonClient(int port, String token, String peer) {
-        this.port = port;
-        this.base = URI.create("http://127.0.0.1:" + port + "/v1/");
+        this(LoopbackHttp.Endpoint.loopback(port), token, peer);
+    }
+
+    /** The same, for any endpoint (a daemon's TLS listener: {@code clonefs mount --listen}). */
+    public HttpJsonClient(LoopbackHttp.Endpoint endpoint, String token, String peer) {
+        this.endpoint = endpoint;
+        this.base = URI.create("http://127.0.0.1:" + endpoint.port() + "/v1/"); // only its path is sent
         this.token = token;
         this.peer = peer;
     }
@@ -62,7 +67,7 @@ public final class HttpJsonClient {
             byte[] payload = body == null ? null : JSON.writeValueAsBytes(body);
             URI uri = base.resolve(path);
             String target = uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
-            resp = LoopbackHttp.exchange(port, method, target, new String[] {
+            resp = LoopbackHttp.exchange(endpoint, method, target, new String[] {
                 "Authorization", "Bearer " + token,
                 "Content-Type", "application/json",
                 "Accept", "application/json"}, payload, CONNECT_TIMEOUT_MS, timeout.toMillis());

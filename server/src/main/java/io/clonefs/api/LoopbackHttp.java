@@ -12,6 +12,9 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One HTTP/1.1 exchange with a server on 127.0.0.1, over a plain socket: the request with a
@@ -23,6 +26,9 @@ import java.util.Locale;
  *
  * <p>The read deadline covers the whole exchange after the connection: a reply (status, headers and
  * body) that has not fully arrived when it passes is a {@link SocketTimeoutException}.
+ *
+ * <p>A daemon listening beyond loopback ({@code clonefs mount --listen}) is reached over TLS by the
+ * same code ({@link Endpoint} with an {@link SSLSocketFactory}); only then are the TLS classes loaded.
  *
  * <p>Public for the CLI's fast path ({@code io.clonefs.cli.FastPath}), which talks to the daemon
  * without Jackson; everything else goes through {@link HttpJsonClient}.
@@ -39,6 +45,32 @@ public final class LoopbackHttp {
     }
 
     /**
+     * Where a request goes: {@code 127.0.0.1:PORT} in plain HTTP ({@link #loopback}), or a host over
+     * TLS ({@code tls} non-null: the host name is verified against the certificate, as HTTPS does).
+     */
+    public record Endpoint(String host, int port, SSLSocketFactory tls) {
+        public static Endpoint loopback(int port) {
+            return new Endpoint(null, port, null);
+        }
+
+        /** {@code http://127.0.0.1:PORT} or {@code https://HOST:PORT}. */
+        public String url() {
+            return tls == null ? "http://" + hostPort() : "https://" + hostPort();
+        }
+
+        String hostPort() {
+            String h = host == null ? "127.0.0.1" : host.contains(":") ? "[" + host + "]" : host;
+            return h + ":" + port;
+        }
+    }
+
+    /** The same as {@link #exchange(Endpoint, String, String, String[], byte[], int, long)} with 127.0.0.1:{@code port}. */
+    public static Reply exchange(int port, String method, String target, String[] headers, byte[] body,
+                          int connectMs, long timeoutMs) throws IOException {
+        return exchange(Endpoint.loopback(port), method, target, headers, body, connectMs, timeoutMs);
+    }
+
+    /**
      * @param target    the request target, e.g. {@code /v1/datasets?recursive=true} (already encoded)
      * @param headers   extra request headers, name and value alternating
      * @param body      the request body, or null for none ({@code Content-Length: 0} is still sent
@@ -46,11 +78,12 @@ public final class LoopbackHttp {
      * @param connectMs connect timeout
      * @param timeoutMs deadline of the exchange once connected
      */
-    public static Reply exchange(int port, String method, String target, String[] headers, byte[] body,
+    public static Reply exchange(Endpoint to, String method, String target, String[] headers, byte[] body,
                           int connectMs, long timeoutMs) throws IOException {
+        int port = to.port();
         StringBuilder req = new StringBuilder(256);
         req.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
-        header(req, "Host", "127.0.0.1:" + port);
+        header(req, "Host", to.hostPort());
         for (int i = 0; i < headers.length; i += 2) {
             header(req, headers[i], headers[i + 1]);
         }
@@ -61,10 +94,12 @@ public final class LoopbackHttp {
         req.append("\r\n");
         byte[] head = req.toString().getBytes(StandardCharsets.ISO_8859_1);
 
-        try (Socket s = new Socket()) {
-            s.setTcpNoDelay(true);
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), connectMs);
+        try (Socket plain = new Socket()) {
+            plain.setTcpNoDelay(true);
+            plain.connect(to.host() == null ? new InetSocketAddress(InetAddress.getLoopbackAddress(), port)
+                    : new InetSocketAddress(to.host(), port), connectMs);
             long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+            Socket s = to.tls() == null ? plain : TlsSocket.over(plain, to, timeoutMs);
             OutputStream out = s.getOutputStream();
             if (body != null && body.length > 0) {
                 byte[] all = new byte[head.length + body.length];
@@ -213,7 +248,20 @@ public final class LoopbackHttp {
         return t.replaceAll("[^\\x20-\\x7e]", "?");
     }
 
-    /** The socket's input, each read bounded by what is left of the deadline. */
+    /** The TLS layer of a connection; a class of its own so that plain exchanges never load the TLS classes. */
+    private static final class TlsSocket {
+        static Socket over(Socket plain, Endpoint to, long timeoutMs) throws IOException {
+            SSLSocket ssl = (SSLSocket) to.tls().createSocket(plain, to.host(), to.port(), true);
+            SSLParameters params = ssl.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host
+            ssl.setSSLParameters(params);
+            ssl.setSoTimeout((int) Math.max(1, Math.min(timeoutMs, Integer.MAX_VALUE)));
+            ssl.startHandshake();
+            return ssl;
+        }
+    }
+
+        /** The socket's input, each read bounded by what is left of the deadline. */
     private static final class DeadlineStream extends InputStream {
         private final Socket socket;
         private final InputStream in;

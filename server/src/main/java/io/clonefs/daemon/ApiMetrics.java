@@ -78,6 +78,9 @@ final class ApiMetrics {
             case "ui" -> {
                 return p.length == 4 && p[3].equals("links") ? "/v1/ui/links" : "other";
             }
+            case "tokens" -> {
+                return p.length == 3 ? "/v1/tokens" : p.length == 4 ? "/v1/tokens/{id}" : "other";
+            }
             case "pg" -> {
                 if (p.length == 4 && (p[3].equals("servers") || p[3].equals("init") || p[3].equals("import")
                         || p[3].equals("branches") || p[3].equals("stop-all") || p[3].equals("schedules"))) {

@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import io.clonefs.api.Api;
 import io.clonefs.api.ApiErrors;
 import io.clonefs.api.ControlException;
+import io.clonefs.api.Tls;
+import io.clonefs.base.ClonefsException;
 import io.clonefs.base.ErrorKind;
 import io.clonefs.metrics.Metrics;
 import java.io.IOException;
@@ -15,8 +19,11 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -25,6 +32,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +55,21 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>POST /v1/sync</td><td></td><td>{@link Api.Ok}</td></tr>
  *   <tr><td>POST /v1/shutdown</td><td></td><td>202 {@link Api.Ok}; the daemon then unmounts and exits</td></tr>
  *   <tr><td>GET /v1/events?since=SEQ&amp;limit=N</td><td></td><td>{@link EventLog.Page}</td></tr>
+ *   <tr><td>GET /v1/tokens</td><td></td><td>[{@link Api.TokenView}] (admin)</td></tr>
+ *   <tr><td>POST /v1/tokens</td><td>{@link Api.CreateToken}</td><td>201 {@link Api.TokenCreated} (admin)</td></tr>
+ *   <tr><td>DELETE /v1/tokens/ID</td><td></td><td>{@link Api.TokenView} (admin)</td></tr>
  *   <tr><td>GET /v1/openapi.json, /v1/openapi.yaml</td><td></td><td>the OpenAPI 3 document (no token needed)</td></tr>
  *   <tr><td>GET /metrics</td><td></td><td>Prometheus text format 0.0.4 (no token needed)</td></tr>
  * </table>
+ *
+ * <p>Who may do what: the pool's token ({@code POOL/daemon.token}) and the console's sessions
+ * everything; a scoped token ({@link TokenStore}) what its {@link Scope} covers ({@link #needed}).
+ * A request its token does not cover is answered 403 {@code forbidden} and logged as a
+ * {@code forbidden} event; an unknown, revoked or expired token 401.
+ *
+ * <p>Besides 127.0.0.1, the server may listen on another address ({@link Listen}, {@code clonefs
+ * mount --listen}): over TLS for any address, in plain HTTP only on a loopback one. The TLS
+ * listener serves the API alone (no console; {@code /metrics} needs a token there).
  *
  * <p>The OpenAPI document ({@code openapi.json} next to this class, copied to
  * {@code docs/api/openapi.json}) describes every route, extensions' included.
@@ -68,6 +88,11 @@ public final class ControlServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final Map<String, Extension> extensions = new ConcurrentHashMap<>();
+    private final Map<String, ScopeRule> scopeRules = new ConcurrentHashMap<>();
+    private final HttpServer other;
+    private final boolean otherTls;
+    private final ExecutorService otherExecutor;
+    private volatile TokenStore tokens;
     private final ApiMetrics apiMetrics = new ApiMetrics();
     private volatile Front front;
     private volatile EventLog events;
@@ -128,6 +153,69 @@ public final class ControlServer implements AutoCloseable {
         boolean authorize(HttpExchange ex);
     }
 
+    /**
+     * The scope a request to an extension needs when it is neither GET nor HEAD (those need
+     * {@link Scope#READ}); without a rule, {@link Scope#ADMIN}.
+     */
+    @FunctionalInterface
+    public interface ScopeRule {
+        /** @param path what follows {@code /v1/PREFIX}, as an {@link Extension} sees it */
+        Scope needed(String method, String path);
+    }
+
+    /**
+     * The other listener: {@code address} over TLS with {@code tls}, or in plain HTTP when
+     * {@code tls} is null (only on a loopback address: {@link #listen} refuses any other).
+     */
+    public record Listen(InetSocketAddress address, SSLContext tls) {
+    }
+
+    /**
+     * Parses {@code --listen ADDR:PORT} ({@code [V6]:PORT} for IPv6) with its TLS files; refuses a
+     * non-loopback address without both files, and files that do not load, as invalid arguments.
+     */
+    public static Listen listen(String addrPort, Path cert, Path key) {
+        if ((cert == null) != (key == null)) {
+            throw new ClonefsException.InvalidArgument("--tls-cert and --tls-key go together");
+        }
+        if (addrPort == null) {
+            if (cert != null) {
+                throw new ClonefsException.InvalidArgument("--tls-cert and --tls-key need --listen ADDR:PORT");
+            }
+            return null;
+        }
+        int colon = addrPort.lastIndexOf(':');
+        String host = colon <= 0 ? "" : addrPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(addrPort.substring(colon + 1));
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            port = -1;
+        }
+        if (host.isEmpty() || port < 0 || port > 65535) {
+            throw new ClonefsException.InvalidArgument("--listen wants ADDR:PORT (e.g. 0.0.0.0:7443 or [::]:7443), not '" + addrPort + "'");
+        }
+        InetAddress addr;
+        try {
+            addr = InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new ClonefsException.InvalidArgument("--listen " + addrPort + ": unknown address " + host);
+        }
+        if (cert == null && !addr.isLoopbackAddress()) {
+            throw new ClonefsException.InvalidArgument("refusing to serve the control API on " + addrPort
+                    + " without TLS: give --tls-cert FILE --tls-key FILE, or listen on a loopback address");
+        }
+        return new Listen(new InetSocketAddress(addr, port), cert == null ? null : Tls.server(cert, key));
+    }
+
+    /** The scoped tokens served by {@code /v1/tokens} and accepted as bearer tokens; set before {@link #start()}. */
+    public void tokens(TokenStore store) {
+        this.tokens = store;
+    }
+
     /** Installs the browser front; call before {@link #start()}. */
     public void front(Front f) {
         this.front = f;
@@ -147,6 +235,12 @@ public final class ControlServer implements AutoCloseable {
         extensions.put(prefix, extension);
     }
 
+    /** The same, with the scopes its state changes need (default: {@link Scope#ADMIN}). */
+    public void extend(String prefix, Extension extension, ScopeRule rule) {
+        extend(prefix, extension);
+        scopeRules.put(prefix, rule);
+    }
+
     /**
      * Binds 127.0.0.1:{@code port} (0 for an ephemeral port); call {@link #start()} to serve.
      *
@@ -154,6 +248,12 @@ public final class ControlServer implements AutoCloseable {
      */
     public ControlServer(PoolService service, String token, int port, Supplier<Api.Status> status, Runnable shutdown)
             throws IOException {
+        this(service, token, port, null, status, shutdown);
+    }
+
+    /** The same, also listening on {@code listen} (null: 127.0.0.1 only). */
+    public ControlServer(PoolService service, String token, int port, Listen listen, Supplier<Api.Status> status,
+                         Runnable shutdown) throws IOException {
         this.service = service;
         this.token = ("Bearer " + token).getBytes(StandardCharsets.US_ASCII);
         this.status = status;
@@ -170,7 +270,51 @@ public final class ControlServer implements AutoCloseable {
         pool.allowCoreThreadTimeOut(true);
         this.executor = pool;
         server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        server.createContext("/", ex -> handle(ex, false));
+        if (listen == null) {
+            other = null;
+            otherTls = false;
+            otherExecutor = null;
+        } else {
+            HttpServer o;
+            try {
+                if (listen.tls() != null) {
+                    HttpsServer s = HttpsServer.create(listen.address(), 16);
+                    s.setHttpsConfigurator(new HttpsConfigurator(listen.tls()));
+                    o = s;
+                } else {
+                    o = HttpServer.create(listen.address(), 16);
+                }
+            } catch (IOException e) {
+                server.stop(0);
+                executor.shutdownNow();
+                throw new IOException("cannot listen on " + listen.address() + ": " + e.getMessage(), e);
+            }
+            other = o;
+            otherTls = listen.tls() != null;
+            // threads of its own: clients on the network that stall (in the TLS handshake, or sending
+            // a request slowly) can hold up to 16 of them, never the loopback port's
+            AtomicInteger m = new AtomicInteger();
+            ThreadPoolExecutor op = new ThreadPoolExecutor(16, 16, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "clonefs-control-listen-" + m.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            op.allowCoreThreadTimeOut(true);
+            otherExecutor = op;
+            other.setExecutor(otherExecutor);
+            other.createContext("/", ex -> handle(ex, otherTls));
+        }
+    }
+
+    /** The URL of the other listener (its bound port), or null when there is none. */
+    public String listenUrl() {
+        if (other == null) {
+            return null;
+        }
+        InetSocketAddress a = other.getAddress();
+        String h = a.getAddress().getHostAddress();
+        return (otherTls ? "https://" : "http://") + (h.contains(":") ? "[" + h + "]" : h) + ":" + a.getPort();
     }
 
     /** The event log served by {@code GET /v1/events}; set before {@link #start()}. */
@@ -186,19 +330,30 @@ public final class ControlServer implements AutoCloseable {
     public void start() {
         server.start();
         LOG.info("control API listening on 127.0.0.1:{}", port());
+        if (other != null) {
+            other.start();
+            LOG.info("control API also listening on {}", listenUrl());
+        }
     }
 
     public int port() {
         return server.getAddress().getPort();
     }
 
-    private void handle(HttpExchange ex) throws IOException {
+    /** Who a request is: the scope its credentials give, and a name for events. */
+    private record Caller(Scope scope, String name, String id) {
+    }
+
+    /**
+     * @param tls true on the TLS listener: no console there, and {@code /metrics} needs a token
+     */
+    private void handle(HttpExchange ex, boolean tls) throws IOException {
         try (ex) {
             String route = ApiMetrics.route(ex.getRequestURI().getPath());
-            if (ex.getRequestMethod().equals("GET") && serveOpen(ex, route)) {
+            if (ex.getRequestMethod().equals("GET") && !(tls && route.equals("/metrics")) && serveOpen(ex, route)) {
                 return;
             }
-            Front f = front;
+            Front f = tls ? null : front;
             String path = ex.getRequestURI().getPath();
             if (f != null && !path.startsWith("/v1/") && !path.equals("/metrics") && f.serve(ex)) {
                 return;
@@ -206,11 +361,22 @@ public final class ControlServer implements AutoCloseable {
             int code;
             Object reply;
             try {
-                if (!authorized(ex) && (f == null || !f.authorize(ex))) {
-                    throw new ControlException(ErrorKind.UNAUTHORIZED, "missing or wrong bearer token (see POOL/daemon.token)");
+                Caller caller = caller(ex);
+                if (caller == null && f != null && f.authorize(ex)) {
+                    caller = new Caller(Scope.ADMIN, "console", null);
+                }
+                if (caller == null) {
+                    throw new ControlException(ErrorKind.UNAUTHORIZED, "missing, wrong or revoked bearer token (POOL/daemon.token, or one of 'clonefs token create')");
                 }
                 if (closed) {
                     throw new ControlException(ErrorKind.SHUTTING_DOWN, "the daemon is shutting down");
+                }
+                Scope needed = needed(ex.getRequestMethod(), path);
+                if (!caller.scope().covers(needed)) {
+                    refused(caller, needed, ex.getRequestMethod(), path);
+                }
+                if (tls && route.equals("/metrics") && ex.getRequestMethod().equals("GET") && serveOpen(ex, route)) {
+                    return;
                 }
                 Object[] r = route(ex);
                 code = (Integer) r[0];
@@ -307,6 +473,81 @@ public final class ControlServer implements AutoCloseable {
         return h != null && MessageDigest.isEqual(h.trim().getBytes(StandardCharsets.US_ASCII), token);
     }
 
+    /**
+     * The caller its bearer token names: the pool's token is {@link Scope#ADMIN}, a scoped token its
+     * scope; null for none or an unknown one. An expired token is refused here (401).
+     */
+    private Caller caller(HttpExchange ex) {
+        if (authorized(ex)) {
+            return new Caller(Scope.ADMIN, "pool token", null);
+        }
+        TokenStore store = tokens;
+        String h = ex.getRequestHeaders().getFirst("Authorization");
+        if (store == null || h == null) {
+            return null;
+        }
+        h = h.trim();
+        if (!h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        TokenStore.Check c = store.check(h.substring(7).trim());
+        if (c == null) {
+            return null;
+        }
+        if (c.expired()) {
+            throw new ControlException(ErrorKind.UNAUTHORIZED, "token " + c.token().name() + " (" + c.token().id()
+                    + ") expired at " + c.token().expiresAt());
+        }
+        return new Caller(c.scope(), c.token().name(), c.token().id());
+    }
+
+    /**
+     * The scope a request needs: {@link Scope#ADMIN} for {@code /v1/tokens}; {@link Scope#READ} for
+     * any other GET or HEAD; for other methods, an extension's {@link ScopeRule}, else
+     * {@link Scope#ADMIN}.
+     */
+    Scope needed(String method, String path) {
+        if (path.equals("/v1/tokens") || path.startsWith("/v1/tokens/")) {
+            return Scope.ADMIN;
+        }
+        if (method.equals("GET") || method.equals("HEAD")) {
+            return Scope.READ;
+        }
+        if (path.startsWith("/v1/")) {
+            String rest = path.substring(4);
+            int slash = rest.indexOf('/');
+            String prefix = slash < 0 ? rest : rest.substring(0, slash);
+            ScopeRule rule = scopeRules.get(prefix);
+            if (rule != null && extensions.containsKey(prefix)) {
+                Scope s = rule.needed(method, slash < 0 ? "" : rest.substring(slash));
+                return s == null ? Scope.ADMIN : s;
+            }
+        }
+        return Scope.ADMIN;
+    }
+
+    /** Logs a {@code forbidden} event and throws the 403. */
+    private void refused(Caller caller, Scope needed, String method, String path) {
+        EventLog log = events;
+        if (log != null) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("method", method);
+            d.put("path", path.length() > 200 ? path.substring(0, 200) + "..." : path);
+            d.put("scope", caller.scope().wire());
+            d.put("needs", needed.wire());
+            if (caller.id() != null) {
+                d.put("id", caller.id());
+            }
+            try {
+                log.append("forbidden", "token", caller.name(), d);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot log a refused request: {}", e.getMessage());
+            }
+        }
+        throw new ControlException(ErrorKind.FORBIDDEN, "token " + caller.name() + " has scope " + caller.scope().wire()
+                + "; " + method + " " + path + " needs " + needed.wire());
+    }
+
     /** A 202 reply that also starts the shutdown once it has been sent. */
     record ShutdownAccepted(boolean ok) {
     }
@@ -380,7 +621,18 @@ public final class ControlServer implements AutoCloseable {
                 requireMethod(method, "POST");
                 closed = true;
                 return new Object[] {202, new ShutdownAccepted(true)};
+            case "tokens":
+                if (method.equals("GET")) {
+                    return ok(tokenStore().list());
+                }
+                requireMethod(method, "POST");
+                Api.CreateToken ct = body(ex, Api.CreateToken.class);
+                return new Object[] {201, tokenStore().create(ct.scope(), ct.ttl(), ct.name())};
             default:
+                if (rest.startsWith("tokens/") && rest.length() > "tokens/".length()) {
+                    requireMethod(method, "DELETE");
+                    return ok(tokenStore().revoke(rest.substring("tokens/".length())));
+                }
                 if (rest.startsWith("datasets/") && rest.length() > "datasets/".length()) {
                     requireMethod(method, "DELETE");
                     String name = rest.substring("datasets/".length());
@@ -389,6 +641,14 @@ public final class ControlServer implements AutoCloseable {
                 }
                 throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "no such endpoint: " + path);
         }
+    }
+
+    private TokenStore tokenStore() {
+        TokenStore t = tokens;
+        if (t == null) {
+            throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "this daemon keeps no scoped tokens");
+        }
+        return t;
     }
 
     private static Object[] ok(Object reply) {
@@ -459,6 +719,10 @@ public final class ControlServer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (other != null) {
+            other.stop(0);
+            otherExecutor.shutdownNow();
+        }
         server.stop(0);
         executor.shutdownNow();
     }

@@ -35,11 +35,19 @@ public final class Daemon implements AutoCloseable {
      * @param allowOther let other users (the {@code postgres} user) use the mount
      * @param debug      libfuse debug output
      */
-    /** @param writebackCache the kernel's writeback cache on the mount ({@link MountOptions#writebackCache}) */
-    public record Options(int port, boolean allowOther, boolean debug, boolean writebackCache) {
+    /**
+     * @param writebackCache the kernel's writeback cache on the mount ({@link MountOptions#writebackCache})
+     * @param listen         the control API's other listener ({@code --listen}, {@link ControlServer#listen}), or null
+     */
+    public record Options(int port, boolean allowOther, boolean debug, boolean writebackCache, ControlServer.Listen listen) {
         /** With the JVM's default for the writeback cache. */
         public Options(int port, boolean allowOther, boolean debug) {
             this(port, allowOther, debug, MountOptions.writebackDefault());
+        }
+
+        /** Listening on 127.0.0.1 only. */
+        public Options(int port, boolean allowOther, boolean debug, boolean writebackCache) {
+            this(port, allowOther, debug, writebackCache, null);
         }
     }
 
@@ -105,7 +113,7 @@ public final class Daemon implements AutoCloseable {
         if (!Files.isDirectory(pool)) {
             throw new ClonefsException.NotFound("no clonefs pool at " + pool + " (create one with 'clonefs init " + pool + "')");
         }
-        Optional<DaemonClient> running = DaemonClient.find(pool);
+        Optional<DaemonClient> running = DaemonClient.findLocal(pool);
         if (running.isPresent()) {
             DaemonInfo i = running.get().info();
             throw new ClonefsException.Conflict("pool " + pool + " is already mounted at " + i.mountpoint()
@@ -134,11 +142,12 @@ public final class Daemon implements AutoCloseable {
         EngineService service = new EngineService(engine, () -> mount.syncfs(), false);
         try {
             // bind before mounting, so that a busy port fails without touching the mount point
-            server = new ControlServer(service, token, options.port(), this::status, this::close);
+            server = new ControlServer(service, token, options.port(), options.listen(), this::status, this::close);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on 127.0.0.1:" + options.port() + ": " + e.getMessage(), e);
         }
         server.events(EventLog.open(pool));
+        server.tokens(TokenStore.open(pool));
         mount = Mount.mount(engine, mountpoint, new MountOptions(options.allowOther(), options.debug(), options.writebackCache()));
         for (Plugin plugin : plugins) {
             plugin.start(engine, mount, server);
@@ -146,7 +155,7 @@ public final class Daemon implements AutoCloseable {
         }
         server.start();
         info = new DaemonInfo(ProcessHandle.current().pid(), server.port(), pool.toString(), mountpoint.toString(),
-                Instant.now().toString(), version());
+                Instant.now().toString(), version(), server.listenUrl());
         DaemonFiles.writeJson(DaemonFiles.info(pool), info);
         DaemonFiles.register(info);
         LOG.info("pool {} mounted at {} (pid {}, control port {})", pool, mountpoint, info.pid(), info.port());

@@ -7,6 +7,12 @@ package io.clonefs.daemon;
  * @param port       the control API's port on 127.0.0.1
  * @param pool       absolute pool directory
  * @param mountpoint absolute mount point
+ * @param listen     the URL of the other listener ({@code clonefs mount --listen}), e.g.
+ *                   {@code https://0.0.0.0:7443}, or null when there is none
  */
-public record DaemonInfo(long pid, int port, String pool, String mountpoint, String startedAt, String version) {
+public record DaemonInfo(long pid, int port, String pool, String mountpoint, String startedAt, String version, String listen) {
+    /** Without a {@code --listen} listener. */
+    public DaemonInfo(long pid, int port, String pool, String mountpoint, String startedAt, String version) {
+        this(pid, port, pool, mountpoint, startedAt, version, null);
+    }
 }

@@ -26,6 +26,9 @@ class ApiMetricsTest {
         assertEquals("/v1/webhooks/{id}", ApiMetrics.route("/v1/webhooks/wh-1a2b3c4d"));
         assertEquals("/v1/webhooks/{id}/test", ApiMetrics.route("/v1/webhooks/wh-1a2b3c4d/test"));
         assertEquals("other", ApiMetrics.route("/v1/webhooks/wh-1a2b3c4d/explode"));
+        assertEquals("/v1/tokens", ApiMetrics.route("/v1/tokens"));
+        assertEquals("/v1/tokens/{id}", ApiMetrics.route("/v1/tokens/3f2a9c81d0e4"));
+        assertEquals("other", ApiMetrics.route("/v1/tokens/3f2a9c81d0e4/x"));
         assertEquals("/metrics", ApiMetrics.route("/metrics"));
         assertEquals("other", ApiMetrics.route("/v1/pg/servers/pr-7/explode"));
         assertEquals("other", ApiMetrics.route("/v1/" + "x".repeat(100)));

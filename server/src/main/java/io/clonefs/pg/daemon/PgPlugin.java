@@ -10,6 +10,7 @@ import io.clonefs.base.ErrorKind;
 import io.clonefs.daemon.ControlServer;
 import io.clonefs.daemon.Daemon;
 import io.clonefs.daemon.EventLog;
+import io.clonefs.daemon.Scope;
 import io.clonefs.engine.Engine;
 import io.clonefs.fuse.Mount;
 import io.clonefs.metrics.Metrics;
@@ -19,6 +20,7 @@ import io.clonefs.pg.PgManager;
 import io.clonefs.pg.PgMemory;
 import io.clonefs.pg.PgOptions;
 import io.clonefs.pg.PgPorts;
+import io.clonefs.pg.PgRecord;
 import io.clonefs.pg.PgRoutes;
 import io.clonefs.pg.RemoteSnapshots;
 import io.clonefs.pg.check.MigrationCheck;
@@ -28,6 +30,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,6 +133,34 @@ public final class PgPlugin implements Daemon.Plugin {
         return p;
     }
 
+    /**
+     * What a state change under {@code /v1/pg} needs: {@link Scope#BRANCH} to create a branch
+     * ({@code POST branches}), and to reset ({@code POST servers/NAME/reset}) or destroy
+     * ({@code DELETE servers/NAME}) a server that is a branch; {@link Scope#ADMIN} for anything
+     * else, a source's reset or destroy included (docs/api/README.md, "Tokens and scopes").
+     */
+    static Scope scope(Predicate<String> isBranch, String method, String path) {
+        String p = path.startsWith("/") ? path.substring(1) : path;
+        if (method.equals("POST") && p.equals("branches")) {
+            return Scope.BRANCH;
+        }
+        String[] parts = p.split("/", -1);
+        boolean branchOp = parts.length == 2 && method.equals("DELETE")
+                || parts.length == 3 && method.equals("POST") && parts[2].equals("reset");
+        if (branchOp && parts[0].equals("servers") && isBranch.test(parts[1])) {
+            return Scope.BRANCH;
+        }
+        return Scope.ADMIN;
+    }
+
+    private static boolean isBranch(PgManager m, String name) {
+        try {
+            return PgRecord.BRANCH.equals(m.get(name).role());
+        } catch (RuntimeException e) {
+            return false; // no such server: an admin's request (it gets its 404)
+        }
+    }
+
     @Override
     public void start(Engine engine, Mount mount, ControlServer server) {
         PgRoutes routes;
@@ -193,7 +224,7 @@ public final class PgPlugin implements Daemon.Plugin {
             } catch (PgException e) {
                 return error(e); // answered here, so that the control server does not log it as its own failure
             }
-        });
+        }, (method, path) -> scope(name -> isBranch(m, name), method, path));
         restorer = new Thread(this::restore, "clonefs-pg-restore");
         restorer.setDaemon(true);
         restorer.start();
