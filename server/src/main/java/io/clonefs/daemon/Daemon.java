@@ -146,7 +146,7 @@ public final class Daemon implements AutoCloseable {
         }
         server.start();
         info = new DaemonInfo(ProcessHandle.current().pid(), server.port(), pool.toString(), mountpoint.toString(),
-                Instant.now().toString(), version());
+                Instant.now().toString(), version(), mount.cacheMode());
         DaemonFiles.writeJson(DaemonFiles.info(pool), info);
         DaemonFiles.register(info);
         LOG.info("pool {} mounted at {} (pid {}, control port {})", pool, mountpoint, info.pid(), info.port());

@@ -7,6 +7,9 @@ package io.clonefs.daemon;
  * @param port       the control API's port on 127.0.0.1
  * @param pool       absolute pool directory
  * @param mountpoint absolute mount point
+ * @param cache      how the kernel caches the mount's writes ({@code Mount.cacheMode()}: "writeback",
+ *                   "write-through", or "write-through (why)"); null from a daemon that predates it
  */
-public record DaemonInfo(long pid, int port, String pool, String mountpoint, String startedAt, String version) {
+public record DaemonInfo(long pid, int port, String pool, String mountpoint, String startedAt, String version,
+                         String cache) {
 }
