@@ -277,6 +277,19 @@ class IoFaultReliabilityIT {
             files.put(f, read(fs, fs.resolve(f), 0, MAX_SIZE));
         }
         files.put("direct", seedData);
+        // a refused overwrite of pages the kernel has cached (just read): the mount must show what
+        // the engine has afterwards, not the bytes it refused
+        faults.rates(0, 1, 0);
+        try (FileChannel ch = FileChannel.open(mnt.resolve("v/direct"), StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(randomBytes(r, 3 * BS)), BS);
+            fail("a write must fail while every block write fails");
+        } catch (IOException e) {
+            expectEio(e);
+        }
+        quiet();
+        files.put("direct", read(fs, direct, 0, MAX_SIZE));
+        assertArrayEquals(files.get("direct"), Files.readAllBytes(mnt.resolve("v/direct")),
+                "after a refused overwrite of cached pages the mount shows the engine's bytes");
 
         int eio = 0;
         int okReads = 0;
