@@ -64,6 +64,9 @@ public final class FuseLoop {
     private static final int INITIAL_WORKERS = 4;
     private static final int EINTR = 4;
     private static final int ENOENT = 2;
+    private static final int O_TRUNC = 01000;
+    /** How long a request waits for a pending invalidation of its node (a safety net: it takes microseconds). */
+    private static final long INVALIDATION_WAIT_MS = 2000;
     private static final LongAdder INVALIDATIONS = Metrics.process().counter("clonefs_fuse_invalidations_total",
             "Kernel page-cache invalidations (FUSE_NOTIFY_INVAL_INODE) sent after the engine refused a write or truncate.",
             null, null);
@@ -280,10 +283,12 @@ public final class FuseLoop {
             if (opcode == FUSE_SETATTR && initPatch != null && setTimes(buf, chp.getPointer(0))) {
                 continue;
             }
+            long awaited = 0;
             if (forget) {
                 forget(buf, opcode);
             } else if (namesItsFile(opcode)) {
                 nodeIds.serving(buf.getLong(16));
+                awaited = waitsForInvalidation(buf, opcode) ? buf.getLong(16) : 0;
             }
             // as fuse_loop_mt: the last idle worker taking a request starts another (forgets
             // do not count, so a burst of them starts none)
@@ -293,6 +298,11 @@ public final class FuseLoop {
                 }
             }
             try {
+                // not idle while it waits: another worker takes the requests the invalidation needs
+                if (awaited != 0 && !nodeIds.awaitInvalidation(awaited, INVALIDATION_WAIT_MS)) {
+                    LOG.warn("FUSE: node {}'s invalidation after a refused write is still pending after {} ms;"
+                            + " answering opcode {} anyway", awaited, INVALIDATION_WAIT_MS, opcode);
+                }
                 l.fuse_session_process_buf(session, fbuf, chp.getPointer(0));
                 if (opcode == FUSE_INIT) {
                     initialized();
@@ -370,12 +380,20 @@ public final class FuseLoop {
      * them, and the kernel may have kept the refused bytes or size. Called by the worker that
      * served the request, after libfuse wrote the reply and before the worker takes another
      * request, holding nothing: the kernel may wait for a page lock or a write-back of the node
-     * (which other workers serve). A caller that saw the error has been answered just before;
-     * its next read of the file comes after this in all but a race of microseconds.
+     * (which other workers serve). The caller that saw the error was woken by the reply: until
+     * the invalidation is sent, its next OPEN, FLUSH (close), FSYNC or GETATTR of the node waits
+     * ({@link #waitsForInvalidation}), so it cannot reopen, close, sync or stat the file and then
+     * read the refused bytes; only a read through a descriptor it keeps open, racing this by
+     * microseconds, could.
      */
     private void invalidate(Libfuse.Lib l, Pointer ch, long[] ids) {
         for (long id : ids) {
-            int rc = l.fuse_lowlevel_notify_inval_inode(ch, id, 0, 0);
+            int rc;
+            try {
+                rc = l.fuse_lowlevel_notify_inval_inode(ch, id, 0, 0);
+            } finally {
+                nodeIds.invalidated(id);
+            }
             INVALIDATIONS.increment();
             if (rc != 0 && rc != -ENOENT) {
                 LOG.warn("FUSE: cannot invalidate the kernel's cache of node {} after a refused write: errno {}", id, -rc);
@@ -390,6 +408,17 @@ public final class FuseLoop {
         LOG.warn("FUSE: libfuse layout check failed ({}); mounting write-through, without the writeback cache"
                 + " and 1 MiB requests", problem);
         fs.writebackRefused(problem);
+    }
+
+    /**
+     * Whether a request of {@code opcode} waits for a pending invalidation of its node: OPEN
+     * (without O_TRUNC, which the kernel sends holding off write-backs the invalidation may
+     * need), FLUSH, FSYNC and GETATTR, which the kernel sends holding no page lock and not
+     * holding off write-backs. Never READ, WRITE or SETATTR: the invalidation may wait for them.
+     */
+    private static boolean waitsForInvalidation(Pointer req, int opcode) {
+        return opcode == FUSE_FLUSH || opcode == FUSE_FSYNC || opcode == FUSE_GETATTR
+                || opcode == FUSE_OPEN && (req.getInt(IN_HEADER) & O_TRUNC) == 0;
     }
 
     /** Request types whose header node id is the file the adapter's callback resolves. */

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -22,7 +24,10 @@ import java.util.function.Predicate;
  * <p>A callback whose write or truncate the engine refused asks for the node's cached pages and
  * attributes to be dropped ({@link #invalidateAfterReply}); the loop sends that invalidation
  * once the request is answered ({@link #takeInvalidations}), never while answering it: the
- * kernel may hold a page lock of the node until the reply. Thread-safe.
+ * kernel may hold a page lock of the node until the reply. Until it is sent
+ * ({@link #invalidated}), requests of the node that the invalidation cannot depend on wait for it
+ * ({@link #awaitInvalidation}): the caller that saw the error cannot open, close, sync or stat
+ * the file before its cached pages are gone. Thread-safe.
  *
  * @param <D> the adapter's dataset type
  */
@@ -39,6 +44,8 @@ public final class NodeIds<D> {
     private final ThreadLocal<long[]> invalidations = ThreadLocal.withInitial(() -> new long[1 + MAX_PENDING]);
     private static final int MAX_PENDING = 8;
     private static final long[] NONE = new long[0];
+    /** Node ids whose invalidation is asked for and not sent yet. */
+    private final ConcurrentHashMap<Long, CountDownLatch> pending = new ConcurrentHashMap<>();
 
     /** The node id of the request this thread serves now, or 0 for none. */
     public void serving(long nodeId) {
@@ -74,6 +81,32 @@ public final class NodeIds<D> {
         if (n < MAX_PENDING) {
             p[n + 1] = nodeId;
             p[0] = n + 1;
+            pending.computeIfAbsent(nodeId, k -> new CountDownLatch(1));
+        }
+    }
+
+    /** The invalidation of {@code nodeId} asked for by {@link #invalidateAfterReply} was sent (or failed). */
+    public void invalidated(long nodeId) {
+        CountDownLatch l = pending.remove(nodeId);
+        if (l != null) {
+            l.countDown();
+        }
+    }
+
+    /**
+     * Waits, at most {@code timeoutMs}, until no invalidation of {@code nodeId} is pending; false
+     * if one still is. Only for requests the invalidation cannot wait for.
+     */
+    public boolean awaitInvalidation(long nodeId, long timeoutMs) {
+        CountDownLatch l = pending.get(nodeId);
+        if (l == null) {
+            return true;
+        }
+        try {
+            return l.await(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
