@@ -181,7 +181,7 @@ final class CdsTraining {
             server.start();
             service.createVolume("q"); // for the quick training, which runs the fast path only
             DaemonFiles.writeJson(DaemonFiles.info(pool),
-                    new DaemonInfo(pid, server.port(), p, p + "-mnt", Instant.now().toString(), "training"));
+                    new DaemonInfo(pid, server.port(), p, p + "-mnt", Instant.now().toString(), "training", null, "writeback"));
             System.out.println("serving");
             System.out.flush();
             System.in.transferTo(OutputStream.nullOutputStream());

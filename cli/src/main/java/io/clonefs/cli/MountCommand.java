@@ -71,6 +71,17 @@ final class MountCommand extends BaseCommand {
             description = "How long to wait for a background daemon to be ready (default: 60).")
     int timeoutSeconds;
 
+    /**
+     * One line on stderr when the writeback cache was asked for and the mount runs write-through
+     * instead (the libfuse layout check failed, fuse-fs/README.md): stdout stays the mount point.
+     */
+    private void warnIfWriteThrough(String cache) {
+        if (cache != null && cache.startsWith("write-through (")) {
+            spec.commandLine().getErr().println("cache: " + cache);
+            spec.commandLine().getErr().flush();
+        }
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         Path p = poolDir.toAbsolutePath().normalize();
@@ -92,7 +103,8 @@ final class MountCommand extends BaseCommand {
                     List.of(new UiPlugin(), new WebhookPlugin(), remotes, PgPlugin.fromEnvironment(remotes::importVolume)));
             Runtime.getRuntime().addShutdownHook(new Thread(d::close, "clonefs-sigterm"));
             out().println("mounted " + p + " at " + mp + " (daemon pid " + d.info().pid() + ", control port "
-                    + d.info().port() + (d.info().listen() == null ? "" : ", also " + d.info().listen()) + ")");
+                    + d.info().port() + (d.info().listen() == null ? "" : ", also " + d.info().listen()) + ", cache: "
+                    + d.info().cache() + ")");
             out().flush();
             d.awaitStop();
             return ExitCodes.OK;
@@ -125,6 +137,7 @@ final class MountCommand extends BaseCommand {
             Output.json(out(), info);
         } else {
             out().println(mp);
+            warnIfWriteThrough(info.cache());
         }
         return ExitCodes.OK;
     }

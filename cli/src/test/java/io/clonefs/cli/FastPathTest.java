@@ -116,7 +116,7 @@ class FastPathTest {
     }
 
     private void publish(long pid, int port) {
-        DaemonFiles.writeJson(DaemonFiles.info(pool), new DaemonInfo(pid, port, p, p + "-mnt", Instant.now().toString(), "test"));
+        DaemonFiles.writeJson(DaemonFiles.info(pool), new DaemonInfo(pid, port, p, p + "-mnt", Instant.now().toString(), "test", null, "writeback"));
     }
 
     @AfterEach

@@ -50,12 +50,14 @@ public final class Mount implements AutoCloseable {
 
     private final Path mountpoint;
     private final ClonefsFuse fs;
+    private final MountOptions options;
     private final CompletableFuture<Integer> loopExit;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Mount(Path mountpoint, ClonefsFuse fs, CompletableFuture<Integer> loopExit) {
+    private Mount(Path mountpoint, ClonefsFuse fs, MountOptions options, CompletableFuture<Integer> loopExit) {
         this.mountpoint = mountpoint;
         this.fs = fs;
+        this.options = options;
         this.loopExit = loopExit;
     }
 
@@ -85,15 +87,34 @@ public final class Mount implements AutoCloseable {
         }, "clonefs-fuse-loop " + mp);
         loop.setDaemon(true);
         loop.start();
-        Mount m = new Mount(mp, fs, exit);
+        Mount m = new Mount(mp, fs, options, exit);
         try {
             m.awaitProbe(rootIno);
         } catch (RuntimeException e) {
             m.close();
             throw e;
         }
-        LOG.info("mounted clonefs at {}", mp);
+        LOG.info("mounted clonefs at {} (cache: {})", mp, m.cacheMode());
         return m;
+    }
+
+    /**
+     * How the kernel caches this mount's writes, one line for the log and {@code clonefs mount}:
+     * {@code writeback}, {@code write-through}, or {@code write-through (why)} when the writeback
+     * cache was asked for and is not used: the libfuse layout check failed (the mount is then
+     * correct, only slower; fuse-fs/README.md) or the kernel did not offer it. Known once
+     * {@link #mount} returned.
+     */
+    public String cacheMode() {
+        if (fs.writebackCacheOn()) {
+            return "writeback";
+        }
+        if (!options.writebackCache()) {
+            return "write-through";
+        }
+        String why = fs.writebackRefusal();
+        return why != null ? "write-through (libfuse layout check failed: " + why + ")"
+                : "write-through (the kernel did not offer the writeback cache)";
     }
 
     /** The absolute mount point. */

@@ -48,12 +48,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class IoFaultReliabilityIT {
     private static final int BS = Engine.DEFAULT_BLOCK_SIZE;
     private static final int MAX_SIZE = 320 * 1024;
-    /**
-     * Known bug (RELIABILITY.md): a failed write that would have grown the file can leave its bytes past
-     * EOF in a block written in place; a later extension shows them instead of zeros. By default the
-     * test rewrites such a range once faults are off (hiding only that case); true shows the bug.
-     */
-    private static final boolean KNOWN_BUGS = Boolean.getBoolean("clonefs.it.knownBugs");
 
     /** Each test opens (and reopens) its own engine and mount; the extension closes and unmounts them. */
     @RegisterExtension
@@ -126,12 +120,8 @@ class IoFaultReliabilityIT {
                             eio += expectEio(e);
                             history.add(step + "   failed: " + e.getMessage());
                             quiet();
-                            byte[] now = adoptAfterFailedWrite(fs, ino, files.get(file), off, data, vol + "/" + file, false);
-                            if (!KNOWN_BUGS && off + data.length > files.get(file).length) {
-                                fs.write(ino, off, ByteBuffer.wrap(data));
-                                now = applyWrite(now, off, data);
-                            }
-                            files.put(file, now);
+                            files.put(file, adoptAfterFailedWrite(fs, ino, files.get(file), off, data, vol + "/" + file,
+                                    false));
                             loud();
                         }
                     } else if (dice < 43) {
@@ -287,11 +277,23 @@ class IoFaultReliabilityIT {
             files.put(f, read(fs, fs.resolve(f), 0, MAX_SIZE));
         }
         files.put("direct", seedData);
+        // a refused overwrite of pages the kernel has cached (just read): the mount must show what
+        // the engine has afterwards, not the bytes it refused
+        faults.rates(0, 1, 0);
+        try (FileChannel ch = FileChannel.open(mnt.resolve("v/direct"), StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(randomBytes(r, 3 * BS)), BS);
+            fail("a write must fail while every block write fails");
+        } catch (IOException e) {
+            expectEio(e);
+        }
+        quiet();
+        files.put("direct", read(fs, direct, 0, MAX_SIZE));
+        assertArrayEquals(files.get("direct"), Files.readAllBytes(mnt.resolve("v/direct")),
+                "after a refused overwrite of cached pages the mount shows the engine's bytes");
 
         int eio = 0;
         int okReads = 0;
-        int staleCacheReads = 0;
-        java.util.Set<String> cacheSuspect = new java.util.HashSet<>();
+        int refusals = 0;
         loud();
         try {
             for (int step = 0; step < steps; step++) {
@@ -315,22 +317,10 @@ class IoFaultReliabilityIT {
                         eio += expectEio(e);
                         // the truth is in the engine; the kernel may cache either version
                         quiet();
-                        byte[] now = adoptAfterFailedWrite(fs, fs.resolve(file), files.get(file), off, data, file, true);
-                        if (!KNOWN_BUGS) {
-                            // The kernel may keep refused bytes of a failed write in its page cache
-                            // (RELIABILITY.md §3, open): rewrite the range through the mount, faults
-                            // off, so that page cache, cached size and engine agree again. (Writing
-                            // straight to the engine would change the file behind the kernel's back.)
-                            try (FileChannel again = FileChannel.open(p, StandardOpenOption.WRITE)) {
-                                ByteBuffer b = ByteBuffer.wrap(data);
-                                while (b.hasRemaining()) {
-                                    again.write(b, off + b.position());
-                                }
-                            }
-                            now = applyWrite(now, off, data);
-                        }
-                        files.put(file, now);
-                        cacheSuspect.add(file);
+                        // the engine refused it: the mount must show what the engine has from now on
+                        // (the adapter drops the kernel's cached pages and size of the file)
+                        files.put(file, adoptAfterFailedWrite(fs, fs.resolve(file), files.get(file), off, data, file, true));
+                        refusals++;
                         dropCache(p);
                         loud();
                     }
@@ -345,7 +335,7 @@ class IoFaultReliabilityIT {
                         eio += expectEio(e);
                         quiet();
                         files.put(file, adoptAfterFailedTruncate(fs, fs.resolve(file), files.get(file), size, file));
-                        cacheSuspect.add(file);
+                        refusals++;
                         dropCache(p);
                         loud();
                     }
@@ -370,18 +360,6 @@ class IoFaultReliabilityIT {
                             byte[] again = Arrays.copyOf(Files.readAllBytes(p), want.length);
                             String afterDrop = Arrays.equals(want, again) ? "right after dropping the kernel's cache of the file"
                                     : "still wrong after dropping the kernel's cache";
-                            if (!KNOWN_BUGS && cacheSuspect.contains(file) && Arrays.equals(want, again)
-                                    && Arrays.equals(engineView, slice(want, off, len))) {
-                                // the open kernel page-cache issue (RELIABILITY.md §3): only on a file that saw
-                                // a failed write or truncate, the engine right, right again once the cache is
-                                // dropped; counted and reported, -Dclonefs.it.knownBugs=true makes it fail
-                                staleCacheReads++;
-                                cacheSuspect.remove(file);
-                                System.out.println("known stale kernel cache after a failed write: " + file + " at "
-                                        + (off + at) + " (seed " + seed + ", step " + step + ")");
-                                loud();
-                                continue;
-                            }
                             fail("wrong data read through the mount from " + file + " at " + off + "+" + len
                                     + ": first difference at file offset " + (off + at) + "; the engine itself "
                                     + (Arrays.equals(engineView, got) ? "returns the same wrong bytes"
@@ -403,9 +381,10 @@ class IoFaultReliabilityIT {
         } finally {
             quiet();
         }
-        System.out.printf("mount under faults: %d steps, %s, %d EIO seen by callers, %d exact reads, %d stale kernel-cache "
-                + "reads after failed writes (known issue)%n", steps, faults, eio, okReads, staleCacheReads);
+        System.out.printf("mount under faults: %d steps, %s, %d EIO seen by callers, %d refused writes and truncates,"
+                + " %d exact reads%n", steps, faults, eio, refusals, okReads);
         assertTrue(eio > 10, "too few errors reached the caller: " + faults);
+        assertTrue(refusals > 5, "too few refused writes and truncates to check the reads after them: " + faults);
         for (Map.Entry<String, byte[]> e : files.entrySet()) {
             assertArrayEquals(e.getValue(), Files.readAllBytes(mnt.resolve("v").resolve(e.getKey())), e.getKey());
         }
@@ -479,6 +458,16 @@ class IoFaultReliabilityIT {
             byte[] inEngine = read(fs, fs.resolve("data"), off, data.length);
             if (reported) {
                 failedRounds++;
+                // the refused write-backs dropped the kernel's pages of the file: the mount shows
+                // what the engine has, not the refused bytes
+                byte[] viaMount = new byte[data.length];
+                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+                    ByteBuffer b = ByteBuffer.wrap(viaMount);
+                    while (b.hasRemaining() && ch.read(b, off + b.position()) > 0) {
+                        // until full
+                    }
+                }
+                assertArrayEquals(inEngine, viaMount, "round " + round + ": the mount shows bytes the engine refused");
             } else {
                 okRounds++;
                 assertArrayEquals(data, inEngine, "round " + round + ": fsync succeeded but the engine lacks the bytes");
@@ -487,8 +476,7 @@ class IoFaultReliabilityIT {
         System.out.printf("writeback under faults: %d rounds reported EIO, %d succeeded (%s)%n", failedRounds, okRounds,
                 faults);
         assertTrue(failedRounds > 0, "no write-back failure reached the caller: " + faults);
-        // the kernel keeps the refused bytes as clean pages (as every Linux page cache after a
-        // failed write-back); dropped, the mount shows the engine's bytes
+        // and with every page dropped, the same
         Proc.run(List.of("sh", "-c", "sync; echo 1 > /proc/sys/vm/drop_caches"), Map.of(), Duration.ofSeconds(60))
                 .check();
         byte[] engineNow = read(fs, fs.resolve("data"), 0, 1 << 20);
@@ -498,9 +486,8 @@ class IoFaultReliabilityIT {
 
     /**
      * Drops the kernel's cached pages of one file ({@code posix_fadvise(DONTNEED)} via dd) when
-     * {@code -Dclonefs.fault.dropCache=true}. With the known bug on ({@code clonefs.it.knownBugs}) the
-     * kernel's cached copy and the engine were seen to disagree after failed growing writes; this
-     * tells the two apart (see RELIABILITY.md). Off by default: reads must be right without it.
+     * {@code -Dclonefs.fault.dropCache=true}: to tell a wrong page cache from wrong engine data
+     * while investigating (RELIABILITY.md §3). Off by default: reads must be right without it.
      */
     private static void dropCache(Path p) {
         if (!Boolean.getBoolean("clonefs.fault.dropCache")) {

@@ -155,7 +155,7 @@ public final class Daemon implements AutoCloseable {
         }
         server.start();
         info = new DaemonInfo(ProcessHandle.current().pid(), server.port(), pool.toString(), mountpoint.toString(),
-                Instant.now().toString(), version(), server.listenUrl());
+                Instant.now().toString(), version(), server.listenUrl(), mount.cacheMode());
         DaemonFiles.writeJson(DaemonFiles.info(pool), info);
         DaemonFiles.register(info);
         LOG.info("pool {} mounted at {} (pid {}, control port {})", pool, mountpoint, info.pid(), info.port());

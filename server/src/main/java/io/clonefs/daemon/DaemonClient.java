@@ -116,7 +116,7 @@ public final class DaemonClient implements PoolService {
             }
             s = http.call("GET", "status", null, Api.Status.class, BUSY_PROBE_TIMEOUT);
         }
-        return new DaemonClient(new DaemonInfo(s.pid(), port, s.pool(), s.mountpoint(), null, s.version(), at.url()), http);
+        return new DaemonClient(new DaemonInfo(s.pid(), port, s.pool(), s.mountpoint(), null, s.version(), at.url(), null), http);
     }
 
     private static boolean loopback(String host) {

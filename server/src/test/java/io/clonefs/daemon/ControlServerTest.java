@@ -95,7 +95,7 @@ class ControlServerTest {
         server = new ControlServer(fake, "secret", 0,
                 () -> new Api.Status("/pool", "/mnt", ProcessHandle.current().pid(), "dev"), shutdown::countDown);
         server.start();
-        client = new DaemonClient(new DaemonInfo(ProcessHandle.current().pid(), server.port(), "/pool", "/mnt", "", "dev"),
+        client = new DaemonClient(new DaemonInfo(ProcessHandle.current().pid(), server.port(), "/pool", "/mnt", "", "dev", null, "writeback"),
                 "secret");
     }
 

@@ -70,6 +70,16 @@ public class ClonefsFuse extends FuseStubFS {
         this.fixedCaller = caller;
     }
 
+    /** Whether the kernel granted the writeback cache at INIT (false before INIT, and write-through). */
+    public boolean writebackCacheOn() {
+        return kernelTimes.kernelKeepsTimes();
+    }
+
+    /** Why the writeback cache was asked for and not used (the libfuse layout check failed), or null. */
+    public String writebackRefusal() {
+        return kernelTimes.writebackRefusal();
+    }
+
     /** Number of open file handles. */
     public int openHandles() {
         return handles.size();
@@ -98,7 +108,8 @@ public class ClonefsFuse extends FuseStubFS {
     @Override
     public int getattr(String path, FileStat stat) {
         return FuseCalls.call("getattr", path, () -> {
-            Namespace.Node n = ns.refresh(ns.node(path), path);
+            Namespace.Node n = ns.refresh(ns.node(path), path, (name, id) -> nodeIds.nodesOf(
+                    d -> d.name().equals(name) && d.id() != id).forEach(nodeIds::invalidateAfterReply));
             if (n.kind() != Namespace.Kind.INODE) {
                 attrs.fillSynthetic(stat, ns.syntheticIno(n));
                 return 0;
@@ -149,21 +160,35 @@ public class ClonefsFuse extends FuseStubFS {
 
     @Override
     public int truncate(String path, long size) {
-        return FuseCalls.call("truncate", path, () -> {
+        return invalidatedIfRefused(FuseCalls.call("truncate", path, () -> {
             Namespace.Node n = ns.node(path).requireInode(Errno.EISDIR, "truncate");
             // without a handle: not while the file is being primed
             priming.withoutHandle(n.dataset(), n.ino(), () -> n.dataset().fs().truncate(n.ino(), size));
             return 0;
-        });
+        }));
     }
 
     @Override
     public int ftruncate(String path, long size, FuseFileInfo fi) {
-        return FuseCalls.call("ftruncate", path, () -> {
+        return invalidatedIfRefused(FuseCalls.call("ftruncate", path, () -> {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
             f.dataset().fs().truncate(f.ino(), size);
             return 0;
-        });
+        }));
+    }
+
+    /**
+     * {@code rc}, after asking for the kernel's cached pages and size of the file this request
+     * names to be dropped once it is answered, if {@code rc} is an error: the engine refused or
+     * rolled back a write or truncate, and the kernel may keep what it refused (the bytes it
+     * copied into its page cache before asking us, or the size it expected). The next read then
+     * asks the engine. Nothing in {@code fuse_main} mode ({@code -Dclonefs.fuse.mainLoop=true}).
+     */
+    private int invalidatedIfRefused(int rc) {
+        if (rc < 0) {
+            nodeIds.invalidateAfterReply();
+        }
+        return rc;
     }
 
     @Override
@@ -332,14 +357,14 @@ public class ClonefsFuse extends FuseStubFS {
 
     @Override
     public int write(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
-        return FuseCalls.call("write", path, () -> {
+        return invalidatedIfRefused(FuseCalls.call("write", path, () -> {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
             nodeIds.record(f.dataset(), f.ino().value());
             ByteBuffer src = NativeBuffers.readable(buf, (int) Math.min(size, Integer.MAX_VALUE));
             // with the writeback cache the kernel keeps mtime and ctime and sends them as a SETATTR
             return kernelTimes.kernelKeepsTimes() ? f.dataset().fs().writeKeepingTimes(f.ino(), offset, src)
                     : f.dataset().fs().write(f.ino(), offset, src);
-        });
+        }));
     }
 
     @Override

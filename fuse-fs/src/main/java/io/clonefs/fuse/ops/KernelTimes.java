@@ -25,6 +25,7 @@ final class KernelTimes implements InterceptedRequests {
     private final Attrs attrs;
     private volatile boolean kernelKeepsTimes;
     private volatile StoreNotify notify;
+    private volatile String writebackRefusal;
 
     KernelTimes(HandleTable handles, NodeIds<Namespace.Dataset> nodeIds, Attrs attrs) {
         this.handles = handles;
@@ -44,6 +45,16 @@ final class KernelTimes implements InterceptedRequests {
     public void initialized(boolean writebackCache, StoreNotify notify) {
         kernelKeepsTimes = writebackCache;
         this.notify = notify;
+    }
+
+    @Override
+    public void writebackRefused(String reason) {
+        writebackRefusal = reason;
+    }
+
+    /** Why the writeback cache was refused ({@link #writebackRefused}), or null. */
+    String writebackRefusal() {
+        return writebackRefusal;
     }
 
     /** The kernel's page cache stores, once INIT is answered (null before, or without the INIT patch). */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 /**
  * Maps the paths libfuse passes ({@code "/"}, {@code "/vol/a/b"},
@@ -141,9 +142,11 @@ final class Namespace {
      * ({@code kernel_cache}). So the first getattr that sees a new engine id answers ENOENT:
      * the kernel then invalidates the dentry and everything below it and looks the name up
      * again, which succeeds with the new dataset. (A plain {@code stat} racing with that first
-     * revalidation may see this ENOENT once.)
+     * revalidation may see this ENOENT once.) {@code replaced} is told the name and the new id
+     * first, so that the kernel's pages of the old dataset's files can be dropped too (a file
+     * still open keeps its kernel inode).
      */
-    Node refresh(Node node, String path) {
+    Node refresh(Node node, String path, BiConsumer<String, Long> replaced) {
         if (node.kind() != Kind.INODE || !InodeId.ROOT.equals(node.ino())) {
             return node;
         }
@@ -160,6 +163,7 @@ final class Namespace {
             datasets.remove(cached.name(), cached);
         }
         if (served != null && served != id) {
+            replaced.accept(cached.name(), id);
             throw new ClonefsException.NotFound(cached.name() + " was re-created; dropping the kernel's caches of the old one");
         }
         return id == cached.id() ? node : node(path);

@@ -2,12 +2,14 @@ package io.clonefs.fuse.protocol;
 
 import io.clonefs.base.LibC;
 import io.clonefs.fuse.protocol.InterceptedRequests.TimesReply;
+import io.clonefs.metrics.Metrics;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -34,8 +36,10 @@ import org.slf4j.LoggerFactory;
  * and never asks the kernel for {@code FUSE_WRITEBACK_CACHE} or {@code FUSE_MAX_PAGES}
  * (7.23/7.28), though the kernel honours both flags in any INIT reply of protocol 7.6 or later.
  * With {@link Tuning#writebackCache} the INIT reply libfuse writes is rewritten on its way to
- * {@code /dev/fuse} ({@link InitPatch}, which falls back to libfuse's settings on a libfuse whose
- * private layout it does not know): the two flags are added when the kernel offered them,
+ * {@code /dev/fuse} ({@link InitPatch}, which falls back to libfuse's settings, logged and
+ * reported through {@link InterceptedRequests#writebackRefused}, on a libfuse whose private
+ * layout it does not know or a channel that is not {@code /dev/fuse}): the two flags are added
+ * when the kernel offered them,
  * {@code max_write} and {@code max_pages} are raised to {@link Tuning#maxWrite}, and the receive
  * buffers are sized for it. The kernel then keeps written pages in its page cache, owns file
  * size and mtime (so {@code lseek(SEEK_END)} and {@code stat} after a write need no round trip),
@@ -44,6 +48,11 @@ import org.slf4j.LoggerFactory;
  * {@code fsync} and {@code close}, as on any filesystem with a page cache. With the patch in
  * place the loop also answers SETATTRs of times only itself and keeps {@link NodeIds} up to date
  * (see {@link InterceptedRequests}).
+ *
+ * <p><b>Refused writes.</b> The loop notes the node id of the requests that name their file
+ * ({@link NodeIds#serving}) and handles FORGETs, with or without the patch; when the adapter's
+ * write or truncate fails it asks for the node to be invalidated, which the worker does right
+ * after the reply ({@link #invalidate}).
  *
  * <p>The loop ends when the kernel closes the connection (unmount): every blocked receive then
  * returns 0. Thread rules: {@link #run} blocks its caller until then.
@@ -54,6 +63,13 @@ public final class FuseLoop {
     static final int MAX_WORKERS = 64;
     private static final int INITIAL_WORKERS = 4;
     private static final int EINTR = 4;
+    private static final int ENOENT = 2;
+    private static final int O_TRUNC = 01000;
+    /** How long a request waits for a pending invalidation of its node (a safety net: it takes microseconds). */
+    private static final long INVALIDATION_WAIT_MS = 2000;
+    private static final LongAdder INVALIDATIONS = Metrics.process().counter("clonefs_fuse_invalidations_total",
+            "Kernel page-cache invalidations (FUSE_NOTIFY_INVAL_INODE) sent after the engine refused a write or truncate.",
+            null, null);
     private static final int FUSE_FORGET = 2;
     private static final int FUSE_BATCH_FORGET = 42;
     private static final int FUSE_INIT = 26;
@@ -103,7 +119,8 @@ public final class FuseLoop {
     private final String name;
     private final String mountpoint;
     private final int readAhead;
-    private final InitPatch initPatch;
+    /** Null without the patch; set to null if the INIT request fails the buffer check (before any other request). */
+    private volatile InitPatch initPatch;
     private final InterceptedRequests fs;
     private final NodeIds<?> nodeIds;
     private final AtomicInteger idle = new AtomicInteger();
@@ -158,7 +175,12 @@ public final class FuseLoop {
             long bufSize = l.fuse_chan_bufsize(ch);
             InitPatch patch = null;
             if (tuning.writebackCache()) {
-                patch = InitPatch.ifSupported(se, ch, tuning.maxWrite());
+                String problem = InitPatch.problem(se, ch);
+                if (problem == null) {
+                    patch = new InitPatch(tuning.maxWrite());
+                } else {
+                    refuseWriteback(fs, problem);
+                }
             }
             if (patch != null) {
                 bufSize = Math.max(bufSize, (long) tuning.maxWrite() + REQUEST_HEADROOM);
@@ -242,22 +264,31 @@ public final class FuseLoop {
                 forget = opcode == FUSE_FORGET || opcode == FUSE_BATCH_FORGET;
             }
             if (opcode == FUSE_INIT && initPatch != null) {
+                String problem = InitPatch.initBufferProblem(res, fbuf.getLong(0), buf.getInt(0), opcode);
+                if (problem != null) {
+                    refuseWriteback(fs, problem);
+                    initPatch = null;
+                }
+            }
+            if (opcode == FUSE_INIT && initPatch != null) {
                 // The kernel sends nothing else before INIT is answered: no other reply can
                 // pass through the swapped send.
-                initPatch.process(l, session, fbuf, chp, buf.getInt(INIT_IN_FLAGS));
-                fs.initialized(initPatch.writebackGranted(), new StoreNotify(initPatch.fd(chp.getPointer(0))));
+                InitPatch patch = initPatch;
+                Pointer ch = chp.getPointer(0);
+                patch.process(l, session, fbuf, chp, buf.getInt(INIT_IN_FLAGS),
+                        () -> fs.initialized(patch.writebackGranted(), new StoreNotify(patch.fd(ch))));
                 initialized();
                 continue;
             }
-            if (initPatch != null) {
-                if (opcode == FUSE_SETATTR && setTimes(buf, chp.getPointer(0))) {
-                    continue;
-                }
-                if (forget) {
-                    forget(buf, opcode);
-                } else if (namesItsFile(opcode)) {
-                    nodeIds.serving(buf.getLong(16));
-                }
+            if (opcode == FUSE_SETATTR && initPatch != null && setTimes(buf, chp.getPointer(0))) {
+                continue;
+            }
+            long awaited = 0;
+            if (forget) {
+                forget(buf, opcode);
+            } else if (namesItsFile(opcode)) {
+                nodeIds.serving(buf.getLong(16));
+                awaited = waitsForInvalidation(buf, opcode) ? buf.getLong(16) : 0;
             }
             // as fuse_loop_mt: the last idle worker taking a request starts another (forgets
             // do not count, so a burst of them starts none)
@@ -267,14 +298,19 @@ public final class FuseLoop {
                 }
             }
             try {
+                // not idle while it waits: another worker takes the requests the invalidation needs
+                if (awaited != 0 && !nodeIds.awaitInvalidation(awaited, INVALIDATION_WAIT_MS)) {
+                    LOG.warn("FUSE: node {}'s invalidation after a refused write is still pending after {} ms;"
+                            + " answering opcode {} anyway", awaited, INVALIDATION_WAIT_MS, opcode);
+                }
                 l.fuse_session_process_buf(session, fbuf, chp.getPointer(0));
                 if (opcode == FUSE_INIT) {
                     initialized();
                 }
             } finally {
-                if (initPatch != null) {
-                    nodeIds.serving(0);
-                }
+                nodeIds.serving(0);
+                // after the reply: the kernel may hold a page lock of the node until then
+                invalidate(l, chp.getPointer(0), nodeIds.takeInvalidations());
                 if (!forget) {
                     idle.incrementAndGet();
                 }
@@ -338,10 +374,57 @@ public final class FuseLoop {
         return true;
     }
 
+    /**
+     * Drops the kernel's cached pages and attributes of {@code nodeIds}
+     * ({@code FUSE_NOTIFY_INVAL_INODE}): the engine refused or rolled back a write or truncate of
+     * them, and the kernel may have kept the refused bytes or size. Called by the worker that
+     * served the request, after libfuse wrote the reply and before the worker takes another
+     * request, holding nothing: the kernel may wait for a page lock or a write-back of the node
+     * (which other workers serve). The caller that saw the error was woken by the reply: until
+     * the invalidation is sent, its next OPEN, FLUSH (close), FSYNC or GETATTR of the node waits
+     * ({@link #waitsForInvalidation}), so it cannot reopen, close, sync or stat the file and then
+     * read the refused bytes; only a read through a descriptor it keeps open, racing this by
+     * microseconds, could.
+     */
+    private void invalidate(Libfuse.Lib l, Pointer ch, long[] ids) {
+        for (long id : ids) {
+            int rc;
+            try {
+                rc = l.fuse_lowlevel_notify_inval_inode(ch, id, 0, 0);
+            } finally {
+                nodeIds.invalidated(id);
+            }
+            INVALIDATIONS.increment();
+            if (rc != 0 && rc != -ENOENT) {
+                LOG.warn("FUSE: cannot invalidate the kernel's cache of node {} after a refused write: errno {}", id, -rc);
+            } else {
+                LOG.debug("FUSE: invalidated the kernel's cache of node {} (rc {})", id, rc);
+            }
+        }
+    }
+
+    /** Logs (one line) and reports that the writeback cache was asked for and is not used. */
+    private static void refuseWriteback(InterceptedRequests fs, String problem) {
+        LOG.warn("FUSE: libfuse layout check failed ({}); mounting write-through, without the writeback cache"
+                + " and 1 MiB requests", problem);
+        fs.writebackRefused(problem);
+    }
+
+    /**
+     * Whether a request of {@code opcode} waits for a pending invalidation of its node: OPEN
+     * (without O_TRUNC, which the kernel sends holding off write-backs the invalidation may
+     * need), FLUSH, FSYNC and GETATTR, which the kernel sends holding no page lock and not
+     * holding off write-backs. Never READ, WRITE or SETATTR: the invalidation may wait for them.
+     */
+    private static boolean waitsForInvalidation(Pointer req, int opcode) {
+        return opcode == FUSE_FLUSH || opcode == FUSE_FSYNC || opcode == FUSE_GETATTR
+                || opcode == FUSE_OPEN && (req.getInt(IN_HEADER) & O_TRUNC) == 0;
+    }
+
     /** Request types whose header node id is the file the adapter's callback resolves. */
     private static boolean namesItsFile(int opcode) {
-        return opcode == FUSE_GETATTR || opcode == FUSE_OPEN || opcode == FUSE_WRITE || opcode == FUSE_FSYNC
-                || opcode == FUSE_FLUSH;
+        return opcode == FUSE_GETATTR || opcode == FUSE_SETATTR || opcode == FUSE_OPEN || opcode == FUSE_WRITE
+                || opcode == FUSE_FSYNC || opcode == FUSE_FLUSH;
     }
 
     /** FORGET: {@code nodeid} in the header; BATCH_FORGET: {@code count}, then (nodeid, nlookup) pairs. */

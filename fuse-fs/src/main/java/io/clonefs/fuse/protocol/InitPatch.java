@@ -1,8 +1,12 @@
 package io.clonefs.fuse.protocol;
 
 import io.clonefs.base.LibC;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -21,10 +25,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@code struct fuse_chan} of libfuse 2.9 is private: it starts with
  * {@code struct fuse_chan_ops { receive; send; destroy; }}, then {@code se}, {@code int fd} and
- * {@code size_t bufsize}. {@link #ifSupported} checks the library's version and compares each
- * of those fields with what libfuse's public accessors ({@code fuse_chan_session},
- * {@code fuse_chan_fd}, {@code fuse_chan_bufsize}) return; if anything differs there is no
- * patch, and the mount runs at libfuse's own settings (write-through, 128 KiB requests).
+ * {@code size_t bufsize}. {@link #problem} checks the library's version ({@code fuse_version()}
+ * must be 29), compares each of those fields with what libfuse's public accessors
+ * ({@code fuse_chan_session}, {@code fuse_chan_fd}, {@code fuse_chan_bufsize}) return, and checks
+ * that the descriptor is {@code /dev/fuse}; {@link #initBufferProblem} checks the
+ * {@code struct fuse_buf} the loop lays out by hand on the INIT request. If anything differs
+ * there is no patch, and the mount runs at libfuse's own settings (write-through, 128 KiB
+ * requests), which {@link FuseLoop} logs and reports.
  *
  * <p>Thread rules: {@link #process} runs on the one worker that received INIT; the kernel sends
  * nothing else before INIT is answered, so no other reply passes through the swapped send.
@@ -45,12 +52,21 @@ final class InitPatch implements Libfuse.Send {
     static final int TIME_GRAN_NS = 1_000_000_000;
     private static final int PAGE = 4096;
     private static final int EIO = 5;
+    private static final int FUSE_INIT = 26;
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFCHR = 0020000;
+    private static final long FUSE_MAJOR = 10;
+    private static final long FUSE_MINOR = 229;
+    /** Fails the layout check on purpose: the mount then runs write-through (tests). */
+    static final String SIMULATE_PROPERTY = "clonefs.fuse.simulateLayoutCheckFailure";
 
     private final int maxWrite;
     private final Runtime rt = Runtime.getSystemRuntime();
     private volatile int kernelFlags;
     /** The native closure of {@link #send}; freed when unreachable, so it is kept here. */
     private Pointer closure;
+    /** Runs before the INIT reply is written ({@link #process}). */
+    private volatile Runnable beforeReply;
     /** What the reply asked for, for the log and tests. */
     volatile int grantedFlags = -1;
 
@@ -62,22 +78,22 @@ final class InitPatch implements Libfuse.Send {
     }
 
     /**
-     * A patch for channel {@code ch} of {@code session}, or null (logged) if this libfuse is not
-     * the version whose private layout the patch knows, or its channel does not look like it.
+     * Why the patch must not touch channel {@code ch} of {@code session}, or null if this libfuse
+     * is the version whose private layout the patch knows, the channel looks like it, and its
+     * descriptor is the FUSE device ({@link #notFuseDevice}). A check that cannot run counts as
+     * failed. {@code -D}{@value #SIMULATE_PROPERTY}{@code =true} fails it on purpose (tests).
      */
-    static InitPatch ifSupported(Pointer session, Pointer ch, int maxWrite) {
-        String mismatch;
+    static String problem(Pointer session, Pointer ch) {
+        if (Boolean.getBoolean(SIMULATE_PROPERTY)) {
+            return "simulated by -D" + SIMULATE_PROPERTY;
+        }
         try {
-            mismatch = layoutMismatch(Libfuse.load(Libfuse.Introspection.class), session, ch);
+            Libfuse.Introspection l = Libfuse.load(Libfuse.Introspection.class);
+            String mismatch = layoutMismatch(l, session, ch);
+            return mismatch != null ? mismatch : notFuseDevice(l.fuse_chan_fd(ch));
         } catch (LinkageError | RuntimeException e) {
-            mismatch = "cannot inspect libfuse: " + e;
+            return "cannot inspect libfuse: " + e;
         }
-        if (mismatch != null) {
-            LOG.warn("FUSE: not asking for the writeback cache and large requests ({}); running at libfuse's"
-                    + " settings", mismatch);
-            return null;
-        }
-        return new InitPatch(maxWrite);
     }
 
     private static String layoutMismatch(Libfuse.Introspection l, Pointer session, Pointer ch) {
@@ -103,7 +119,47 @@ final class InitPatch implements Libfuse.Send {
         return null;
     }
 
-    /** The {@code /dev/fuse} descriptor of channel {@code ch} (whose layout {@link #ifSupported} checked). */
+    /**
+     * Null if descriptor {@code fd} is the FUSE device (a character device 10:229, what
+     * {@code fstat} of it says: a stat of {@code /proc/self/fd/N} follows the link to the open
+     * file itself), else why not. The patch and the loop write replies to it directly.
+     */
+    static String notFuseDevice(int fd) {
+        return notFuseDevice(Path.of("/proc/self/fd/" + fd), "channel fd " + fd);
+    }
+
+    /** As {@link #notFuseDevice(int)}, for the file {@code link} leads to, called {@code what}. */
+    static String notFuseDevice(Path link, String what) {
+        try {
+            Map<String, Object> a = Files.readAttributes(link, "unix:mode,rdev");
+            int mode = (Integer) a.get("mode");
+            long rdev = (Long) a.get("rdev");
+            long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
+            long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
+            if ((mode & S_IFMT) != S_IFCHR || major != FUSE_MAJOR || minor != FUSE_MINOR) {
+                return what + " is not /dev/fuse (mode " + Integer.toOctalString(mode) + ", device "
+                        + major + ":" + minor + ")";
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return "cannot stat " + what + ": " + e.getMessage();
+        }
+    }
+
+    /**
+     * Null if the INIT request libfuse received looks as {@code struct fuse_buf} of libfuse 2.9
+     * is laid out here ({@code size} where the loop reads it, equal to what the receive returned
+     * and to the request's own length), else why not: the patch is then not applied.
+     */
+    static String initBufferProblem(int received, long bufSize, int requestLength, int opcode) {
+        if (bufSize != received || requestLength != received || opcode != FUSE_INIT) {
+            return "struct fuse_buf: received " + received + " bytes, buffer says " + bufSize + ", request "
+                    + requestLength + " bytes of opcode " + opcode;
+        }
+        return null;
+    }
+
+    /** The {@code /dev/fuse} descriptor of channel {@code ch} (whose layout {@link #problem} checked). */
     int fd(Pointer ch) {
         return ch.getInt(FD_OFFSET);
     }
@@ -114,9 +170,15 @@ final class InitPatch implements Libfuse.Send {
         return g >= 0 && (g & FUSE_WRITEBACK_CACHE) != 0;
     }
 
-    /** Lets libfuse process the INIT request in {@code fbuf} with {@link #send} as the channel's send. */
-    void process(Libfuse.Lib l, Pointer session, Pointer fbuf, Pointer chp, int offeredFlags) {
+    /**
+     * Lets libfuse process the INIT request in {@code fbuf} with {@link #send} as the channel's
+     * send; {@code beforeReply} runs once the reply is known ({@link #writebackGranted}) and
+     * before it is written, so that nothing the kernel sends after INIT finds the filesystem
+     * unaware of the outcome.
+     */
+    void process(Libfuse.Lib l, Pointer session, Pointer fbuf, Pointer chp, int offeredFlags, Runnable beforeReply) {
         kernelFlags = offeredFlags;
+        this.beforeReply = beforeReply;
         Pointer ch = chp.getPointer(0);
         Pointer original = ch.getPointer(SEND_OFFSET);
         closure = rt.getClosureManager().getClosurePointer(Libfuse.Send.class, this);
@@ -139,6 +201,11 @@ final class InitPatch implements Libfuse.Send {
             byte[] msg = rewrite(gather(iov, count), kernelFlags, maxWrite);
             if (msg.length >= OUT_HEADER + 16 && le(msg).getInt(4) == 0) {
                 grantedFlags = le(msg).getInt(OUT_HEADER + 12);
+            }
+            Runnable r = beforeReply;
+            beforeReply = null;
+            if (r != null) {
+                r.run();
             }
             Pointer p = Memory.allocateDirect(rt, msg.length, false);
             p.put(0, msg, 0, msg.length);

@@ -2,7 +2,8 @@ package io.clonefs.fuse.protocol;
 
 /**
  * What {@link FuseLoop} needs from the filesystem for the requests it watches or answers itself
- * instead of libfuse, which it does only while the INIT reply is rewritten ({@link InitPatch}).
+ * instead of libfuse: it watches node ids (FORGET, and the file a request names) always, and
+ * answers time-only SETATTRs only while the INIT reply is rewritten ({@link InitPatch}).
  * Implemented by the path-level adapter ({@code io.clonefs.fuse.ops}), so that this package
  * needs nothing from it.
  *
@@ -18,6 +19,14 @@ public interface InterceptedRequests {
      * @param notify         stores into the kernel's page cache ({@code FUSE_NOTIFY_STORE})
      */
     void initialized(boolean writebackCache, StoreNotify notify);
+
+    /**
+     * The writeback cache was asked for, but the libfuse layout check failed ({@link InitPatch}):
+     * the mount runs write-through, at libfuse's own settings.
+     *
+     * @param reason what the check found, one line
+     */
+    void writebackRefused(String reason);
 
     /**
      * The node ids the loop names before a request ({@link NodeIds#serving}) and forgets on

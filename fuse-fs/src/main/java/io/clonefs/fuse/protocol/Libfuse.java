@@ -9,7 +9,8 @@ import jnr.ffi.byref.PointerByReference;
 /**
  * The binding of libfuse 2 this package calls directly (jnr-fuse binds the rest): the calls
  * {@code fuse_main} makes, one by one, for {@link FuseLoop}; the version and channel accessors
- * {@link InitPatch} checks the private layout against; and the type of a channel's send.
+ * {@link InitPatch} checks the private layout against; the page-cache invalidation
+ * {@link FuseLoop} sends after refused writes; and the type of a channel's send.
  */
 final class Libfuse {
     private static volatile Lib lib;
@@ -37,6 +38,18 @@ final class Libfuse {
         int fuse_session_exited(Pointer se);
 
         void fuse_session_exit(Pointer se);
+
+        /** The channel's {@code /dev/fuse} descriptor (public accessor). */
+        int fuse_chan_fd(Pointer ch);
+
+        /**
+         * {@code FUSE_NOTIFY_INVAL_INODE} (libfuse 2.8+, protocol 7.12): the kernel drops the
+         * cached attributes of node {@code ino} and its cached pages from {@code off} for
+         * {@code len} bytes (0: to the end; a negative {@code off}: attributes only). 0 or -errno
+         * (-ENOENT: the kernel does not have the node). Blocks while the kernel waits for a page
+         * lock or a write-back of that node: never call it while answering a request of it.
+         */
+        int fuse_lowlevel_notify_inval_inode(Pointer ch, long ino, long off, long len);
     }
 
     /** libfuse's version and public channel accessors (loaded apart: only {@link InitPatch} needs them). */

@@ -1,6 +1,12 @@
 package io.clonefs.fuse.protocol;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * libfuse's node ids (what the kernel names inodes by) of the files the adapter has seen, with
@@ -10,10 +16,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * unlinked or renamed over, whose path libfuse 2 can no longer resolve.
  *
  * <p>The loop names the request a worker thread is serving ({@link #serving}) for the request
- * types whose header node id is the file itself (OPEN, WRITE, GETATTR, FSYNC, FLUSH); the
- * adapter's callbacks then {@link #record} what the path or handle resolved to. A FORGET (the
+ * types whose header node id is the file itself (OPEN, WRITE, GETATTR, SETATTR, FSYNC, FLUSH);
+ * the adapter's callbacks then {@link #record} what the path or handle resolved to. A FORGET (the
  * kernel dropped the inode) removes the id, so the map holds at most the inodes the kernel
- * caches. Thread-safe.
+ * caches.
+ *
+ * <p>A callback whose write or truncate the engine refused asks for the node's cached pages and
+ * attributes to be dropped ({@link #invalidateAfterReply}); the loop sends that invalidation
+ * once the request is answered ({@link #takeInvalidations}), never while answering it: the
+ * kernel may hold a page lock of the node until the reply. Until it is sent
+ * ({@link #invalidated}), requests of the node that the invalidation cannot depend on wait for it
+ * ({@link #awaitInvalidation}): the caller that saw the error cannot open, close, sync or stat
+ * the file before its cached pages are gone. Thread-safe.
  *
  * @param <D> the adapter's dataset type
  */
@@ -26,6 +40,12 @@ public final class NodeIds<D> {
     /** Nodes whose page cache was primed since the kernel last looked them up. */
     private final java.util.Set<Long> primed = ConcurrentHashMap.newKeySet();
     private final ThreadLocal<long[]> current = ThreadLocal.withInitial(() -> new long[1]);
+    /** Per thread: the node ids to invalidate once the request served now is answered. */
+    private final ThreadLocal<long[]> invalidations = ThreadLocal.withInitial(() -> new long[1 + MAX_PENDING]);
+    private static final int MAX_PENDING = 8;
+    private static final long[] NONE = new long[0];
+    /** Node ids whose invalidation is asked for and not sent yet. */
+    private final ConcurrentHashMap<Long, CountDownLatch> pending = new ConcurrentHashMap<>();
 
     /** The node id of the request this thread serves now, or 0 for none. */
     public void serving(long nodeId) {
@@ -35,6 +55,81 @@ public final class NodeIds<D> {
     /** The node id of the request this thread serves now, or 0 for none. */
     public long current() {
         return current.get()[0];
+    }
+
+    /**
+     * The kernel must drop what it caches of the node this thread serves now (the engine refused
+     * or rolled back a write or truncate: the kernel's pages or size may hold what it refused).
+     * Sent by the loop after the reply; nothing when no node is being served.
+     */
+    public void invalidateAfterReply() {
+        invalidateAfterReply(current.get()[0]);
+    }
+
+    /** As {@link #invalidateAfterReply()}, for node {@code nodeId} (0: nothing). */
+    public void invalidateAfterReply(long nodeId) {
+        if (nodeId == 0) {
+            return;
+        }
+        long[] p = invalidations.get();
+        int n = (int) p[0];
+        for (int i = 1; i <= n; i++) {
+            if (p[i] == nodeId) {
+                return;
+            }
+        }
+        if (n < MAX_PENDING) {
+            p[n + 1] = nodeId;
+            p[0] = n + 1;
+            pending.computeIfAbsent(nodeId, k -> new CountDownLatch(1));
+        }
+    }
+
+    /** The invalidation of {@code nodeId} asked for by {@link #invalidateAfterReply} was sent (or failed). */
+    public void invalidated(long nodeId) {
+        CountDownLatch l = pending.remove(nodeId);
+        if (l != null) {
+            l.countDown();
+        }
+    }
+
+    /**
+     * Waits, at most {@code timeoutMs}, until no invalidation of {@code nodeId} is pending; false
+     * if one still is. Only for requests the invalidation cannot wait for.
+     */
+    public boolean awaitInvalidation(long nodeId, long timeoutMs) {
+        CountDownLatch l = pending.get(nodeId);
+        if (l == null) {
+            return true;
+        }
+        try {
+            return l.await(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The node ids this thread asked to invalidate since the last call (usually none), cleared. */
+    public long[] takeInvalidations() {
+        long[] p = invalidations.get();
+        int n = (int) p[0];
+        if (n == 0) {
+            return NONE;
+        }
+        p[0] = 0;
+        return Arrays.copyOfRange(p, 1, n + 1);
+    }
+
+    /** The node ids recorded for which {@code test} holds (e.g. every node of a dataset that was replaced). */
+    public List<Long> nodesOf(Predicate<D> test) {
+        List<Long> ids = new ArrayList<>();
+        known.forEach((id, k) -> {
+            if (test.test(k.dataset())) {
+                ids.add(id);
+            }
+        });
+        return ids;
     }
 
     /** Marks {@code nodeId} primed; false if it already was (and the kernel has not forgotten it since). */

@@ -2,13 +2,23 @@ package io.clonefs.fuse.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The rewrite of libfuse 2's INIT reply ({@link InitPatch#rewrite}), byte by byte. */
+/**
+ * The rewrite of libfuse 2's INIT reply ({@link InitPatch#rewrite}), byte by byte, and the
+ * fence checks that do not need a mount (the device check, the INIT buffer check, the simulated
+ * failure; a mount with the fallback is {@code WriteThroughFallbackIT}).
+ */
 class InitPatchTest {
     private static final int WB = InitPatch.FUSE_WRITEBACK_CACHE;
     private static final int MAX_PAGES = InitPatch.FUSE_MAX_PAGES;
@@ -67,5 +77,34 @@ class InitPatchTest {
     void maxWriteMustBeWholePages() {
         assertThrows(IllegalArgumentException.class, () -> new InitPatch(1000));
         assertThrows(IllegalArgumentException.class, () -> new InitPatch(4096 + 512));
+    }
+
+    @Test
+    void onlyTheFuseCharacterDeviceIsTheFuseDevice(@TempDir Path dir) throws Exception {
+        Path plain = Files.writeString(dir.resolve("f"), "x");
+        assertTrue(InitPatch.notFuseDevice(plain, "f").contains("is not /dev/fuse"), "a regular file");
+        String devNull = InitPatch.notFuseDevice(Path.of("/dev/null"), "/dev/null");
+        assertTrue(devNull.contains("device 1:3"), devNull);
+        assertTrue(InitPatch.notFuseDevice(dir.resolve("missing"), "missing").startsWith("cannot stat missing"));
+        assumeTrue(Files.exists(Path.of("/dev/fuse")), "needs /dev/fuse");
+        assertNull(InitPatch.notFuseDevice(Path.of("/dev/fuse"), "/dev/fuse"));
+    }
+
+    @Test
+    void initBufferMustAgreeWithWhatWasReceived() {
+        assertNull(InitPatch.initBufferProblem(104, 104, 104, 26));
+        assertTrue(InitPatch.initBufferProblem(104, 1 << 20, 104, 26).startsWith("struct fuse_buf"));
+        assertTrue(InitPatch.initBufferProblem(104, 104, 56, 26).startsWith("struct fuse_buf"));
+        assertTrue(InitPatch.initBufferProblem(104, 104, 104, 3).startsWith("struct fuse_buf"));
+    }
+
+    @Test
+    void aSimulatedFailureNeedsNoLibfuse() {
+        System.setProperty(InitPatch.SIMULATE_PROPERTY, "true");
+        try {
+            assertEquals("simulated by -D" + InitPatch.SIMULATE_PROPERTY, InitPatch.problem(null, null));
+        } finally {
+            System.clearProperty(InitPatch.SIMULATE_PROPERTY);
+        }
     }
 }
