@@ -139,11 +139,17 @@ public final class RemoteGc {
         for (S3Store.ObjectInfo o : store.list(mp)) {
             Manifest m;
             String name = o.key().substring(mp.length());
+            byte[] body;
+            try {
+                body = store.get(o.key());
+            } catch (ClonefsException.NotFound e) {
+                continue; // deleted since the listing ('remote delete'): it references nothing any more
+            }
             try {
                 if (!name.endsWith(".json")) {
                     throw new ClonefsException.InvalidArgument(o.key() + " is not named VOLUME@SNAP.json");
                 }
-                m = Manifest.parse(store.get(o.key()), o.key());
+                m = Manifest.parse(body, o.key());
                 if (!name.equals(m.volume() + "@" + m.snapshot() + ".json")) {
                     throw new ClonefsException.InvalidArgument(o.key() + " names " + m.volume() + "@" + m.snapshot());
                 }
