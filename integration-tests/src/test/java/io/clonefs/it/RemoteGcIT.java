@@ -212,8 +212,17 @@ class RemoteGcIT {
                     assertSameFile(vol.resolve(f), mb.resolve("c4/" + f));
                 }
                 a.ok("remote", "delete", "ceph", "vol@s4");
+                // a gc surely ran after the delete (the loop's or this one, retried while the loop holds its lease):
+                // the packs of D, recorded by s4's push, are gone, so s5's push must upload D again
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+                Proc.Result own;
+                do {
+                    own = b.run("remote", "gc", "ceph", "--grace", "0", "--apply");
+                } while (own.exit() == 4 && System.nanoTime() < deadline);
+                assertEquals(0, own.exit(), own.describe());
                 a.ok("snapshot", "vol@s5");
-                a.json("push", "vol@s5", "ceph");
+                JsonNode p5 = a.json("push", "vol@s5", "ceph");
+                assertTrue(p5.get("uploadedBlocks").asLong() >= (4 << 20) / 8192, "D's blocks were uploaded again: " + p5);
                 b.ok("clone", "ceph:vol@s5", "c5");
                 b.ok("cache", "evict");
                 for (String f : List.of("B", "C", "D")) {
