@@ -104,7 +104,10 @@ public final class Pusher {
                             + ", not pushed from this snapshot (pushed from another pool, or from an earlier snapshot of that name)");
                 }
             }
-            return push(store, manifestKey, pushedFile, journalFile, t0);
+            // the gc protocol (RemoteGc): announce the push, wait while a gc sweeps, then decide what to reuse
+            try (RemoteGc.PushGuard guard = RemoteGc.PushGuard.announce(store, snap.name(), () -> progress.phase = "waiting for a gc")) {
+                return push(store, guard, manifestKey, pushedFile, journalFile, t0);
+            }
         }
     }
 
@@ -130,8 +133,12 @@ public final class Pusher {
         }
     }
 
-    private PushResult push(S3Store store, String manifestKey, Path pushedFile, Path journalFile, long t0) {
+    private PushResult push(S3Store store, RemoteGc.PushGuard guard, String manifestKey, Path pushedFile, Path journalFile, long t0) {
         RemoteConfig cfg = remote.config();
+        // a pack an earlier push recorded may have been removed by a gc since (its snapshots deleted)
+        Set<String> present = new HashSet<>();
+        store.list(cfg.key("packs/")).forEach(o -> present.add(o.key()));
+        int[] gone = new int[1];
         // what the remote already holds
         Set<Long> liveSnapshots = new HashSet<>();
         engine.snapshots().forEach(s -> liveSnapshots.add(s.id()));
@@ -144,6 +151,10 @@ public final class Pusher {
             boolean live = liveSnapshots.contains(pi.datasetId());
             for (int i = 0; i < pi.size(); i++) {
                 Ref r = new Ref(pi.packs().get(pi.packIndex()[i]), pi.slots()[i], pi.sha256()[i]);
+                if (!present.contains(r.key())) {
+                    gone[0]++;
+                    continue;
+                }
                 if (live) {
                     priorByBlock.put(pi.blockIds()[i], r);
                 }
@@ -153,11 +164,19 @@ public final class Pusher {
         PushJournal journal = PushJournal.open(journalFile, snap.id(), bs, snap.name());
         List<PushJournal.PackRecord> resumed = journal.packs();
         for (PushJournal.PackRecord pr : resumed) {
+            if (!present.contains(pr.key())) {
+                gone[0] += pr.blockIds().length;
+                continue;
+            }
             for (int i = 0; i < pr.blockIds().length; i++) {
                 Ref r = new Ref(pr.key(), i, pr.sha256()[i]);
                 priorByBlock.put(pr.blockIds()[i], r); // the snapshot is the same dataset: its blocks are unchanged
                 priorByHash.putIfAbsent(ByteBuffer.wrap(r.sha256()), r);
             }
+        }
+        if (gone[0] > 0) {
+            LOG.info("push of {} to {}: {} block places recorded by earlier pushes are in packs no longer on the remote (gc): not reused",
+                    snap.name(), cfg.name(), gone[0]);
         }
         if (!resumed.isEmpty()) {
             LOG.info("resuming push of {} to {}: {} packs already uploaded", snap.name(), cfg.name(), resumed.size());
@@ -168,7 +187,7 @@ public final class Pusher {
             return t;
         });
         try {
-            Walk w = new Walk(store, journal, uploads, priorByBlock, priorByHash);
+            Walk w = new Walk(store, guard, journal, uploads, priorByBlock, priorByHash);
             engine.exportSnapshot(snap.name(), w::visit);
             w.finish();
             progress.phase = "writing manifest";
@@ -178,6 +197,7 @@ public final class Pusher {
                     List.copyOf(packs), List.copyOf(w.listings),
                     new Manifest.Counts(w.items, w.blocks, w.blocks * bs, progress.bytesUploaded.get(), progress.blocksUploaded.get()));
             store.put(manifestKey, m.toJson(), "application/json");
+            verifyPacks(store, manifestKey, packs);
             // what the next push reuses, then the journal can go
             new PushedIndex(snap.id(), snap.name(), bs, packs, Arrays.copyOf(w.ids, w.n), Arrays.copyOf(w.packOf, w.n),
                     Arrays.copyOf(w.slotOf, w.n), Arrays.copyOf(w.shaOf, w.n)).write(pushedFile);
@@ -193,9 +213,27 @@ public final class Pusher {
         }
     }
 
+    /**
+     * Every pack the manifest names is on the remote: a gc that follows the protocol cannot have
+     * removed one; if one is gone anyway (a gc ignoring it), the manifest is taken back and the
+     * push fails, so no listed snapshot misses a block (a new push uploads the missing blocks).
+     */
+    private void verifyPacks(S3Store store, String manifestKey, List<String> packs) {
+        Set<String> present = new HashSet<>();
+        store.list(remote.config().key("packs/")).forEach(o -> present.add(o.key()));
+        for (String k : packs) {
+            if (!present.contains(k)) {
+                store.delete(manifestKey);
+                throw new ClonefsException.IoFailure("remote " + remote.config().name() + ": pack " + k + " of " + snap.name()
+                        + " vanished during the push (a gc not following the protocol?); the manifest was taken back, push again", null);
+            }
+        }
+    }
+
     /** The state of one walk over the snapshot's items. */
     private final class Walk {
         final S3Store store;
+        final RemoteGc.PushGuard guard;
         final PushJournal journal;
         final ExecutorService uploads;
         final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
@@ -226,8 +264,10 @@ public final class Pusher {
         int[] slotOf = new int[1024];
         byte[][] shaOf = new byte[1024][];
 
-        Walk(S3Store store, PushJournal journal, ExecutorService uploads, Map<Long, Ref> priorByBlock, Map<ByteBuffer, Ref> priorByHash) {
+        Walk(S3Store store, RemoteGc.PushGuard guard, PushJournal journal, ExecutorService uploads, Map<Long, Ref> priorByBlock,
+             Map<ByteBuffer, Ref> priorByHash) {
             this.store = store;
+            this.guard = guard;
             this.journal = journal;
             this.uploads = uploads;
             this.priorByBlock = priorByBlock;
@@ -237,6 +277,9 @@ public final class Pusher {
 
         boolean visit(SnapshotItem item) {
             items++;
+            if ((items & 4095) == 0) {
+                guard.refresh();
+            }
             if (!(item instanceof SnapshotItem.Extent e)) {
                 writer.item(item);
                 return true;

@@ -9,6 +9,12 @@ import io.clonefs.engine.Engine;
 import io.clonefs.engine.Names;
 import io.clonefs.engine.SnapshotInfo;
 import io.clonefs.engine.VolumeInfo;
+import io.clonefs.daemon.DaemonFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -119,24 +125,40 @@ public final class RemoteService {
         String local = localVolume(remote, vs.volume());
         synchronized (importLock) {
             SnapshotName found = findImported(local, vs.snapshot());
-            if (found != null) {
-                return new RemoteApi.RemoteImported(remote + ":" + source, found.volume(), found.toString(), false,
-                        0, 0, (System.nanoTime() - t0) / 1000);
-            }
             try (S3Store store = new S3Store(r.config(), r.credentials())) {
                 String mk = r.config().manifestKey(vs.volume(), vs.snapshot());
                 byte[] mb;
                 try {
                     mb = store.get(mk);
                 } catch (ClonefsException.NotFound e) {
+                    if (found != null) {
+                        throw new ClonefsException.NotFound("remote " + remote + " no longer lists " + source + " (no " + mk
+                                + "): the local import " + found + " is not reused, since a remote gc may remove its blocks"
+                                + " (destroy " + found.volume() + " once nothing needs it)");
+                    }
                     throw new ClonefsException.NotFound("remote " + remote + " has no snapshot " + source + " (no " + mk + ")");
                 }
                 Manifest m = Manifest.parse(mb, mk);
+                String id = contentId(m);
+                if (found != null) {
+                    // reuse only an import of this very manifest (not of an earlier push under the same name)
+                    checkImport(remote, source, found, id);
+                    return new RemoteApi.RemoteImported(remote + ":" + source, found.volume(), found.toString(), false,
+                            0, 0, (System.nanoTime() - t0) / 1000);
+                }
                 if (m.blockSize() != engine.blockSize()) {
                     throw new ClonefsException.InvalidArgument("block size mismatch: " + remote + ":" + source + " has "
                             + m.blockSize() + "-byte blocks, this pool uses " + engine.blockSize() + "-byte blocks");
                 }
                 String vol = exists(local) ? alternateVolume(local, vs.snapshot()) : local;
+                // what this import is of, durably before the import itself (see checkImport)
+                Path rec = importRecord(remote, new SnapshotName(vol, vs.snapshot()).toString());
+                try {
+                    Files.createDirectories(rec.getParent());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                DaemonFiles.writePrivate(rec, (source + " " + id + "\n").getBytes(StandardCharsets.UTF_8));
                 List<Manifest.ListingObject> ls = m.listings();
                 SnapshotInfo si = engine.importSnapshot(vol, vs.snapshot(), remote, m.packs(), Listing.items(ls.size(), i -> {
                     Manifest.ListingObject lo = ls.get(i);
@@ -153,6 +175,54 @@ public final class RemoteService {
                 return new RemoteApi.RemoteImported(remote + ":" + source, vol, si.name(), true, items, blocks,
                         (System.nanoTime() - t0) / 1000);
             }
+        }
+    }
+
+    /**
+     * The identity of a pushed snapshot's content: SHA-256 over the block size, the pack keys and
+     * the listing objects (keys and SHA-256s), all content-addressed: two manifests with the same id
+     * describe the same tree and blocks, whatever their push times.
+     */
+    static String contentId(Manifest m) {
+        MessageDigest md = Pusher.sha256();
+        md.update((m.blockSize() + "\n").getBytes(StandardCharsets.UTF_8));
+        for (String p : m.packs()) {
+            md.update(("p " + p + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        for (Manifest.ListingObject l : m.listings()) {
+            md.update(("l " + l.key() + " " + l.sha256() + " " + l.bytes() + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** {@code POOL/remotes/NAME/imported/LOCALVOL@SNAP}: {@code "VOLUME@SNAP CONTENTID\n"} of the manifest imported. */
+    private Path importRecord(String remote, String localSnapshot) {
+        return remotes.dir(remote).resolve("imported").resolve(localSnapshot);
+    }
+
+    /**
+     * A local import is reused only when it was made from a manifest with the same content id as
+     * the remote's current one; an import recorded by an older clonefs (no record) is taken as it
+     * is and recorded now.
+     */
+    private void checkImport(String remote, String source, SnapshotName found, String id) {
+        Path rec = importRecord(remote, found.toString());
+        String want = source + " " + id;
+        String have;
+        try {
+            have = Files.readString(rec, StandardCharsets.UTF_8).strip();
+        } catch (NoSuchFileException e) {
+            LOG.warn("local import {} of {}:{} has no record of its manifest (imported by an older clonefs): recording the current one",
+                    found, remote, source);
+            DaemonFiles.writePrivate(rec, (want + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + rec + ": " + e.getMessage(), e);
+        }
+        if (!have.equals(want)) {
+            throw new ClonefsException.Conflict("the local import " + found + " was made from another push of " + remote + ":"
+                    + source + " than the remote holds now (deleted and pushed again?): not reused; destroy volume "
+                    + found.volume() + " (and its clones) to import it again");
         }
     }
 

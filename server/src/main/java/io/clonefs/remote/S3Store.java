@@ -5,6 +5,9 @@ import java.net.URI;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Base64;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -22,6 +25,8 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
@@ -147,6 +152,31 @@ public final class S3Store implements AutoCloseable {
                     + " gave " + b.length + " bytes (object too short?)", null);
         }
         return b;
+    }
+
+    /** An object as listed: full key, size, and the store's time of its last write. */
+    public record ObjectInfo(String key, long size, Instant lastModified) {
+    }
+
+    /** Every object whose key starts with {@code keyPrefix} (ListObjectsV2, all pages), in key order. */
+    public List<ObjectInfo> list(String keyPrefix) {
+        List<ObjectInfo> out = new ArrayList<>();
+        try {
+            s3.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(config.bucket()).prefix(keyPrefix).build())
+                    .contents().forEach(o -> out.add(new ObjectInfo(o.key(), o.size(), o.lastModified())));
+        } catch (SdkException e) {
+            throw new ClonefsException.IoFailure("remote " + config.name() + ": cannot list " + keyPrefix + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Deletes the object (S3 answers success for a key that does not exist). */
+    public void delete(String key) {
+        try {
+            s3.deleteObject(DeleteObjectRequest.builder().bucket(config.bucket()).key(key).build());
+        } catch (SdkException e) {
+            throw new ClonefsException.IoFailure("remote " + config.name() + ": cannot delete " + key + ": " + e.getMessage(), e);
+        }
     }
 
     static String md5(byte[] data) {
