@@ -88,5 +88,17 @@ class PgPortRangeIT {
         assertEquals("running", src.get("state").asText());
         assertTrue(src.get("port").asInt() != p && src.get("port").asInt() <= p + 2,
                 "a server gets a port of the range other than the daemon's: " + src);
+        // p came from the kernel's ephemeral range: the daemon reserved the range, so no outgoing
+        // connection takes one of its ports as its local port (it would keep a server from binding it)
+        String reserved = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_reserved_ports"))
+                .trim();
+        boolean covered = false;
+        for (String part : reserved.split(",")) {
+            String[] ab = part.trim().split("-");
+            if (!part.isBlank() && Integer.parseInt(ab[0]) <= p && p + 2 <= Integer.parseInt(ab[ab.length - 1])) {
+                covered = true;
+            }
+        }
+        assertTrue(covered, "ports " + p + "-" + (p + 2) + " reserved: " + reserved);
     }
 }

@@ -91,6 +91,94 @@ public final class PgPorts {
         }
     }
 
+    /** The kernel's ephemeral port range (outgoing connections' local ports). */
+    static final Path EPHEMERAL = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    /** Ports the kernel never picks as ephemeral ones (a bind names them still). */
+    static final Path RESERVED = Path.of("/proc/sys/net/ipv4/ip_local_reserved_ports");
+
+    /**
+     * Keeps outgoing connections off the servers' ports: a port of the range that an outgoing
+     * connection took as its local port cannot be bound by a server until that connection closes
+     * (a start fails with "port in use"), and the default range lies inside Linux's default
+     * ephemeral range (32768-60999). So the part of the range inside the ephemeral range is added
+     * to {@code net.ipv4.ip_local_reserved_ports} (kept after the unmount, as a {@code sysctl.d}
+     * line would). Returns what was done, for the log (null: nothing to do); never throws.
+     */
+    public static Reservation reserve(int first, int last) {
+        return reserve(first, last, EPHEMERAL, RESERVED);
+    }
+
+    /** What {@link #reserve} did: a line for the log, a warning when it could not reserve. */
+    public record Reservation(String message, boolean warning) {
+    }
+
+    static Reservation reserve(int first, int last, Path ephemeralFile, Path reservedFile) {
+        int[] eph;
+        String current;
+        try {
+            String[] f = Files.readString(ephemeralFile, StandardCharsets.US_ASCII).trim().split("\\s+");
+            eph = new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
+            current = Files.readString(reservedFile, StandardCharsets.US_ASCII).trim();
+        } catch (IOException | RuntimeException e) {
+            return null; // not Linux, or no such files: nothing to do
+        }
+        int lo = Math.max(first, eph[0]);
+        int hi = Math.min(last, eph[1]);
+        if (lo > hi) {
+            return null; // outside the ephemeral range
+        }
+        String merged = mergeReserved(current, lo, hi);
+        if (merged.equals(current)) {
+            return null;
+        }
+        try {
+            Files.writeString(reservedFile, merged + "\n", StandardCharsets.US_ASCII);
+            return new Reservation("reserved ports " + lo + "-" + hi + " (in the kernel's ephemeral range " + eph[0] + "-"
+                    + eph[1] + ") for the servers: net.ipv4.ip_local_reserved_ports = " + merged, false);
+        } catch (IOException | RuntimeException e) {
+            return new Reservation("ports " + lo + "-" + hi + " lie in the kernel's ephemeral range " + eph[0] + "-" + eph[1]
+                    + ": an outgoing connection may take one and keep a server from starting; cannot reserve them ("
+                    + e.getMessage() + "): run sysctl -w net.ipv4.ip_local_reserved_ports=" + merged, true);
+        }
+    }
+
+    /**
+     * {@code current} (a {@code ip_local_reserved_ports} value: {@code 8080,9148-9149}, or empty)
+     * with {@code lo-hi} added, ranges merged and sorted; {@code current} itself when it already
+     * covers them.
+     */
+    static String mergeReserved(String current, int lo, int hi) {
+        List<int[]> ranges = new ArrayList<>();
+        for (String part : current.split(",")) {
+            String t = part.trim();
+            if (t.isEmpty()) {
+                continue;
+            }
+            int dash = t.indexOf('-');
+            int a = Integer.parseInt(dash < 0 ? t : t.substring(0, dash).trim());
+            int b = dash < 0 ? a : Integer.parseInt(t.substring(dash + 1).trim());
+            ranges.add(new int[] {a, b});
+        }
+        for (int[] r : ranges) {
+            if (r[0] <= lo && hi <= r[1]) {
+                return current;
+            }
+        }
+        ranges.add(new int[] {lo, hi});
+        ranges.sort((x, y) -> Integer.compare(x[0], y[0]));
+        List<int[]> out = new ArrayList<>();
+        for (int[] r : ranges) {
+            int[] last = out.isEmpty() ? null : out.get(out.size() - 1);
+            if (last != null && r[0] <= last[1] + 1) {
+                last[1] = Math.max(last[1], r[1]);
+            } else {
+                out.add(new int[] {r[0], r[1]});
+            }
+        }
+        return out.stream().map(r -> r[0] == r[1] ? Integer.toString(r[0]) : r[0] + "-" + r[1])
+                .collect(Collectors.joining(","));
+    }
+
     /** The TCP ports listened on at 127.0.0.1 or every address, now. */
     static Set<Integer> listening() {
         Set<Integer> out = new HashSet<>();

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Configured from the environment of {@code clonefs mount}: {@code CLONEFS_PG_PORTS}
  * ({@code FIRST-LAST}, default 54400-55399; a configured range holding a port another program
- * listens on is refused, like a missing PostgreSQL), {@code CLONEFS_PG_BIN} (default
+ * listens on is refused, like a missing PostgreSQL; the part of it inside the kernel's ephemeral
+ * range is reserved from outgoing connections: {@link PgPorts#reserve}), {@code CLONEFS_PG_BIN} (default
  * {@code /usr/lib/postgresql/15/bin}), {@code CLONEFS_PG_SUSPEND_AFTER} (the idle time after
  * which a branch without one of its own is suspended, e.g. {@code 10m}; default {@code 0},
  * never), {@code CLONEFS_PG_MEMORY_FLOOR} (how much of the host's memory a starting server must
@@ -166,6 +167,12 @@ public final class PgPlugin implements Daemon.Plugin {
         PgRoutes routes;
         try {
             manager = PgManager.open(engine, mount, engine.directory(), options);
+            PgPorts.Reservation reserved = PgPorts.reserve(options.firstPort(), options.lastPort());
+            if (reserved != null && reserved.warning()) {
+                LOG.warn("{}", reserved.message());
+            } else if (reserved != null) {
+                LOG.info("{}", reserved.message());
+            }
             if (checkPorts) {
                 checkPortRange(manager, server.port());
             }
