@@ -65,6 +65,7 @@ public final class Daemon implements AutoCloseable {
     private Engine engine;
     private volatile Mount mount;
     private ControlServer server;
+    private SpaceHistory spaceHistory;
     private DaemonInfo info;
     private boolean closed;
 
@@ -139,11 +140,14 @@ public final class Daemon implements AutoCloseable {
             throw new UncheckedIOException("cannot listen on 127.0.0.1:" + options.port() + ": " + e.getMessage(), e);
         }
         server.events(EventLog.open(pool));
+        spaceHistory = new SpaceHistory(service::space);
+        server.spaceHistory(spaceHistory);
         mount = Mount.mount(engine, mountpoint, new MountOptions(options.allowOther(), options.debug(), options.writebackCache()));
         for (Plugin plugin : plugins) {
             plugin.start(engine, mount, server);
             started.add(plugin);
         }
+        spaceHistory.start();
         server.start();
         info = new DaemonInfo(ProcessHandle.current().pid(), server.port(), pool.toString(), mountpoint.toString(),
                 Instant.now().toString(), version());
@@ -175,6 +179,9 @@ public final class Daemon implements AutoCloseable {
         LOG.info("stopping: unmounting {}", mountpoint);
         if (server != null) {
             run("stop the control API", server::close);
+        }
+        if (spaceHistory != null) {
+            run("stop the space history", spaceHistory::close);
         }
         for (int i = started.size() - 1; i >= 0; i--) {
             run("stop " + started.get(i), started.get(i)::close);
