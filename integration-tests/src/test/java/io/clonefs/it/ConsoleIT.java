@@ -154,6 +154,14 @@ class ConsoleIT {
             assertTrue(ttlError.getText().contains("'soon' is not a duration"), ttlError.getText());
             assertEquals(expires.toString(), api(http, base, token, "GET", "/v1/pg/servers/feat1", null).body.get("expiresAt").asText());
             driver.findElement(By.id("error-close")).click();
+            // the CLI's pg ttl does the same, and the page follows
+            JsonNode cliTtl = cfs.json("pg", "ttl", "feat1", "30m");
+            assertEquals(cliTtl.get("expiresAt").asText(),
+                    api(http, base, token, "GET", "/v1/pg/servers/feat1", null).body.get("expiresAt").asText());
+            wait.until(ExpectedConditions.textMatches(By.cssSelector("tr[data-name='feat1'] td.left"),
+                    java.util.regex.Pattern.compile("^(29m \\d+s|30m 0s)$")));
+            assertTrue(cfs.ok("pg", "ttl", "feat1", "5h").out().startsWith("feat1: expires at "));
+            assertEquals(2, cfs.run("pg", "ttl", "feat1", "soon").exit(), "a bad duration is a usage error");
 
             // --at: the source has a snapshot now (feat1's), so the field is on; a branch as of now gets that snapshot
             wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("create-at-help"), "1 snapshot(s)"));

@@ -240,7 +240,7 @@ public final class PgRoutes {
     }
 
     /** A time to live ({@link PgDurations#parse}), or null for {@code none}. */
-    static Duration ttlOrNone(String text) {
+    public static Duration ttlOrNone(String text) {
         if (text == null || text.isBlank()) {
             throw new ClonefsException.InvalidArgument("a time to live is needed: e.g. 2h, 7d, or none");
         }
