@@ -266,7 +266,11 @@ const servers = {
     }
     set('age', duration(s.ageSeconds));
     set('left', s.expiresAt ? duration((Date.parse(s.expiresAt) - Date.now()) / 1000) : '—');
-    r.querySelector('.left').title = s.expiresAt ? 'expires at ' + new Date(s.expiresAt).toLocaleString() : 'never expires';
+    const lc = r.querySelector('.left');
+    if (lc.dataset.expires !== String(s.expiresAt)) {
+      lc.dataset.expires = String(s.expiresAt);
+      lc.title = s.expiresAt ? 'expires at ' + new Date(s.expiresAt).toLocaleString() : 'never expires';
+    }
     set('protected', s.protected ? 'yes' : 'no');
     set('unique', bytes(s.uniqueBytes));
     const sig = [s.state, s.protected, s.role].join('/');
