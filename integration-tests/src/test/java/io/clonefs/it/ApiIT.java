@@ -90,6 +90,17 @@ class ApiIT {
         api.expect(200, "POST", "/v1/sync", null);
         assertEquals(api.expect(200, "GET", "/v1/datasets", null), cfs.json("list"));
         assertEquals(api.expect(200, "GET", "/v1/space", null), cfs.json("space"));
+        // the space history (the console's pool chart): a sample from the daemon's start and one taken now
+        JsonNode history = api.expect(200, "GET", "/v1/space/history", null);
+        assertEquals(60, history.get("intervalSeconds").asInt());
+        assertEquals(1440, history.get("capacity").asInt());
+        JsonNode samples = history.get("samples");
+        assertTrue(samples.size() >= 2, history.toString());
+        JsonNode latest = samples.get(samples.size() - 1);
+        assertTrue(latest.get("usedBytes").asLong() > 0 && latest.get("freeBytes").asLong() > 0, history.toString());
+        assertTrue(java.time.Instant.parse(latest.get("time").asText())
+                .isAfter(java.time.Instant.parse(samples.get(0).get("time").asText()).minusSeconds(1)), history.toString());
+        assertEquals("method_not_allowed", code(api.raw("POST", "/v1/space/history", null, "Bearer " + api.token()), 405));
         JsonNode fsck = api.expect(200, "POST", "/v1/fsck", null);
         assertTrue(fsck.get("clean").asBoolean(), fsck.toString());
         JsonNode cliFsck = cfs.json("fsck");

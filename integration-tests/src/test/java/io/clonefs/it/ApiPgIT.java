@@ -171,6 +171,15 @@ class ApiPgIT {
         assertTrue(api.expect(200, "POST", "/v1/pg/servers/b2/protect", null).get("protected").asBoolean());
         assertEquals(409, api.call("DELETE", "/v1/pg/servers/b2", null).status());
         assertFalse(api.expect(200, "POST", "/v1/pg/servers/b2/unprotect", null).get("protected").asBoolean());
+        // time to live: set from now (longer or shorter), cleared with none; a bad one is a 400
+        JsonNode ttl = api.expect(200, "POST", "/v1/pg/servers/b2/ttl", "{\"ttl\":\"3h\"}");
+        long left = java.time.Duration.between(java.time.Instant.now(), java.time.Instant.parse(ttl.get("expiresAt").asText()))
+                .toMinutes();
+        assertTrue(left >= 178 && left <= 180, ttl.toString());
+        assertTrue(api.expect(200, "POST", "/v1/pg/servers/b2/ttl", "{\"ttl\":\"none\"}").get("expiresAt").isNull());
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/ttl", "{\"ttl\":\"soon\"}"), 400));
+        assertEquals("invalid_argument", code(api.call("POST", "/v1/pg/servers/b2/ttl", "{}"), 400));
+        assertEquals(404, api.call("POST", "/v1/pg/servers/nope/ttl", "{\"ttl\":\"1h\"}").status());
         JsonNode limited = api.expect(200, "POST", "/v1/pg/servers/b2/limits",
                 "{\"settings\":{\"work_mem\":\"9MB\"},\"unset\":[\"nothing\"]}");
         assertEquals("9MB", limited.get("limits").get("settings").get("work_mem").asText());

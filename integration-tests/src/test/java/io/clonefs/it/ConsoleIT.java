@@ -50,11 +50,14 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The web console ({@code docs/console.md}) in headless Chromium, driven by Selenium, against a
  * daemon started with {@code clonefs mount} and a real PostgreSQL source: sign-in refused with a
  * wrong token and accepted with the right one or a one-time link (used once), a branch created from
- * the form and reached with JDBC at the URI the page shows, an API error shown as the API's
- * message, reset and destroy from the page (and {@code clonefs pg list} sees it gone), CSRF
+ * the form and reached with JDBC at the URI the page shows, its time to live extended from the page
+ * (keyboard only) and seen through the API, the volumes tree (a branch under the snapshot it came
+ * from), the pool's space chart and reclaim backlog, remotes and the cache, an API error shown as
+ * the API's message, reset and destroy from the page (and {@code clonefs pg list} sees it gone), CSRF
  * attempts from another origin refused (java.net.http and a page on another local port), the
- * events page, a phone-sized window, and the banner when the daemon stops. Saves the screenshots
- * in {@code integration-tests/target/screenshots}, or in {@code -Dclonefs.it.screenshots=DIR}
+ * events page (filtered by name and by event), a phone-sized window (rows as cards, no page wider
+ * than the screen), and the banner when the daemon stops. Saves the screenshots in
+ * {@code integration-tests/target/screenshots}, or in {@code -Dclonefs.it.screenshots=DIR}
  * ({@code make console-screenshots} writes {@code docs/img/console-*.png}).
  */
 class ConsoleIT {
@@ -130,6 +133,36 @@ class ConsoleIT {
             assertEquals(Boolean.TRUE, js.executeScript("return window.sawProgress"), "a progress bar while it starts");
             screenshot(driver, img.resolve("console-servers.png"));
 
+            // extend its time to live from the page, with the keyboard only: the API sees the new expiry
+            driver.findElement(By.cssSelector("tr[data-name='feat1'] button[data-action='ttl']")).sendKeys(Keys.ENTER);
+            WebElement ttlInput = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("ttl-value")));
+            assertTrue(driver.findElement(By.id("ttl-now")).getText().startsWith("It expires in 1h 5"),
+                    driver.findElement(By.id("ttl-now")).getText());
+            assertEquals(ttlInput, driver.switchTo().activeElement(), "the dialog's field has the focus");
+            ttlInput.sendKeys("5h", Keys.ENTER);
+            wait.until(ExpectedConditions.textMatches(By.cssSelector("tr[data-name='feat1'] td.left"),
+                    java.util.regex.Pattern.compile("^(4h 59m|5h 0m)$")));
+            java.time.Instant expires = java.time.Instant.parse(
+                    api(http, base, token, "GET", "/v1/pg/servers/feat1", null).body.get("expiresAt").asText());
+            long minutesLeft = Duration.between(java.time.Instant.now(), expires).toMinutes();
+            assertTrue(minutesLeft >= 298 && minutesLeft <= 300, "extended to " + expires);
+            // a bad time to live: the API's message on the page, the expiry unchanged
+            click(driver, "tr[data-name='feat1'] button[data-action='ttl']");
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("ttl-value"))).sendKeys("soon");
+            driver.findElement(By.id("ttl-ok")).click();
+            WebElement ttlError = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error-text")));
+            assertTrue(ttlError.getText().contains("'soon' is not a duration"), ttlError.getText());
+            assertEquals(expires.toString(), api(http, base, token, "GET", "/v1/pg/servers/feat1", null).body.get("expiresAt").asText());
+            driver.findElement(By.id("error-close")).click();
+            // the CLI's pg ttl does the same, and the page follows
+            JsonNode cliTtl = cfs.json("pg", "ttl", "feat1", "30m");
+            assertEquals(cliTtl.get("expiresAt").asText(),
+                    api(http, base, token, "GET", "/v1/pg/servers/feat1", null).body.get("expiresAt").asText());
+            wait.until(ExpectedConditions.textMatches(By.cssSelector("tr[data-name='feat1'] td.left"),
+                    java.util.regex.Pattern.compile("^(29m \\d+s|30m 0s)$")));
+            assertTrue(cfs.ok("pg", "ttl", "feat1", "5h").out().startsWith("feat1: expires at "));
+            assertEquals(2, cfs.run("pg", "ttl", "feat1", "soon").exit(), "a bad duration is a usage error");
+
             // --at: the source has a snapshot now (feat1's), so the field is on; a branch as of now gets that snapshot
             wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("create-at-help"), "1 snapshot(s)"));
             assertTrue(driver.findElement(By.id("create-at")).isEnabled());
@@ -154,6 +187,39 @@ class ConsoleIT {
             assertEquals("42", query(asof.get("uri").asText(), "select x from t"));
             assertTrue(driver.findElement(By.id("error")).getAttribute("hidden") != null,
                     "no error shown: " + driver.findElement(By.id("error-text")).getText());
+
+            // volumes and snapshots: each branch is a clone under the snapshot it came from, with its unique space
+            driver.findElement(By.id("nav-volumes")).click();
+            String feat1Snap = feat1.get("snapshot").asText();
+            WebElement cloneNode = wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(
+                    "#volumes-tree li[data-name='src'] > ul > li[data-name='" + feat1Snap + "'] > ul > li[data-name='feat1']")));
+            assertTrue(cloneNode.findElement(By.cssSelector(".node-space")).getText().startsWith("unique "),
+                    cloneNode.getText());
+            assertEquals("3", cloneNode.getAttribute("data-level"));
+            assertEquals(1, driver.findElements(By.cssSelector("#volumes-tree li[data-name='" + feat1Snap
+                    + "'] > ul > li[data-name='asof1']")).size(), "asof1 came from the same snapshot");
+            screenshot(driver, img.resolve("console-volumes.png"));
+
+            // the pool: the space chart from the daemon's samples (at least the first one and one taken now), the backlog
+            driver.findElement(By.id("nav-pool")).click();
+            WebElement usedArea = wait.until(ExpectedConditions.presenceOfElementLocated(
+                    By.cssSelector("#pool-chart-used polygon[data-series='used']")));
+            int points = usedArea.getAttribute("points").trim().split(" ").length;
+            assertTrue(points >= 4, "two samples and the base line at least: " + usedArea.getAttribute("points"));
+            Number chartWidth = (Number) js.executeScript("return document.getElementById('pool-chart-used').getBoundingClientRect().width");
+            assertTrue(chartWidth.intValue() > 300, "the chart is drawn: " + chartWidth);
+            assertTrue(driver.findElement(By.cssSelector("#pool-backlog .stat-value")).getText().matches("\\d+"));
+            assertEquals(1, driver.findElements(By.cssSelector("#pool-chart-free polygon[data-series='free']")).size());
+            assertEquals(1, driver.findElements(By.cssSelector("#pool-chart-backlog polygon[data-series='backlog']")).size());
+            assertTrue(driver.findElement(By.cssSelector("#pool-chart-used desc")).getAttribute("textContent").contains(", now "));
+            screenshot(driver, img.resolve("console-pool.png"));
+
+            // remotes and the cache: none here, the cache's counters shown
+            driver.findElement(By.id("nav-remotes")).click();
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("remotes-empty")));
+            assertTrue(driver.findElement(By.cssSelector("#cache-cached .stat-value")).getText().startsWith("0 blocks"));
+            driver.findElement(By.id("nav-servers")).click();
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-name='asof1']")));
 
             // an API error: the same name again, shown as the API's own one-line message
             Reply dup = api(http, base, token, "POST", "/v1/pg/branches", "{\"source\":\"src\",\"name\":\"feat1\"}");
@@ -249,6 +315,11 @@ class ConsoleIT {
                     .map(WebElement::getText).toList().containsAll(java.util.List.of("created", "reset")));
             assertTrue(driver.findElements(By.cssSelector("#events-body td.name")).stream()
                     .allMatch(e -> e.getText().equals("feat1")), "the filter keeps feat1's events only");
+            new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("events-type"))).selectByValue("reset");
+            wait.until(d -> d.findElements(By.cssSelector("#events-body td.type")).stream()
+                    .allMatch(e -> e.getText().equals("reset")));
+            assertFalse(driver.findElements(By.cssSelector("#events-body tr")).isEmpty());
+            new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("events-type"))).selectByValue("");
             screenshot(driver, img.resolve("console-events.png"));
 
             // destroy from the page: the confirmation names what is lost; the CLI sees it gone
@@ -269,13 +340,22 @@ class ConsoleIT {
             String list = cfs.ok("pg", "list", "--json").out();
             assertFalse(list.contains("\"feat1\""), list);
 
-            // a phone-sized window: nothing wider than the screen (the table scrolls inside its box)
+            // a phone-sized window: every row a card, nothing wider than the screen, on each page
             driver.manage().window().setSize(new Dimension(390, 844));
             driver.navigate().refresh();
             wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-name='src']")));
-            Number overflow = (Number) js.executeScript(
-                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
-            assertTrue(overflow.intValue() <= 0, "the page is wider than a phone by " + overflow + " px");
+            assertEquals("block", js.executeScript(
+                    "return getComputedStyle(document.querySelector(\"tr[data-name='src']\")).display"), "a card");
+            assertEquals("none", js.executeScript("return getComputedStyle(document.querySelector('#servers-table thead')).display"));
+            for (String nav : new String[] {"nav-volumes", "nav-pool", "nav-events", "nav-servers"}) {
+                driver.findElement(By.id(nav)).click();
+                wait.until(ExpectedConditions.attributeToBe(By.id(nav), "aria-current", "page"));
+                Thread.sleep(300); // its first refresh
+                Number overflow = (Number) js.executeScript(
+                        "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
+                assertTrue(overflow.intValue() <= 0, nav + ": the page is wider than a phone by " + overflow + " px");
+            }
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-name='src']")));
             js.executeScript("document.getElementById('servers-table').scrollIntoView()");
             screenshot(driver, img.resolve("console-phone.png"));
             driver.manage().window().setSize(new Dimension(1280, 900));

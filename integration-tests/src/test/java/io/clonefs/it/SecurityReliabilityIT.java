@@ -296,7 +296,7 @@ class SecurityReliabilityIT {
         Random r = new Random(seed);
         String[] methods = {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"};
         String[] paths = {"/v1/volumes", "/v1/snapshots", "/v1/clones", "/v1/datasets", "/v1/datasets/fz",
-            "/v1/datasets/sec@x", "/v1/space", "/v1/status", "/v1/sync", "/", "/v1", "/v1/", "/v2/volumes",
+            "/v1/datasets/sec@x", "/v1/space", "/v1/space/history", "/v1/status", "/v1/sync", "/", "/v1", "/v1/", "/v2/volumes",
             "/v1/volumes/extra", "/v1/datasets/", "/v1/%00", "/v1/datasets/" + "a".repeat(5000), "/v1/pg/servers",
             "/v1/datasets/fz?recursive=maybe", "/v1/tokens", "/v1/tokens/nosuch", "/v1/tokens/"};
         String[] contentTypes = {"application/json", "text/plain", "application/x-www-form-urlencoded",

@@ -28,6 +28,14 @@ public final class Api {
                         long metadataBytes, long reclaimBacklog) {
     }
 
+    /** One sample of the pool's space ({@code time} ISO-8601). */
+    public record SpaceSample(String time, long usedBytes, long freeBytes, long reclaimBacklog) {
+    }
+
+    /** {@code GET /v1/space/history}: samples oldest first, the last one taken at the request. */
+    public record SpaceHistory(int intervalSeconds, int capacity, List<SpaceSample> samples) {
+    }
+
     /** Result of a consistency check; {@code problems} is empty when the pool is consistent. */
     public record Fsck(boolean clean, long roots, long nodes, long blocks, List<String> problems) {
     }

@@ -196,6 +196,13 @@ public final class PgApi {
     }
 
     /**
+     * {@code POST /v1/pg/servers/NAME/ttl}: {@code ttl} like {@code 2h} (it expires that long from
+     * now), or {@code none} (it never expires).
+     */
+    public record TtlRequest(String ttl) {
+    }
+
+    /**
      * A server's limits, for {@code POST /v1/pg/branches} ({@code limits}) and
      * {@code POST /v1/pg/servers/NAME/limits} (a change: what is left out stays as it is).
      *

@@ -127,6 +127,11 @@ public final class PgClient {
                 PgApi.Server.class, SHORT);
     }
 
+    /** {@code ttl}: a duration such as {@code 8h} (from now), or {@code none} for never. */
+    public PgApi.Server ttl(String name, String ttl) {
+        return call("POST", "servers/" + enc(name) + "/ttl", new PgApi.TtlRequest(ttl), PgApi.Server.class, SHORT);
+    }
+
     public PgApi.Destroyed destroy(String name) {
         return call("DELETE", "servers/" + enc(name), null, PgApi.Destroyed.class, SHORT);
     }

@@ -61,6 +61,9 @@ final class ApiMetrics {
                 if (p.length == 4 && p[2].equals("datasets")) {
                     return "/v1/datasets/{name}";
                 }
+                if (p.length == 4 && p[2].equals("space") && p[3].equals("history")) {
+                    return "/v1/space/history";
+                }
                 return "other";
             }
             case "webhooks" -> {

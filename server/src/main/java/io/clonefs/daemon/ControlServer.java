@@ -51,6 +51,7 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>POST /v1/clones</td><td>{@link Api.CreateClone}</td><td>201 {@link Api.Cloned}</td></tr>
  *   <tr><td>DELETE /v1/datasets/NAME?recursive=true</td><td></td><td>{@link Api.Destroyed}</td></tr>
  *   <tr><td>GET /v1/space</td><td></td><td>{@link Api.Space}</td></tr>
+ *   <tr><td>GET /v1/space/history</td><td></td><td>{@link Api.SpaceHistory} (the last 24 h, one a minute)</td></tr>
  *   <tr><td>POST /v1/fsck</td><td></td><td>{@link Api.Fsck}</td></tr>
  *   <tr><td>POST /v1/sync</td><td></td><td>{@link Api.Ok}</td></tr>
  *   <tr><td>POST /v1/shutdown</td><td></td><td>202 {@link Api.Ok}; the daemon then unmounts and exits</td></tr>
@@ -96,6 +97,7 @@ public final class ControlServer implements AutoCloseable {
     private final ApiMetrics apiMetrics = new ApiMetrics();
     private volatile Front front;
     private volatile EventLog events;
+    private volatile SpaceHistory spaceHistory;
     private volatile boolean closed;
 
     /**
@@ -320,6 +322,11 @@ public final class ControlServer implements AutoCloseable {
     /** The event log served by {@code GET /v1/events}; set before {@link #start()}. */
     public void events(EventLog log) {
         this.events = log;
+    }
+
+    /** The samples served by {@code GET /v1/space/history}; set before {@link #start()}. */
+    public void spaceHistory(SpaceHistory h) {
+        this.spaceHistory = h;
     }
 
     /** The event log, or null when none was set. */
@@ -601,6 +608,13 @@ public final class ControlServer implements AutoCloseable {
             case "space":
                 requireMethod(method, "GET");
                 return ok(service.space());
+            case "space/history":
+                requireMethod(method, "GET");
+                SpaceHistory h = spaceHistory;
+                if (h == null) {
+                    throw new ControlException(ErrorKind.NO_SUCH_ENDPOINT, "this daemon keeps no space history");
+                }
+                return ok(h.history());
             case "fsck":
                 requireMethod(method, "POST");
                 return ok(service.fsck());

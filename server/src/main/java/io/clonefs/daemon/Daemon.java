@@ -73,6 +73,7 @@ public final class Daemon implements AutoCloseable {
     private Engine engine;
     private volatile Mount mount;
     private ControlServer server;
+    private SpaceHistory spaceHistory;
     private DaemonInfo info;
     private boolean closed;
 
@@ -148,11 +149,14 @@ public final class Daemon implements AutoCloseable {
         }
         server.events(EventLog.open(pool));
         server.tokens(TokenStore.open(pool));
+        spaceHistory = new SpaceHistory(service::space);
+        server.spaceHistory(spaceHistory);
         mount = Mount.mount(engine, mountpoint, new MountOptions(options.allowOther(), options.debug(), options.writebackCache()));
         for (Plugin plugin : plugins) {
             plugin.start(engine, mount, server);
             started.add(plugin);
         }
+        spaceHistory.start();
         server.start();
         info = new DaemonInfo(ProcessHandle.current().pid(), server.port(), pool.toString(), mountpoint.toString(),
                 Instant.now().toString(), version(), server.listenUrl(), mount.cacheMode());
@@ -184,6 +188,9 @@ public final class Daemon implements AutoCloseable {
         LOG.info("stopping: unmounting {}", mountpoint);
         if (server != null) {
             run("stop the control API", server::close);
+        }
+        if (spaceHistory != null) {
+            run("stop the space history", spaceHistory::close);
         }
         for (int i = started.size() - 1; i >= 0; i--) {
             run("stop " + started.get(i), started.get(i)::close);

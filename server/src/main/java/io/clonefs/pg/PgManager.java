@@ -456,6 +456,16 @@ public final class PgManager implements AutoCloseable {
         return servers.suspendAfter(name, idle);
     }
 
+    /**
+     * Sets its time to live: it expires {@code ttl} from now (a longer or a shorter time than it had),
+     * or never when {@code ttl} is null.
+     */
+    public PgApi.Server ttl(String name, Duration ttl) {
+        registry.checkOpen();
+        Names.checkDataset("volume", name);
+        return servers.ttl(name, ttl);
+    }
+
     /** Sets or clears protection: a protected server is neither destroyed nor expired. */
     public PgApi.Server protect(String name, boolean on) {
         registry.checkOpen();

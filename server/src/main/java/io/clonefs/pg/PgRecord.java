@@ -81,6 +81,12 @@ public record PgRecord(
                 p, running, standby, primary, suspendAfter, suspended, limits, masked, history, moment);
     }
 
+    /** Expiring at {@code expires} (ISO-8601), or never (null). */
+    public PgRecord withExpiresAt(String expires) {
+        return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expires,
+                protect, running, standby, primary, suspendAfter, suspended, limits, masked, history, moment);
+    }
+
     public PgRecord withSuspendAfter(Long seconds) {
         return new PgRecord(name, role, dataDir, source, snapshot, snapshotOwned, promote, port, createdAt, expiresAt,
                 protect, running, standby, primary, seconds, suspended, limits, masked, history, moment);

@@ -33,6 +33,7 @@ import java.util.Map;
  *   <tr><td>POST servers/NAME/protect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/unprotect</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/limits</td><td>{@link PgApi.LimitsRequest}</td><td>{@link PgApi.Server}</td></tr>
+ *   <tr><td>POST servers/NAME/ttl</td><td>{@link PgApi.TtlRequest}</td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/suspend</td><td></td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>POST servers/NAME/suspend-after</td><td>{@link PgApi.SuspendAfterRequest}</td><td>{@link PgApi.Server}</td></tr>
  *   <tr><td>DELETE servers/NAME</td><td></td><td>{@link PgApi.Destroyed}</td></tr>
@@ -121,6 +122,7 @@ public final class PgRoutes {
                         case "protect" -> ok(pg.protect(name, true));
                         case "unprotect" -> ok(pg.protect(name, false));
                         case "limits" -> ok(pg.limits(name, body.read(PgApi.LimitsRequest.class)));
+                        case "ttl" -> ok(pg.ttl(name, ttlOrNone(body.read(PgApi.TtlRequest.class).ttl())));
                         case "suspend" -> ok(pg.suspend(name));
                         case "suspend-after" -> ok(pg.suspendAfter(name,
                                 idleOrDefault(body.read(PgApi.SuspendAfterRequest.class).after())));
@@ -235,6 +237,14 @@ public final class PgRoutes {
         return new PgManager.BranchSpec(r.source(), r.name(), r.port(), ttl,
                 r.checkpoint() == null || r.checkpoint(), r.protect(), at, idle, // CHECKPOINT unless told not to
                 PgServerLimits.ofRequest(r.limits()), lsn);
+    }
+
+    /** A time to live ({@link PgDurations#parse}), or null for {@code none}. */
+    public static Duration ttlOrNone(String text) {
+        if (text == null || text.isBlank()) {
+            throw new ClonefsException.InvalidArgument("a time to live is needed: e.g. 2h, 7d, or none");
+        }
+        return text.strip().equalsIgnoreCase("none") ? null : PgDurations.parse(text);
     }
 
     private static Duration idleOrNull(String text) {

@@ -8,6 +8,7 @@ import io.clonefs.pg.process.Postgres.StopMode;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -187,6 +188,16 @@ final class PgServers {
     PgApi.Server protect(String name, boolean on) {
         return registry.withName(name, () -> {
             PgRecord rec = registry.require(name).withProtect(on);
+            registry.put(rec);
+            return view(rec);
+        });
+    }
+
+    /** Expires {@code ttl} from now, or never (null); a protected server is not expired either way. */
+    PgApi.Server ttl(String name, Duration ttl) {
+        return registry.withName(name, () -> {
+            PgRecord rec = registry.require(name)
+                    .withExpiresAt(ttl == null ? null : Instant.now().plus(ttl).truncatedTo(ChronoUnit.SECONDS).toString());
             registry.put(rec);
             return view(rec);
         });

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 public final class PgCommand implements Runnable {
     /** The subcommands' names, in the order {@code clonefs pg --help} lists them (added like the top level's). */
     public static final List<String> SUBCOMMANDS = List.of("init", "import", "start", "stop", "branch", "list", "reset",
-            "destroy", "protect", "unprotect", "limit", "suspend", "suspend-after", "schedule", "history", "check-migration", "diff", "mask");
+            "destroy", "protect", "unprotect", "ttl", "limit", "suspend", "suspend-after", "schedule", "history", "check-migration", "diff", "mask");
 
     /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}), or null. */
     public static Object subcommand(String name) {
@@ -29,6 +29,7 @@ public final class PgCommand implements Runnable {
             case "destroy" -> new PgDestroyCommand();
             case "protect" -> new PgProtectCommand();
             case "unprotect" -> new PgUnprotectCommand();
+            case "ttl" -> new PgTtlCommand();
             case "limit" -> new PgLimitCommand();
             case "suspend" -> new PgSuspendCommand();
             case "suspend-after" -> new PgSuspendAfterCommand();

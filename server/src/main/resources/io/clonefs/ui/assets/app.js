@@ -1,4 +1,5 @@
-// The console: hash-routed pages (#servers, #events) over the /v1 API, refreshed by polling.
+// The console: hash-routed pages (#servers, #volumes, #pool, #remotes, #events) over the /v1 API,
+// refreshed by polling (docs/console.md says why polling and not server-sent events).
 import {call, session, logout, watch} from './api.js';
 
 const POLL_MS = 2000;
@@ -154,7 +155,7 @@ const servers = {
       this.create();
     });
     form.querySelector('#create-source').addEventListener('change', () => this.atHint());
-    const table = el('table', {id: 'servers-table', class: 'servers'},
+    const table = el('table', {id: 'servers-table', class: 'servers cards'},
       el('caption', {text: 'PostgreSQL servers: sources and their branches'}),
       el('thead', {}, el('tr', {}, ...['Name', 'State', 'Port', 'Connection URI', 'Age', 'Time left', 'Protected',
         'Unique space', 'Actions'].map((h) => el('th', {scope: 'col', text: h})))),
@@ -233,10 +234,13 @@ const servers = {
   },
 
   row(s) {
+    // data-label: the column's name, shown before the value in the phone layout (cards)
     const r = el('tr', {'data-name': s.name},
-      el('th', {scope: 'row', class: 'name'}), el('td', {class: 'state'}), el('td', {class: 'port'}),
-      el('td', {class: 'uri-cell'}), el('td', {class: 'age'}), el('td', {class: 'left'}),
-      el('td', {class: 'protected'}), el('td', {class: 'unique'}), el('td', {class: 'actions'}));
+      el('th', {scope: 'row', class: 'name'}), el('td', {class: 'state', 'data-label': 'State'}),
+      el('td', {class: 'port', 'data-label': 'Port'}), el('td', {class: 'uri-cell', 'data-label': 'URI'}),
+      el('td', {class: 'age', 'data-label': 'Age'}), el('td', {class: 'left', 'data-label': 'Time left'}),
+      el('td', {class: 'protected', 'data-label': 'Protected'}), el('td', {class: 'unique', 'data-label': 'Unique space'}),
+      el('td', {class: 'actions'}));
     return r;
   },
 
@@ -262,6 +266,11 @@ const servers = {
     }
     set('age', duration(s.ageSeconds));
     set('left', s.expiresAt ? duration((Date.parse(s.expiresAt) - Date.now()) / 1000) : '—');
+    const lc = r.querySelector('.left');
+    if (lc.dataset.expires !== String(s.expiresAt)) {
+      lc.dataset.expires = String(s.expiresAt);
+      lc.title = s.expiresAt ? 'expires at ' + new Date(s.expiresAt).toLocaleString() : 'never expires';
+    }
     set('protected', s.protected ? 'yes' : 'no');
     set('unique', bytes(s.uniqueBytes));
     const sig = [s.state, s.protected, s.role].join('/');
@@ -286,6 +295,8 @@ const servers = {
     }
     out.push(s.protected ? b('unprotect', 'Unprotect', () => this.act(s, 'unprotect'))
       : b('protect', 'Protect', () => this.act(s, 'protect')));
+    out.push(el('button', {type: 'button', class: 'quiet', 'data-action': 'ttl', text: 'TTL…',
+      'aria-label': 'Time to live of ' + s.name, onclick: () => this.ttl(s.name)}));
     if (s.role === 'branch') {
       out.push(b('reset', 'Reset', () => this.reset(s)));
     }
@@ -297,6 +308,32 @@ const servers = {
     clearError();
     try {
       await call('POST', '/v1/pg/servers/' + encodeURIComponent(s.name) + '/' + verb);
+      await this.refresh();
+    } catch (e) {
+      showError(e.message);
+    }
+  },
+
+  /** Asks for a new time to live (from now, or none) and sets it. */
+  async ttl(name) {
+    const s = this.list.find((x) => x.name === name) || {name};
+    const d = document.getElementById('ttl-dialog');
+    const input = document.getElementById('ttl-value');
+    document.getElementById('ttl-title').textContent = 'Time to live of ' + name;
+    document.getElementById('ttl-now').textContent = s.expiresAt
+      ? 'It expires in ' + duration((Date.parse(s.expiresAt) - Date.now()) / 1000) + ' (' + new Date(s.expiresAt).toLocaleString() + ').'
+      : 'It never expires.';
+    input.value = '';
+    d.returnValue = '';
+    const closed = new Promise((resolve) => d.addEventListener('close', () => resolve(d.returnValue === 'ok'), {once: true}));
+    d.showModal();
+    input.focus();
+    if (!await closed) {
+      return;
+    }
+    clearError();
+    try {
+      await call('POST', '/v1/pg/servers/' + encodeURIComponent(name) + '/ttl', {ttl: input.value.trim()});
       await this.refresh();
     } catch (e) {
       showError(e.message);
@@ -371,6 +408,218 @@ const servers = {
   },
 };
 
+// ---- volumes and snapshots page -------------------------------------------------------------
+
+const volumes = {
+  render() {
+    this.key = null;
+    main.replaceChildren(el('h1', {text: 'Volumes and snapshots'}),
+      el('p', {class: 'help', id: 'volumes-help',
+        text: 'Each volume with its snapshots; a clone (a branch) sits under the snapshot it was made from. '
+          + 'Unique: the space only that dataset holds (freed if it alone were destroyed); referenced: all it reads.'}),
+      el('div', {class: 'card tree-card'}, el('ul', {id: 'volumes-tree', class: 'tree',
+        'aria-label': 'Volumes, their snapshots and the clones of each snapshot'})),
+      el('p', {id: 'volumes-empty', class: 'help', hidden: true, text: 'No volume yet.'}));
+  },
+
+  async refresh() {
+    const [d, pg] = await Promise.all([call('GET', '/v1/datasets'),
+      call('GET', '/v1/pg/servers').catch(() => [])]); // no PostgreSQL manager: volumes only
+    const key = JSON.stringify([d, pg.map((s) => [s.name, s.role, s.state])]);
+    if (key === this.key) {
+      return; // unchanged: keep the page (and its focus) as it is
+    }
+    this.key = key;
+    this.fill(d, new Map(pg.map((s) => [s.name, s])));
+  },
+
+  fill(d, pg) {
+    const byVolume = new Map();
+    for (const snap of d.snapshots) {
+      if (!byVolume.has(snap.volume)) {
+        byVolume.set(snap.volume, []);
+      }
+      byVolume.get(snap.volume).push(snap);
+    }
+    const names = new Set(d.snapshots.map((x) => x.name));
+    const clonesOf = new Map();
+    for (const v of d.volumes) {
+      if (v.origin && names.has(v.origin)) {
+        if (!clonesOf.has(v.origin)) {
+          clonesOf.set(v.origin, []);
+        }
+        clonesOf.get(v.origin).push(v);
+      }
+    }
+    const line = (name, kind, x, extra) => el('div', {class: 'node'},
+      el('span', {class: 'node-name', text: name}), el('span', {class: 'tag', text: kind}), extra || null,
+      el('span', {class: 'node-space', text: 'unique ' + bytes(x.uniqueBytes) + ' · referenced ' + bytes(x.referencedBytes)}),
+      el('span', {class: 'node-time', text: new Date(x.createdAt).toLocaleString()}));
+    const seen = new Set();
+    const volumeNode = (v, level) => {
+      seen.add(v.name);
+      const s = pg.get(v.name);
+      const li = el('li', {'data-level': level, 'data-name': v.name,
+        'data-kind': 'volume'}, line(v.name, s ? 'pg ' + s.role + ', ' + s.state : 'volume', v));
+      const snaps = (byVolume.get(v.name) || []).slice().sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      if (snaps.length) {
+        li.append(el('ul', {'aria-label': 'snapshots of ' + v.name}, ...snaps.map((snap) => snapshotNode(snap, level + 1))));
+      }
+      return li;
+    };
+    const snapshotNode = (snap, level) => {
+      const li = el('li', {'data-level': level, 'data-name': snap.name, 'data-kind': 'snapshot'},
+        line(snap.name, 'snapshot', snap));
+      const clones = clonesOf.get(snap.name) || [];
+      if (clones.length) {
+        li.append(el('ul', {'aria-label': 'clones of ' + snap.name}, ...clones.map((c) => volumeNode(c, level + 1))));
+      }
+      return li;
+    };
+    const roots = d.volumes.filter((v) => !v.origin || !names.has(v.origin));
+    const items = roots.map((v) => volumeNode(v, 1));
+    // a cycle cannot happen, but a volume never reached must still be shown
+    items.push(...d.volumes.filter((v) => !seen.has(v.name)).map((v) => volumeNode(v, 1)));
+    document.getElementById('volumes-tree').replaceChildren(...items);
+    document.getElementById('volumes-empty').hidden = d.volumes.length > 0;
+  },
+};
+
+// ---- pool page -----------------------------------------------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    e.setAttribute(k, v);
+  }
+  for (const c of children) {
+    e.append(c);
+  }
+  return e;
+}
+
+/**
+ * An inline SVG chart of one series of the daemon's space samples, drawn by hand (no library): an
+ * area from zero, its own scale (a pool on a large disk uses a sliver of it: one shared scale would
+ * hide every change of the used space), the first and last time under it.
+ */
+export function seriesChart({id, samples, value, format, title, series, width, height = 160}) {
+  const pad = {l: 72, r: 12, t: 10, b: 24};
+  const w = width - pad.l - pad.r;
+  const h = height - pad.t - pad.b;
+  const t = samples.map((x) => Date.parse(x.time));
+  const t0 = Math.min(...t);
+  const t1 = Math.max(t0 + 1000, ...t);
+  const v = samples.map(value);
+  const top = Math.max(1, ...v) * 1.2;
+  const X = (i) => (pad.l + (t[i] - t0) / (t1 - t0) * w).toFixed(1);
+  const Y = (n) => (pad.t + h - n / top * h).toFixed(1);
+  const line = v.map((n, i) => X(i) + ',' + Y(n)).join(' ');
+  // drawn at the box's own width in pixels (not scaled), so that its text stays readable on a phone
+  const chart = svg('svg', {id, width, height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', class: 'chart',
+    'aria-labelledby': id + '-title ' + id + '-desc'}, svg('title', {id: id + '-title'}), svg('desc', {id: id + '-desc'}));
+  chart.querySelector('title').textContent = title;
+  chart.querySelector('desc').textContent = samples.length + ' samples from ' + new Date(t0).toLocaleString() + ' to '
+    + new Date(t1).toLocaleString() + '; lowest ' + format(Math.min(...v)) + ', highest ' + format(Math.max(...v))
+    + ', now ' + format(v[v.length - 1]) + '.';
+  for (const f of [0, 0.5, 1]) {
+    chart.append(svg('line', {x1: pad.l, x2: pad.l + w, y1: Y(top * f), y2: Y(top * f), class: 'grid'}));
+    const label = svg('text', {x: pad.l - 6, y: Number(Y(top * f)) + 4, 'text-anchor': 'end', class: 'axis'});
+    label.textContent = format(Math.round(top * f));
+    chart.append(label);
+  }
+  chart.append(
+    svg('polygon', {points: X(0) + ',' + Y(0) + ' ' + line + ' ' + X(v.length - 1) + ',' + Y(0), class: series + '-area',
+      'data-series': series}),
+    svg('polyline', {points: line, class: series + '-line'}));
+  const clock = {hour: '2-digit', minute: '2-digit', second: t1 - t0 < 600000 ? '2-digit' : undefined};
+  for (const [i, anchor] of [[0, 'start'], [t.length - 1, 'end']]) {
+    const label = svg('text', {x: X(i), y: height - 6, 'text-anchor': anchor, class: 'axis'});
+    label.textContent = new Date(t[i]).toLocaleTimeString([], clock);
+    chart.append(label);
+  }
+  return chart;
+}
+
+const pool = {
+  render() {
+    const section = (id, title) => el('section', {class: 'card', 'aria-labelledby': id + '-h'},
+      el('h2', {id: id + '-h', text: title}), el('div', {id: id + '-box'}));
+    main.replaceChildren(el('h1', {text: 'Pool'}),
+      el('div', {class: 'stats', id: 'pool-stats'}),
+      section('pool-used', 'Used space over time'),
+      section('pool-free', 'Free space over time'),
+      section('pool-backlog-chart', 'Reclaim backlog over time'),
+      el('p', {class: 'help', id: 'pool-chart-note'}));
+  },
+
+  async refresh() {
+    const [space, hist] = await Promise.all([call('GET', '/v1/space'), call('GET', '/v1/space/history')]);
+    const stat = (id, label, value, help) => el('div', {class: 'stat', id},
+      el('span', {class: 'stat-label', text: label}), el('span', {class: 'stat-value', text: value}),
+      help ? el('span', {class: 'help', text: help}) : null);
+    const total = space.usedBytes + space.freeBytes;
+    document.getElementById('pool-stats').replaceChildren(
+      stat('pool-used', 'Used', bytes(space.usedBytes), total > 0 ? (space.usedBytes / total * 100).toFixed(1) + ' % of ' + bytes(total) : ''),
+      stat('pool-free', 'Free', bytes(space.freeBytes)),
+      stat('pool-metadata', 'Metadata', bytes(space.metadataBytes)),
+      stat('pool-backlog', 'Reclaim backlog', String(space.reclaimBacklog),
+        space.reclaimBacklog > 0 ? 'tree nodes of destroyed data still to free' : 'nothing waiting to be freed'));
+    const s = hist.samples;
+    const width = Math.max(280, document.getElementById('pool-used-box').clientWidth);
+    document.getElementById('pool-used-box').replaceChildren(seriesChart({id: 'pool-chart-used', samples: s,
+      value: (x) => x.usedBytes, format: bytes, title: 'Used space of the pool over time', series: 'used', width}));
+    document.getElementById('pool-free-box').replaceChildren(seriesChart({id: 'pool-chart-free', samples: s,
+      value: (x) => x.freeBytes, format: bytes, title: 'Free space of the pool over time', series: 'free', width}));
+    document.getElementById('pool-backlog-chart-box').replaceChildren(seriesChart({id: 'pool-chart-backlog', samples: s,
+      value: (x) => x.reclaimBacklog, format: (n) => String(Math.round(n)), title: 'Reclaim backlog (tree nodes) over time',
+      series: 'backlog', height: 110, width}));
+    document.getElementById('pool-chart-note').textContent = 'One sample every ' + hist.intervalSeconds
+      + ' s for the last ' + duration(hist.intervalSeconds * hist.capacity) + ', kept in the daemon while it runs; '
+      + 'the last point is now. Each chart has its own scale.';
+  },
+};
+
+// ---- remotes and cache page ----------------------------------------------------------------
+
+const remotes = {
+  render() {
+    this.key = null;
+    main.replaceChildren(el('h1', {text: 'Remotes and cache'}),
+      el('div', {class: 'table-wrap'}, el('table', {id: 'remotes-table', class: 'cards'},
+        el('caption', {text: 'S3 remotes snapshots are pushed to (clonefs remote add)'}),
+        el('thead', {}, el('tr', {}, ...['Name', 'Endpoint', 'Bucket', 'Prefix', 'Region'].map((h) => el('th', {scope: 'col', text: h})))),
+        el('tbody', {id: 'remotes-body'}))),
+      el('p', {id: 'remotes-empty', class: 'help', hidden: true, text: 'No remote: add one with clonefs remote add.'}),
+      el('section', {class: 'card cache', 'aria-labelledby': 'cache-h'},
+        el('h2', {id: 'cache-h', text: 'Cache of blocks fetched from remotes'}),
+        el('div', {class: 'stats', id: 'cache-stats'})));
+  },
+
+  async refresh() {
+    const [list, cache] = await Promise.all([call('GET', '/v1/remotes'), call('GET', '/v1/cache')]);
+    const key = JSON.stringify([list, cache]);
+    if (key === this.key) {
+      return;
+    }
+    this.key = key;
+    document.getElementById('remotes-body').replaceChildren(...list.map((r) => el('tr', {'data-name': r.name},
+      el('th', {scope: 'row', text: r.name}), el('td', {'data-label': 'Endpoint', text: r.endpoint}),
+      el('td', {'data-label': 'Bucket', text: r.bucket}), el('td', {'data-label': 'Prefix', text: r.prefix || '—'}),
+      el('td', {'data-label': 'Region', text: r.region}))));
+    document.getElementById('remotes-empty').hidden = list.length > 0;
+    const stat = (id, label, value) => el('div', {class: 'stat', id},
+      el('span', {class: 'stat-label', text: label}), el('span', {class: 'stat-value', text: value}));
+    document.getElementById('cache-stats').replaceChildren(
+      stat('cache-remote', 'Blocks on remotes', String(cache.remoteBlocks)),
+      stat('cache-cached', 'Cached', cache.cachedBlocks + ' blocks, ' + bytes(cache.cachedBytes)),
+      stat('cache-fetches', 'Fetched', cache.fetches + ' times, ' + bytes(cache.fetchedBytes)),
+      stat('cache-errors', 'Fetch errors', String(cache.fetchErrors)));
+  },
+};
+
 // ---- events page ---------------------------------------------------------------------------
 
 const events = {
@@ -382,9 +631,13 @@ const events = {
     this.all = [];
     const filter = el('input', {id: 'events-filter', type: 'search', placeholder: 'name or event', autocomplete: 'off'});
     filter.addEventListener('input', () => this.fill());
+    const type = el('select', {id: 'events-type'}, el('option', {value: '', text: 'every event'}));
+    type.addEventListener('change', () => this.fill());
     main.replaceChildren(el('h1', {text: 'Events'}),
-      el('div', {class: 'row'}, el('label', {for: 'events-filter', text: 'Filter'}), filter),
-      el('div', {class: 'table-wrap'}, el('table', {id: 'events-table'},
+      el('div', {class: 'row'}, el('label', {for: 'events-filter', text: 'Filter'}), filter,
+        el('label', {for: 'events-type', text: 'Event'}), type,
+        el('span', {id: 'events-live', class: 'help', role: 'status', text: ''})),
+      el('div', {class: 'table-wrap'}, el('table', {id: 'events-table', class: 'cards'},
         el('caption', {text: 'The daemon\'s event log, newest first'}),
         el('thead', {}, el('tr', {}, ...['#', 'Time', 'Event', 'Name', 'Details'].map((h) => el('th', {scope: 'col', text: h})))),
         el('tbody', {id: 'events-body'}))));
@@ -408,24 +661,35 @@ const events = {
 
   fill() {
     const f = document.getElementById('events-filter').value.trim().toLowerCase();
-    const shown = this.all.filter((e) => !f || (e.name || '').toLowerCase().includes(f) || e.type.toLowerCase().includes(f));
+    const select = document.getElementById('events-type');
+    const types = [...new Set(this.all.map((e) => e.type))].sort();
+    if (select.options.length !== types.length + 1) {
+      const chosen = select.value;
+      select.replaceChildren(el('option', {value: '', text: 'every event'}), ...types.map((t) => el('option', {value: t, text: t})));
+      select.value = chosen;
+    }
+    const t = select.value;
+    document.getElementById('events-live').textContent = 'live: checked ' + new Date().toLocaleTimeString()
+      + ', every ' + POLL_MS / 1000 + ' s';
+    const shown = this.all.filter((e) => (!t || e.type === t)
+      && (!f || (e.name || '').toLowerCase().includes(f) || e.type.toLowerCase().includes(f)));
     const body = document.getElementById('events-body');
-    const key = shown.length + ':' + (shown.length ? shown[shown.length - 1].seq : 0) + ':' + f;
+    const key = shown.length + ':' + (shown.length ? shown[shown.length - 1].seq : 0) + ':' + f + ':' + t;
     if (body.dataset.key === key) {
       return;
     }
     body.dataset.key = key;
     body.replaceChildren(...shown.slice().reverse().slice(0, 500).map((e) => el('tr', {'data-seq': e.seq},
-      el('td', {text: String(e.seq)}), el('td', {text: new Date(e.time).toLocaleString()}),
-      el('td', {class: 'type', text: e.type}), el('td', {class: 'name', text: e.name || ''}),
-      el('td', {class: 'details', text: Object.entries(e.details || {}).filter(([, v]) => v !== null)
+      el('td', {'data-label': '#', text: String(e.seq)}), el('td', {'data-label': 'Time', text: new Date(e.time).toLocaleString()}),
+      el('td', {class: 'type', 'data-label': 'Event', text: e.type}), el('td', {class: 'name', 'data-label': 'Name', text: e.name || ''}),
+      el('td', {class: 'details', 'data-label': 'Details', text: Object.entries(e.details || {}).filter(([, v]) => v !== null)
         .map(([k, v]) => k + '=' + (typeof v === 'object' ? JSON.stringify(v) : v)).join(' ')}))));
   },
 };
 
 // ---- routing -------------------------------------------------------------------------------
 
-const pages = {servers, events};
+const pages = {servers, volumes, pool, remotes, events};
 
 async function poll() {
   clearTimeout(timer);
