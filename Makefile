@@ -26,7 +26,7 @@ CP_GOAL      := dependency:build-classpath -Dmdep.outputFile=$(BUILD_DIR)/classp
 
 .DEFAULT_GOAL := help
 .PHONY: help deps deps-demo deps-bench deps-size build test smoke demo demo-clean demo-engine bench-engine bench-engine-ab bench-pg-ab bench-pg bench-fast bench-read bench-fsync branch-bench bench-remote compare \
-        crash-test soak bench-cli bench-scale bench-check bench-diff bench-mask bench-history bench-console console-screenshots install uninstall deb clean
+        crash-test soak bench-cli bench-scale bench-check bench-diff bench-mask bench-history bench-console console-screenshots conformance install uninstall deb clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -123,6 +123,10 @@ bench-diff: deps-bench build ## time of `clonefs pg diff --data` on a branch wit
 
 bench-cli: deps-bench build ## start time of list, snapshot, clone, destroy, --version through bin/clonefs against a daemon, without and with the class-data archive, median and p90; and pg branch + a new client's first query of a source under light load (CLI_ROUNDS=10; BASE_JAR=old/clonefs.jar; CLI_PG=0 to skip pg branch)
 	@CLONEFS_JAR=$(CURDIR)/$(JAR) tools/cli-bench.sh $(CLI_ROUNDS)
+
+conformance: deps ## POSIX conformance: the pjdfstest suite (tools/conformance) side by side on ext4 (loop image), bindfs over it and a clonefs mount; prints passed/failed per filesystem and rewrites its section of RELIABILITY.md (about 45 min on a busy 2-core machine; CONFORMANCE_REPORT= prints only; CONFORMANCE_TIMEOUT, CONFORMANCE_JOBS)
+	@test -f $(JAR) || $(MAKE) --no-print-directory build
+	@CLONEFS_JAR=$(CURDIR)/$(JAR) tools/conformance/run.sh
 
 crash-test: ## kill -9 the daemon and PostgreSQL at random moments, remount, check, ROUNDS times (scripts/crash-test.sh; ROUNDS=50)
 	@test -x scripts/crash-test.sh || { echo "crash-test: scripts/crash-test.sh is not there yet" >&2; exit 1; }

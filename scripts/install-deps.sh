@@ -28,6 +28,9 @@
 #   lintian systemd           DebPackageIT checks the package `make deb` builds with lintian and
 #                             its unit with systemd-analyze verify (no systemd needs to run as PID 1)
 #   chromium chromium-driver  ConsoleIT drives the web console in headless Chromium (Selenium)
+#   bindfs gcc libc6-dev make openssl
+#                             make conformance: bindfs is its plain FUSE passthrough baseline; the
+#                             pjdfstest helper is built from source; its tests name files with openssl
 # The sizes of each set: `make deps-size` (docs in README.md, "Try it").
 #
 # Debian's postgresql-common creates and starts a default cluster ("15 main", port 5432) when it
@@ -38,7 +41,8 @@ set -euo pipefail
 
 demo_packages=(fuse3 libfuse2 postgresql-15 postgresql-client-15)
 bench_packages=(postgresql-contrib rsync fio)
-test_packages=(ceph-mon ceph-mgr ceph-osd radosgw ceph-common curl lintian systemd chromium chromium-driver)
+test_packages=(ceph-mon ceph-mgr ceph-osd radosgw ceph-common curl lintian systemd chromium chromium-driver
+               bindfs gcc libc6-dev make openssl)
 # What a fresh machine lacks on top of a set: the JDK and Maven (installed only when missing).
 build_packages=(openjdk-17-jdk-headless maven)
 

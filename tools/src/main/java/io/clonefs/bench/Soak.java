@@ -607,7 +607,7 @@ public final class Soak {
     private String table(String startLoad) {
         StringBuilder b = new StringBuilder();
         b.append(BEGIN).append('\n');
-        b.append("## The soak (`make soak`)\n\n");
+        b.append("### The last run (`make soak`)\n\n");
         double ran = samples.isEmpty() ? 0 : samples.get(samples.size() - 1).minute();
         b.append(String.format(Locale.ROOT, "Run %s UTC for %.0f minutes on a pgbench source of %s (`-s %d`): a ledger "
                 + "writer (one row per transaction), `pgbench -c 2` on the source, a churn step every %d s (branch up to "
