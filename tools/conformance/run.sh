@@ -66,6 +66,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+# a signal (the session or CI ending) exits through the EXIT trap too: no mount is left behind
+trap 'exit 130' INT TERM HUP
 
 # the suite: the helper built from source next to a copy of the tests (the tests find it there)
 mkdir -p "$suite" "$ext4" "$bindfs_mnt" "$cmnt"
