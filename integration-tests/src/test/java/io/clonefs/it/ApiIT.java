@@ -159,6 +159,26 @@ class ApiIT {
         assertTrue(ApiClient.sample(metrics, "clonefs_fuse_op_seconds_count{op=\"write\"}") >= 1, metrics);
         assertTrue(metrics.contains("# TYPE clonefs_api_requests_total counter"), metrics);
 
+        // scoped tokens (TokenTlsIT covers them in depth): created once with their secret, listed
+        // without it, a 403 for what the scope does not cover, revoked (before the pool's disk is
+        // full: tokens.json lives there)
+        JsonNode tok = api.expect(201, "POST", "/v1/tokens", "{\"scope\":\"read\",\"ttl\":\"1h\",\"name\":\"apiit\"}");
+        String secret = tok.get("token").asText();
+        assertEquals(64, secret.length());
+        JsonNode toks = api.expect(200, "GET", "/v1/tokens", null);
+        assertEquals(Set.of("apiit"), names(toks));
+        assertFalse(toks.toString().contains(secret));
+        assertEquals(200, api.raw("GET", "/v1/datasets", null, "Bearer " + secret).status());
+        ApiClient.Reply forbidden = api.raw("POST", "/v1/volumes", "{\"name\":\"ro\"}", "Bearer " + secret);
+        assertEquals("forbidden", code(forbidden, 403));
+        check.check("POST", "/v1/volumes", 403, forbidden.body());
+        assertEquals("forbidden", code(api.raw("GET", "/v1/tokens", null, "Bearer " + secret), 403));
+        assertEquals(400, api.call("POST", "/v1/tokens", "{\"scope\":\"root\"}").status());
+        assertEquals(409, api.call("POST", "/v1/tokens", "{\"scope\":\"admin\",\"name\":\"apiit\"}").status());
+        api.expect(200, "DELETE", "/v1/tokens/" + tok.get("id").asText(), null);
+        assertEquals("not_found", code(api.call("DELETE", "/v1/tokens/" + tok.get("id").asText(), null), 404));
+        assertEquals("unauthorized", code(api.raw("GET", "/v1/datasets", null, "Bearer " + secret), 401));
+
         // 507: fill the pool's tmpfs through the mount, then ask for more. The first commit that
         // finds the disk full releases the pool's metadata reserve (so that a destroy could still
         // free space) and succeeds; filling again takes that room too, and then commits get 507.
@@ -192,25 +212,6 @@ class ApiIT {
         // the console's one-time sign-in link (clonefs ui); ConsoleIT signs in with one
         JsonNode link = api.expect(201, "POST", "/v1/ui/links", null);
         assertTrue(link.get("loginUrl").asText().contains("/ui/login?code="), link.toString());
-
-        // scoped tokens (TokenTlsIT covers them in depth): created once with their secret, listed
-        // without it, a 403 for what the scope does not cover, revoked
-        JsonNode tok = api.expect(201, "POST", "/v1/tokens", "{\"scope\":\"read\",\"ttl\":\"1h\",\"name\":\"apiit\"}");
-        String secret = tok.get("token").asText();
-        assertEquals(64, secret.length());
-        JsonNode toks = api.expect(200, "GET", "/v1/tokens", null);
-        assertEquals(Set.of("apiit"), names(toks));
-        assertFalse(toks.toString().contains(secret));
-        assertEquals(200, api.raw("GET", "/v1/datasets", null, "Bearer " + secret).status());
-        ApiClient.Reply forbidden = api.raw("POST", "/v1/volumes", "{\"name\":\"ro\"}", "Bearer " + secret);
-        assertEquals("forbidden", code(forbidden, 403));
-        check.check("POST", "/v1/volumes", 403, forbidden.body());
-        assertEquals("forbidden", code(api.raw("GET", "/v1/tokens", null, "Bearer " + secret), 403));
-        assertEquals(400, api.call("POST", "/v1/tokens", "{\"scope\":\"root\"}").status());
-        assertEquals(409, api.call("POST", "/v1/tokens", "{\"scope\":\"admin\",\"name\":\"apiit\"}").status());
-        api.expect(200, "DELETE", "/v1/tokens/" + tok.get("id").asText(), null);
-        assertEquals("not_found", code(api.call("DELETE", "/v1/tokens/" + tok.get("id").asText(), null), 404));
-        assertEquals("unauthorized", code(api.raw("GET", "/v1/datasets", null, "Bearer " + secret), 401));
 
         // shutdown: accepted, then the daemon unmounts and exits
         long pid = cfs.daemonPid();

@@ -90,8 +90,10 @@ class PgPortRangeIT {
                 "a server gets a port of the range other than the daemon's: " + src);
         // p came from the kernel's ephemeral range: the daemon reserved the range, so no outgoing
         // connection takes one of its ports as its local port (it would keep a server from binding it)
-        String reserved = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_reserved_ports"))
-                .trim();
+        String reserved;
+        try (var in = java.nio.file.Files.newInputStream(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_reserved_ports"))) {
+            reserved = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim(); // procfs: read to EOF
+        }
         boolean covered = false;
         for (String part : reserved.split(",")) {
             String[] ab = part.trim().split("-");

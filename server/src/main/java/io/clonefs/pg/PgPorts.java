@@ -116,9 +116,9 @@ public final class PgPorts {
         int[] eph;
         String current;
         try {
-            String[] f = Files.readString(ephemeralFile, StandardCharsets.US_ASCII).trim().split("\\s+");
+            String[] f = readProc(ephemeralFile).split("\\s+");
             eph = new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
-            current = Files.readString(reservedFile, StandardCharsets.US_ASCII).trim();
+            current = readProc(reservedFile);
         } catch (IOException | RuntimeException e) {
             return null; // not Linux, or no such files: nothing to do
         }
@@ -139,6 +139,16 @@ public final class PgPorts {
             return new Reservation("ports " + lo + "-" + hi + " lie in the kernel's ephemeral range " + eph[0] + "-" + eph[1]
                     + ": an outgoing connection may take one and keep a server from starting; cannot reserve them ("
                     + e.getMessage() + "): run sysctl -w net.ipv4.ip_local_reserved_ports=" + merged, true);
+        }
+    }
+
+    /**
+     * A {@code /proc} file's text, trimmed: read to its end ({@code Files.readString} trusts the
+     * size, which procfs reports as 0, and returned one byte of {@code ip_local_port_range}).
+     */
+    private static String readProc(Path file) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
         }
     }
 

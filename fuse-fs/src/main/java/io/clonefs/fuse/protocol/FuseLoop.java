@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import jnr.ffi.Memory;
@@ -51,8 +52,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Refused writes.</b> The loop notes the node id of the requests that name their file
  * ({@link NodeIds#serving}) and handles FORGETs, with or without the patch; when the adapter's
- * write or truncate fails it asks for the node to be invalidated, which the worker does right
- * after the reply ({@link #invalidate}).
+ * write or truncate fails it asks for the node to be invalidated, which the invalidator thread
+ * does right after the reply ({@link #invalidate}).
  *
  * <p>The loop ends when the kernel closes the connection (unmount): every blocked receive then
  * returns 0. Thread rules: {@link #run} blocks its caller until then.
@@ -125,6 +126,9 @@ public final class FuseLoop {
     private final NodeIds<?> nodeIds;
     private final AtomicInteger idle = new AtomicInteger();
     private final List<Thread> workers = new ArrayList<>();
+    /** Node ids whose invalidation the invalidator thread sends next, in order, each once. */
+    private final java.util.concurrent.LinkedBlockingQueue<Long> toInvalidate = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final java.util.Set<Long> queued = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean failed;
 
     private FuseLoop(Pointer session, Pointer chan, long bufSize, String name, String mountpoint, int readAhead,
@@ -196,6 +200,9 @@ public final class FuseLoop {
     }
 
     private int serve() {
+        Thread invalidator = new Thread(this::invalidations, name + " invalidator");
+        invalidator.setDaemon(true);
+        invalidator.start();
         synchronized (workers) {
             for (int i = 0; i < INITIAL_WORKERS; i++) {
                 startWorker();
@@ -216,7 +223,42 @@ public final class FuseLoop {
                 Libfuse.lib().fuse_session_exit(session);
             }
         }
+        try {
+            invalidator.join(5000); // it sees the session exited within 200 ms, unless the kernel holds it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return failed ? 1 : 0;
+    }
+
+    /**
+     * The invalidator thread: sends the invalidations the workers queued ({@link #invalidate}).
+     * Not a worker: the kernel's invalidation may wait for page locks and write-backs of the node
+     * that only workers can serve (a READ or WRITE request), so a worker that sent it itself could
+     * block, and with every worker blocked so (a full pool refusing each write-back) nothing would
+     * serve them: the mount hung in {@code invalidate_inode_pages2_range}.
+     */
+    private void invalidations() {
+        Libfuse.Lib l = Libfuse.lib();
+        while (l.fuse_session_exited(session) == 0) {
+            Long id;
+            try {
+                id = toInvalidate.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                break;
+            }
+            if (id == null) {
+                continue;
+            }
+            queued.remove(id); // a refusal from now on queues it again
+            invalidate(l, chan, new long[] {id});
+            if (queued.contains(id)) {
+                nodeIds.stillPending(id); // queued again while this one was sent: requests wait for that one
+            }
+        }
+        for (Long id = toInvalidate.poll(); id != null; id = toInvalidate.poll()) {
+            nodeIds.invalidated(id); // unmounted: nothing to wait for
+        }
     }
 
     /** Under the workers' lock. */
@@ -309,8 +351,13 @@ public final class FuseLoop {
                 }
             } finally {
                 nodeIds.serving(0);
-                // after the reply: the kernel may hold a page lock of the node until then
-                invalidate(l, chp.getPointer(0), nodeIds.takeInvalidations());
+                // after the reply (the kernel may hold a page lock of the node until then), by the
+                // invalidator thread: the invalidation may wait for requests workers serve
+                for (long id : nodeIds.takeInvalidations()) {
+                    if (queued.add(id)) {
+                        toInvalidate.add(id);
+                    }
+                }
                 if (!forget) {
                     idle.incrementAndGet();
                 }
@@ -377,10 +424,10 @@ public final class FuseLoop {
     /**
      * Drops the kernel's cached pages and attributes of {@code nodeIds}
      * ({@code FUSE_NOTIFY_INVAL_INODE}): the engine refused or rolled back a write or truncate of
-     * them, and the kernel may have kept the refused bytes or size. Called by the worker that
-     * served the request, after libfuse wrote the reply and before the worker takes another
-     * request, holding nothing: the kernel may wait for a page lock or a write-back of the node
-     * (which other workers serve). The caller that saw the error was woken by the reply: until
+     * them, and the kernel may have kept the refused bytes or size. Called by the invalidator
+     * thread ({@link #invalidations}) once the worker that served the request has had libfuse
+     * write the reply, holding nothing: the kernel may wait for a page lock or a write-back of the
+     * node, which the workers serve. The caller that saw the error was woken by the reply: until
      * the invalidation is sent, its next OPEN, FLUSH (close), FSYNC or GETATTR of the node waits
      * ({@link #waitsForInvalidation}), so it cannot reopen, close, sync or stat the file and then
      * read the refused bytes; only a read through a descriptor it keeps open, racing this by

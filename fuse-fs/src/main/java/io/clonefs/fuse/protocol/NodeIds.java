@@ -93,6 +93,11 @@ public final class NodeIds<D> {
         }
     }
 
+    /** Another invalidation of {@code nodeId} is still to be sent: requests that wait for one wait again. */
+    public void stillPending(long nodeId) {
+        pending.computeIfAbsent(nodeId, k -> new CountDownLatch(1));
+    }
+
     /**
      * Waits, at most {@code timeoutMs}, until no invalidation of {@code nodeId} is pending; false
      * if one still is. Only for requests the invalidation cannot wait for.
