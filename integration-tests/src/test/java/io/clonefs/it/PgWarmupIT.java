@@ -75,9 +75,10 @@ class PgWarmupIT {
         readFully(accounts);
         long reads = sum("clonefs_fuse_read_requests_total") - readsBefore;
         // a cold file takes one request per MiB (38 here); the count is the whole process's, so the
-        // servers' own reads meanwhile (autovacuum, statistics, checkpoints) count too: a quarter of
-        // the cold count still tells a warm file from a cold one (make test once saw 5 against 4)
-        assertTrue(reads <= Math.max(4, (size >> 20) / 4), "reading the warmed " + (size >> 20)
+        // servers' own reads meanwhile (autovacuum, statistics, checkpoints) count too: half the cold
+        // count still tells a warm file from a cold one (make test saw 5 against a limit of 4 once,
+        // and 18 against 9 once, with the file 99 % resident by fincore just before)
+        assertTrue(reads <= Math.max(4, (size >> 20) / 2), "reading the warmed " + (size >> 20)
                 + " MiB pgbench_accounts took " + reads + " read requests");
     }
 
