@@ -200,6 +200,11 @@ class PosixSideBySideMountIT {
             assertTrue(wins.values().stream().allMatch(w -> w.get() == expectWinners) && wins.size() == names,
                     op + " on " + root + ": " + summary.get(op));
         }
+        if (!STRICT_LINK_ATTRS) {
+            // the source's own name may show its link count as cached up to the 1 s attribute
+            // timeout before (the other names' links did not go through it: RELIABILITY.md §12)
+            Thread.sleep(1100);
+        }
         assertEquals(String.valueOf(names + 1), sh("stat", "-c", "%h", root.resolve("source").toString())
                 .out().trim(), "links of the source after the link race");
 
