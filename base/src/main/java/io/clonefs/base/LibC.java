@@ -8,7 +8,7 @@ import jnr.ffi.Runtime;
  * The one binding of the C library: the calls Java lacks ({@code fallocate(2)} to punch holes,
  * {@code lseek(2)} with {@code SEEK_DATA}/{@code SEEK_HOLE} to find them, {@code sync_file_range(2)},
  * {@code fdatasync(2)} on a raw descriptor, {@code syncfs(2)}, and
- * {@code write(2)} of native memory for the FUSE protocol). Loaded on first use.
+ * {@code write(2)} and {@code writev(2)} of native memory for the FUSE protocol). Loaded on first use.
  *
  * <p>Public only because jnr-ffi implements it in a class loader of its own, which can only see
  * public interfaces; callers use {@link #get()}.
@@ -49,6 +49,9 @@ public interface LibC {
     int syncfs(int fd);
 
     long write(int fd, Pointer buf, long count);
+
+    /** {@code writev(2)}: {@code iov} points at {@code iovcnt} {@code struct iovec}s. */
+    long writev(int fd, Pointer iov, int iovcnt);
 
     /** The loaded library (loaded once, on the first call). */
     static LibC get() {

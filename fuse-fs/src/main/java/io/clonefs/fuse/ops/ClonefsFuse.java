@@ -4,6 +4,7 @@ import io.clonefs.base.ClonefsException;
 import io.clonefs.base.Errno;
 import io.clonefs.engine.Engine;
 import io.clonefs.engine.InodeAttr;
+import io.clonefs.engine.InodeId;
 import io.clonefs.engine.VolumeFs;
 import io.clonefs.fuse.protocol.FuseAttr;
 import io.clonefs.fuse.protocol.FuseLoop;
@@ -134,6 +135,7 @@ public class ClonefsFuse extends FuseStubFS {
         return FuseCalls.call("chmod", path, () -> {
             Namespace.Node n = ns.node(path).requireInode(Errno.EPERM, "chmod");
             n.dataset().fs().chmod(n.ino(), (int) mode & PERMISSIONS);
+            othersChanged(n.dataset(), n.ino());
             return 0;
         });
     }
@@ -144,6 +146,7 @@ public class ClonefsFuse extends FuseStubFS {
             Namespace.Node n = ns.node(path).requireInode(Errno.EPERM, "chown");
             // uid_t -1 ("leave unchanged") arrives as 0xffffffff; the int cast makes it -1 again.
             n.dataset().fs().chown(n.ino(), (int) uid, (int) gid);
+            othersChanged(n.dataset(), n.ino());
             return 0;
         });
     }
@@ -250,7 +253,11 @@ public class ClonefsFuse extends FuseStubFS {
     public int unlink(String path) {
         return FuseCalls.call("unlink", path, () -> {
             Namespace.Entry e = ns.entry(path);
+            long shared = sharedFile(e);
             e.dataset().fs().unlink(e.dir(), e.name());
+            if (shared != -1) {
+                nodeIds.attributesChanged(shared);
+            }
             return 0;
         });
     }
@@ -261,7 +268,15 @@ public class ClonefsFuse extends FuseStubFS {
             Namespace.Entry from = ns.entry(oldpath);
             Namespace.Entry to = ns.entry(newpath);
             sameDataset(from.dataset(), to.dataset(), "rename");
+            long moved = sharedFile(from);
+            long replaced = sharedFile(to);
             from.dataset().fs().rename(from.dir(), from.name(), to.dir(), to.name());
+            if (moved != -1) {
+                nodeIds.attributesChanged(moved); // its ctime
+            }
+            if (replaced != -1 && replaced != moved) {
+                nodeIds.attributesChanged(replaced); // one link fewer
+            }
             return 0;
         });
     }
@@ -273,8 +288,31 @@ public class ClonefsFuse extends FuseStubFS {
             Namespace.Entry to = ns.entry(newpath);
             sameDataset(target.dataset(), to.dataset(), "link");
             to.dataset().fs().link(target.ino(), to.dir(), to.name());
+            nodeIds.attributesChanged(target.dataset().stIno(target.ino())); // one link more, a new ctime
             return 0;
         });
+    }
+
+    /**
+     * The {@code st_ino} of the file at {@code e} if it has more than one name (a hard link), else
+     * -1 (also when there is none). The kernel holds one inode per name ({@link NodeIds}): a change
+     * through one name must drop what it caches of the others.
+     */
+    private static long sharedFile(Namespace.Entry e) {
+        try {
+            InodeId ino = e.dataset().fs().lookup(e.dir(), e.name());
+            InodeAttr a = e.dataset().fs().getattr(ino);
+            return a.nlink() > 1 && !a.isDirectory() ? e.dataset().stIno(ino) : -1;
+        } catch (ClonefsException x) {
+            return -1;
+        }
+    }
+
+    /** A chmod or chown of {@code ino}: its other names' cached attributes are dropped. */
+    private void othersChanged(Namespace.Dataset d, InodeId ino) {
+        if (d.fs().getattr(ino).nlink() > 1) {
+            nodeIds.attributesChanged(d.stIno(ino));
+        }
     }
 
     @Override

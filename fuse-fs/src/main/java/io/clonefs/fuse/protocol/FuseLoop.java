@@ -55,6 +55,11 @@ import org.slf4j.LoggerFactory;
  * write or truncate fails it asks for the node to be invalidated, which the invalidator thread
  * does right after the reply ({@link #invalidate}).
  *
+ * <p><b>Hard links.</b> With the patch in place every reply after INIT goes out through
+ * {@link ReplyHook}, which learns the node ids the kernel holds for each file (one per name
+ * with libfuse 2's path API) and drops the other names' cached attributes before it answers a
+ * link, unlink, rename, chmod or chown of a file with several names.
+ *
  * <p>The loop ends when the kernel closes the connection (unmount): every blocked receive then
  * returns 0. Thread rules: {@link #run} blocks its caller until then.
  */
@@ -122,6 +127,8 @@ public final class FuseLoop {
     private final int readAhead;
     /** Null without the patch; set to null if the INIT request fails the buffer check (before any other request). */
     private volatile InitPatch initPatch;
+    /** The channel's send after INIT with the patch ({@link ReplyHook}), else null. */
+    private volatile ReplyHook replyHook;
     private final InterceptedRequests fs;
     private final NodeIds<?> nodeIds;
     private final AtomicInteger idle = new AtomicInteger();
@@ -317,8 +324,11 @@ public final class FuseLoop {
                 // pass through the swapped send.
                 InitPatch patch = initPatch;
                 Pointer ch = chp.getPointer(0);
+                ReplyHook hook = Boolean.parseBoolean(System.getProperty(ReplyHook.PROPERTY, "true"))
+                        ? new ReplyHook(patch.fd(ch), nodeIds) : null;
                 patch.process(l, session, fbuf, chp, buf.getInt(INIT_IN_FLAGS),
-                        () -> fs.initialized(patch.writebackGranted(), new StoreNotify(patch.fd(ch))));
+                        () -> fs.initialized(patch.writebackGranted(), new StoreNotify(patch.fd(ch))), hook);
+                replyHook = hook;
                 initialized();
                 continue;
             }
@@ -345,11 +355,20 @@ public final class FuseLoop {
                     LOG.warn("FUSE: node {}'s invalidation after a refused write is still pending after {} ms;"
                             + " answering opcode {} anyway", awaited, INVALIDATION_WAIT_MS, opcode);
                 }
+                ReplyHook hook = replyHook;
+                if (hook != null) {
+                    hook.serving(opcode);
+                }
                 l.fuse_session_process_buf(session, fbuf, chp.getPointer(0));
                 if (opcode == FUSE_INIT) {
                     initialized();
                 }
             } finally {
+                ReplyHook hook = replyHook;
+                if (hook != null) {
+                    hook.serving(0);
+                    nodeIds.takeAttributeInvalidations(); // a request without a reply sends none
+                }
                 nodeIds.serving(0);
                 // after the reply (the kernel may hold a page lock of the node until then), by the
                 // invalidator thread: the invalidation may wait for requests workers serve

@@ -40,7 +40,7 @@ final class InitPatch implements Libfuse.Send {
     private static final Logger LOG = LoggerFactory.getLogger(InitPatch.class);
     /** {@code FUSE_VERSION} of libfuse 2.9, the layout described above. */
     private static final int LIBFUSE_VERSION = 29;
-    private static final int SEND_OFFSET = 8;
+    static final int SEND_OFFSET = 8;
     private static final int SESSION_OFFSET = 24;
     private static final int FD_OFFSET = 32;
     private static final int BUFSIZE_OFFSET = 40;
@@ -174,9 +174,10 @@ final class InitPatch implements Libfuse.Send {
      * Lets libfuse process the INIT request in {@code fbuf} with {@link #send} as the channel's
      * send; {@code beforeReply} runs once the reply is known ({@link #writebackGranted}) and
      * before it is written, so that nothing the kernel sends after INIT finds the filesystem
-     * unaware of the outcome.
+     * unaware of the outcome. Afterwards the channel's send is {@code after} (null: libfuse's own).
      */
-    void process(Libfuse.Lib l, Pointer session, Pointer fbuf, Pointer chp, int offeredFlags, Runnable beforeReply) {
+    void process(Libfuse.Lib l, Pointer session, Pointer fbuf, Pointer chp, int offeredFlags, Runnable beforeReply,
+                 ReplyHook after) {
         kernelFlags = offeredFlags;
         this.beforeReply = beforeReply;
         Pointer ch = chp.getPointer(0);
@@ -186,7 +187,12 @@ final class InitPatch implements Libfuse.Send {
         try {
             l.fuse_session_process_buf(session, fbuf, ch);
         } finally {
-            ch.putPointer(SEND_OFFSET, original);
+            // INIT is answered once this returns: the hook is in before any other reply goes out
+            if (after != null) {
+                after.install(ch);
+            } else {
+                ch.putPointer(SEND_OFFSET, original);
+            }
         }
         if (grantedFlags >= 0) {
             LOG.info("FUSE INIT: writeback cache {}, requests up to {} KiB",

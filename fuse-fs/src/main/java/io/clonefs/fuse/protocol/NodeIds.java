@@ -44,6 +44,12 @@ public final class NodeIds<D> {
     private final ThreadLocal<long[]> invalidations = ThreadLocal.withInitial(() -> new long[1 + MAX_PENDING]);
     private static final int MAX_PENDING = 8;
     private static final long[] NONE = new long[0];
+    /** The file ({@code st_ino}) each node id names, from the reply that gave the kernel the id. */
+    private final ConcurrentHashMap<Long, Long> fileOf = new ConcurrentHashMap<>();
+    /** The node ids of each file the kernel knows by more than none (one per name: libfuse 2's path API). */
+    private final ConcurrentHashMap<Long, java.util.Set<Long>> namesOf = new ConcurrentHashMap<>();
+    /** Per thread: node ids whose cached attributes to drop before the reply of the request served now. */
+    private final ThreadLocal<List<Long>> attributeInvalidations = ThreadLocal.withInitial(ArrayList::new);
     /** Node ids whose invalidation is asked for and not sent yet. */
     private final ConcurrentHashMap<Long, CountDownLatch> pending = new ConcurrentHashMap<>();
 
@@ -162,6 +168,69 @@ public final class NodeIds<D> {
     public void forget(long nodeId) {
         known.remove(nodeId);
         primed.remove(nodeId);
+        Long file = fileOf.remove(nodeId);
+        if (file != null) {
+            namesOf.computeIfPresent(file, (f, ids) -> {
+                ids.remove(nodeId);
+                return ids.isEmpty() ? null : ids;
+            });
+        }
+    }
+
+    /**
+     * A reply gave the kernel node id {@code nodeId} for the file whose {@code st_ino} is
+     * {@code stIno} (LOOKUP, CREATE, MKNOD, MKDIR, SYMLINK, LINK: {@link ReplyHook}).
+     */
+    public void entryReplied(long nodeId, long stIno) {
+        Long before = fileOf.put(nodeId, stIno);
+        if (before != null && before != stIno) {
+            namesOf.computeIfPresent(before, (f, ids) -> {
+                ids.remove(nodeId);
+                return ids.isEmpty() ? null : ids;
+            });
+        }
+        namesOf.computeIfAbsent(stIno, f -> ConcurrentHashMap.newKeySet()).add(nodeId);
+    }
+
+    /**
+     * The link count, mode, owner or ctime of file {@code stIno} changed through one of its
+     * names: the kernel's cached attributes of every node id naming it, except the one this
+     * thread's request names (its reply carries the new ones), are dropped before the reply
+     * ({@link #takeAttributeInvalidations}). Only with {@link ReplyHook} in place, which learns the
+     * node ids; nothing otherwise.
+     */
+    public void attributesChanged(long stIno) {
+        java.util.Set<Long> ids = namesOf.get(stIno);
+        if (ids == null) {
+            return;
+        }
+        long self = current.get()[0];
+        List<Long> out = attributeInvalidations.get();
+        for (Long id : ids) {
+            if (id != self && !out.contains(id)) {
+                out.add(id);
+            }
+        }
+    }
+
+    /** The node ids {@link #attributesChanged} collected on this thread (usually none), cleared. */
+    public long[] takeAttributeInvalidations() {
+        List<Long> l = attributeInvalidations.get();
+        if (l.isEmpty()) {
+            return NONE;
+        }
+        long[] ids = new long[l.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = l.get(i);
+        }
+        l.clear();
+        return ids;
+    }
+
+    /** How many node ids name file {@code stIno} (tests). */
+    public int names(long stIno) {
+        java.util.Set<Long> ids = namesOf.get(stIno);
+        return ids == null ? 0 : ids.size();
     }
 
     public int size() {
