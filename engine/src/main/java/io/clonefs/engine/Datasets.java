@@ -10,8 +10,10 @@ import io.clonefs.metadata.Node;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -217,10 +219,17 @@ final class Datasets {
 
     List<SnapshotInfo> snapshots() {
         synchronized (meta) {
+            // each snapshot's clones from one pass over the datasets, not one pass per snapshot
+            Map<String, List<String>> clones = new HashMap<>();
+            for (DatasetRecord r : meta.datasets()) {
+                if (!r.snapshot() && !r.origin().isEmpty()) {
+                    clones.computeIfAbsent(r.origin(), k -> new ArrayList<>()).add(r.name());
+                }
+            }
             List<SnapshotInfo> out = new ArrayList<>();
             for (DatasetRecord r : meta.datasets()) {
                 if (r.snapshot()) {
-                    out.add(snapshotInfo(r));
+                    out.add(snapshotInfo(r, clones.getOrDefault(r.name(), List.of())));
                 }
             }
             return out;
@@ -253,9 +262,14 @@ final class Datasets {
     }
 
     private SnapshotInfo snapshotInfo(DatasetRecord r) {
+        return snapshotInfo(r, dependants(r.name()));
+    }
+
+    /** @param clones the volumes cloned from it ({@link #dependants}) */
+    private SnapshotInfo snapshotInfo(DatasetRecord r, List<String> clones) {
         SnapshotName name = SnapshotName.parse(r.name());
         return new SnapshotInfo(r.name(), name.volume(), name.snapshot(), r.id(), Instant.ofEpochMilli(r.createdMs()),
-                referencedBlocks(r.root()) * pool.blockSize(), dependants(r.name()));
+                referencedBlocks(r.root()) * pool.blockSize(), clones);
     }
 
     private long referencedBlocks(long root) {

@@ -596,7 +596,7 @@ public final class ControlServer implements AutoCloseable {
                 return new Object[] {201, service.createVolume(cv.name())};
             case "snapshots":
                 if (method.equals("GET")) {
-                    return ok(service.list().snapshots());
+                    return ok(service.snapshots());
                 }
                 requireMethod(method, "POST");
                 Api.CreateSnapshot cs = body(ex, Api.CreateSnapshot.class);

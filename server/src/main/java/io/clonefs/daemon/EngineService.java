@@ -50,12 +50,17 @@ public final class EngineService implements PoolService {
             vols.add(new Api.VolumeView(v.name(), v.origin(), time(v.createdAt()), v.referencedBytes(),
                     unique(v.name())));
         }
+        return new Api.Datasets(vols, snapshots());
+    }
+
+    @Override
+    public List<Api.SnapshotView> snapshots() {
         List<Api.SnapshotView> snaps = new ArrayList<>();
         for (SnapshotInfo s : engine.snapshots()) {
             snaps.add(new Api.SnapshotView(s.name(), s.volume(), time(s.createdAt()), s.referencedBytes(),
                     unique(s.name()), s.clones() == null ? List.of() : List.copyOf(s.clones())));
         }
-        return new Api.Datasets(vols, snaps);
+        return snaps;
     }
 
     private long unique(String name) {

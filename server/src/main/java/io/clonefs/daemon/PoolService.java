@@ -11,6 +11,11 @@ import io.clonefs.api.ControlException;
 public interface PoolService extends AutoCloseable {
     Api.Datasets list();
 
+    /** The snapshots of {@link #list()} alone (an engine does not compute the volumes' space for it). */
+    default java.util.List<Api.SnapshotView> snapshots() {
+        return list().snapshots();
+    }
+
     Api.Created createVolume(String name);
 
     /** Takes {@code volume@snapshot}; a daemon first flushes the mount's dirty pages (syncfs). */

@@ -5,6 +5,7 @@ import io.clonefs.pg.process.Postgres.StopMode;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * branch's small defaults, the server's own). A server with limits is started in its cgroup and
  * its cgroup removed when it stops ({@link PgLimiter}).
  *
- * <p>Stateless apart from its configuration; callers serialise the operations on one server.
+ * <p>Stateless apart from its configuration and the postmasters it found (a hint for {@link #pid},
+ * checked at each use); callers serialise the operations on one server.
  */
 final class PgProcesses {
     private static final Logger LOG = LoggerFactory.getLogger(PgProcesses.class);
@@ -36,6 +38,12 @@ final class PgProcesses {
     private final Path runDir;
     private final Path logDir;
     private final PgLimiter limiter;
+    /** A postmaster found on a data directory: its pid and start time ({@link Postgres#startTicks}). */
+    private record Postmaster(long pid, long startTicks) {
+    }
+
+    /** The postmaster last found per data directory (see {@link #pid}); only a hint, checked at each use. */
+    private final ConcurrentHashMap<Path, Postmaster> postmasters = new ConcurrentHashMap<>();
     /** Settings of another part (history's archiving), applied after the record's own. */
     private volatile java.util.function.BiConsumer<PgRecord, Postgres.Builder> more = (r, b) -> { };
 
@@ -73,12 +81,32 @@ final class PgProcesses {
 
     /** True when the server's postmaster runs. */
     boolean running(PgRecord rec) {
-        return Postgres.livePostmaster(dataDir(rec)) > 0;
+        return pid(rec) > 0;
     }
 
-    /** The postmaster's pid, or -1. */
+    /**
+     * The postmaster's pid, or -1. Probed at every call, never assumed: the postmaster found last
+     * time on this data directory is asked first ({@link Postgres#stillRunsIn}: the same pid and
+     * start time, its working directory still the data directory, from {@code /proc} alone); only
+     * when it is not there any more is {@code postmaster.pid} read through the mount
+     * ({@link Postgres#livePostmaster}: a lookup, open, read and release on the pool's own FUSE
+     * mount, which was most of the time of {@code GET /v1/pg/servers} over 200 servers). A server
+     * that stopped, crashed or was killed is seen at once: its postmaster has exited.
+     */
     long pid(PgRecord rec) {
-        return Postgres.livePostmaster(dataDir(rec));
+        Path dir = dataDir(rec);
+        Postmaster known = postmasters.get(dir);
+        if (known != null && Postgres.stillRunsIn(known.pid(), known.startTicks(), dir)) {
+            return known.pid();
+        }
+        long pid = Postgres.livePostmaster(dir);
+        long started = pid > 0 ? Postgres.startTicks(pid) : -1;
+        if (started >= 0 && Postgres.stillRunsIn(pid, started, dir)) {
+            postmasters.put(dir, new Postmaster(pid, started));
+        } else {
+            postmasters.remove(dir);
+        }
+        return pid;
     }
 
     /**

@@ -548,6 +548,47 @@ public final class Postgres implements AutoCloseable {
     }
 
     /**
+     * Whether process {@code pid}, started at {@code startTicks} ({@link #startTicks}), still runs
+     * with its working directory at {@code dataDir}: the same process, found by {@code /proc} alone.
+     * A recycled pid has another start time. What a caller that remembers the postmaster
+     * {@link #livePostmaster} found asks instead of reading {@code postmaster.pid} again (on a
+     * clonefs mount that read is a FUSE round trip per server).
+     */
+    public static boolean stillRunsIn(long pid, long startTicks, Path dataDir) {
+        if (pid <= 0 || startTicks < 0 || startTicks(pid) != startTicks) {
+            return false;
+        }
+        try {
+            Path cwd = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "cwd"));
+            return cwd.equals(dataDir.toAbsolutePath().normalize());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * When a live process started, in clock ticks since boot (field 22 of {@code /proc/PID/stat}),
+     * or -1 when it has exited (gone or a zombie, as {@link #exited}) or cannot be read.
+     */
+    public static long startTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+            int close = stat.lastIndexOf(')');
+            if (close < 0) {
+                return -1;
+            }
+            // after the command's ")": state (field 3) ... starttime (field 22)
+            String[] f = stat.substring(close + 1).trim().split(" ");
+            if (f.length < 20 || f[0].equals("Z") || f[0].equals("X")) {
+                return -1;
+            }
+            return Long.parseLong(f[19]);
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
      * True when a process has exited: gone, or a zombie (an orphaned postmaster is reaped by
      * whatever runs as pid 1, which may take its time).
      */

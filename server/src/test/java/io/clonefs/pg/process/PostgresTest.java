@@ -147,4 +147,26 @@ class PostgresTest {
             postmaster.destroyForcibly().waitFor();
         }
     }
+
+    @Test
+    void aRememberedPostmasterIsCheckedByItsPidStartTimeAndWorkingDirectory(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data);
+        Process postmaster = new ProcessBuilder("sleep", "60").directory(data.toFile()).start();
+        long pid = postmaster.pid();
+        long started;
+        try {
+            Files.writeString(data.resolve("postmaster.pid"), pid + "\n" + data + "\n");
+            assertEquals(pid, Postgres.livePostmaster(data));
+            started = Postgres.startTicks(pid);
+            assertTrue(started > 0, "start time of " + pid);
+            assertTrue(Postgres.stillRunsIn(pid, started, data));
+            assertFalse(Postgres.stillRunsIn(pid, started + 1, data), "a recycled pid starts at another time");
+            assertFalse(Postgres.stillRunsIn(pid, started, tmp), "another data directory");
+        } finally {
+            postmaster.destroyForcibly().waitFor();
+        }
+        assertEquals(-1, Postgres.startTicks(pid));
+        assertFalse(Postgres.stillRunsIn(pid, started, data), "it exited");
+    }
 }
