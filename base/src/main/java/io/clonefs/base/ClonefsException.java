@@ -78,6 +78,15 @@ public class ClonefsException extends RuntimeException {
     }
 
     /** A name (file, volume, snapshot) or path component that does not exist. */
+    /** An I/O error as {@link NoSpace} when the disk is full, else {@link IoFailure}. */
+    public static ClonefsException ioOrNoSpace(String what, java.io.IOException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("No space left") || m.contains("Disk quota")) {
+            return new NoSpace(what + ": no space left on the pool's disk", e);
+        }
+        return new IoFailure(what + " failed: " + m, e);
+    }
+
     public static final class NotFound extends ClonefsException {
         private static final long serialVersionUID = 1L;
         public NotFound(String message) { super(ErrorKind.NOT_FOUND, message); }

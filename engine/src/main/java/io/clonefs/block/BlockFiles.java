@@ -287,10 +287,6 @@ final class BlockFiles {
 
     /** An I/O error as {@link ClonefsException.NoSpace} when the disk is full, else {@link ClonefsException.IoFailure}. */
     static ClonefsException ioOrNoSpace(String what, IOException e) {
-        String m = String.valueOf(e.getMessage());
-        if (m.contains("No space left") || m.contains("Disk quota")) {
-            return new ClonefsException.NoSpace(what + ": no space left on the pool's disk", e);
-        }
-        return new ClonefsException.IoFailure(what + " failed: " + m, e);
+        return ClonefsException.ioOrNoSpace(what, e);
     }
 }

@@ -207,6 +207,11 @@ class ApiIT {
             }
         }
         assertTrue(noSpace >= 1, "a full pool must answer 507 no_space");
+        // a token written to the full pool's directory: made, or refused as 507, never a 500
+        ApiClient.Reply fullTok = api.call("POST", "/v1/tokens", "{\"scope\":\"read\",\"name\":\"onfull\"}");
+        System.out.println("on a full pool: POST /v1/tokens -> " + fullTok.status() + " " + fullTok.body());
+        assertTrue(fullTok.status() == 201 || fullTok.status() == 507 && "no_space".equals(fullTok.code()),
+                "POST /v1/tokens on a full pool: " + fullTok.status() + " " + fullTok.body());
         // and it recovers: the daemon still answers and unmounts cleanly in teardown
         api.expect(200, "GET", "/v1/status", null);
         // the console's one-time sign-in link (clonefs ui); ConsoleIT signs in with one

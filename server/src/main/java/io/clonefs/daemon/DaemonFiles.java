@@ -68,11 +68,19 @@ public final class DaemonFiles {
         static final SecureRandom SOURCE = new SecureRandom();
     }
 
-    /** Writes a file readable by its owner only, atomically and durably ({@link DurableFiles#writePrivate}). */
+    /**
+     * Writes a file readable by its owner only, atomically and durably
+     * ({@link DurableFiles#writePrivate}); a full disk is {@link io.clonefs.base.ClonefsException.NoSpace}
+     * (507 {@code no_space} from the API), nothing changed.
+     */
     public static void writePrivate(Path file, byte[] content) {
         try {
             DurableFiles.writePrivate(file, content);
         } catch (IOException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("No space left") || m.contains("Disk quota")) {
+                throw io.clonefs.base.ClonefsException.ioOrNoSpace("cannot write " + file, e);
+            }
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
     }
