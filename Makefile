@@ -124,7 +124,7 @@ bench-diff: deps-bench build ## time of `clonefs pg diff --data` on a branch wit
 bench-cli: deps-bench build ## start time of list, snapshot, clone, destroy, --version through bin/clonefs against a daemon, without and with the class-data archive, median and p90; and pg branch + a new client's first query of a source under light load (CLI_ROUNDS=10; BASE_JAR=old/clonefs.jar; CLI_PG=0 to skip pg branch)
 	@CLONEFS_JAR=$(CURDIR)/$(JAR) tools/cli-bench.sh $(CLI_ROUNDS)
 
-conformance: deps ## POSIX conformance: the pjdfstest suite (tools/conformance) side by side on ext4 (loop image), bindfs over it and a clonefs mount; prints passed/failed per filesystem and rewrites its section of RELIABILITY.md (about 45 min on a busy 2-core machine; CONFORMANCE_REPORT= prints only; CONFORMANCE_TIMEOUT, CONFORMANCE_JOBS)
+conformance: deps ## POSIX conformance: the pjdfstest suite (tools/conformance) side by side on ext4 (loop image), bindfs over it and a clonefs mount; prints passed/failed per filesystem and rewrites its section of RELIABILITY.md (about 16 min on a busy 2-core machine; CONFORMANCE_REPORT= prints only; CONFORMANCE_TIMEOUT, CONFORMANCE_JOBS)
 	@test -f $(JAR) || $(MAKE) --no-print-directory build
 	@CLONEFS_JAR=$(CURDIR)/$(JAR) tools/conformance/run.sh
 
