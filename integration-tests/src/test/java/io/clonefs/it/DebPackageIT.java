@@ -104,7 +104,9 @@ class DebPackageIT {
             refusedBeforeStart(pool, "CLONEFS_INIT=no\n", "no pool at " + pool + " (CLONEFS_INIT=no");
             assertFalse(Files.exists(pool), "no pool made");
 
-            writeConf(pool, "");
+            // the control API also on a --listen address, through CLONEFS_MOUNT_OPTS (split into words)
+            int listen = io.clonefs.it.support.Ports.free();
+            writeConf(pool, "CLONEFS_MOUNT_OPTS=--listen 127.0.0.1:" + listen + "\n");
             Proc.Result verify = run("systemd-analyze", "verify", "clonefs@" + name + ".service");
             assertEquals(0, verify.exit(), verify.describe());
             assertFalse((verify.out() + verify.err()).contains("clonefs"), "systemd-analyze verify: " + verify.describe());
@@ -113,6 +115,12 @@ class DebPackageIT {
             assertEquals(pool.toString(), unit.env().get("CLONEFS_POOL"), "EnvironmentFile read: " + unit.env());
             start(unit, ws);
             time("unit started (pool created, mounted)", t0);
+            assertTrue(unit.exec("ExecStart").get(0).containsAll(List.of("--listen", "127.0.0.1:" + listen)),
+                    "ExecStart with CLONEFS_MOUNT_OPTS: " + unit.exec("ExecStart"));
+            java.net.http.HttpResponse<String> st = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + listen + "/v1/status")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, st.statusCode(), "the --listen address answers, a token required: " + st.body());
 
             JsonNode src = clonefsJson("pg", "init", "src");
             assertEquals("running", src.get("state").asText(), src.toString());
@@ -378,9 +386,11 @@ class DebPackageIT {
     /**
      * The installed unit, instance {@code instance}: its environment (Environment= lines, then the
      * EnvironmentFile's KEY=value lines, which override them) and its command lines, with %i and
-     * ${VAR} expanded as systemd expands them (one word each; $VAR unbraced would split on spaces).
+     * ${VAR} expanded as systemd expands them (one word each; $VAR unbraced as a word of its own
+     * becomes its value split on spaces, no word when empty).
      */
     record Unit(Map<String, String> env, Map<String, List<List<String>>> commands) {
+        private static final Pattern WORDS = Pattern.compile("\\$([A-Za-z_][A-Za-z0-9_]*)");
         private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}|\\$([A-Za-z_][A-Za-z0-9_]*)");
 
         static Unit read(Path file, String instance) throws IOException {
@@ -423,6 +433,17 @@ class DebPackageIT {
                 int eq = r.indexOf('=');
                 List<String> words = new ArrayList<>();
                 for (String w : r.substring(eq + 1).strip().split("\\s+")) {
+                    Matcher whole = WORDS.matcher(w);
+                    if (whole.matches()) { // $VAR alone: its value split at whitespace, no word when empty
+                        String v = env.get(whole.group(1));
+                        assertTrue(v != null, "unset variable in " + r + ": " + env);
+                        for (String part : v.strip().split("\\s+")) {
+                            if (!part.isEmpty()) {
+                                words.add(part);
+                            }
+                        }
+                        continue;
+                    }
                     Matcher m = VAR.matcher(w);
                     StringBuilder b = new StringBuilder();
                     while (m.find()) {

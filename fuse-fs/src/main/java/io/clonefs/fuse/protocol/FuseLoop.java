@@ -258,7 +258,7 @@ public final class FuseLoop {
                 continue;
             }
             queued.remove(id); // a refusal from now on queues it again
-            invalidate(l, chan, new long[] {id});
+            invalidate(l, chan, id);
             if (queued.contains(id)) {
                 nodeIds.stillPending(id); // queued again while this one was sent: requests wait for that one
             }
@@ -441,7 +441,7 @@ public final class FuseLoop {
     }
 
     /**
-     * Drops the kernel's cached pages and attributes of {@code nodeIds}
+     * Drops the kernel's cached pages and attributes of node {@code id}
      * ({@code FUSE_NOTIFY_INVAL_INODE}): the engine refused or rolled back a write or truncate of
      * them, and the kernel may have kept the refused bytes or size. Called by the invalidator
      * thread ({@link #invalidations}) once the worker that served the request has had libfuse
@@ -452,20 +452,18 @@ public final class FuseLoop {
      * read the refused bytes; only a read through a descriptor it keeps open, racing this by
      * microseconds, could.
      */
-    private void invalidate(Libfuse.Lib l, Pointer ch, long[] ids) {
-        for (long id : ids) {
-            int rc;
-            try {
-                rc = l.fuse_lowlevel_notify_inval_inode(ch, id, 0, 0);
-            } finally {
-                nodeIds.invalidated(id);
-            }
-            INVALIDATIONS.increment();
-            if (rc != 0 && rc != -ENOENT) {
-                LOG.warn("FUSE: cannot invalidate the kernel's cache of node {} after a refused write: errno {}", id, -rc);
-            } else {
-                LOG.debug("FUSE: invalidated the kernel's cache of node {} (rc {})", id, rc);
-            }
+    private void invalidate(Libfuse.Lib l, Pointer ch, long id) {
+        int rc;
+        try {
+            rc = l.fuse_lowlevel_notify_inval_inode(ch, id, 0, 0);
+        } finally {
+            nodeIds.invalidated(id);
+        }
+        INVALIDATIONS.increment();
+        if (rc != 0 && rc != -ENOENT) {
+            LOG.warn("FUSE: cannot invalidate the kernel's cache of node {} after a refused write: errno {}", id, -rc);
+        } else {
+            LOG.debug("FUSE: invalidated the kernel's cache of node {} (rc {})", id, rc);
         }
     }
 
