@@ -88,7 +88,7 @@ final class BlockFile {
                 synchronized (this) {
                     written.or(taken);
                 }
-                throw BlockFiles.ioOrNoSpace("sync of block file " + no, e);
+                throw ClonefsException.ioOrNoSpace("sync of block file " + no, e);
             }
             synchronized (this) {
                 stable.or(taken);

@@ -139,7 +139,7 @@ final class BlockFiles {
                 pos += f.ch.write(src, pos);
             }
         } catch (IOException e) {
-            throw ioOrNoSpace("write of " + id, e);
+            throw ClonefsException.ioOrNoSpace("write of " + id, e);
         } finally {
             // marked after the write: a sync that clears the mark before this write completed
             // would otherwise leave the write unsynced and unmarked
@@ -177,7 +177,7 @@ final class BlockFiles {
             files = nf;
             return f;
         } catch (IOException e) {
-            throw ioOrNoSpace("open of block file " + fileNo, e);
+            throw ClonefsException.ioOrNoSpace("open of block file " + fileNo, e);
         } finally {
             lock.unlock();
         }
@@ -283,10 +283,5 @@ final class BlockFiles {
         if (closed) {
             throw new ClonefsException.IoFailure("block store is closed", null);
         }
-    }
-
-    /** An I/O error as {@link ClonefsException.NoSpace} when the disk is full, else {@link ClonefsException.IoFailure}. */
-    static ClonefsException ioOrNoSpace(String what, IOException e) {
-        return ClonefsException.ioOrNoSpace(what, e);
     }
 }

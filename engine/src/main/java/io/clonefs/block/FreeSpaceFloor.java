@@ -57,7 +57,7 @@ final class FreeSpaceFloor {
             try {
                 usableAtCheck = fileStore.getUsableSpace();
             } catch (IOException e) {
-                throw BlockFiles.ioOrNoSpace("free space check of " + dir, e);
+                throw ClonefsException.ioOrNoSpace("free space check of " + dir, e);
             }
             allocatedSinceCheck = 0;
             checkedNanos = now;

@@ -77,9 +77,9 @@ public final class DaemonFiles {
         try {
             DurableFiles.writePrivate(file, content);
         } catch (IOException e) {
-            String m = String.valueOf(e.getMessage());
-            if (m.contains("No space left") || m.contains("Disk quota")) {
-                throw io.clonefs.base.ClonefsException.ioOrNoSpace("cannot write " + file, e);
+            if (io.clonefs.base.ClonefsException.ioOrNoSpace("cannot write " + file, e)
+                    instanceof io.clonefs.base.ClonefsException.NoSpace full) {
+                throw full;
             }
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -298,7 +298,10 @@ public class ClonefsFuse extends FuseStubFS {
      * -1 (also when there is none). The kernel holds one inode per name ({@link NodeIds}): a change
      * through one name must drop what it caches of the others.
      */
-    private static long sharedFile(Namespace.Entry e) {
+    private long sharedFile(Namespace.Entry e) {
+        if (!nodeIds.tracksNames()) {
+            return -1;
+        }
         try {
             InodeId ino = e.dataset().fs().lookup(e.dir(), e.name());
             InodeAttr a = e.dataset().fs().getattr(ino);
@@ -310,7 +313,7 @@ public class ClonefsFuse extends FuseStubFS {
 
     /** A chmod or chown of {@code ino}: its other names' cached attributes are dropped. */
     private void othersChanged(Namespace.Dataset d, InodeId ino) {
-        if (d.fs().getattr(ino).nlink() > 1) {
+        if (nodeIds.tracksNames() && d.fs().getattr(ino).nlink() > 1) {
             nodeIds.attributesChanged(d.stIno(ino));
         }
     }

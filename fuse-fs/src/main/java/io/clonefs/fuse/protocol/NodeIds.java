@@ -227,6 +227,14 @@ public final class NodeIds<D> {
         return ids;
     }
 
+    /**
+     * Whether any file's node ids are known ({@link #entryReplied}): never without {@link ReplyHook},
+     * so a write-through mount's unlinks and renames need not look at the file's link count.
+     */
+    public boolean tracksNames() {
+        return !namesOf.isEmpty();
+    }
+
     /** How many node ids name file {@code stIno} (tests). */
     public int names(long stIno) {
         java.util.Set<Long> ids = namesOf.get(stIno);

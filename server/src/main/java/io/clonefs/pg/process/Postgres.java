@@ -571,20 +571,28 @@ public final class Postgres implements AutoCloseable {
      * or -1 when it has exited (gone or a zombie, as {@link #exited}) or cannot be read.
      */
     public static long startTicks(long pid) {
+        String[] f = stat(pid);
+        if (gone(f) || f.length < 20) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(f[19]);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * The fields of {@code /proc/PID/stat} after the command's {@code ")"} (state, field 3, first),
+     * or null when the process is gone or the file cannot be read.
+     */
+    private static String[] stat(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
             int close = stat.lastIndexOf(')');
-            if (close < 0) {
-                return -1;
-            }
-            // after the command's ")": state (field 3) ... starttime (field 22)
-            String[] f = stat.substring(close + 1).trim().split(" ");
-            if (f.length < 20 || f[0].equals("Z") || f[0].equals("X")) {
-                return -1;
-            }
-            return Long.parseLong(f[19]);
-        } catch (IOException | NumberFormatException e) {
-            return -1;
+            return close < 0 ? null : stat.substring(close + 1).trim().split(" ");
+        } catch (IOException e) {
+            return null;
         }
     }
 
@@ -593,14 +601,12 @@ public final class Postgres implements AutoCloseable {
      * whatever runs as pid 1, which may take its time).
      */
     public static boolean exited(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
-            int close = stat.lastIndexOf(')');
-            char state = close >= 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : 'X';
-            return state == 'Z' || state == 'X';
-        } catch (IOException e) {
-            return true;
-        }
+        return gone(stat(pid));
+    }
+
+    /** Whether {@link #stat} fields say the process has exited: none (gone), a zombie or dead. */
+    private static boolean gone(String[] f) {
+        return f == null || f[0].isEmpty() || f[0].equals("Z") || f[0].equals("X");
     }
 
     private static long pidFromFile(Path dataDir) {
