@@ -330,8 +330,15 @@ public final class FastBench {
         for (int r = 0; r < runs; r++) {
             for (String side : order(r, "native", "clonefs")) {
                 boolean n = side.equals("native");
+                // both sides start from the same state: the source's data in the host's page cache (a
+                // native copy is read right after pg_basebackup wrote it; without this a branch could
+                // find the source's blocks evicted by the previous run's rewrites)
+                readSource("src");
                 try (FreshCopy copy = freshCopy(n, "src", srcPort, "mig" + r)) {
                     int port = copy.port();
+                    log("migration " + side + " run " + (r + 1) + ": in the page cache before the first step: pool's "
+                            + "block files " + resident(root.resolve("pool").resolve("blocks")) + ", native copy "
+                            + (n ? resident(nativeDir.resolve("mig" + r + "-native")) : "-"));
                     StringBuilder line = new StringBuilder();
                     for (String[] op : MIGRATION) {
                         long t0 = System.nanoTime();
@@ -368,7 +375,7 @@ public final class FastBench {
             for (String side : order(r, "native", "clonefs")) {
                 boolean n = side.equals("native");
                 // the source's data in the host's page cache, as on a busy production host
-                PgProc.run(Duration.ofHours(1), "sh", "-c", "find '" + mnt.resolve("big") + "' -type f -exec cat {} + > /dev/null");
+                readSource("big");
                 try (FreshCopy copy = freshCopy(n, "big", port, "warm" + r)) {
                     int p = copy.port();
                     PgProc.Result res = PgProc.runAsPostgres(Duration.ofSeconds(seconds + 600L), BranchBench.pgbench(p, "-S",
@@ -456,6 +463,29 @@ public final class FastBench {
         natives.add(c);
         c.start(List.of());
         return c;
+    }
+
+    /** Reads every file of the source {@code name} once through the mount, so that its blocks sit in the page cache. */
+    private void readSource(String name) {
+        PgProc.run(Duration.ofHours(1), "sh", "-c", "find '" + mnt.resolve(name) + "' -type f -exec cat {} + > /dev/null");
+    }
+
+    /** How much of the files under {@code dir} sits in the page cache, from util-linux's {@code fincore}: "R of S MiB". */
+    private static String resident(Path dir) {
+        String out = BenchSupport.run("sh", "-c", "find '" + dir + "' -type f -exec fincore -b -n -o RES,SIZE {} +");
+        if (out == null) {
+            return "unknown (fincore failed)";
+        }
+        long res = 0;
+        long size = 0;
+        for (String l : out.strip().split("\n")) {
+            String[] f = l.trim().split("\\s+");
+            if (f.length == 2) {
+                res += Long.parseLong(f[0]);
+                size += Long.parseLong(f[1]);
+            }
+        }
+        return String.format(Locale.ROOT, "%d of %d MiB", res >> 20, size >> 20);
     }
 
     private void psql(int port, String sql) {
@@ -587,7 +617,9 @@ public final class FastBench {
         s.append("- Source: read-write `pgbench -c 2 -j 2` for ").append(BEFORE_S).append(" s, then a branch of it "
                 + "(clonefs) or a `CHECKPOINT` (native copy), TPS over the next ").append(seconds).append(" s.\n");
         s.append("- Migration: each step in this order on a fresh branch and on a fresh native copy of the source, "
-                + "timed by psql's wall time (`pg_dump -Fc` to a file on the native disk).\n");
+                + "timed by psql's wall time (`pg_dump -Fc` to a file on the native disk); the source's files are read "
+                + "once before each copy, so both sides start with the source in the host's page cache (the log shows "
+                + "`fincore`'s count before the first step).\n");
         s.append("- Fresh copy: a second source (`pgbench -i -s ").append(warmScale).append("`) whose files are read "
                 + "once before each copy (so they sit in the host's page cache); `pgbench -S -c 4 -j 2` for ")
                 .append(seconds).append(" s from the moment the copy answers.\n");
