@@ -3,8 +3,11 @@ package io.clonefs.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.clonefs.base.Command;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
@@ -90,6 +93,7 @@ public final class FastBench {
     private boolean mounted;
     private boolean cleaned;
     private int srcPort;
+    private String freshPages;
 
     public static void main(String[] args) {
         FastBench b = new FastBench();
@@ -118,6 +122,8 @@ public final class FastBench {
         cli("mount", pool.toString(), mnt.toString()).check();
         mounted = true;
         log("pool " + pool + " mounted at " + mnt + "; native files in " + nativeDir);
+        freshPages = freshPages();
+        log("new page-cache pages: " + freshPages);
 
         if (parts.contains("cli")) {
             cliPart();
@@ -270,6 +276,8 @@ public final class FastBench {
         PgCluster copy = nativeCopy(srcPort, "source-native");
         List<Double> after = new ArrayList<>();
         List<Double> afterNative = new ArrayList<>();
+        List<Double> before = new ArrayList<>();
+        List<Double> beforeNative = new ArrayList<>();
         Map<Double, List<Double>> curve = new TreeMap<>();
         Map<Double, List<Double>> curveNative = new TreeMap<>();
         try {
@@ -295,6 +303,7 @@ public final class FastBench {
                     List<double[]> prog = progress(Files.readString(log));
                     double tps = mean(prog, BEFORE_S, BEFORE_S + seconds);
                     (n ? afterNative : after).add(tps);
+                    (n ? beforeNative : before).add(mean(prog, 0, BEFORE_S));
                     for (double[] pt : prog) {
                         (n ? curveNative : curve).computeIfAbsent(pt[0] - BEFORE_S, k -> new ArrayList<>()).add(pt[1]);
                     }
@@ -311,6 +320,12 @@ public final class FastBench {
         }
         ratioRow("source read-write TPS in the " + seconds + " s after a branch (clonefs) / a CHECKPOINT (native copy)",
                 after, afterNative, true, 0.9);
+        // not a goal: how much of the above the branch costs, and how much is the source's own speed on clonefs
+        double b = median(before) / median(beforeNative);
+        rows.add(new String[] {"the same sources in the " + BEFORE_S + " s before (no branch yet; context for the row above)",
+                samples(before), samples(beforeNative), PgBench.fmt(b) + "×", "", ""});
+        log(String.format(Locale.ROOT, "source before the branch / CHECKPOINT: %s vs native %s = %s×", samples(before),
+                samples(beforeNative), PgBench.fmt(b)));
         panels.add(new Chart.Panel("The source (read-write); branch or CHECKPOINT at 0",
                 "seconds after the branch / CHECKPOINT", "TPS per 5 s (median of " + runs + " runs)",
                 List.of(new Chart.Series("source on clonefs", medianCurve(curve)),
@@ -465,6 +480,33 @@ public final class FastBench {
         return c;
     }
 
+    /**
+     * What filling new page-cache pages costs here: a 512 MiB file written (no sync) into the native
+     * directory, deleted, and written again at once into the pages just freed. A fresh branch's first
+     * reads fill new pages of its own; a native copy filled its pages while it was written, before any
+     * timing. On a virtual machine that hands free memory back to its host, the first is far slower.
+     */
+    private String freshPages() throws IOException {
+        double[] s = new double[2];
+        ByteBuffer mib = ByteBuffer.allocateDirect(1 << 20);
+        for (int i = 0; i < 2; i++) {
+            Path f = nativeDir.resolve("pages" + i);
+            long t0 = System.nanoTime();
+            try (FileChannel c = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                for (int m = 0; m < 512; m++) {
+                    mib.clear();
+                    while (mib.hasRemaining()) {
+                        c.write(mib);
+                    }
+                }
+            }
+            s[i] = (System.nanoTime() - t0) / 1e9;
+            Files.delete(f);
+        }
+        return String.format(Locale.ROOT, "512 MiB written into a new file without sync: %.2f s into memory free for a "
+                + "while, %.2f s into the pages just freed", s[0], s[1]);
+    }
+
     /** Reads every file of the source {@code name} once through the mount, so that its blocks sit in the page cache. */
     private void readSource(String name) {
         PgProc.run(Duration.ofHours(1), "sh", "-c", "find '" + mnt.resolve(name) + "' -type f -exec cat {} + > /dev/null");
@@ -597,7 +639,11 @@ public final class FastBench {
                 .append(String.format(Locale.ROOT, "%.1f", (System.nanoTime() - started) / 60e9))
                 .append(" min. Every figure below was printed by that run; clonefs and native alternate from run to run; "
                         + "bold is the median, the runs in brackets in the order they were taken.\n\n");
-        s.append("Machine:\n\n").append(BenchSupport.machine(root)).append('\n');
+        s.append("Machine:\n\n").append(BenchSupport.machine(root));
+        if (freshPages != null) {
+            s.append("- new page-cache pages (").append(freshPages).append(")\n");
+        }
+        s.append('\n');
         s.append(table).append('\n');
         if (!panels.isEmpty()) {
             s.append("![TPS per 5 s around a branch](").append(relative(file, chart)).append(")\n\n");
@@ -619,7 +665,9 @@ public final class FastBench {
         s.append("- Migration: each step in this order on a fresh branch and on a fresh native copy of the source, "
                 + "timed by psql's wall time (`pg_dump -Fc` to a file on the native disk); the source's files are read "
                 + "once before each copy, so both sides start with the source in the host's page cache (the log shows "
-                + "`fincore`'s count before the first step).\n");
+                + "`fincore`'s count before the first step); the branch's first reads (`pg_dump`) fill new page-cache "
+                + "pages of its own, which the native copy filled while `pg_basebackup` wrote it (the machine's line on "
+                + "new page-cache pages says what that costs here).\n");
         s.append("- Fresh copy: a second source (`pgbench -i -s ").append(warmScale).append("`) whose files are read "
                 + "once before each copy (so they sit in the host's page cache); `pgbench -S -c 4 -j 2` for ")
                 .append(seconds).append(" s from the moment the copy answers.\n");
