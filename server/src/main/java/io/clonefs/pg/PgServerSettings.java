@@ -16,24 +16,12 @@ import java.util.Map;
  * A branch cloned from a standby, or recovered to a moment of its source's history, keeps its
  * source's {@code max_connections}: a hot standby refuses to run with fewer connections than its
  * primary had.
- *
- * <p>Every managed server, source or branch, gets {@code wal_recycle=off} unless it has its own:
- * PostgreSQL otherwise renames finished WAL segments to future names and writes the next ones into
- * them. A branch's snapshot shares those files, so after a branch every WAL page the source writes
- * into one is a copy-on-write, and the {@code fsync} of each commit that starts a page a metadata
- * commit instead of a data sync, for as many segments as were waiting (the source's TPS after a
- * branch is a goal of {@code make bench-fast}). Without recycling,
- * each new segment is created and zero-filled by the source (PostgreSQL's {@code wal_init_zero}),
- * so its blocks are the source's own and its commits overwrite in place. PostgreSQL documents the
- * setting for copy-on-write filesystems.
  */
 final class PgServerSettings {
     /** A branch's {@code shared_buffers} unless it has its own. */
     static final String BRANCH_SHARED_BUFFERS = "32MB";
     /** A branch's {@code max_connections} unless it has its own (or was cloned from a standby). */
     static final String BRANCH_MAX_CONNECTIONS = "50";
-    /** Every server's {@code wal_recycle} unless it has its own (see above). */
-    static final String WAL_RECYCLE = "off";
 
     private PgServerSettings() {
     }
@@ -41,7 +29,6 @@ final class PgServerSettings {
     /** The settings {@code rec}'s server gets from here, in the order they are passed. */
     static Map<String, String> of(PgRecord rec) {
         Map<String, String> s = new LinkedHashMap<>();
-        s.put("wal_recycle", WAL_RECYCLE);
         if (rec.isBranch()) {
             s.put("shared_buffers", BRANCH_SHARED_BUFFERS);
             if (!rec.promote() && rec.moment() == null) {

@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,24 +33,15 @@ class PgLimitsUnitTest {
 
     @Test
     void branchesGetSmallDefaultsThatTheirOwnSettingsOverride() {
-        assertEquals(Map.of("wal_recycle", "off", "shared_buffers", "32MB", "max_connections", "50"),
-                PgServerSettings.of(branch(false, null)));
+        assertEquals(Map.of("shared_buffers", "32MB", "max_connections", "50"), PgServerSettings.of(branch(false, null)));
         // cloned from a standby: a hot standby needs at least its primary's max_connections
-        assertEquals(Map.of("wal_recycle", "off", "shared_buffers", "32MB"), PgServerSettings.of(branch(true, null)));
+        assertEquals(Map.of("shared_buffers", "32MB"), PgServerSettings.of(branch(true, null)));
         Map<String, String> own = PgServerSettings.of(branch(false,
                 new Limits(null, null, Map.of("max_connections", "200", "work_mem", "8MB"))));
-        assertEquals(Map.of("wal_recycle", "off", "shared_buffers", "32MB", "max_connections", "200", "work_mem", "8MB"), own);
-    }
-
-    @Test
-    void everyServerStopsRecyclingWalSegmentsUnlessItsOwnSettingsSayOtherwise() {
+        assertEquals(new LinkedHashMap<>(Map.of("shared_buffers", "32MB", "max_connections", "200", "work_mem", "8MB")), own);
         PgRecord source = new PgRecord("src", PgRecord.SOURCE, "data", null, null, false, false, 54401, "2026-01-01T00:00:00Z",
                 null, false, true, false, null, null, false, null, null, null, null);
-        assertEquals(Map.of("wal_recycle", "off"), PgServerSettings.of(source));
-        PgRecord own = new PgRecord("src", PgRecord.SOURCE, "data", null, null, false, false, 54401, "2026-01-01T00:00:00Z",
-                null, false, true, false, null, null, false, new Limits(null, null, Map.of("wal_recycle", "on")), null, null,
-                null);
-        assertEquals(Map.of("wal_recycle", "on"), PgServerSettings.of(own));
+        assertEquals(Map.of(), PgServerSettings.of(source));
     }
 
     @Test
