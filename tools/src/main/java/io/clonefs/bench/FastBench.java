@@ -503,8 +503,8 @@ public final class FastBench {
             s[i] = (System.nanoTime() - t0) / 1e9;
             Files.delete(f);
         }
-        return String.format(Locale.ROOT, "512 MiB written into a new file without sync: %.2f s into memory free for a "
-                + "while, %.2f s into the pages just freed", s[0], s[1]);
+        return String.format(Locale.ROOT, "512 MiB written into a new file without sync: %.2f s into the memory the "
+                + "kernel had free, then %.2f s into the pages that file had just freed", s[0], s[1]);
     }
 
     /** Reads every file of the source {@code name} once through the mount, so that its blocks sit in the page cache. */
