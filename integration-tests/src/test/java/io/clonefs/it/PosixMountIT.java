@@ -668,6 +668,84 @@ class PosixMountIT {
         assertTrue(small >= 128, "16 MiB in " + small + " requests without the writeback cache, expected >= 128");
     }
 
+    @Test
+    void writesFsyncsAndClosesAreAnsweredByTheRequestLoopWithTheSameResult() throws Exception {
+        mount.close();
+        mount = pools.track(Mount.mount(engine, mnt, new MountOptions(true, false, true)));
+        byte[] data = random(3 << 20, 21);
+        long[] before = loopAnswers();
+        writeSyncClose(vol.resolve("by-loop"), data);
+        long[] after = loopAnswers();
+        assertTrue(after[0] - before[0] >= 3, (after[0] - before[0]) + " writes answered by the loop, 3 MiB were written back");
+        assertTrue(after[1] - before[1] >= 1, "the fsync was answered by the loop");
+        assertTrue(after[2] - before[2] >= 1, "the close's flush was answered by the loop");
+        assertArrayEquals(data, readFromEngine("by-loop", data.length), "the engine has what was written");
+        // a new mount starts with an empty page cache: the reads reach the daemon
+        mount.close();
+        mount = pools.track(Mount.mount(engine, mnt, new MountOptions(true, false, true)));
+        long reads = loopAnswers()[3];
+        assertArrayEquals(data, Files.readAllBytes(vol.resolve("by-loop")));
+        assertTrue(loopAnswers()[3] - reads >= 3, (loopAnswers()[3] - reads) + " reads answered by the loop for 3 MiB");
+        // an fdatasync on a handle of a file unlinked while open: no path, still answered and synced
+        Path gone = vol.resolve("unlinked");
+        try (FileChannel ch = FileChannel.open(gone, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                StandardOpenOption.READ)) {
+            Files.delete(gone);
+            ch.write(ByteBuffer.wrap(data, 0, 65536), 0);
+            long fsyncs = loopAnswers()[1];
+            ch.force(false);
+            assertTrue(loopAnswers()[1] > fsyncs, "the unlinked file's fsync was answered by the loop");
+            ByteBuffer back = ByteBuffer.allocate(65536);
+            ch.read(back, 0);
+            assertArrayEquals(Arrays.copyOf(data, 65536), back.array());
+        }
+
+        // -Dclonefs.fuse.byHandle=false: libfuse answers them, with the same bytes in the engine
+        mount.close();
+        System.setProperty("clonefs.fuse.byHandle", "false");
+        try {
+            mount = pools.track(Mount.mount(engine, mnt, new MountOptions(true, false, true)));
+            byte[] other = random(3 << 20, 22);
+            long[] off = loopAnswers();
+            writeSyncClose(vol.resolve("by-libfuse"), other);
+            assertArrayEquals(other, readFromEngine("by-libfuse", other.length));
+            assertArrayEquals(data, Files.readAllBytes(vol.resolve("by-loop")));
+            assertArrayEquals(off, loopAnswers(), "nothing answered by the loop");
+        } finally {
+            System.clearProperty("clonefs.fuse.byHandle");
+        }
+    }
+
+    private static void writeSyncClose(Path f, byte[] data) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(false);
+        }
+    }
+
+    /** The request loop's own answers so far: writes, fsyncs, flushes, reads. */
+    private static long[] loopAnswers() {
+        String[] ops = {"write", "fsync", "flush", "read"};
+        long[] n = new long[ops.length];
+        for (int i = 0; i < ops.length; i++) {
+            n[i] = io.clonefs.metrics.Metrics.process().counter("clonefs_fuse_loop_answers_total", "", "op", ops[i]).sum();
+        }
+        return n;
+    }
+
+    /** {@code len} bytes of the volume's file {@code name} read through the engine, not the kernel. */
+    private byte[] readFromEngine(String name, int len) {
+        var fs = engine.volume("vol");
+        ByteBuffer b = ByteBuffer.allocate(len);
+        while (b.hasRemaining() && fs.read(fs.resolve(name), b.position(), b) > 0) {
+            // reads until the end
+        }
+        return Arrays.copyOf(b.array(), b.position());
+    }
+
     private static long fsyncs(String needs) {
         return io.clonefs.metrics.Metrics.process().counter("clonefs_fsync_total", "", "needs", needs).sum();
     }

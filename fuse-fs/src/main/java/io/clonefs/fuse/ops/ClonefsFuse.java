@@ -52,6 +52,7 @@ public class ClonefsFuse extends FuseStubFS {
     private final NodeIds<Namespace.Dataset> nodeIds = new NodeIds<>();
     private final Attrs attrs;
     private final KernelTimes kernelTimes;
+    private final HandleOps handleOps;
     private final Priming priming;
     private volatile Caller fixedCaller;
 
@@ -61,7 +62,8 @@ public class ClonefsFuse extends FuseStubFS {
     public ClonefsFuse(Engine engine, long rootIno) {
         this.ns = new Namespace(engine, rootIno);
         this.attrs = new Attrs(engine.blockSize());
-        this.kernelTimes = new KernelTimes(handles, nodeIds, attrs);
+        this.handleOps = new HandleOps(handles, nodeIds, this::writebackCacheOn);
+        this.kernelTimes = new KernelTimes(handles, nodeIds, attrs, handleOps);
         this.priming = Priming.fromProperty(kernelTimes, nodeIds);
         setOperationFlags();
     }
@@ -163,7 +165,7 @@ public class ClonefsFuse extends FuseStubFS {
 
     @Override
     public int truncate(String path, long size) {
-        return invalidatedIfRefused(FuseCalls.call("truncate", path, () -> {
+        return handleOps.invalidatedIfRefused(FuseCalls.call("truncate", path, () -> {
             Namespace.Node n = ns.node(path).requireInode(Errno.EISDIR, "truncate");
             // without a handle: not while the file is being primed
             priming.withoutHandle(n.dataset(), n.ino(), () -> n.dataset().fs().truncate(n.ino(), size));
@@ -173,25 +175,11 @@ public class ClonefsFuse extends FuseStubFS {
 
     @Override
     public int ftruncate(String path, long size, FuseFileInfo fi) {
-        return invalidatedIfRefused(FuseCalls.call("ftruncate", path, () -> {
+        return handleOps.invalidatedIfRefused(FuseCalls.call("ftruncate", path, () -> {
             HandleTable.OpenFile f = handles.get(fi.fh.get());
             f.dataset().fs().truncate(f.ino(), size);
             return 0;
         }));
-    }
-
-    /**
-     * {@code rc}, after asking for the kernel's cached pages and size of the file this request
-     * names to be dropped once it is answered, if {@code rc} is an error: the engine refused or
-     * rolled back a write or truncate, and the kernel may keep what it refused (the bytes it
-     * copied into its page cache before asking us, or the size it expected). The next read then
-     * asks the engine. Nothing in {@code fuse_main} mode ({@code -Dclonefs.fuse.mainLoop=true}).
-     */
-    private int invalidatedIfRefused(int rc) {
-        if (rc < 0) {
-            nodeIds.invalidateAfterReply();
-        }
-        return rc;
     }
 
     @Override
@@ -386,48 +374,22 @@ public class ClonefsFuse extends FuseStubFS {
 
     @Override
     public int read(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
-        FuseCalls.countRead(size);
-        return FuseCalls.call("read", path, () -> {
-            HandleTable.OpenFile f = handles.get(fi.fh.get());
-            ByteBuffer dst = NativeBuffers.wrap(buf, (int) Math.min(size, Integer.MAX_VALUE));
-            int total = readFully(f, offset, dst);
-            NativeBuffers.copyBack(dst, buf, total);
-            return total;
-        });
+        return handleOps.read(path, fi.fh.get(), buf, size, offset);
     }
 
     @Override
     public int write(String path, Pointer buf, long size, long offset, FuseFileInfo fi) {
-        return invalidatedIfRefused(FuseCalls.call("write", path, () -> {
-            HandleTable.OpenFile f = handles.get(fi.fh.get());
-            nodeIds.record(f.dataset(), f.ino().value());
-            ByteBuffer src = NativeBuffers.readable(buf, (int) Math.min(size, Integer.MAX_VALUE));
-            // with the writeback cache the kernel keeps mtime and ctime and sends them as a SETATTR
-            return kernelTimes.kernelKeepsTimes() ? f.dataset().fs().writeKeepingTimes(f.ino(), offset, src)
-                    : f.dataset().fs().write(f.ino(), offset, src);
-        }));
+        return handleOps.write(path, fi.fh.get(), buf, size, offset);
     }
 
     @Override
     public int flush(String path, FuseFileInfo fi) {
-        return FuseCalls.call("flush", path, () -> {
-            // Called on every close(). Writes reach the engine before write() returns and the
-            // adapter buffers nothing, so there is nothing to flush; durability is fsync's job.
-            handles.get(fi.fh.get());
-            return 0;
-        });
+        return handleOps.flush(path, fi.fh.get());
     }
 
     @Override
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
-        return FuseCalls.call("fsync", path, () -> {
-            HandleTable.OpenFile f = handles.get(fi.fh.get());
-            // A snapshot never has unsynced data or metadata: nothing to make durable.
-            if (!f.dataset().fs().readOnly()) {
-                f.dataset().fs().fsync(f.ino(), isdatasync != 0);
-            }
-            return 0;
-        });
+        return handleOps.fsync(path, fi.fh.get(), isdatasync != 0);
     }
 
     @Override
@@ -466,19 +428,6 @@ public class ClonefsFuse extends FuseStubFS {
         if (fs.readOnly() && (flags & O_ACCMODE) != O_RDONLY) {
             throw new ClonefsException.ReadOnly(fs.name() + " is a read-only snapshot");
         }
-    }
-
-    /** Reads until {@code dst} is full or at end of file: FUSE treats a short read as end of file. */
-    private static int readFully(HandleTable.OpenFile f, long offset, ByteBuffer dst) {
-        int total = 0;
-        while (dst.hasRemaining()) {
-            int n = f.dataset().fs().read(f.ino(), offset + total, dst);
-            if (n <= 0) {
-                break;
-            }
-            total += n;
-        }
-        return total;
     }
 
     /** Sets the times of {@code n}; Long.MIN_VALUE (UTIME_OMIT) keeps the current value. */

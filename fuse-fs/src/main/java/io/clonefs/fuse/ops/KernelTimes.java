@@ -8,6 +8,7 @@ import io.clonefs.fuse.protocol.FuseAttr;
 import io.clonefs.fuse.protocol.InterceptedRequests;
 import io.clonefs.fuse.protocol.NodeIds;
 import io.clonefs.fuse.protocol.StoreNotify;
+import jnr.ffi.Pointer;
 
 /**
  * The requests the request loop answers or watches itself, with the writeback cache: the kernel
@@ -15,7 +16,8 @@ import io.clonefs.fuse.protocol.StoreNotify;
  * also for files unlinked or renamed over, for which libfuse 2's setattr fails with ENOENT (it
  * resolves a path, even when the request names an open handle). Such a SETATTR finds its file by
  * the request's handle ({@link HandleTable}), else by its node id ({@link NodeIds}, which the
- * callbacks fill).
+ * callbacks fill). READ, WRITE, FSYNC and FLUSH, which name an open handle, run the adapter's own code
+ * ({@link HandleOps}).
  *
  * <p>Thread-safe: the flag is volatile, the tables are concurrent.
  */
@@ -26,11 +28,13 @@ final class KernelTimes implements InterceptedRequests {
     private volatile boolean kernelKeepsTimes;
     private volatile StoreNotify notify;
     private volatile String writebackRefusal;
+    private final HandleOps byHandle;
 
-    KernelTimes(HandleTable handles, NodeIds<Namespace.Dataset> nodeIds, Attrs attrs) {
+    KernelTimes(HandleTable handles, NodeIds<Namespace.Dataset> nodeIds, Attrs attrs, HandleOps byHandle) {
         this.handles = handles;
         this.nodeIds = nodeIds;
         this.attrs = attrs;
+        this.byHandle = byHandle;
     }
 
     /**
@@ -65,6 +69,26 @@ final class KernelTimes implements InterceptedRequests {
     @Override
     public NodeIds<Namespace.Dataset> nodeIds() {
         return nodeIds;
+    }
+
+    @Override
+    public int read(long fh, Pointer into, int size, long offset) {
+        return byHandle.read(null, fh, into, size, offset);
+    }
+
+    @Override
+    public int write(long fh, Pointer data, int size, long offset) {
+        return byHandle.write(null, fh, data, size, offset);
+    }
+
+    @Override
+    public int fsync(long fh, boolean dataOnly) {
+        return byHandle.fsync(null, fh, dataOnly);
+    }
+
+    @Override
+    public int flush(long fh) {
+        return byHandle.flush(null, fh);
     }
 
     @Override

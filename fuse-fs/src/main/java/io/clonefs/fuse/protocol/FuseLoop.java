@@ -76,15 +76,32 @@ public final class FuseLoop {
     private static final LongAdder INVALIDATIONS = Metrics.process().counter("clonefs_fuse_invalidations_total",
             "Kernel page-cache invalidations (FUSE_NOTIFY_INVAL_INODE) sent after the engine refused a write or truncate.",
             null, null);
+    private static final String ANSWERS = "clonefs_fuse_loop_answers_total";
+    private static final String ANSWERS_HELP = "FUSE requests the request loop answered itself, without libfuse, by type.";
+    private static final LongAdder ANSWERED_READS = Metrics.process().counter(ANSWERS, ANSWERS_HELP, "op", "read");
+    private static final LongAdder ANSWERED_WRITES = Metrics.process().counter(ANSWERS, ANSWERS_HELP, "op", "write");
+    private static final LongAdder ANSWERED_FSYNCS = Metrics.process().counter(ANSWERS, ANSWERS_HELP, "op", "fsync");
+    private static final LongAdder ANSWERED_FLUSHES = Metrics.process().counter(ANSWERS, ANSWERS_HELP, "op", "flush");
+    private static final LongAdder ANSWERED_TIMES = Metrics.process().counter(ANSWERS, ANSWERS_HELP, "op", "setattr-times");
     private static final int FUSE_FORGET = 2;
     private static final int FUSE_BATCH_FORGET = 42;
     private static final int FUSE_INIT = 26;
     private static final int FUSE_SETATTR = 4;
     private static final int FUSE_GETATTR = 3;
     private static final int FUSE_OPEN = 14;
+    private static final int FUSE_READ = 15;
     private static final int FUSE_WRITE = 16;
     private static final int FUSE_FSYNC = 20;
     private static final int FUSE_FLUSH = 25;
+    /** struct fuse_write_in: fh, offset, size, write_flags, lock_owner, flags, padding; the data follows. */
+    private static final int WRITE_IN = 40;
+    /** struct fuse_write_out: size, padding. */
+    private static final int WRITE_OUT = 8;
+    /**
+     * Off ({@code -Dclonefs.fuse.byHandle=false}): WRITE, FSYNC and FLUSH go through libfuse like
+     * every other request (for comparison).
+     */
+    public static final String BY_HANDLE_PROPERTY = "clonefs.fuse.byHandle";
     // fuse_setattr_in.valid bits
     private static final int FATTR_ATIME = 1 << 4;
     private static final int FATTR_MTIME = 1 << 5;
@@ -286,6 +303,9 @@ public final class FuseLoop {
         Pointer buf = Memory.allocateDirect(rt, (int) bufSize, false);
         Pointer fbuf = Memory.allocateDirect(rt, BUF_STRUCT, true);
         Pointer chp = Memory.allocateDirect(rt, rt.addressSize(), true);
+        Pointer reply = Memory.allocateDirect(rt, OUT_HEADER + WRITE_OUT, true);
+        Pointer[] readReply = new Pointer[1]; // header and data of a READ reply, made at the first READ
+        boolean byHandle = Boolean.parseBoolean(System.getProperty(BY_HANDLE_PROPERTY, "true"));
         while (l.fuse_session_exited(session) == 0) {
             fbuf.putLong(0, bufSize);
             fbuf.putInt(8, 0);
@@ -359,7 +379,9 @@ public final class FuseLoop {
                 if (hook != null) {
                     hook.serving(opcode);
                 }
-                l.fuse_session_process_buf(session, fbuf, chp.getPointer(0));
+                if (!byHandle || !answerByHandle(opcode, buf, res, chp.getPointer(0), reply, readReply)) {
+                    l.fuse_session_process_buf(session, fbuf, chp.getPointer(0));
+                }
                 if (opcode == FUSE_INIT) {
                     initialized();
                 }
@@ -437,6 +459,75 @@ public final class FuseLoop {
         p.put(0, out.array(), 0, len);
         // ENOENT: the request was interrupted meanwhile; nothing to do (as libfuse)
         LibC.get().write(initPatch.fd(ch), p, len);
+        ANSWERED_TIMES.increment();
+        return true;
+    }
+
+    /**
+     * Answers a READ, WRITE, FSYNC or FLUSH itself, with the INIT patch in place: these name an open
+     * handle and need nothing of libfuse's (no path, no node of its table), so the adapter's code
+     * ({@link InterceptedRequests#write} and the others) runs on this thread without libfuse's
+     * path lookup, its copy of the bytes into or out of a buffer of its own and the upcall into
+     * Java, and the reply is written here. Returns
+     * false, leaving the request to libfuse, for other requests, without the patch, and for a
+     * WRITE whose data is not all in the buffer.
+     *
+     * @param received the request's length as read from the device
+     * @param reply    this worker's buffer for the reply (header and {@code fuse_write_out})
+     * @param readReply this worker's buffer for a READ reply (header and data), made at its first READ
+     */
+    private boolean answerByHandle(int opcode, Pointer req, int received, Pointer ch, Pointer reply,
+                                   Pointer[] readReply) {
+        InitPatch patch = initPatch;
+        if (opcode != FUSE_READ && opcode != FUSE_WRITE && opcode != FUSE_FSYNC && opcode != FUSE_FLUSH
+                || patch == null) {
+            return false;
+        }
+        long fh = req.getLong(IN_HEADER);
+        int rc;
+        int len = OUT_HEADER;
+        if (opcode == FUSE_READ) {
+            long offset = req.getLong(IN_HEADER + 8);
+            int size = req.getInt(IN_HEADER + 16);
+            if (size < 0 || size > bufSize - OUT_HEADER) {
+                return false;
+            }
+            if (readReply[0] == null) {
+                readReply[0] = Memory.allocateDirect(Runtime.getSystemRuntime(), (int) bufSize, false);
+            }
+            reply = readReply[0];
+            rc = fs.read(fh, reply.slice(OUT_HEADER, size), size, offset);
+            ANSWERED_READS.increment();
+            if (rc > 0) {
+                len += rc;
+                rc = 0;
+            }
+        } else if (opcode == FUSE_WRITE) {
+            long offset = req.getLong(IN_HEADER + 8);
+            int size = req.getInt(IN_HEADER + 16);
+            if (size < 0 || IN_HEADER + WRITE_IN + (long) size > received) {
+                return false;
+            }
+            rc = fs.write(fh, req.slice(IN_HEADER + WRITE_IN, size), size, offset);
+            ANSWERED_WRITES.increment();
+            if (rc >= 0) {
+                reply.putInt(OUT_HEADER, rc);
+                reply.putInt(OUT_HEADER + 4, 0);
+                len += WRITE_OUT;
+                rc = 0;
+            }
+        } else if (opcode == FUSE_FSYNC) {
+            rc = fs.fsync(fh, (req.getInt(IN_HEADER + 8) & 1) != 0); // FUSE_FSYNC_FDATASYNC
+            ANSWERED_FSYNCS.increment();
+        } else {
+            rc = fs.flush(fh);
+            ANSWERED_FLUSHES.increment();
+        }
+        reply.putInt(0, len);
+        reply.putInt(4, Math.min(rc, 0));
+        reply.putLong(8, req.getLong(8));
+        // ENOENT: the request was interrupted meanwhile; nothing to do (as libfuse)
+        LibC.get().write(patch.fd(ch), reply, len);
         return true;
     }
 

@@ -1,9 +1,12 @@
 package io.clonefs.fuse.protocol;
 
+import jnr.ffi.Pointer;
+
 /**
  * What {@link FuseLoop} needs from the filesystem for the requests it watches or answers itself
  * instead of libfuse: it watches node ids (FORGET, and the file a request names) always, and
- * answers time-only SETATTRs only while the INIT reply is rewritten ({@link InitPatch}).
+ * answers time-only SETATTRs, and READ, WRITE, FSYNC and FLUSH by their handle, only while the INIT
+ * reply is rewritten ({@link InitPatch}).
  * Implemented by the path-level adapter ({@code io.clonefs.fuse.ops}), so that this package
  * needs nothing from it.
  *
@@ -47,6 +50,27 @@ public interface InterceptedRequests {
      *         request is then libfuse's to answer)
      */
     TimesReply setTimes(long fh, long nodeId, long atimeNs, long mtimeNs);
+
+    /**
+     * READ by the request's handle: up to {@code size} bytes at {@code offset} into {@code into}.
+     *
+     * @return the count read (short only at the end of the file), or {@code -errno}
+     */
+    int read(long fh, Pointer into, int size, long offset);
+
+    /**
+     * WRITE by the request's handle: {@code size} bytes at {@code data} (inside the request's
+     * buffer, valid until this returns) at {@code offset}.
+     *
+     * @return the count written, or {@code -errno} (EBADF for an unknown handle)
+     */
+    int write(long fh, Pointer data, int size, long offset);
+
+    /** FSYNC by the request's handle ({@code dataOnly}: fdatasync): 0 or {@code -errno}. */
+    int fsync(long fh, boolean dataOnly);
+
+    /** FLUSH (a close) by the request's handle: 0 or {@code -errno}. */
+    int flush(long fh);
 
     /** The file's attributes after the change ({@code error} 0), or {@code -errno} and no attributes. */
     record TimesReply(int error, FuseAttr attr) {
