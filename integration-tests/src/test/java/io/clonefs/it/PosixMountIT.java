@@ -702,7 +702,7 @@ class PosixMountIT {
 
         // -Dclonefs.fuse.byHandle=false: libfuse answers them, with the same bytes in the engine
         mount.close();
-        System.setProperty("clonefs.fuse.byHandle", "false");
+        System.setProperty(io.clonefs.fuse.protocol.FuseLoop.BY_HANDLE_PROPERTY, "false");
         try {
             mount = pools.track(Mount.mount(engine, mnt, new MountOptions(true, false, true)));
             byte[] other = random(3 << 20, 22);
@@ -712,7 +712,7 @@ class PosixMountIT {
             assertArrayEquals(data, Files.readAllBytes(vol.resolve("by-loop")));
             assertArrayEquals(off, loopAnswers(), "nothing answered by the loop");
         } finally {
-            System.clearProperty("clonefs.fuse.byHandle");
+            System.clearProperty(io.clonefs.fuse.protocol.FuseLoop.BY_HANDLE_PROPERTY);
         }
     }
 

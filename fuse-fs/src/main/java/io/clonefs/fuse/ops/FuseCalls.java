@@ -34,9 +34,10 @@ final class FuseCalls {
      * Runs one callback.
      *
      * @param name operation name, for logs
-     * @param path the path libfuse passed (may be null for operations on an open handle)
+     * @param path the path libfuse passed, or what names the file in the logs when there is none
+     *             (an open handle, see {@link HandleOps}); may be null
      */
-    static int call(String name, String path, Op op) {
+    static int call(String name, Object path, Op op) {
         long start = System.nanoTime();
         int rc = -Errno.EIO.value();
         try {
@@ -90,7 +91,7 @@ final class FuseCalls {
         }
     }
 
-    private static int errno(String name, String path, ClonefsException e) {
+    private static int errno(String name, Object path, ClonefsException e) {
         Errno errno = e.errno() == null ? Errno.EIO : e.errno();
         switch (errno) {
             case EIO -> LOG.error("{} {}: I/O error: {}", name, path, e.getMessage(), e);

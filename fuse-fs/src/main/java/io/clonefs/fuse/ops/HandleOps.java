@@ -27,7 +27,7 @@ final class HandleOps {
     /** Reads up to {@code size} bytes into {@code buf}; the count read (short only at end of file) or {@code -errno}. */
     int read(String path, long fh, Pointer buf, long size, long offset) {
         FuseCalls.countRead(size);
-        return FuseCalls.call("read", path, () -> {
+        return FuseCalls.call("read", named(path, fh), () -> {
             HandleTable.OpenFile f = handles.get(fh);
             ByteBuffer dst = NativeBuffers.wrap(buf, (int) Math.min(size, Integer.MAX_VALUE));
             int total = readFully(f, offset, dst);
@@ -51,7 +51,7 @@ final class HandleOps {
 
     /** Writes {@code size} bytes at {@code buf}; the count written or {@code -errno}. */
     int write(String path, long fh, Pointer buf, long size, long offset) {
-        int rc = FuseCalls.call("write", path, () -> {
+        int rc = FuseCalls.call("write", named(path, fh), () -> {
             HandleTable.OpenFile f = handles.get(fh);
             nodeIds.record(f.dataset(), f.ino().value());
             ByteBuffer src = NativeBuffers.readable(buf, (int) Math.min(size, Integer.MAX_VALUE));
@@ -64,7 +64,7 @@ final class HandleOps {
 
     /** Called on every close(): nothing to flush (see below); {@code -EBADF} for an unknown handle. */
     int flush(String path, long fh) {
-        return FuseCalls.call("flush", path, () -> {
+        return FuseCalls.call("flush", named(path, fh), () -> {
             // Writes reach the engine before write() returns and the adapter buffers nothing,
             // so there is nothing to flush; durability is fsync's job.
             handles.get(fh);
@@ -73,7 +73,7 @@ final class HandleOps {
     }
 
     int fsync(String path, long fh, boolean dataOnly) {
-        return FuseCalls.call("fsync", path, () -> {
+        return FuseCalls.call("fsync", named(path, fh), () -> {
             HandleTable.OpenFile f = handles.get(fh);
             // A snapshot never has unsynced data or metadata: nothing to make durable.
             if (!f.dataset().fs().readOnly()) {
@@ -81,6 +81,26 @@ final class HandleOps {
             }
             return 0;
         });
+    }
+
+    /**
+     * What names the file in the logs: the path libfuse passed, else (a request the loop answers)
+     * the handle and, while it is open, its dataset and inode, worked out only when a line is logged.
+     */
+    private Object named(String path, long fh) {
+        return path != null ? path : new Handle(handles, fh);
+    }
+
+    private record Handle(HandleTable handles, long fh) {
+        @Override
+        public String toString() {
+            try {
+                HandleTable.OpenFile f = handles.get(fh);
+                return f.dataset().name() + " inode " + f.ino().value() + " (handle " + fh + ")";
+            } catch (RuntimeException e) {
+                return "handle " + fh;
+            }
+        }
     }
 
     /**

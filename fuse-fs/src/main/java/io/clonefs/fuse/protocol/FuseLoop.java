@@ -98,8 +98,8 @@ public final class FuseLoop {
     /** struct fuse_write_out: size, padding. */
     private static final int WRITE_OUT = 8;
     /**
-     * Off ({@code -Dclonefs.fuse.byHandle=false}): WRITE, FSYNC and FLUSH go through libfuse like
-     * every other request (for comparison).
+     * Off ({@code -Dclonefs.fuse.byHandle=false}): READ, WRITE, FSYNC and FLUSH go through libfuse
+     * like every other request (for comparison).
      */
     public static final String BY_HANDLE_PROPERTY = "clonefs.fuse.byHandle";
     // fuse_setattr_in.valid bits
@@ -468,9 +468,9 @@ public final class FuseLoop {
      * handle and need nothing of libfuse's (no path, no node of its table), so the adapter's code
      * ({@link InterceptedRequests#write} and the others) runs on this thread without libfuse's
      * path lookup, its copy of the bytes into or out of a buffer of its own and the upcall into
-     * Java, and the reply is written here. Returns
-     * false, leaving the request to libfuse, for other requests, without the patch, and for a
-     * WRITE whose data is not all in the buffer.
+     * Java, and the reply is written here. Returns false, leaving the request to libfuse, for
+     * other requests, without the patch, for a WRITE whose data is not all in the buffer and for a
+     * READ larger than the buffer.
      *
      * @param received the request's length as read from the device
      * @param reply    this worker's buffer for the reply (header and {@code fuse_write_out})
