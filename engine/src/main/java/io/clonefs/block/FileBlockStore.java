@@ -136,13 +136,19 @@ public final class FileBlockStore implements BlockStore {
 
     @Override
     public void syncBlocks(long[] ids, int count) {
-        rangeSync.syncBlocks(ids, count, true);
+        rangeSync.syncBlocks(ids, count, true, null);
     }
 
     /** Without the cache flush: the caller's next fdatasync on this disk does it (see {@link BlockStore#writeBackBlocks}). */
     @Override
     public void writeBackBlocks(long[] ids, int count) {
-        rangeSync.syncBlocks(ids, count, false);
+        rangeSync.syncBlocks(ids, count, false, null);
+    }
+
+    /** The ranged syncs' write-backs are started before {@code whileWriting} runs and waited for after it. */
+    @Override
+    public void writeBackBlocks(long[] ids, int count, Runnable whileWriting) {
+        rangeSync.syncBlocks(ids, count, false, whileWriting);
     }
 
     /** Punches a hole over the block: its disk space goes back to the filesystem, it reads as zeros. */

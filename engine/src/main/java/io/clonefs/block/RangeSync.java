@@ -105,17 +105,31 @@ final class RangeSync {
      * Makes the writes to the given blocks durable: by range for stable blocks, by a whole-file
      * fdatasync for the others' files. {@code flushCache} false leaves the disk cache flush after
      * ranged syncs to the caller's next fdatasync (see {@link BlockStore#writeBackBlocks}).
+     *
+     * <p>The ranged syncs go in two passes: first every run's write-back is started
+     * ({@code SYNC_FILE_RANGE_WRITE}), so that the disk has all of them at once rather than one
+     * after the other; then {@code whileWriting} runs (if not null: the caller's own write, such
+     * as an intent-log record, joins them on the disk); then each run is waited for
+     * ({@code WAIT_BEFORE|WRITE|WAIT_AFTER}, which also writes back a page dirtied since the first
+     * pass). When this returns, every run's write has completed, as with one call per run.
      */
-    void syncBlocks(long[] ids, int count, boolean flushCache) {
+    void syncBlocks(long[] ids, int count, boolean flushCache, Runnable whileWriting) {
         if (!enabled) {
             syncAll();
+            if (whileWriting != null) {
+                whileWriting.run();
+            }
             return;
         }
         long[] sorted = Arrays.copyOf(ids, count);
         Arrays.sort(sorted);
         BlockFile[] fs = files.opened();
         boolean[] whole = new boolean[fs.length];
-        boolean ranged = false;
+        // the runs of consecutive stable blocks in one file: (file, first byte, length)
+        int[] runFile = new int[count];
+        long[] runFrom = new long[count];
+        long[] runLen = new long[count];
+        int runs = 0;
         int i = 0;
         while (i < count) {
             long fileNo = sorted[i] / blocksPerFile;
@@ -129,23 +143,39 @@ final class RangeSync {
                 i++;
                 continue;
             }
-            // a run of consecutive stable blocks in one file: one sync_file_range
             int j = i + 1;
             while (j < count && sorted[j] / blocksPerFile == fileNo && sorted[j] <= sorted[j - 1] + 1
                     && f.isStable((int) (sorted[j] % blocksPerFile))) {
                 j++;
             }
-            long from = (sorted[i] % blocksPerFile) * blockSize;
-            long len = (sorted[j - 1] - sorted[i] + 1) * blockSize;
-            if (LibC.get().sync_file_range(f.fd(), from, len, LibC.SYNC_FILE_RANGE_WAIT_BEFORE | LibC.SYNC_FILE_RANGE_WRITE
-                    | LibC.SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+            runFile[runs] = (int) fileNo;
+            runFrom[runs] = (sorted[i] % blocksPerFile) * blockSize;
+            runLen[runs] = (sorted[j - 1] - sorted[i] + 1) * blockSize;
+            runs++;
+            i = j;
+        }
+        LibC c = runs > 0 ? LibC.get() : null;
+        for (int r = 0; r < runs; r++) {
+            if (c.sync_file_range(fs[runFile[r]].fd(), runFrom[r], runLen[r], LibC.SYNC_FILE_RANGE_WRITE) != 0) {
                 // the error is reported again by the whole-file sync, which also retries the write-back
-                whole[(int) fileNo] = true;
+                whole[runFile[r]] = true;
+            }
+        }
+        if (whileWriting != null) {
+            whileWriting.run();
+        }
+        boolean ranged = false;
+        for (int r = 0; r < runs; r++) {
+            if (whole[runFile[r]]) {
+                continue; // its file is fdatasync'd below
+            }
+            if (c.sync_file_range(fs[runFile[r]].fd(), runFrom[r], runLen[r], LibC.SYNC_FILE_RANGE_WAIT_BEFORE
+                    | LibC.SYNC_FILE_RANGE_WRITE | LibC.SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+                whole[runFile[r]] = true;
             } else {
                 ranged = true;
                 counters.range().increment();
             }
-            i = j;
         }
         boolean forced = false;
         for (int k = 0; k < whole.length; k++) {

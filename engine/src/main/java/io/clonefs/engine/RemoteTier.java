@@ -414,6 +414,11 @@ final class RemoteTier implements BlockStore {
     }
 
     @Override
+    public void writeBackBlocks(long[] ids, int count, Runnable whileWriting) {
+        local.writeBackBlocks(ids, count, whileWriting);
+    }
+
+    @Override
     public void syncBlocks(long[] ids, int count) {
         local.syncBlocks(ids, count);
     }

@@ -40,6 +40,17 @@ public interface BlockSpace extends AutoCloseable {
         syncBlocks(ids, count);
     }
 
+    /**
+     * Like {@link #writeBackBlocks(long[], int)}, and runs {@code whileWriting} while these writes
+     * are on their way to the disk, so that its own write (an intent-log record) travels with them
+     * instead of after them. {@code whileWriting} runs exactly once unless this throws first;
+     * when this returns, the blocks' writes have completed whatever it did.
+     */
+    default void writeBackBlocks(long[] ids, int count, Runnable whileWriting) {
+        whileWriting.run();
+        writeBackBlocks(ids, count);
+    }
+
     /** One past the highest block number ever handed out. */
     long highWater();
 

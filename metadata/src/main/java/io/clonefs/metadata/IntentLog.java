@@ -2,6 +2,7 @@ package io.clonefs.metadata;
 
 import io.clonefs.base.ClonefsException;
 import io.clonefs.base.FileChannels;
+import io.clonefs.base.LibC;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -48,6 +49,10 @@ public final class IntentLog implements AutoCloseable {
     private long generation;
     private long sequence;
     private long position;
+    /** The end of the record {@link #write} wrote and {@link #force} has not made durable yet, or -1. */
+    private long pending = -1;
+    /** A raw descriptor for sync_file_range, opened on first use, or -1. */
+    private int fd = -1;
     private boolean broken;
 
     private IntentLog(Path file, FileChannel ch, long capacity, long generation) throws IOException {
@@ -150,6 +155,18 @@ public final class IntentLog implements AutoCloseable {
      * the log stops taking records until the next generation: the record may be partly on disk.
      */
     void append(byte[] payload) {
+        write(payload);
+        force();
+    }
+
+    /**
+     * The first half of {@link #append}: writes the record after the last durable one and starts
+     * its write-out to the disk ({@code sync_file_range(WRITE)}), without waiting for it. Then
+     * either {@link #force} makes it durable and the next record follows it, or {@link #discard}
+     * takes it back. Needs {@link #fits}; on an error the log stops taking records until the next
+     * generation.
+     */
+    void write(byte[] payload) {
         if (!fits(payload.length)) {
             throw new IllegalStateException("intent log record does not fit");
         }
@@ -165,17 +182,75 @@ public final class IntentLog implements AutoCloseable {
             while (b.hasRemaining()) {
                 pos += ch.write(b, pos);
             }
-            ch.force(false);
         } catch (IOException e) {
             broken = true;
             throw new ClonefsException.IoFailure("intent log write failed: " + e.getMessage(), e);
         }
-        position = end;
+        pending = end;
+        startWriteOut(position, end - position);
+    }
+
+    /** Makes the record {@link #write} wrote durable; the next record goes after it. */
+    void force() {
+        if (pending < 0) {
+            throw new IllegalStateException("no intent log record written");
+        }
+        try {
+            ch.force(false);
+        } catch (IOException e) {
+            broken = true;
+            pending = -1;
+            throw new ClonefsException.IoFailure("intent log write failed: " + e.getMessage(), e);
+        }
+        position = pending;
+        pending = -1;
         sequence++;
+    }
+
+    /**
+     * Takes back the record {@link #write} wrote, whose {@code fsync} fails (the data it points
+     * at did not reach the disk): its magic is overwritten, so that recovery stops before it, and
+     * the next record takes its place. If even that fails, the log stops taking records until the
+     * next generation, whose LMDB commit makes the bytes left here stale.
+     */
+    void discard() {
+        if (pending < 0) {
+            return;
+        }
+        pending = -1;
+        try {
+            ByteBuffer zero = ByteBuffer.allocate(4);
+            long pos = position;
+            while (zero.hasRemaining()) {
+                pos += ch.write(zero, pos);
+            }
+        } catch (IOException e) {
+            broken = true;
+        }
+    }
+
+    /**
+     * Starts writing the range out so that its trip to the disk overlaps the caller's other
+     * writes; the {@code fdatasync} of {@link #force} waits for it. Best effort: without the C
+     * library the {@code fdatasync} does it all.
+     */
+    private void startWriteOut(long from, long length) {
+        try {
+            if (fd < 0) {
+                fd = LibC.get().open(file.toString(), LibC.O_RDWR | LibC.O_CLOEXEC);
+                if (fd < 0) {
+                    return;
+                }
+            }
+            LibC.get().sync_file_range(fd, from, length, LibC.SYNC_FILE_RANGE_WRITE);
+        } catch (LinkageError | RuntimeException e) {
+            // no raw descriptor: force's fdatasync writes the record out
+        }
     }
 
     /** The logged batches are in LMDB, which now expects {@code next}: write from the start again. */
     void restart(long next) {
+        pending = -1;
         generation = next;
         sequence = 0;
         position = 0;
@@ -200,6 +275,10 @@ public final class IntentLog implements AutoCloseable {
 
     @Override
     public void close() {
+        if (fd >= 0) {
+            LibC.get().close(fd);
+            fd = -1;
+        }
         try {
             ch.close();
         } catch (IOException e) {

@@ -631,13 +631,22 @@ public final class MetaStore implements AutoCloseable {
         long t0 = System.nanoTime();
         long[] ids = blocksToSync(todo, alsoSync);
         if (lmdbFlushesBlockDisk) {
-            // the log lives beside LMDB: its fdatasync flushes the disk's cache for these blocks too
-            blocks.writeBackBlocks(ids, ids.length);
+            // the log lives beside LMDB: its fdatasync flushes the disk's cache for these blocks
+            // too, so the record may travel to the disk with them; it is made durable (and counts)
+            // only after their writes have completed
+            try {
+                blocks.writeBackBlocks(ids, ids.length, () -> log.write(record));
+            } catch (RuntimeException e) {
+                log.discard();
+                throw e;
+            }
+            COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
         } else {
             blocks.syncBlocks(ids, ids.length);
+            COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
+            log.write(record);
         }
-        COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
-        log.append(record);
+        log.force();
         return true;
     }
 

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.clonefs.base.ClonefsException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -40,9 +42,13 @@ class IntentLogTest {
         final TestRoot root;
 
         Store(Path meta, long capacity, long rootId) {
+            this(meta, capacity, rootId, new CountingBlockSpace(8192));
+        }
+
+        Store(Path meta, long capacity, long rootId, BlockSpace blocks) {
             lmdb = Lmdb.open(meta.toFile());
             long gen = IntentLog.recover(lmdb, meta.resolve(IntentLog.FILE_NAME));
-            st = MetaStore.open(lmdb, new CountingBlockSpace(8192), 100); // a small node cache: evictions happen
+            st = MetaStore.open(lmdb, blocks, 100); // a small node cache: evictions happen
             log = IntentLog.open(meta.resolve(IntentLog.FILE_NAME), gen, capacity);
             st.useIntentLog(log);
             tree = new CowTree(st);
@@ -145,6 +151,140 @@ class IntentLogTest {
         assertEquals(1, IntentLog.generation(again.lmdb));
         check(again, model);
         again.st.close();
+    }
+
+    /**
+     * Block numbers whose write-back (for a logged fsync on the same disk as LMDB) checks that the
+     * log record is written while the blocks are on their way, and fails when told to, after the
+     * record is written: the worst moment for the log.
+     */
+    private static final class InFlightBlockSpace implements BlockSpace {
+        private final CountingBlockSpace ids = new CountingBlockSpace(8192);
+        private final Path logFile;
+        boolean failNext;
+        int recordsWrittenInFlight;
+
+        InFlightBlockSpace(Path logFile) {
+            this.logFile = logFile;
+        }
+
+        @Override
+        public void writeBackBlocks(long[] ids, int count, Runnable whileWriting) {
+            long before = logBytes();
+            whileWriting.run();
+            if (logBytes() != before) {
+                recordsWrittenInFlight++;
+            }
+            if (failNext) {
+                failNext = false;
+                throw new io.clonefs.base.ClonefsException.IoFailure("block write-back failed (test)", null);
+            }
+        }
+
+        /** A checksum of the log's first MiB: changes when a record is written (the file is preallocated). */
+        private long logBytes() {
+            try (RandomAccessFile f = new RandomAccessFile(logFile.toFile(), "r")) {
+                byte[] b = new byte[(int) Math.min(f.length(), 1 << 20)];
+                f.readFully(b);
+                java.util.zip.CRC32 c = new java.util.zip.CRC32();
+                c.update(b);
+                return c.getValue();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public int blockSize() {
+            return ids.blockSize();
+        }
+
+        @Override
+        public io.clonefs.base.BlockId allocate() {
+            return ids.allocate();
+        }
+
+        @Override
+        public void free(io.clonefs.base.BlockId id) {
+            ids.free(id);
+        }
+
+        @Override
+        public void sync() {
+        }
+
+        @Override
+        public long highWater() {
+            return ids.highWater();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void theRecordTravelsWithItsBlocksAndIsTakenBackWhenTheirWriteFails() {
+        Path meta = dir.resolve("meta");
+        try (Lmdb lmdb = Lmdb.open(meta.toFile())) {
+            MetaStore.format(lmdb, 8192);
+        }
+        Random rnd = new Random(17);
+        TreeMap<Integer, byte[]> model = new TreeMap<>();
+        InFlightBlockSpace blocks = new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME));
+        Store s = new Store(meta, IntentLog.DEFAULT_CAPACITY, -1, blocks);
+        s.st.setLmdbFlushesBlockDisk(true);
+        change(s, model, rnd, 2000);
+        s.st.commit(); // the base state, in LMDB
+        TreeMap<Integer, byte[]> base = new TreeMap<>(model);
+        for (int round = 0; round < 5; round++) {
+            change(s, model, rnd, 100);
+            s.fsync();
+        }
+        assertEquals(5, blocks.recordsWrittenInFlight, "each record was written while its blocks were on their way");
+        TreeMap<Integer, byte[]> durable = new TreeMap<>(model);
+        change(s, model, rnd, 100);
+        blocks.failNext = true;
+        assertThrows(ClonefsException.IoFailure.class, s::fsync);
+        assertEquals(6, blocks.recordsWrittenInFlight, "the failed fsync's record was written before the failure");
+        long root = s.root.root;
+        s.crash();
+
+        // the failed fsync's record was taken back: recovery applies the five before it, not it
+        Store after = new Store(meta, IntentLog.DEFAULT_CAPACITY, root, new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME)));
+        assertEquals(1, IntentLog.generation(after.lmdb));
+        assertNotEquals(base, durable);
+        assertThrowsOrDiffers(after, model, durable);
+        after.crash();
+    }
+
+    @Test
+    void afterAFailedWriteBackTheNextFsyncTakesTheRecordsPlaceAndKeepsEverything() {
+        Path meta = dir.resolve("meta");
+        try (Lmdb lmdb = Lmdb.open(meta.toFile())) {
+            MetaStore.format(lmdb, 8192);
+        }
+        Random rnd = new Random(19);
+        TreeMap<Integer, byte[]> model = new TreeMap<>();
+        InFlightBlockSpace blocks = new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME));
+        Store s = new Store(meta, IntentLog.DEFAULT_CAPACITY, -1, blocks);
+        s.st.setLmdbFlushesBlockDisk(true);
+        change(s, model, rnd, 2000);
+        s.st.commit();
+        change(s, model, rnd, 100);
+        s.fsync();
+        change(s, model, rnd, 100);
+        blocks.failNext = true;
+        assertThrows(ClonefsException.IoFailure.class, s::fsync);
+        change(s, model, rnd, 100);
+        s.fsync(); // the failed batch goes again, with the new one
+        change(s, model, rnd, 100);
+        s.fsync();
+        long root = s.root.root;
+        s.crash();
+        Store after = new Store(meta, IntentLog.DEFAULT_CAPACITY, root, new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME)));
+        check(after, model);
+        after.crash();
     }
 
     /** Without the log's records the tree is the base state (or its root is not even there). */
