@@ -19,6 +19,13 @@ public record MountOptions(boolean allowOther, boolean debug, boolean writebackC
     public static final int MAX_WRITE = 1 << 20;
     /** The kernel's read-ahead of the mount (its default for FUSE is 128 KiB). */
     public static final int READ_AHEAD = 1 << 20;
+    /**
+     * With the writeback cache, the percentage of the kernel's dirty limit the mount may hold
+     * (the kernel's default for FUSE is 1 %); {@code -Dclonefs.fuse.dirtyShare=N} sets it, 0
+     * keeps the kernel's.
+     */
+    public static final String DIRTY_SHARE_PROPERTY = "clonefs.fuse.dirtyShare";
+    public static final int DIRTY_SHARE = 20;
     /** The system property that turns the writeback cache off for a whole JVM ("false"). */
     public static final String WRITEBACK_PROPERTY = "clonefs.fuse.writebackCache";
 
@@ -44,9 +51,25 @@ public record MountOptions(boolean allowOther, boolean debug, boolean writebackC
     /**
      * What the request loop makes of these options. The kernel's read-ahead is raised to
      * {@link #READ_AHEAD} either way: it changes no semantics, only how large (with the writeback
-     * cache up to {@link #MAX_WRITE}) and how many read requests a sequential read sends.
+     * cache up to {@link #MAX_WRITE}) and how many read requests a sequential read sends. With
+     * the writeback cache the mount's share of dirty pages is raised too ({@link #dirtyShare}).
      */
     FuseLoop.Tuning tuning() {
-        return writebackCache ? new FuseLoop.Tuning(true, MAX_WRITE, READ_AHEAD) : new FuseLoop.Tuning(false, 0, READ_AHEAD);
+        return writebackCache ? new FuseLoop.Tuning(true, MAX_WRITE, READ_AHEAD, dirtyShare())
+                : new FuseLoop.Tuning(false, 0, READ_AHEAD, 0);
+    }
+
+    /** {@link #DIRTY_SHARE} unless {@code -Dclonefs.fuse.dirtyShare} says otherwise (0 to 100; else the default). */
+    static int dirtyShare() {
+        String v = System.getProperty(DIRTY_SHARE_PROPERTY);
+        if (v == null) {
+            return DIRTY_SHARE;
+        }
+        try {
+            int n = Integer.parseInt(v.strip());
+            return n >= 0 && n <= 100 ? n : DIRTY_SHARE;
+        } catch (NumberFormatException e) {
+            return DIRTY_SHARE;
+        }
     }
 }

@@ -32,10 +32,10 @@ class MountOptionsTest {
         try {
             System.clearProperty(MountOptions.WRITEBACK_PROPERTY);
             assertTrue(MountOptions.defaults().writebackCache());
-            assertEquals(new FuseLoop.Tuning(true, 1 << 20, 1 << 20), MountOptions.defaults().tuning());
+            assertEquals(new FuseLoop.Tuning(true, 1 << 20, 1 << 20, 20), MountOptions.defaults().tuning());
             System.setProperty(MountOptions.WRITEBACK_PROPERTY, "false");
             assertFalse(new MountOptions(true, false).writebackCache());
-            assertEquals(new FuseLoop.Tuning(false, 0, 1 << 20), MountOptions.defaults().tuning());
+            assertEquals(new FuseLoop.Tuning(false, 0, 1 << 20, 0), MountOptions.defaults().tuning());
         } finally {
             if (old == null) {
                 System.clearProperty(MountOptions.WRITEBACK_PROPERTY);

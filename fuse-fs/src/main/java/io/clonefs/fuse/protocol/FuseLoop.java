@@ -131,9 +131,11 @@ public final class FuseLoop {
      * @param maxWrite       the largest write (and read) request, with the writeback cache
      * @param readAhead      the kernel's read-ahead of the mount in bytes ({@link ReadAhead}),
      *                       or 0 to keep the kernel's
+     * @param dirtyShare     the percentage of the kernel's dirty limit the mount may hold with the
+     *                       writeback cache ({@link DirtyShare}), or 0 to keep the kernel's (1 %)
      */
-    public record Tuning(boolean writebackCache, int maxWrite, int readAhead) {
-        public static final Tuning LIBFUSE_DEFAULTS = new Tuning(false, 0, 0);
+    public record Tuning(boolean writebackCache, int maxWrite, int readAhead, int dirtyShare) {
+        public static final Tuning LIBFUSE_DEFAULTS = new Tuning(false, 0, 0, 0);
     }
 
     private final Pointer session;
@@ -142,6 +144,7 @@ public final class FuseLoop {
     private final String name;
     private final String mountpoint;
     private final int readAhead;
+    private final int dirtyShare;
     /** Null without the patch; set to null if the INIT request fails the buffer check (before any other request). */
     private volatile InitPatch initPatch;
     /** The channel's send after INIT with the patch ({@link ReplyHook}), else null. */
@@ -156,7 +159,8 @@ public final class FuseLoop {
     private volatile boolean failed;
 
     private FuseLoop(Pointer session, Pointer chan, long bufSize, String name, String mountpoint, int readAhead,
-                     InitPatch initPatch, InterceptedRequests fs) {
+                     int dirtyShare, InitPatch initPatch, InterceptedRequests fs) {
+        this.dirtyShare = dirtyShare;
         this.mountpoint = mountpoint;
         this.readAhead = readAhead;
         this.fs = fs;
@@ -214,7 +218,7 @@ public final class FuseLoop {
                 bufSize = Math.max(bufSize, (long) tuning.maxWrite() + REQUEST_HEADROOM);
             }
             FuseLoop loop = new FuseLoop(se, ch, bufSize, threadName, mountpoint.getValue().getString(0),
-                    tuning.readAhead(), patch, fs);
+                    tuning.readAhead(), tuning.dirtyShare(), patch, fs);
             rc = loop.serve();
         } finally {
             l.fuse_teardown(fuse, mountpoint.getValue());
@@ -408,12 +412,16 @@ public final class FuseLoop {
 
     /**
      * The INIT reply is processed (the kernel processes it while the reply is written): the
-     * kernel's read-ahead of the mount can now be raised ({@link ReadAhead}). No file is open
-     * yet: the kernel queues every other request until INIT is answered.
+     * kernel's read-ahead of the mount can now be raised ({@link ReadAhead}), and its share of
+     * dirty pages ({@link DirtyShare}; the kernel set it while processing the reply). No file is
+     * open yet: the kernel queues every other request until INIT is answered.
      */
     private void initialized() {
         if (readAhead > 0) {
             ReadAhead.raise(mountpoint, readAhead);
+        }
+        if (dirtyShare > 0) {
+            DirtyShare.raise(mountpoint, dirtyShare);
         }
     }
 
