@@ -223,19 +223,28 @@ class IntentLogTest {
         }
     }
 
-    @Test
-    void theRecordTravelsWithItsBlocksAndIsTakenBackWhenTheirWriteFails() {
-        Path meta = dir.resolve("meta");
+    /**
+     * A new pool whose logged fsyncs write back their blocks through {@code blocks} (LMDB on the
+     * blocks' disk), with a base state of 2000 changes committed to LMDB.
+     */
+    private Store storeWithBase(Path meta, InFlightBlockSpace blocks, TreeMap<Integer, byte[]> model, Random rnd) {
         try (Lmdb lmdb = Lmdb.open(meta.toFile())) {
             MetaStore.format(lmdb, 8192);
         }
-        Random rnd = new Random(17);
-        TreeMap<Integer, byte[]> model = new TreeMap<>();
-        InFlightBlockSpace blocks = new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME));
         Store s = new Store(meta, IntentLog.DEFAULT_CAPACITY, -1, blocks);
         s.st.setLmdbFlushesBlockDisk(true);
         change(s, model, rnd, 2000);
-        s.st.commit(); // the base state, in LMDB
+        s.st.commit();
+        return s;
+    }
+
+    @Test
+    void theRecordTravelsWithItsBlocksAndIsTakenBackWhenTheirWriteFails() {
+        Path meta = dir.resolve("meta");
+        Random rnd = new Random(17);
+        TreeMap<Integer, byte[]> model = new TreeMap<>();
+        InFlightBlockSpace blocks = new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME));
+        Store s = storeWithBase(meta, blocks, model, rnd);
         TreeMap<Integer, byte[]> base = new TreeMap<>(model);
         for (int round = 0; round < 5; round++) {
             change(s, model, rnd, 100);
@@ -261,16 +270,10 @@ class IntentLogTest {
     @Test
     void afterAFailedWriteBackTheNextFsyncTakesTheRecordsPlaceAndKeepsEverything() {
         Path meta = dir.resolve("meta");
-        try (Lmdb lmdb = Lmdb.open(meta.toFile())) {
-            MetaStore.format(lmdb, 8192);
-        }
         Random rnd = new Random(19);
         TreeMap<Integer, byte[]> model = new TreeMap<>();
         InFlightBlockSpace blocks = new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME));
-        Store s = new Store(meta, IntentLog.DEFAULT_CAPACITY, -1, blocks);
-        s.st.setLmdbFlushesBlockDisk(true);
-        change(s, model, rnd, 2000);
-        s.st.commit();
+        Store s = storeWithBase(meta, blocks, model, rnd);
         change(s, model, rnd, 100);
         s.fsync();
         change(s, model, rnd, 100);

@@ -1,12 +1,5 @@
 package io.clonefs.fuse.protocol;
 
-import io.clonefs.base.MountTable;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 /**
  * Raises the share of the kernel's dirty-page limit that the mount may hold with the writeback
  * cache ({@code /sys/class/bdi/MAJOR:MINOR/max_ratio}, a percentage of the system's dirty
@@ -21,31 +14,11 @@ import org.slf4j.LoggerFactory;
  * and the kernel's share stays.
  */
 final class DirtyShare {
-    private static final Logger LOG = LoggerFactory.getLogger(DirtyShare.class);
-    private static final Path BDI = Path.of("/sys/class/bdi");
-
     private DirtyShare() {
     }
 
     /** Sets the FUSE mount at {@code mountpoint} to hold up to {@code percent} % of the dirty limit; returns whether it now does. */
     static boolean raise(String mountpoint, int percent) {
-        String dev = null;
-        try {
-            dev = ReadAhead.deviceOf(mountpoint, MountTable.read());
-            if (dev == null) {
-                LOG.warn("FUSE dirty share: no FUSE mount at {} in /proc/self/mountinfo; the kernel's share stays", mountpoint);
-                return false;
-            }
-            Path file = BDI.resolve(dev).resolve("max_ratio");
-            String was = Files.readString(file).strip();
-            Files.writeString(file, Integer.toString(percent));
-            String now = Files.readString(file).strip();
-            LOG.info("FUSE dirty share of {} (bdi {}): {} % of the dirty limit, was {} %", mountpoint, dev, now, was);
-            return now.equals(Integer.toString(percent));
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("FUSE dirty share: cannot set {} % for {} (bdi {}): {}; the kernel's share stays", percent,
-                    mountpoint, dev, e.toString());
-            return false;
-        }
+        return ReadAhead.set(mountpoint, "max_ratio", percent, "FUSE share of the dirty limit", "%");
     }
 }

@@ -29,23 +29,32 @@ final class ReadAhead {
 
     /** Sets the read-ahead of the FUSE mount at {@code mountpoint} to {@code bytes}; returns whether it now is. */
     static boolean raise(String mountpoint, int bytes) {
-        int kib = bytes / 1024;
+        return set(mountpoint, "read_ahead_kb", bytes / 1024, "FUSE read-ahead", "KiB");
+    }
+
+    /**
+     * Writes {@code value} to the attribute {@code name} of the FUSE mount's backing device
+     * ({@code /sys/class/bdi/MAJOR:MINOR/NAME}) and logs what it was and now is, as {@code what}
+     * in {@code unit}; returns whether it now reads {@code value}. Best effort: a failure is
+     * logged and the kernel's value stays.
+     */
+    static boolean set(String mountpoint, String name, int value, String what, String unit) {
         String dev = null;
         try {
             dev = deviceOf(mountpoint, MountTable.read());
             if (dev == null) {
-                LOG.warn("FUSE read-ahead: no FUSE mount at {} in /proc/self/mountinfo; the kernel's read-ahead stays", mountpoint);
+                LOG.warn("{}: no FUSE mount at {} in /proc/self/mountinfo; the kernel's stays", what, mountpoint);
                 return false;
             }
-            Path file = BDI.resolve(dev).resolve("read_ahead_kb");
+            Path file = BDI.resolve(dev).resolve(name);
             String was = Files.readString(file).strip();
-            Files.writeString(file, Integer.toString(kib));
+            Files.writeString(file, Integer.toString(value));
             String now = Files.readString(file).strip();
-            LOG.info("FUSE read-ahead of {} (bdi {}): {} KiB, was {} KiB", mountpoint, dev, now, was);
-            return now.equals(Integer.toString(kib));
+            LOG.info("{} of {} (bdi {}): {} {}, was {} {}", what, mountpoint, dev, now, unit, was, unit);
+            return now.equals(Integer.toString(value));
         } catch (IOException | RuntimeException e) {
-            LOG.warn("FUSE read-ahead: cannot set {} KiB for {} (bdi {}): {}; the kernel's read-ahead stays", kib,
-                    mountpoint, dev, e.toString());
+            LOG.warn("{}: cannot set {} {} for {} (bdi {}): {}; the kernel's stays", what, value, unit, mountpoint, dev,
+                    e.toString());
             return false;
         }
     }
