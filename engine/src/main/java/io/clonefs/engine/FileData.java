@@ -450,6 +450,17 @@ final class FileData {
      * (all changes, or for {@code dataOnly} only size, extents and links), else a data sync of the
      * blocks it overwrote in place. Needs no inode lock.
      */
+    /** Makes every change made so far durable (a directory's fsync, {@link VolumeFs#fsyncDir}). */
+    void fsyncAll() {
+        long epoch;
+        synchronized (meta) {
+            root.record();
+            epoch = meta.epoch();
+        }
+        FSYNC_COMMIT.increment();
+        meta.commitThrough(epoch, new long[0]);
+    }
+
     void fsync(long ino, boolean dataOnly) {
         long needed;
         synchronized (meta) {

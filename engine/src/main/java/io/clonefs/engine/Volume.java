@@ -321,4 +321,9 @@ final class Volume implements VolumeFs {
     public void fsync(InodeId ino, boolean dataOnly) {
         data.fsync(ino.value(), dataOnly);
     }
+
+    @Override
+    public void fsyncDir(InodeId dir) {
+        data.fsyncAll();
+    }
 }

@@ -96,8 +96,17 @@ public interface VolumeFs {
     void release(InodeId ino);
 
     /**
-     * Makes the file's data (and, unless {@code dataOnly}, all metadata) durable before returning.
-     * Because the engine commits metadata as one group, this makes every earlier change durable.
+     * Makes the file's data (and, unless {@code dataOnly}, all its metadata) durable before
+     * returning. When that needs a metadata commit, the commit carries every earlier change too;
+     * when the file's changes are durable already, other files' changes may stay pending.
      */
     void fsync(InodeId ino, boolean dataOnly);
+
+    /**
+     * A directory's fsync: makes every change made so far durable, as a journalling file
+     * system's does (its journal commit carries them all), not only the directory's entries. A
+     * node made in it and then chowned (mknod, {@code tar -xp}) cannot be fsynced itself (opening
+     * a device node opens the device), so the directory's fsync is what makes it durable.
+     */
+    void fsyncDir(InodeId dir);
 }

@@ -154,6 +154,9 @@ class SpecialFilesMountIT {
         sh("mkfifo", "-m", "0620", dir.resolve("fifo").toString()).check();
         sh("mknod", "-m", "0640", dir.resolve("disk").toString(), "b", "8", "17").check();
         bindAndClose(dir.resolve("sock"));
+        // the timer's commit (every second) makes the new entries durable before the chown, which
+        // then only the directory's fsync can make durable (the node itself cannot be fsynced)
+        Thread.sleep(1500);
         sh("chown", "26:27", dir.resolve("disk").toString()).check();
         String before = listing(dir);
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -229,7 +229,7 @@ public class ClonefsFuse extends FuseStubFS {
             // The synthetic directories hold no state of their own (volumes and snapshots are
             // durable when created), and a snapshot cannot have anything unsynced: nothing to do.
             if (n.kind() == Namespace.Kind.INODE && !n.dataset().fs().readOnly()) {
-                n.dataset().fs().fsync(n.ino(), false);
+                n.dataset().fs().fsyncDir(n.ino());
             }
             return 0;
         });
