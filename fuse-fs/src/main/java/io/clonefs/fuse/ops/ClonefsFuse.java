@@ -383,11 +383,6 @@ public class ClonefsFuse extends FuseStubFS {
     }
 
     @Override
-    public int flush(String path, FuseFileInfo fi) {
-        return handleOps.flush(path, fi.fh.get());
-    }
-
-    @Override
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
         return handleOps.fsync(path, fi.fh.get(), isdatasync != 0);
     }

@@ -6,8 +6,8 @@ import java.util.function.BooleanSupplier;
 import jnr.ffi.Pointer;
 
 /**
- * The requests that name an open handle and need nothing of libfuse's path: READ, WRITE, FSYNC
- * and FLUSH. The adapter's callbacks ({@link ClonefsFuse}) run them for libfuse; with the INIT patch
+ * The requests that name an open handle and need nothing of libfuse's path: READ, WRITE and
+ * FSYNC (FLUSH is refused with ENOSYS, so the kernel stops sending it). The adapter's callbacks ({@link ClonefsFuse}) run them for libfuse; with the INIT patch
  * in place the request loop answers them itself through {@link KernelTimes} (no path lookup, no
  * upcall, no copy of the bytes between libfuse's buffers), the same code either way.
  *
@@ -60,16 +60,6 @@ final class HandleOps {
                     : f.dataset().fs().write(f.ino(), offset, src);
         });
         return invalidatedIfRefused(rc);
-    }
-
-    /** Called on every close(): nothing to flush (see below); {@code -EBADF} for an unknown handle. */
-    int flush(String path, long fh) {
-        return FuseCalls.call("flush", named(path, fh), () -> {
-            // Writes reach the engine before write() returns and the adapter buffers nothing,
-            // so there is nothing to flush; durability is fsync's job.
-            handles.get(fh);
-            return 0;
-        });
     }
 
     int fsync(String path, long fh, boolean dataOnly) {

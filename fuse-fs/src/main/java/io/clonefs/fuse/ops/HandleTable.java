@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Open files by FUSE file handle ({@code fi.fh}): filled on open/create, emptied on release, read
- * without a lock by read, write, fgetattr, ftruncate, fsync and flush. Handles are small
+ * without a lock by read, write, fgetattr, ftruncate and fsync. Handles are small
  * integers (slot indexes) reused after release, so a lookup is one array read.
  *
  * <p>Thread-safe: lookups read an {@link AtomicReferenceArray}; add and remove take this

@@ -16,7 +16,7 @@ import jnr.ffi.Pointer;
  * also for files unlinked or renamed over, for which libfuse 2's setattr fails with ENOENT (it
  * resolves a path, even when the request names an open handle). Such a SETATTR finds its file by
  * the request's handle ({@link HandleTable}), else by its node id ({@link NodeIds}, which the
- * callbacks fill). READ, WRITE, FSYNC and FLUSH, which name an open handle, run the adapter's own code
+ * callbacks fill). READ, WRITE and FSYNC, which name an open handle, run the adapter's own code
  * ({@link HandleOps}).
  *
  * <p>Thread-safe: the flag is volatile, the tables are concurrent.
@@ -84,11 +84,6 @@ final class KernelTimes implements InterceptedRequests {
     @Override
     public int fsync(long fh, boolean dataOnly) {
         return byHandle.fsync(null, fh, dataOnly);
-    }
-
-    @Override
-    public int flush(long fh) {
-        return byHandle.flush(null, fh);
     }
 
     @Override

@@ -70,6 +70,7 @@ public final class FuseLoop {
     private static final int INITIAL_WORKERS = 4;
     private static final int EINTR = 4;
     private static final int ENOENT = 2;
+    private static final int ENOSYS = 38;
     private static final int O_TRUNC = 01000;
     /** How long a request waits for a pending invalidation of its node (a safety net: it takes microseconds). */
     private static final long INVALIDATION_WAIT_MS = 2000;
@@ -99,7 +100,7 @@ public final class FuseLoop {
     private static final int WRITE_OUT = 8;
     /**
      * Off ({@code -Dclonefs.fuse.byHandle=false}): READ, WRITE, FSYNC and FLUSH go through libfuse
-     * like every other request (for comparison).
+     * like every other request (for comparison; libfuse refuses FLUSH too, the adapter has none).
      */
     public static final String BY_HANDLE_PROPERTY = "clonefs.fuse.byHandle";
     // fuse_setattr_in.valid bits
@@ -472,11 +473,11 @@ public final class FuseLoop {
     }
 
     /**
-     * Answers a READ, WRITE, FSYNC or FLUSH itself, with the INIT patch in place: these name an open
-     * handle and need nothing of libfuse's (no path, no node of its table), so the adapter's code
-     * ({@link InterceptedRequests#write} and the others) runs on this thread without libfuse's
-     * path lookup, its copy of the bytes into or out of a buffer of its own and the upcall into
-     * Java, and the reply is written here. Returns false, leaving the request to libfuse, for
+     * Answers a READ, WRITE, FSYNC or FLUSH itself (a FLUSH with ENOSYS, see below), with the INIT
+     * patch in place: these name an open handle and need nothing of libfuse's (no path, no node of
+     * its table), so the adapter's code ({@link InterceptedRequests#write} and the others) runs
+     * on this thread without libfuse's path lookup, its copy of the bytes into or out of a buffer
+     * of its own and the upcall into Java, and the reply is written here. Returns false, leaving the request to libfuse, for
      * other requests, without the patch, for a WRITE whose data is not all in the buffer and for a
      * READ larger than the buffer.
      *
@@ -528,7 +529,11 @@ public final class FuseLoop {
             rc = fs.fsync(fh, (req.getInt(IN_HEADER + 8) & 1) != 0); // FUSE_FSYNC_FDATASYNC
             ANSWERED_FSYNCS.increment();
         } else {
-            rc = fs.flush(fh);
+            // Nothing to flush (writes reach the engine as they arrive, durability is fsync's), so
+            // refused: the kernel then sends no FLUSH again for the mount's life (fc->no_flush) and
+            // close(2) saves a round trip. It still writes the file's dirty pages back and waits
+            // for them before close returns, and reports their errors, exactly as before.
+            rc = -ENOSYS;
             ANSWERED_FLUSHES.increment();
         }
         reply.putInt(0, len);

@@ -5,8 +5,8 @@ import jnr.ffi.Pointer;
 /**
  * What {@link FuseLoop} needs from the filesystem for the requests it watches or answers itself
  * instead of libfuse: it watches node ids (FORGET, and the file a request names) always, and
- * answers time-only SETATTRs, and READ, WRITE, FSYNC and FLUSH by their handle, only while the INIT
- * reply is rewritten ({@link InitPatch}).
+ * answers time-only SETATTRs, and READ, WRITE and FSYNC by their handle (FLUSH it refuses itself),
+ * only while the INIT reply is rewritten ({@link InitPatch}).
  * Implemented by the path-level adapter ({@code io.clonefs.fuse.ops}), so that this package
  * needs nothing from it.
  *
@@ -68,9 +68,6 @@ public interface InterceptedRequests {
 
     /** FSYNC by the request's handle ({@code dataOnly}: fdatasync): 0 or {@code -errno}. */
     int fsync(long fh, boolean dataOnly);
-
-    /** FLUSH (a close) by the request's handle: 0 or {@code -errno}. */
-    int flush(long fh);
 
     /** The file's attributes after the change ({@code error} 0), or {@code -errno} and no attributes. */
     record TimesReply(int error, FuseAttr attr) {

@@ -75,7 +75,6 @@ class FuseAdapterTest {
         long tmp = create("/vol/postgresql.auto.conf.tmp", 0600);
         write(tmp, 0, "work_mem = '64MB'\n");
         assertEquals(0, fuse.fsync("/vol/postgresql.auto.conf.tmp", 0, fi(tmp)));
-        assertEquals(0, fuse.flush("/vol/postgresql.auto.conf.tmp", fi(tmp)));
         assertEquals(0, fuse.release("/vol/postgresql.auto.conf.tmp", fi(tmp)));
         assertEquals(0, fuse.rename("/vol/postgresql.auto.conf.tmp", "/vol/postgresql.auto.conf"));
         assertEquals(0, fuse.fsyncdir("/vol", fi(0)));
