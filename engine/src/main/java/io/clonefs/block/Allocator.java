@@ -7,7 +7,11 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Which block {@link FileBlockStore#allocate} hands out: a freed one if any (the top of a stack of
- * numbers, seeded from metadata at open), else the high-water mark, which then moves up by one.
+ * numbers, seeded from metadata at open, lowest on top), else the high-water mark, which then moves
+ * up by one. Callers free a batch highest first ({@code MetaStore}), so that its blocks go out
+ * again lowest first: blocks that were consecutive on disk are handed out in ascending order, and
+ * the file data writes them as runs (one {@code pwrite} per run, one extent per run) instead of
+ * one block at a time.
  * A new block is subject to the {@link FreeSpaceFloor}, is never one the {@link Preparer} is
  * zeroing right now, and may wake the preparer to zero further ahead.
  *
@@ -43,6 +47,14 @@ final class Allocator {
         this.highWater = highWater;
         this.freeStack = free.length == 0 ? new long[1024] : Arrays.copyOf(free, Math.max(1024, free.length * 2));
         this.freeCount = free.length;
+        // highest first, so that allocations pop the lowest first and climb: consecutive free
+        // blocks go out in ascending order, and a write of many blocks lands in runs
+        Arrays.sort(freeStack, 0, freeCount);
+        for (int i = 0, j = freeCount - 1; i < j; i++, j--) {
+            long t = freeStack[i];
+            freeStack[i] = freeStack[j];
+            freeStack[j] = t;
+        }
         this.floor = new FreeSpaceFloor(files.dir(), files.blockSize());
         this.preparer = new Preparer(this, files, prepare);
     }

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The read path of a file: each run of consecutive blocks is one block-store read, holes read as
- * zeros, and the bytes are right for every offset and length across holes, blocks shared with a
+ * The read path of a file: each run of consecutive blocks is one block-store read (and freed
+ * blocks come back as such runs for the next file's writes), holes read as zeros, and the bytes are right for every offset and length across holes, blocks shared with a
  * snapshot, blocks copied on write, partial blocks and the end of file.
  */
 class ReadPathTest {
@@ -71,6 +71,34 @@ class ReadPathTest {
         assertEquals(part.capacity(), fs.read(f, 3 * BS + 17, part));
         assertEquals(1, counting.calls() - calls);
         assertArrayEquals(Arrays.copyOfRange(data, 3 * BS + 17, 8 * BS + 317), part.array());
+    }
+
+    @Test
+    void aFileWrittenIntoFreedBlocksGetsThemBackInAscendingRuns() {
+        VolumeFs fs = pool().volume("vol");
+        InodeId old = fs.create(InodeId.ROOT, "old", 0644, 0, 0).ino();
+        assertEquals(1 << 20, fs.write(old, 0, ByteBuffer.wrap(Op.data(3, 1 << 20))));
+        fs.release(old);
+        engine.sync();
+        fs.unlink(InodeId.ROOT, "old");
+        engine.sync(); // the release is durable: the 128 blocks are free again
+        long highWater = counting.highWater();
+
+        InodeId f = fs.create(InodeId.ROOT, "new", 0644, 0, 0).ino();
+        byte[] data = Op.data(4, 1 << 20);
+        long writes = counting.writes.get();
+        assertEquals(data.length, fs.write(f, 0, ByteBuffer.wrap(data)));
+        assertEquals(highWater, counting.highWater(), "the freed blocks were taken, none past the high-water mark");
+        // in the order freed they came back highest first: 128 writes of one block each
+        assertEquals(1, counting.writes.get() - writes, "one block-store write for 128 freed consecutive blocks");
+        long reads = counting.calls();
+        ByteBuffer dst = ByteBuffer.allocateDirect(1 << 20);
+        assertEquals(1 << 20, fs.read(f, 0, dst));
+        assertEquals(1, counting.calls() - reads, "and one read");
+        byte[] got = new byte[1 << 20];
+        dst.flip().get(got);
+        assertArrayEquals(data, got);
+        fs.release(f);
     }
 
     @Test
@@ -156,10 +184,11 @@ class ReadPathTest {
         return true;
     }
 
-    /** Counts the block store's reads ({@link BlockStore#read} and {@link BlockStore#readRun} calls). */
+    /** Counts the block store's reads ({@link BlockStore#read} and {@link BlockStore#readRun} calls) and writes. */
     private static final class Counting implements BlockStore {
         volatile BlockStore inner;
         final AtomicLong reads = new AtomicLong();
+        final AtomicLong writes = new AtomicLong();
 
         long calls() {
             return reads.get();
@@ -179,6 +208,7 @@ class ReadPathTest {
 
         @Override
         public void write(BlockId id, int offsetInBlock, ByteBuffer src) {
+            writes.incrementAndGet();
             inner.write(id, offsetInBlock, src);
         }
 

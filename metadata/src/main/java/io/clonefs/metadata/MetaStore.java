@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -771,9 +772,7 @@ public final class MetaStore implements AutoCloseable {
         }
         nodeRefs.finishLogged();
         blockRefs.finishLogged();
-        for (long id : b.released) {
-            blocks.free(new BlockId(id));
-        }
+        release(b.released);
         durableEpoch = Math.max(durableEpoch, b.epoch);
     }
 
@@ -796,10 +795,22 @@ public final class MetaStore implements AutoCloseable {
         }
         nodeRefs.finish();
         blockRefs.finish();
-        for (long id : b.released) {
+        release(b.released);
+        durableEpoch = Math.max(durableEpoch, b.epoch);
+    }
+
+    /**
+     * Hands a durable batch's released blocks to the block store, highest first: its free list is
+     * a stack, so they go out again lowest first, and blocks a file held in a row (a deleted WAL
+     * segment or table) come back as runs in ascending order for the next file's writes. Freed in
+     * the order released, they came back descending: every block of a 1 MiB write a
+     * {@code pwrite} and an extent of its own.
+     */
+    private void release(List<Long> released) {
+        released.sort(Comparator.reverseOrder());
+        for (long id : released) {
             blocks.free(new BlockId(id));
         }
-        durableEpoch = Math.max(durableEpoch, b.epoch);
     }
 
     /** Commits what is left and closes LMDB and the block store. Idempotent. */
