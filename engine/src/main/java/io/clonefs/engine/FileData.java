@@ -446,21 +446,24 @@ final class FileData {
     // ---- durability ----------------------------------------------------------------------------
 
     /**
-     * Makes the file's changes durable: a metadata commit if one it depends on is not yet durable
-     * (all changes, or for {@code dataOnly} only size, extents and links), else a data sync of the
-     * blocks it overwrote in place. Needs no inode lock.
+     * Makes every change made so far durable (a directory's fsync, {@link VolumeFs#fsyncDir}). Not
+     * counted in {@code clonefs_fsync_total}, which counts files' fsyncs; the commit it makes, if
+     * any, counts in {@code clonefs_metadata_commits_total}.
      */
-    /** Makes every change made so far durable (a directory's fsync, {@link VolumeFs#fsyncDir}). */
     void fsyncAll() {
         long epoch;
         synchronized (meta) {
             root.record();
             epoch = meta.epoch();
         }
-        FSYNC_COMMIT.increment();
         meta.commitThrough(epoch, new long[0]);
     }
 
+    /**
+     * Makes the file's changes durable: a metadata commit if one it depends on is not yet durable
+     * (all changes, or for {@code dataOnly} only size, extents and links), else a data sync of the
+     * blocks it overwrote in place. Needs no inode lock.
+     */
     void fsync(long ino, boolean dataOnly) {
         long needed;
         synchronized (meta) {

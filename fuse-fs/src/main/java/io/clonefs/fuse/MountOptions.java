@@ -1,6 +1,8 @@
 package io.clonefs.fuse;
 
 import io.clonefs.fuse.protocol.FuseLoop;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How a pool is mounted.
@@ -15,6 +17,7 @@ import io.clonefs.fuse.protocol.FuseLoop;
  *                       request of at most 128 KiB that reaches the engine before it returns
  */
 public record MountOptions(boolean allowOther, boolean debug, boolean writebackCache) {
+    private static final Logger LOG = LoggerFactory.getLogger(MountOptions.class);
     /** Largest write request with the writeback cache (the kernel's max_pages limit is 256). */
     public static final int MAX_WRITE = 1 << 20;
     /** The kernel's read-ahead of the mount (its default for FUSE is 128 KiB). */
@@ -59,7 +62,10 @@ public record MountOptions(boolean allowOther, boolean debug, boolean writebackC
                 : new FuseLoop.Tuning(false, 0, READ_AHEAD, 0);
     }
 
-    /** {@link #DIRTY_SHARE} unless {@code -Dclonefs.fuse.dirtyShare} says otherwise (0 to 100; else the default). */
+    /**
+     * {@link #DIRTY_SHARE} unless {@code -Dclonefs.fuse.dirtyShare} says otherwise (0 to 100); any
+     * other value is ignored with a warning in the log.
+     */
     static int dirtyShare() {
         String v = System.getProperty(DIRTY_SHARE_PROPERTY);
         if (v == null) {
@@ -67,9 +73,14 @@ public record MountOptions(boolean allowOther, boolean debug, boolean writebackC
         }
         try {
             int n = Integer.parseInt(v.strip());
-            return n >= 0 && n <= 100 ? n : DIRTY_SHARE;
+            if (n >= 0 && n <= 100) {
+                return n;
+            }
         } catch (NumberFormatException e) {
-            return DIRTY_SHARE;
+            // warned below
         }
+        LOG.warn("ignoring -D{}={}: not a percentage from 0 to 100; the mount may hold {} % of the kernel's"
+                + " dirty limit", DIRTY_SHARE_PROPERTY, v, DIRTY_SHARE);
+        return DIRTY_SHARE;
     }
 }

@@ -27,6 +27,26 @@ class MountOptionsTest {
     }
 
     @Test
+    void dirtyShareFromItsPropertyWhenAPercentageElseTheDefault() {
+        String old = System.getProperty(MountOptions.DIRTY_SHARE_PROPERTY);
+        try {
+            for (String[] c : new String[][] {{"0", "0"}, {" 35 ", "35"}, {"100", "100"}, {"101", "20"}, {"-1", "20"},
+                    {"lots", "20"}, {"", "20"}}) {
+                System.setProperty(MountOptions.DIRTY_SHARE_PROPERTY, c[0]);
+                assertEquals(Integer.parseInt(c[1]), MountOptions.dirtyShare(), "'" + c[0] + "'");
+            }
+            System.clearProperty(MountOptions.DIRTY_SHARE_PROPERTY);
+            assertEquals(MountOptions.DIRTY_SHARE, MountOptions.dirtyShare());
+        } finally {
+            if (old == null) {
+                System.clearProperty(MountOptions.DIRTY_SHARE_PROPERTY);
+            } else {
+                System.setProperty(MountOptions.DIRTY_SHARE_PROPERTY, old);
+            }
+        }
+    }
+
+    @Test
     void writebackCacheOnByDefaultAndOffByProperty() {
         String old = System.getProperty(MountOptions.WRITEBACK_PROPERTY);
         try {

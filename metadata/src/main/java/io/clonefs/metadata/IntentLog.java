@@ -151,17 +151,8 @@ public final class IntentLog implements AutoCloseable {
     }
 
     /**
-     * Appends one record and makes it durable ({@code fdatasync}). Needs {@link #fits}. On an error
-     * the log stops taking records until the next generation: the record may be partly on disk.
-     */
-    void append(byte[] payload) {
-        write(payload);
-        force();
-    }
-
-    /**
-     * The first half of {@link #append}: writes the record after the last durable one and starts
-     * its write-out to the disk ({@code sync_file_range(WRITE)}), without waiting for it. Then
+     * Appends one record: writes it after the last durable one and starts its write-out to the
+     * disk ({@code sync_file_range(WRITE)}), without waiting for it. Then
      * either {@link #force} makes it durable and the next record follows it, or {@link #discard}
      * takes it back. Needs {@link #fits}; on an error the log stops taking records until the next
      * generation.

@@ -363,8 +363,10 @@ class IntentLogTest {
         try (Lmdb lmdb = Lmdb.open(meta.toFile())) {
             MetaStore.format(lmdb, 8192);
             try (IntentLog log = IntentLog.open(file, 0, IntentLog.DEFAULT_CAPACITY)) {
-                log.append(record(k1, "one"));
-                log.append(record(k2, "two"));
+                log.write(record(k1, "one"));
+                log.force();
+                log.write(record(k2, "two"));
+                log.force();
             }
         }
         // tear the second record: flip its last payload byte
