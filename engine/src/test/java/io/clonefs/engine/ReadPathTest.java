@@ -16,8 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The read path of a file: each run of consecutive blocks is one block-store read (and freed
- * blocks come back as such runs for the next file's writes), holes read as zeros, and the bytes are right for every offset and length across holes, blocks shared with a
- * snapshot, blocks copied on write, partial blocks and the end of file.
+ * blocks come back as such runs for the next file's writes), holes read as zeros, and the bytes
+ * are right for every offset and length across holes, blocks shared with a snapshot, blocks
+ * copied on write, partial blocks and the end of file.
  */
 class ReadPathTest {
     private static final int BS = 8192;

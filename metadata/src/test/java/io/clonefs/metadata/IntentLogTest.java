@@ -224,69 +224,75 @@ class IntentLogTest {
     }
 
     /**
-     * A new pool whose logged fsyncs write back their blocks through {@code blocks} (LMDB on the
-     * blocks' disk), with a base state of 2000 changes committed to LMDB.
+     * A new pool whose logged fsyncs write back their blocks through an {@link InFlightBlockSpace}
+     * (LMDB on the blocks' disk), with a base state of 2000 changes committed to LMDB.
      */
-    private Store storeWithBase(Path meta, InFlightBlockSpace blocks, TreeMap<Integer, byte[]> model, Random rnd) {
-        try (Lmdb lmdb = Lmdb.open(meta.toFile())) {
-            MetaStore.format(lmdb, 8192);
+    private final class Based {
+        final Path meta = dir.resolve("meta");
+        final InFlightBlockSpace blocks = new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME));
+        final TreeMap<Integer, byte[]> model = new TreeMap<>();
+        final Random rnd;
+        final Store s;
+
+        Based(long seed) {
+            try (Lmdb lmdb = Lmdb.open(meta.toFile())) {
+                MetaStore.format(lmdb, 8192);
+            }
+            rnd = new Random(seed);
+            s = new Store(meta, IntentLog.DEFAULT_CAPACITY, -1, blocks);
+            s.st.setLmdbFlushesBlockDisk(true);
+            change(s, model, rnd, 2000);
+            s.st.commit();
         }
-        Store s = new Store(meta, IntentLog.DEFAULT_CAPACITY, -1, blocks);
-        s.st.setLmdbFlushesBlockDisk(true);
-        change(s, model, rnd, 2000);
-        s.st.commit();
-        return s;
+
+        /** The same pool after a crash, opened at {@code root}. */
+        Store reopened(long root) {
+            return new Store(meta, IntentLog.DEFAULT_CAPACITY, root,
+                    new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME)));
+        }
     }
 
     @Test
     void theRecordTravelsWithItsBlocksAndIsTakenBackWhenTheirWriteFails() {
-        Path meta = dir.resolve("meta");
-        Random rnd = new Random(17);
-        TreeMap<Integer, byte[]> model = new TreeMap<>();
-        InFlightBlockSpace blocks = new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME));
-        Store s = storeWithBase(meta, blocks, model, rnd);
-        TreeMap<Integer, byte[]> base = new TreeMap<>(model);
+        Based b = new Based(17);
+        TreeMap<Integer, byte[]> base = new TreeMap<>(b.model);
         for (int round = 0; round < 5; round++) {
-            change(s, model, rnd, 100);
-            s.fsync();
+            change(b.s, b.model, b.rnd, 100);
+            b.s.fsync();
         }
-        assertEquals(5, blocks.recordsWrittenInFlight, "each record was written while its blocks were on their way");
-        TreeMap<Integer, byte[]> durable = new TreeMap<>(model);
-        change(s, model, rnd, 100);
-        blocks.failNext = true;
-        assertThrows(ClonefsException.IoFailure.class, s::fsync);
-        assertEquals(6, blocks.recordsWrittenInFlight, "the failed fsync's record was written before the failure");
-        long root = s.root.root;
-        s.crash();
+        assertEquals(5, b.blocks.recordsWrittenInFlight, "each record was written while its blocks were on their way");
+        TreeMap<Integer, byte[]> durable = new TreeMap<>(b.model);
+        change(b.s, b.model, b.rnd, 100);
+        b.blocks.failNext = true;
+        assertThrows(ClonefsException.IoFailure.class, b.s::fsync);
+        assertEquals(6, b.blocks.recordsWrittenInFlight, "the failed fsync's record was written before the failure");
+        long root = b.s.root.root;
+        b.s.crash();
 
         // the failed fsync's record was taken back: recovery applies the five before it, not it
-        Store after = new Store(meta, IntentLog.DEFAULT_CAPACITY, root, new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME)));
+        Store after = b.reopened(root);
         assertEquals(1, IntentLog.generation(after.lmdb));
         assertNotEquals(base, durable);
-        assertThrowsOrDiffers(after, model, durable);
+        assertThrowsOrDiffers(after, b.model, durable);
         after.crash();
     }
 
     @Test
     void afterAFailedWriteBackTheNextFsyncTakesTheRecordsPlaceAndKeepsEverything() {
-        Path meta = dir.resolve("meta");
-        Random rnd = new Random(19);
-        TreeMap<Integer, byte[]> model = new TreeMap<>();
-        InFlightBlockSpace blocks = new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME));
-        Store s = storeWithBase(meta, blocks, model, rnd);
-        change(s, model, rnd, 100);
-        s.fsync();
-        change(s, model, rnd, 100);
-        blocks.failNext = true;
-        assertThrows(ClonefsException.IoFailure.class, s::fsync);
-        change(s, model, rnd, 100);
-        s.fsync(); // the failed batch goes again, with the new one
-        change(s, model, rnd, 100);
-        s.fsync();
-        long root = s.root.root;
-        s.crash();
-        Store after = new Store(meta, IntentLog.DEFAULT_CAPACITY, root, new InFlightBlockSpace(meta.resolve(IntentLog.FILE_NAME)));
-        check(after, model);
+        Based b = new Based(19);
+        change(b.s, b.model, b.rnd, 100);
+        b.s.fsync();
+        change(b.s, b.model, b.rnd, 100);
+        b.blocks.failNext = true;
+        assertThrows(ClonefsException.IoFailure.class, b.s::fsync);
+        change(b.s, b.model, b.rnd, 100);
+        b.s.fsync(); // the failed batch goes again, with the new one
+        change(b.s, b.model, b.rnd, 100);
+        b.s.fsync();
+        long root = b.s.root.root;
+        b.s.crash();
+        Store after = b.reopened(root);
+        check(after, b.model);
         after.crash();
     }
 

@@ -7,9 +7,10 @@ import jnr.ffi.Pointer;
 
 /**
  * The requests that name an open handle and need nothing of libfuse's path: READ, WRITE and
- * FSYNC (FLUSH is refused with ENOSYS, so the kernel stops sending it). The adapter's callbacks ({@link ClonefsFuse}) run them for libfuse; with the INIT patch
- * in place the request loop answers them itself through {@link KernelTimes} (no path lookup, no
- * upcall, no copy of the bytes between libfuse's buffers), the same code either way.
+ * FSYNC (FLUSH is refused with ENOSYS, so the kernel stops sending it). The adapter's callbacks
+ * ({@link ClonefsFuse}) run them for libfuse; with the INIT patch in place the request loop
+ * answers them itself through {@link KernelTimes} (no path lookup, no upcall, no copy of the
+ * bytes between libfuse's buffers), the same code either way.
  *
  * <p>Thread-safe: the handle table and node ids are concurrent; the engine does its own locking.
  */

@@ -477,9 +477,9 @@ public final class FuseLoop {
      * patch in place: these name an open handle and need nothing of libfuse's (no path, no node of
      * its table), so the adapter's code ({@link InterceptedRequests#write} and the others) runs
      * on this thread without libfuse's path lookup, its copy of the bytes into or out of a buffer
-     * of its own and the upcall into Java, and the reply is written here. Returns false, leaving the request to libfuse, for
-     * other requests, without the patch, for a WRITE whose data is not all in the buffer and for a
-     * READ larger than the buffer.
+     * of its own and the upcall into Java, and the reply is written here. Returns false, leaving
+     * the request to libfuse, for other requests, without the patch, for a WRITE whose data is not
+     * all in the buffer and for a READ larger than the buffer.
      *
      * @param received the request's length as read from the device
      * @param reply    this worker's buffer for the reply (header and {@code fuse_write_out})
@@ -551,9 +551,9 @@ public final class FuseLoop {
      * thread ({@link #invalidations}) once the worker that served the request has had libfuse
      * write the reply, holding nothing: the kernel may wait for a page lock or a write-back of the
      * node, which the workers serve. The caller that saw the error was woken by the reply: until
-     * the invalidation is sent, its next OPEN, FLUSH (close), FSYNC or GETATTR of the node waits
-     * ({@link #waitsForInvalidation}), so it cannot reopen, close, sync or stat the file and then
-     * read the refused bytes; only a read through a descriptor it keeps open, racing this by
+     * the invalidation is sent, its next OPEN, FSYNC or GETATTR of the node waits
+     * ({@link #waitsForInvalidation}), so it cannot reopen, sync or stat the file and then read the
+     * refused bytes (a close sends no request: FLUSH is refused once and then never sent); only a read through a descriptor it keeps open, racing this by
      * microseconds, could.
      */
     private void invalidate(Libfuse.Lib l, Pointer ch, long id) {
@@ -581,18 +581,18 @@ public final class FuseLoop {
     /**
      * Whether a request of {@code opcode} waits for a pending invalidation of its node: OPEN
      * (without O_TRUNC, which the kernel sends holding off write-backs the invalidation may
-     * need), FLUSH, FSYNC and GETATTR, which the kernel sends holding no page lock and not
+     * need), FSYNC and GETATTR, which the kernel sends holding no page lock and not
      * holding off write-backs. Never READ, WRITE or SETATTR: the invalidation may wait for them.
      */
     private static boolean waitsForInvalidation(Pointer req, int opcode) {
-        return opcode == FUSE_FLUSH || opcode == FUSE_FSYNC || opcode == FUSE_GETATTR
+        return opcode == FUSE_FSYNC || opcode == FUSE_GETATTR
                 || opcode == FUSE_OPEN && (req.getInt(IN_HEADER) & O_TRUNC) == 0;
     }
 
     /** Request types whose header node id is the file the adapter's callback resolves. */
     private static boolean namesItsFile(int opcode) {
         return opcode == FUSE_GETATTR || opcode == FUSE_SETATTR || opcode == FUSE_OPEN || opcode == FUSE_WRITE
-                || opcode == FUSE_FSYNC || opcode == FUSE_FLUSH;
+                || opcode == FUSE_FSYNC;
     }
 
     /** FORGET: {@code nodeid} in the header; BATCH_FORGET: {@code count}, then (nodeid, nlookup) pairs. */

@@ -16,7 +16,7 @@ import java.util.function.Predicate;
  * unlinked or renamed over, whose path libfuse 2 can no longer resolve.
  *
  * <p>The loop names the request a worker thread is serving ({@link #serving}) for the request
- * types whose header node id is the file itself (OPEN, WRITE, GETATTR, SETATTR, FSYNC, FLUSH);
+ * types whose header node id is the file itself (OPEN, WRITE, GETATTR, SETATTR, FSYNC);
  * the adapter's callbacks then {@link #record} what the path or handle resolved to. A FORGET (the
  * kernel dropped the inode) removes the id, so the map holds at most the inodes the kernel
  * caches.
