@@ -46,6 +46,12 @@ public interface BlockStore extends BlockSpace {
      */
     void write(BlockId id, int offsetInBlock, ByteBuffer src);
 
+    @Override
+    default boolean readWhole(long id, ByteBuffer dst) {
+        read(new BlockId(id), 0, dst);
+        return true;
+    }
+
     /** How many consecutive blocks, starting at {@code first}, one {@link #write} may cover. */
     int maxRun(BlockId first);
 

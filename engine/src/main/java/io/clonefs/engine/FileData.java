@@ -478,8 +478,9 @@ final class FileData {
                 meta.commitThrough(needed, overwritten);
             } else {
                 // nothing to commit: one data sync of the blocks this file overwrote in place
+                // (through the intent log if it holds the bytes of one of them)
                 FSYNC_DATA.increment();
-                blocks.syncBlocks(overwritten, overwritten.length);
+                meta.syncInPlace(overwritten);
             }
         } catch (RuntimeException e) {
             dirtyBlocks.putBack(ino, overwritten);

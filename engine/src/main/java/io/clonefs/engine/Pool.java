@@ -122,7 +122,10 @@ final class Pool {
             lmdb = Lmdb.open(dir.resolve("meta").toFile());
             // the fsyncs logged before a crash reach LMDB before anything reads it
             Path intentLog = dir.resolve("meta").resolve(IntentLog.FILE_NAME);
-            long logGeneration = IntentLog.recover(lmdb, intentLog);
+            // (the block size never changes: read before the log is applied)
+            int loggedBlockSize = (int) MetaStore.readHeader(lmdb)[1];
+            long logGeneration = IntentLog.recover(lmdb, intentLog,
+                    FileBlockStore.recoveryWriter(dir.resolve("blocks"), loggedBlockSize));
             long[] header = MetaStore.readHeader(lmdb);
             int blockSize = (int) header[1];
             long[] free = MetaStore.readFreeBlocks(lmdb);

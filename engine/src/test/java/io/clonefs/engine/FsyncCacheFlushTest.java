@@ -14,9 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A file's fsync that commits metadata leaves the disk cache flush to LMDB's fdatasync: the block
- * store writes the file's overwritten blocks back by range without a flush of its own (the block
- * store's side of it is in {@code FileBlockStoreSyncTest}).
+ * A file's fsync that commits metadata leaves the disk cache flush to the intent log's
+ * fdatasync: the few blocks it makes durable travel in the log record, with no write-back and no
+ * flush of their own (the block store's side of ranged syncs is in {@code FileBlockStoreSyncTest}).
+ * Until the next LMDB commit, a later in-place fsync of such a block goes through the log too;
+ * after it, an in-place fsync is a ranged write-back and a flush.
  */
 class FsyncCacheFlushTest {
     @TempDir
@@ -65,11 +67,24 @@ class FsyncCacheFlushTest {
             v.write(f, 4000, filled(1000, 2)); // an overwrite that grows the file: the size needs a commit
             v.fsync(f, true);
             assertEquals(commits + 1, commits());
-            assertEquals(range + 1, count("range"), "the overwritten block is written back by range");
-            assertEquals(flush, count("cache_flush"), "no flush of its own: LMDB's commit flushes the disk cache");
-            v.write(f, 100, filled(10, 3)); // an overwrite alone: a data sync, which flushes
+            assertEquals(range, count("range"), "the overwritten block travels in the log record");
+            assertEquals(flush, count("cache_flush"), "no flush of its own: the log's fdatasync flushes the disk cache");
+            v.write(f, 100, filled(10, 3)); // an overwrite alone: the log holds this block, so the log again
             v.fsync(f, true);
+            assertEquals(range, count("range"));
+            assertEquals(flush, count("cache_flush"));
+            e.sync(); // an LMDB commit: the log's records are stale, the block is in its file
+            v.write(f, 200, filled(10, 4)); // an overwrite alone: a data sync by range, which flushes
+            v.fsync(f, true);
+            assertEquals(range + 1, count("range"));
             assertEquals(flush + 1, count("cache_flush"));
+            ByteBuffer back = ByteBuffer.allocate(5000);
+            v.read(f, 0, back);
+            byte[] want = filled(5000, 1).array();
+            Arrays.fill(want, 4000, 5000, (byte) 2);
+            Arrays.fill(want, 100, 110, (byte) 3);
+            Arrays.fill(want, 200, 210, (byte) 4);
+            assertEquals(ByteBuffer.wrap(want), back.flip());
         }
     }
 }

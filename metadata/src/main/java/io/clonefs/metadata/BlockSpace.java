@@ -4,8 +4,9 @@ import io.clonefs.base.BlockId;
 
 /**
  * What the metadata layer needs of the block store: block numbers to hand out and take back, and
- * durability of the data a commit is about to point at. It never reads or writes block bytes; the
- * engine's {@code io.clonefs.block.BlockStore} extends this with reads and writes.
+ * durability of the data a commit is about to point at. It writes no block bytes, and reads them
+ * only to put a few in an intent-log record ({@link #readWhole}); the engine's
+ * {@code io.clonefs.block.BlockStore} extends this with reads and writes.
  *
  * <p>Thread rules: all methods are thread-safe.
  */
@@ -49,6 +50,15 @@ public interface BlockSpace extends AutoCloseable {
     default void writeBackBlocks(long[] ids, int count, Runnable whileWriting) {
         whileWriting.run();
         writeBackBlocks(ids, count);
+    }
+
+    /**
+     * Reads the whole block {@code id} (as written so far, durable or not) into {@code dst}, for
+     * an intent-log record that carries it; false if this space cannot read blocks (then the
+     * record does not carry them and they are synced instead).
+     */
+    default boolean readWhole(long id, java.nio.ByteBuffer dst) {
+        return false;
     }
 
     /** One past the highest block number ever handed out. */

@@ -29,6 +29,12 @@ import java.util.zip.CRC32C;
  * current generation with consecutive sequence numbers from offset 0 and stops at the first that
  * does not fit (a torn append, whose {@code fsync} never returned, or an older generation's bytes).
  *
+ * <p>A record may also carry the bytes of blocks ({@code DATA}): a small fsync then needs one
+ * write and one {@code fdatasync} (of the log), not a write-back of its blocks as well. Recovery
+ * writes those bytes into the block files ({@link DataSink}) and makes them durable before the
+ * LMDB transaction that ends the generation; {@link MetaStore} keeps the rules that make that
+ * safe (a block whose bytes a record holds is not freed, nor synced in place, before then).
+ *
  * <p>Thread rules: not thread-safe; {@link MetaStore} calls it under its commit lock.
  */
 public final class IntentLog implements AutoCloseable {
@@ -41,6 +47,18 @@ public final class IntentLog implements AutoCloseable {
     private static final int HEADER = 4 + 8 + 8 + 4 + 4;
     private static final byte PUT = 1;
     private static final byte DELETE = 2;
+    private static final byte DATA = 3;
+    /** Bytes a record's {@code DATA} entry takes besides the block's bytes: operation, block id, length. */
+    static final int DATA_OVERHEAD = 1 + 8 + 4;
+
+    /** Where recovery puts the block bytes records carry: into the block files, durably by {@link #sync}. */
+    public interface DataSink {
+        /** Writes the whole block {@code id} (later calls for the same block win). */
+        void write(long id, byte[] bytes);
+
+        /** Makes every {@link #write} durable. */
+        void sync();
+    }
 
     private final Path file;
     private final FileChannel ch;
@@ -69,6 +87,15 @@ public final class IntentLog implements AutoCloseable {
      * LMDB is opened and before anything reads the pool's metadata.
      */
     public static long recover(Lmdb lmdb, Path file) {
+        return recover(lmdb, file, null);
+    }
+
+    /**
+     * As {@link #recover(Lmdb, Path)}; block bytes the records carry go to {@code data} (written
+     * in record order and made durable) before the LMDB transaction. A record with block bytes and
+     * no {@code data} to put them is an error: nothing is applied.
+     */
+    public static long recover(Lmdb lmdb, Path file, DataSink data) {
         long gen = generation(lmdb);
         if (!Files.exists(file)) {
             return gen;
@@ -104,10 +131,19 @@ public final class IntentLog implements AutoCloseable {
         if (payloads.isEmpty()) {
             return gen;
         }
+        // the blocks' bytes first: the transaction below ends the generation, after which no
+        // record is read again
+        boolean anyData = false;
+        for (byte[] p : payloads) {
+            anyData |= replay(null, p, data);
+        }
+        if (anyData) {
+            data.sync();
+        }
         long next = gen + 1;
         lmdb.write(w -> {
             for (byte[] p : payloads) {
-                replay(w, p);
+                replay(w, p, null);
             }
             w.put(Schema.Db.META, Schema.MetaKey.INTENT_LOG_GENERATION.key(), Schema.u64(next));
         });
@@ -295,24 +331,47 @@ public final class IntentLog implements AutoCloseable {
         }
     }
 
-    private static void replay(Lmdb.Writer w, byte[] payload) {
+    /**
+     * Applies a record's LMDB writes to {@code w} (if not null) and its block bytes to {@code data}
+     * (if not null); true if it carries block bytes.
+     */
+    private static boolean replay(Lmdb.Writer w, byte[] payload, DataSink data) {
         ByteBuffer b = ByteBuffer.wrap(payload);
         Schema.Db[] dbs = Schema.Db.values();
+        boolean any = false;
         while (b.hasRemaining()) {
             byte op = b.get();
+            if (op == DATA) {
+                long id = b.getLong();
+                byte[] bytes = new byte[b.getInt()];
+                b.get(bytes);
+                any = true;
+                if (w == null) {
+                    if (data == null) {
+                        throw new ClonefsException.IoFailure("the intent log holds block bytes and nothing can write them", null);
+                    }
+                    data.write(id, bytes);
+                }
+                continue;
+            }
             Schema.Db db = dbs[b.get()];
             byte[] key = new byte[b.getInt()];
             b.get(key);
             if (op == PUT) {
                 byte[] value = new byte[b.getInt()];
                 b.get(value);
-                w.put(db, key, value);
+                if (w != null) {
+                    w.put(db, key, value);
+                }
             } else if (op == DELETE) {
-                w.delete(db, key);
+                if (w != null) {
+                    w.delete(db, key);
+                }
             } else {
                 throw new ClonefsException.IoFailure("intent log record damaged (operation " + op + ")", null);
             }
         }
+        return any;
     }
 
     /** Records the LMDB writes of batches as a record's payload, in order. */
@@ -341,8 +400,22 @@ public final class IntentLog implements AutoCloseable {
             throw new UnsupportedOperationException("a batch is recorded, not read");
         }
 
+        /** The whole block {@code id} holds {@code bytes} (a record's block bytes; see {@link DataSink}). */
+        void data(long id, byte[] bytes) {
+            out.write(DATA);
+            writeInt((int) (id >>> 32));
+            writeInt((int) id);
+            writeInt(bytes.length);
+            out.write(bytes, 0, bytes.length);
+        }
+
         byte[] bytes() {
             return out.toByteArray();
+        }
+
+        /** Bytes recorded so far. */
+        int size() {
+            return out.size();
         }
 
         private void head(byte op, Schema.Db db, byte[] key) {

@@ -4,6 +4,7 @@ import io.clonefs.base.BlockId;
 import io.clonefs.base.ClonefsException;
 import io.clonefs.metrics.Histogram;
 import io.clonefs.metrics.Metrics;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,6 +37,15 @@ import java.util.function.Supplier;
  * (nodes and counts that are never evicted) until the next LMDB commit applies them all and
  * starts the log's next generation in the same transaction; a crash in between is repaired by
  * {@link IntentLog#recover} when the pool opens.
+ *
+ * <p>A small fsync's record also carries the bytes of the blocks it makes durable (at most
+ * {@link #DATA_BLOCKS}), which then need no write-back of their own: one write and one
+ * {@code fdatasync} in all. Until the next LMDB commit ends the log's generation, the newest
+ * durable bytes of such a block are in the log, and recovery writes them back over the block.
+ * So, until then: the block is not freed (its space could be reused and written, and recovery
+ * would put the old bytes over the new ones); newer bytes of it are made durable only by another
+ * record that carries them, never by a sync in place ({@link #syncInPlace}); and that LMDB
+ * commit syncs the block first.
  *
  * <p>Thread rules: all methods except {@link #commit()} must be called holding this object's
  * monitor (the engine lock); {@code commit} takes it itself. Hold it only around in-memory work,
@@ -85,6 +95,17 @@ public final class MetaStore implements AutoCloseable {
     private IntentLog intentLog;
     /** Batches durable in the intent log and not yet in LMDB, oldest first (under the commit lock). */
     private final List<Batch> logged = new ArrayList<>();
+    /** Most blocks whose bytes one record carries. */
+    static final int DATA_BLOCKS = 16;
+    /**
+     * Blocks whose newest durable bytes are in the current log generation (see the class comment).
+     * Added to (before the bytes are read) and cleared under the commit lock; read anywhere.
+     */
+    private final java.util.Set<Long> loggedData = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Whether {@link #loggedData} may hold blocks: if not, a sync in place needs no commit lock. */
+    private volatile boolean anyLoggedData;
+    /** Blocks released while their bytes are in the log: freed when its generation ends (under the commit lock). */
+    private final List<Long> heldFree = new ArrayList<>();
     /** Whether {@link #logged} has batches, for {@link #hasChanges} (read without the commit lock). */
     private volatile boolean anyLogged;
     /** The nodes of logged batches: LMDB does not have these images yet, so they are never evicted. */
@@ -507,7 +528,7 @@ public final class MetaStore implements AutoCloseable {
                 if (alsoSync == null) {
                     blocks.sync();
                 } else if (alsoSync.length > 0) {
-                    blocks.syncBlocks(alsoSync, alsoSync.length);
+                    syncInPlaceLocked(alsoSync);
                 }
                 return;
             }
@@ -576,10 +597,12 @@ public final class MetaStore implements AutoCloseable {
 
     private void writeDurably(List<Batch> todo, long[] alsoSync) {
         long t0 = System.nanoTime();
+        IntentLog log = intentLog;
         if (alsoSync == null) {
-            blocks.sync();
+            blocks.sync(); // every block written so far, those whose bytes the log holds too
         } else {
-            long[] ids = blocksToSync(todo, alsoSync);
+            // the blocks whose bytes the log holds: this commit ends its generation
+            long[] ids = withLoggedData(blocksToSync(todo, alsoSync));
             if (!todo.isEmpty() && lmdbFlushesBlockDisk) {
                 // LMDB's commit fdatasyncs its pages before it writes the meta page that makes the
                 // commit visible: that flush of the disk's cache also makes these blocks durable
@@ -589,11 +612,10 @@ public final class MetaStore implements AutoCloseable {
             }
         }
         COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
-        if (todo.isEmpty() && logged.isEmpty()) {
+        boolean nextGeneration = log != null && log.hasRecords();
+        if (todo.isEmpty() && logged.isEmpty() && !nextGeneration) {
             return;
         }
-        IntentLog log = intentLog;
-        boolean nextGeneration = log != null && log.hasRecords();
         lmdb.write(w -> {
             // the logged batches first: they are older than the new ones
             for (Batch x : logged) {
@@ -608,12 +630,91 @@ public final class MetaStore implements AutoCloseable {
         });
         if (nextGeneration) {
             log.restart(log.generation() + 1);
+            // the records are stale now: their blocks' bytes are in the block files
+            loggedData.clear();
+            anyLoggedData = false;
+            freeHeld();
+        }
+    }
+
+    /** {@code ids} and the blocks whose bytes the log holds. */
+    private long[] withLoggedData(long[] ids) {
+        if (!anyLoggedData) {
+            return ids;
+        }
+        long[] out = Arrays.copyOf(ids, ids.length + loggedData.size());
+        int n = ids.length;
+        for (long id : loggedData) {
+            if (n == out.length) {
+                break; // (added since the size was read: those are being logged, not ours to sync)
+            }
+            out[n++] = id;
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    private void freeHeld() {
+        if (!heldFree.isEmpty()) {
+            release(new ArrayList<>(heldFree));
+            heldFree.clear();
         }
     }
 
     /**
-     * One file's fsync by the intent log: syncs the blocks the batches newly reference and the
-     * file's in-place writes, then appends the batches' LMDB writes and waits for that append.
+     * Makes durable the writes that returned before this call to {@code ids}, blocks a file
+     * overwrote in place whose references are durable already (a file's {@code fsync} with nothing
+     * to commit). By range, unless a block's bytes are in the log's current generation: then a
+     * record carries the new bytes too (recovery writes records in order), or, if they are too
+     * many, an LMDB commit ends the generation.
+     */
+    public void syncInPlace(long[] ids) {
+        if (ids.length == 0) {
+            return;
+        }
+        if (!anyLoggedData) {
+            blocks.syncBlocks(ids, ids.length);
+            return;
+        }
+        commitLock.lock();
+        try {
+            syncInPlaceLocked(ids);
+        } finally {
+            commitLock.unlock();
+        }
+    }
+
+    private void syncInPlaceLocked(long[] ids) {
+        boolean logged = false;
+        if (anyLoggedData) {
+            for (long id : ids) {
+                if (loggedData.contains(id)) {
+                    logged = true;
+                    break;
+                }
+            }
+        }
+        if (!logged) {
+            blocks.syncBlocks(ids, ids.length);
+            return;
+        }
+        if (logDurably(List.of(), ids)) {
+            COMMITS_LOG.increment();
+            return;
+        }
+        writeDurably(List.of(), ids);
+        synchronized (this) {
+            loggedApplied();
+        }
+        this.logged.clear();
+        anyLogged = false;
+        COMMITS_LMDB.increment();
+    }
+
+    /**
+     * One file's fsync by the intent log: appends the batches' LMDB writes and waits for that
+     * append. The blocks the batches newly reference and the file's in-place writes must be durable
+     * with it: the record carries their bytes if they are few ({@link #DATA_BLOCKS}), else they are
+     * written back first (those whose bytes an earlier record carries are always carried again).
      * False (nothing done) if there is no log or the record does not fit: the caller commits to LMDB.
      */
     private boolean logDurably(List<Batch> todo, long[] alsoSync) {
@@ -625,28 +726,57 @@ public final class MetaStore implements AutoCloseable {
         for (Batch x : todo) {
             apply(r, x);
         }
-        byte[] record = r.bytes();
-        if (!log.fits(record.length)) {
+        long[] ids = Arrays.stream(blocksToSync(todo, alsoSync)).distinct().toArray();
+        long[] carried = ids.length <= DATA_BLOCKS ? ids
+                : Arrays.stream(ids).filter(id -> anyLoggedData && loggedData.contains(id)).toArray();
+        if (carried.length > DATA_BLOCKS) {
+            return false;
+        }
+        ByteBuffer buf = ByteBuffer.allocate(blockSize);
+        if (carried.length > 0 && !anyLoggedData && !blocks.readWhole(carried[0], buf)) {
+            carried = new long[0]; // a space that cannot read blocks: they are written back instead
+        }
+        int length = r.size() + carried.length * (IntentLog.DATA_OVERHEAD + blockSize);
+        if (!log.fits(length)) {
             return false;
         }
         long t0 = System.nanoTime();
-        long[] ids = blocksToSync(todo, alsoSync);
-        if (lmdbFlushesBlockDisk) {
+        if (carried.length > 0) {
+            // marked before their bytes are read: a sync in place that does not see the mark ran
+            // after writes that this read sees
+            for (long id : carried) {
+                loggedData.add(id);
+            }
+            anyLoggedData = true;
+            for (long id : carried) {
+                buf.clear();
+                if (!blocks.readWhole(id, buf)) {
+                    throw new IllegalStateException("block " + id + " cannot be read for the intent log");
+                }
+                r.data(id, buf.array());
+            }
+        }
+        byte[] record = r.bytes();
+        long[] inRecord = carried;
+        long[] rest = carried.length == ids.length ? new long[0]
+                : Arrays.stream(ids).filter(id -> Arrays.stream(inRecord).noneMatch(c -> c == id)).toArray();
+        if (rest.length == 0 && carried.length > 0) {
+            log.write(record); // the record carries every block: nothing to write back
+        } else if (lmdbFlushesBlockDisk) {
             // the log lives beside LMDB: its fdatasync flushes the disk's cache for these blocks
             // too, so the record may travel to the disk with them; it is made durable (and counts)
             // only after their writes have completed
             try {
-                blocks.writeBackBlocks(ids, ids.length, () -> log.write(record));
+                blocks.writeBackBlocks(rest, rest.length, () -> log.write(record));
             } catch (RuntimeException e) {
                 log.discard();
                 throw e;
             }
-            COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
         } else {
-            blocks.syncBlocks(ids, ids.length);
-            COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
+            blocks.syncBlocks(rest, rest.length);
             log.write(record);
         }
+        COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
         log.force();
         return true;
     }
@@ -809,7 +939,11 @@ public final class MetaStore implements AutoCloseable {
     private void release(List<Long> released) {
         released.sort(Comparator.reverseOrder());
         for (long id : released) {
-            blocks.free(new BlockId(id));
+            if (anyLoggedData && loggedData.contains(id)) {
+                heldFree.add(id); // its bytes are in the log: free once the generation ends
+            } else {
+                blocks.free(new BlockId(id));
+            }
         }
     }
 

@@ -3,7 +3,7 @@ package io.clonefs.metadata;
 import io.clonefs.base.BlockId;
 import java.util.ArrayDeque;
 
-/** Block numbers without bytes, for tests of the metadata layer alone (it never touches block bytes). */
+/** Block numbers without bytes, for tests of the metadata layer alone (it writes no block bytes, and reads none from a space that cannot: {@link #readWhole}). */
 final class CountingBlockSpace implements BlockSpace {
     private final int blockSize;
     private final ArrayDeque<Long> free = new ArrayDeque<>();
