@@ -267,13 +267,19 @@ class IoFaultReliabilityIT {
         assertNotEquals(0, dd.exit(), dd.describe());
         assertTrue(dd.err().contains("Input/output error"), dd.describe());
         faults.rates(0, 0, 1);
-        dd = Proc.run(List.of("dd", "if=/dev/zero", "of=" + mnt.resolve("v/ddsync"), "bs=8k", "count=1", "conv=fsync"),
+        // one block: the fsync's log record carries its bytes, so no block sync is asked for
+        dd = Proc.run(List.of("dd", "if=/dev/zero", "of=" + mnt.resolve("v/ddlog"), "bs=8k", "count=1", "conv=fsync"),
+                Map.of(), Duration.ofSeconds(60));
+        assertEquals(0, dd.exit(), "a small fsync needs no block sync: " + dd.describe());
+        // more blocks than a record carries: they are written back, and that fails (and so does
+        // every fsync after it while the failed batch waits to go again)
+        dd = Proc.run(List.of("dd", "if=/dev/zero", "of=" + mnt.resolve("v/ddsync"), "bs=8k", "count=32", "conv=fsync"),
                 Map.of(), Duration.ofSeconds(60));
         assertNotEquals(0, dd.exit(), "fsync failure must be reported: " + dd.describe());
         assertTrue(dd.err().contains("Input/output error"), dd.describe());
         quiet();
         assertArrayEquals(seedData, Files.readAllBytes(mnt.resolve("v/direct")));
-        for (String f : List.of("ddout", "ddsync")) {
+        for (String f : List.of("ddout", "ddsync", "ddlog")) {
             files.put(f, read(fs, fs.resolve(f), 0, MAX_SIZE));
         }
         files.put("direct", seedData);
@@ -426,7 +432,8 @@ class IoFaultReliabilityIT {
         assertTrue(dd.err().contains("Input/output error"), dd.describe());
         // the engine's fsync fails: reported too
         faults.rates(0, 0, 1);
-        dd = Proc.run(List.of("dd", "if=/dev/zero", "of=" + mnt.resolve("v/ddsync"), "bs=8k", "count=1", "conv=fsync"),
+        // (more blocks than an intent-log record carries: they are written back, and that fails)
+        dd = Proc.run(List.of("dd", "if=/dev/zero", "of=" + mnt.resolve("v/ddsync"), "bs=8k", "count=32", "conv=fsync"),
                 Map.of(), Duration.ofSeconds(60));
         assertNotEquals(0, dd.exit(), "fsync failure must be reported: " + dd.describe());
         assertTrue(dd.err().contains("Input/output error"), dd.describe());

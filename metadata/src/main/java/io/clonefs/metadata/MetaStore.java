@@ -15,7 +15,9 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -101,7 +103,7 @@ public final class MetaStore implements AutoCloseable {
      * Blocks whose newest durable bytes are in the current log generation (see the class comment).
      * Added to (before the bytes are read) and cleared under the commit lock; read anywhere.
      */
-    private final java.util.Set<Long> loggedData = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Long> loggedData = ConcurrentHashMap.newKeySet();
     /** Whether {@link #loggedData} may hold blocks: if not, a sync in place needs no commit lock. */
     private volatile boolean anyLoggedData;
     /** Blocks released while their bytes are in the log: freed when its generation ends (under the commit lock). */
@@ -642,15 +644,12 @@ public final class MetaStore implements AutoCloseable {
         if (!anyLoggedData) {
             return ids;
         }
-        long[] out = Arrays.copyOf(ids, ids.length + loggedData.size());
+        long[] out = Arrays.copyOf(ids, ids.length + loggedData.size()); // (it changes under the commit lock only)
         int n = ids.length;
         for (long id : loggedData) {
-            if (n == out.length) {
-                break; // (added since the size was read: those are being logged, not ours to sync)
-            }
             out[n++] = id;
         }
-        return Arrays.copyOf(out, n);
+        return out;
     }
 
     private void freeHeld() {
