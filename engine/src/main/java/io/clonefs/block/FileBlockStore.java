@@ -2,17 +2,12 @@ package io.clonefs.block;
 
 import io.clonefs.base.BlockId;
 import io.clonefs.base.ClonefsException;
-import io.clonefs.base.FileChannels;
 import io.clonefs.metadata.IntentLog;
 import io.clonefs.metrics.Metrics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * A {@link BlockStore} over large files {@code blocks/NNNNNN.blk}, each holding
@@ -81,41 +76,28 @@ public final class FileBlockStore implements BlockStore {
      * {@code fdatasync} of each file written.
      */
     public static IntentLog.DataSink recoveryWriter(Path dir, int blockSize) {
-        long blocksPerFile = FILE_BYTES / blockSize;
+        BlockFiles files = new BlockFiles(dir, blockSize, COUNTERS);
         return new IntentLog.DataSink() {
-            private final Map<Long, FileChannel> open = new HashMap<>();
-
             @Override
             public void write(long id, byte[] bytes) {
-                long fileNo = id / blocksPerFile;
                 try {
-                    FileChannel ch = open.get(fileNo);
-                    if (ch == null) {
-                        Files.createDirectories(dir);
-                        ch = FileChannels.open(dir.resolve(String.format("%06d.blk", fileNo)), StandardOpenOption.CREATE,
-                                StandardOpenOption.WRITE);
-                        open.put(fileNo, ch);
-                    }
-                    ByteBuffer b = ByteBuffer.wrap(bytes);
-                    long pos = (id % blocksPerFile) * blockSize;
-                    while (b.hasRemaining()) {
-                        pos += ch.write(b, pos);
-                    }
+                    Files.createDirectories(dir);
                 } catch (IOException e) {
-                    throw new ClonefsException.IoFailure("cannot write block " + id + " from the intent log: " + e.getMessage(), e);
+                    throw new ClonefsException.IoFailure("cannot create block directory " + dir + ": " + e.getMessage(), e);
                 }
+                files.write(new BlockId(id), 0, ByteBuffer.wrap(bytes));
             }
 
             @Override
             public void sync() {
                 try {
-                    for (FileChannel ch : open.values()) {
-                        ch.force(false);
-                        ch.close();
+                    for (BlockFile f : files.opened()) {
+                        if (f != null) {
+                            f.force();
+                        }
                     }
-                    open.clear();
-                } catch (IOException e) {
-                    throw new ClonefsException.IoFailure("cannot sync blocks written from the intent log: " + e.getMessage(), e);
+                } finally {
+                    files.closeAll();
                 }
             }
         };

@@ -1,6 +1,7 @@
 package io.clonefs.metadata;
 
 import io.clonefs.base.BlockId;
+import java.nio.ByteBuffer;
 
 /**
  * What the metadata layer needs of the block store: block numbers to hand out and take back, and
@@ -57,7 +58,7 @@ public interface BlockSpace extends AutoCloseable {
      * an intent-log record that carries it; false if this space cannot read blocks (then the
      * record does not carry them and they are synced instead).
      */
-    default boolean readWhole(long id, java.nio.ByteBuffer dst) {
+    default boolean readWhole(long id, ByteBuffer dst) {
         return false;
     }
 

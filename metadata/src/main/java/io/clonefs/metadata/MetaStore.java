@@ -700,13 +700,9 @@ public final class MetaStore implements AutoCloseable {
             COMMITS_LOG.increment();
             return;
         }
-        writeDurably(List.of(), ids);
-        synchronized (this) {
-            loggedApplied();
-        }
-        this.logged.clear();
-        anyLogged = false;
-        COMMITS_LMDB.increment();
+        // too many to carry, or the record does not fit: a commit of everything, which syncs
+        // these blocks and (an LMDB commit) ends the log's generation
+        commitThrough(Long.MAX_VALUE, ids);
     }
 
     /**
@@ -725,9 +721,12 @@ public final class MetaStore implements AutoCloseable {
         for (Batch x : todo) {
             apply(r, x);
         }
-        long[] ids = Arrays.stream(blocksToSync(todo, alsoSync)).distinct().toArray();
-        long[] carried = ids.length <= DATA_BLOCKS ? ids
-                : Arrays.stream(ids).filter(id -> anyLoggedData && loggedData.contains(id)).toArray();
+        long[] ids = blocksToSync(todo, alsoSync);
+        // few: all of them; else those whose bytes an earlier record carries (a large fsync passes
+        // here with every block it wrote: no set of them is built, and the logged set is looked at
+        // only while it holds any)
+        long[] carried = ids.length <= DATA_BLOCKS ? Arrays.stream(ids).distinct().toArray()
+                : anyLoggedData ? Arrays.stream(ids).filter(loggedData::contains).distinct().toArray() : new long[0];
         if (carried.length > DATA_BLOCKS) {
             return false;
         }
@@ -757,7 +756,7 @@ public final class MetaStore implements AutoCloseable {
         }
         byte[] record = r.bytes();
         long[] inRecord = carried;
-        long[] rest = carried.length == ids.length ? new long[0]
+        long[] rest = carried.length == 0 ? ids
                 : Arrays.stream(ids).filter(id -> Arrays.stream(inRecord).noneMatch(c -> c == id)).toArray();
         if (rest.length == 0 && carried.length > 0) {
             log.write(record); // the record carries every block: nothing to write back

@@ -553,8 +553,8 @@ public final class FuseLoop {
      * node, which the workers serve. The caller that saw the error was woken by the reply: until
      * the invalidation is sent, its next OPEN, FSYNC or GETATTR of the node waits
      * ({@link #waitsForInvalidation}), so it cannot reopen, sync or stat the file and then read the
-     * refused bytes (a close sends no request: FLUSH is refused once and then never sent); only a read through a descriptor it keeps open, racing this by
-     * microseconds, could.
+     * refused bytes (a close sends no request: FLUSH is refused once and then never sent); only a
+     * read through a descriptor it keeps open, racing this by microseconds, could.
      */
     private void invalidate(Libfuse.Lib l, Pointer ch, long id) {
         int rc;
