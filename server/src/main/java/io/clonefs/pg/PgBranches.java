@@ -157,7 +157,7 @@ final class PgBranches {
                     volumes.destroyQuietly(snapshot, e);
                 }
                 if (cloned) {
-                    PgVolumes.deleteQuietly(processes.logFile(spec.name()));
+                    processes.removeFiles(spec.name());
                 }
                 throw e;
             } finally {

@@ -158,7 +158,7 @@ final class PgImports {
                 failure.addSuppressed(e);
             }
         }
-        PgVolumes.deleteQuietly(processes.logFile(volume));
+        processes.removeFiles(volume);
     }
 
     /** A conninfo (key=value or URI) with any password removed. */

@@ -131,7 +131,6 @@ public final class PgManager implements AutoCloseable {
         Path runDir = home.resolve("run");
         Path logDir = home.resolve("log");
         PgStateStore store = new PgStateStore(home.resolve("state.json"));
-        PgProcesses processes = new PgProcesses(tools, options, mnt, runDir, logDir, PgLimiter.forPool(pool, options));
         UserPrincipalLookupService users = home.getFileSystem().getUserPrincipalLookupService();
         PgDataDirs dataDirs;
         try {
@@ -140,6 +139,8 @@ public final class PgManager implements AutoCloseable {
         } catch (IOException e) {
             throw new PgException.Setup("no OS user '" + options.osUser() + "' to run PostgreSQL as (install postgresql-15)");
         }
+        PgProcesses processes = new PgProcesses(tools, options, mnt, runDir, logDir, PgLimiter.forPool(pool, options),
+                new PgTempFiles(home.resolve("tmp"), dataDirs));
         for (String tool : List.of("initdb", "pg_ctl", "pg_basebackup", "postgres")) {
             if (!Files.isExecutable(options.binDir().resolve(tool))) {
                 throw new PgException.Setup("no " + tool + " in " + options.binDir() + " (install postgresql-15)");

@@ -38,6 +38,8 @@ final class PgProcesses {
     private final Path runDir;
     private final Path logDir;
     private final PgLimiter limiter;
+    /** Where a server's temporary files go, linked before each start; null: in the data directory. */
+    private final PgTempFiles tempFiles;
     /** A postmaster found on a data directory: its pid and start time ({@link Postgres#startTicks}). */
     private record Postmaster(long pid, long startTicks) {
     }
@@ -47,13 +49,15 @@ final class PgProcesses {
     /** Settings of another part (history's archiving), applied after the record's own. */
     private volatile java.util.function.BiConsumer<PgRecord, Postgres.Builder> more = (r, b) -> { };
 
-    PgProcesses(PgTools tools, PgOptions options, Path mountpoint, Path runDir, Path logDir, PgLimiter limiter) {
+    PgProcesses(PgTools tools, PgOptions options, Path mountpoint, Path runDir, Path logDir, PgLimiter limiter,
+                PgTempFiles tempFiles) {
         this.tools = tools;
         this.options = options;
         this.mountpoint = mountpoint;
         this.runDir = runDir;
         this.logDir = logDir;
         this.limiter = limiter;
+        this.tempFiles = tempFiles;
     }
 
     /** Adds settings a server starts with (after its own). */
@@ -77,6 +81,14 @@ final class PgProcesses {
 
     Path logFile(String name) {
         return logDir.resolve(name + ".log");
+    }
+
+    /** Removes what a server kept beside its volume: its log and its temporary files' directory. */
+    void removeFiles(String name) {
+        PgVolumes.deleteQuietly(logFile(name));
+        if (tempFiles != null) {
+            tempFiles.remove(name);
+        }
     }
 
     /** True when the server's postmaster runs. */
@@ -176,6 +188,9 @@ final class PgProcesses {
 
     private void start(PgRecord rec, boolean freshClone, Runnable onLockFile) {
         Path log = logFile(rec.name());
+        if (tempFiles != null) {
+            tempFiles.place(rec.name(), dataDir(rec));
+        }
         try {
             server(rec, freshClone, limiter.starting(rec, tools)).start(options.startTimeout(), onLockFile);
         } catch (Postgres.Failed e) {

@@ -235,7 +235,7 @@ final class PgServers {
         }
         registry.remove(name);
         String snapDestroyed = rec.snapshotOwned() ? volumes.releaseSnapshot(rec.snapshot()) : null;
-        PgVolumes.deleteQuietly(processes.logFile(name));
+        processes.removeFiles(name);
         if (history != null) {
             PgVolumes.deleteTreeQuietly(history.dir(name)); // its archive, if it kept history
         }

@@ -21,7 +21,7 @@ class PgProcessesPidTest {
         Path mnt = tmp.resolve("mnt");
         Path data = mnt.resolve("b1").resolve("data");
         Files.createDirectories(data);
-        PgProcesses processes = new PgProcesses(null, null, mnt, tmp.resolve("run"), tmp.resolve("log"), null);
+        PgProcesses processes = new PgProcesses(null, null, mnt, tmp.resolve("run"), tmp.resolve("log"), null, null);
         PgRecord rec = new PgRecord("b1", PgRecord.BRANCH, "data", "src", null, false, false, 54400,
                 Instant.now().toString(), null, false, true, false, null, null, false, null, null, null, null);
         assertEquals(-1, processes.pid(rec));
