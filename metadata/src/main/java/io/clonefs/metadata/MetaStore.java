@@ -62,6 +62,11 @@ public final class MetaStore implements AutoCloseable {
     private static final String COMMITS_HELP = "Metadata commits by where they went: an LMDB transaction, or an intent log append (a file's fsync).";
     private static final LongAdder COMMITS_LMDB = Metrics.process().counter(COMMITS, COMMITS_HELP, "to", "lmdb");
     private static final LongAdder COMMITS_LOG = Metrics.process().counter(COMMITS, COMMITS_HELP, "to", "intent_log");
+    private static final String LOG_BYTES = "clonefs_intent_log_bytes_total";
+    private static final String LOG_BYTES_HELP = "Bytes of durable intent log records (payload) by what they hold: metadata"
+            + " (LMDB writes), or the bytes of blocks a small fsync carries instead of their write-back.";
+    private static final LongAdder LOG_BYTES_METADATA = Metrics.process().counter(LOG_BYTES, LOG_BYTES_HELP, "holds", "metadata");
+    private static final LongAdder LOG_BYTES_DATA = Metrics.process().counter(LOG_BYTES, LOG_BYTES_HELP, "holds", "block_data");
 
     private final Lmdb lmdb;
     private final BlockSpace blocks;
@@ -739,6 +744,7 @@ public final class MetaStore implements AutoCloseable {
             return false;
         }
         long t0 = System.nanoTime();
+        int metadataBytes = r.size();
         if (carried.length > 0) {
             // marked before their bytes are read: a sync in place that does not see the mark ran
             // after writes that this read sees
@@ -776,6 +782,8 @@ public final class MetaStore implements AutoCloseable {
         }
         COMMIT_DATA_SECONDS.observeNanos(System.nanoTime() - t0);
         log.force();
+        LOG_BYTES_METADATA.add(metadataBytes);
+        LOG_BYTES_DATA.add(record.length - metadataBytes);
         return true;
     }
 

@@ -185,12 +185,21 @@ class LoggedBlockBytesTest {
         return b;
     }
 
+    /** {@code clonefs_intent_log_bytes_total{holds=...}} of this process. */
+    private static long logBytes(String holds) {
+        return io.clonefs.metrics.Metrics.process().counter("clonefs_intent_log_bytes_total", "", "holds", holds).sum();
+    }
+
     @Test
     void aSmallFsyncsRecordCarriesItsBlocksAndRecoveryWritesThemBack() {
         Pool p = newPool();
         long b = p.newBlock(bytes(1));
+        long dataBefore = logBytes("block_data");
+        long metaBefore = logBytes("metadata");
         p.fsync();
         assertEquals(0, p.disk.synced, "the block was not written back: the record carries it");
+        assertEquals(IntentLog.DATA_OVERHEAD + BS, logBytes("block_data") - dataBefore, "the record's block bytes");
+        assertTrue(logBytes("metadata") > metaBefore, "the record's metadata bytes");
         assertNull(p.disk.durable.get(b), "only the log holds the block's bytes");
         assertEquals(0, IntentLog.generation(p.lmdb), "no LMDB commit");
 
@@ -207,8 +216,10 @@ class LoggedBlockBytesTest {
         for (int i = 0; i < ids.length; i++) {
             ids[i] = p.newBlock(bytes(i));
         }
+        long dataBefore = logBytes("block_data");
         p.fsync();
         assertEquals(ids.length, p.disk.synced);
+        assertEquals(0, logBytes("block_data") - dataBefore, "a large fsync's record carries no block bytes");
         p = p.crashAndReopen();
         for (int i = 0; i < ids.length; i++) {
             assertArrayEquals(bytes(i), p.disk.durable.get(ids[i]));
