@@ -18,7 +18,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,22 +31,18 @@ import org.junit.jupiter.api.Test;
 class PgTempFilesIT {
     private static final String SPILL = "declare c cursor for select g from generate_series(1, 300000) g order by g desc";
 
-    private PgHarness h;
-
-    @AfterEach
-    void teardown() {
-        if (h != null) {
-            h.close();
+    @Test
+    void temporaryFilesGoToTheServersOwnDirectoryBesideThePool() throws Exception {
+        try (PgHarness h = PgHarness.start("pgtmp")) {
+            run(h);
         }
     }
 
-    @Test
-    void temporaryFilesGoToTheServersOwnDirectoryBesideThePool() throws Exception {
-        h = PgHarness.start("pgtmp");
+    private void run(PgHarness h) throws Exception {
         PgManager pg = h.pg();
         Path tmp = h.pool().toAbsolutePath().normalize().resolve("pg").resolve("tmp");
         PgApi.Server src = pg.init("src", null);
-        assertLinked("src", tmp);
+        assertLinked(h, "src", tmp);
 
         // a sort held open by a cursor keeps its temporary file: it is in src's directory
         try (Connection c = PgHarness.connect(src.port()); Statement s = c.createStatement()) {
@@ -61,7 +56,7 @@ class PgTempFilesIT {
             // a branch taken meanwhile carries src's link in its snapshot; its start (which removes
             // the temporary files it finds) must not reach src's directory
             PgApi.Branched b1 = pg.branch(BranchSpec.of("src", "b1"));
-            assertLinked("b1", tmp);
+            assertLinked(h, "b1", tmp);
             assertEquals(srcFiles, tempFiles(tmp.resolve("src")), "b1's start touched src's temporary files");
             assertEquals(299999, first(s, "fetch 1 from c"));
 
@@ -81,19 +76,19 @@ class PgTempFilesIT {
 
         // a data directory from before (a real base/pgsql_tmp with a stale file) gets the link at its next start
         pg.stop("b1");
-        Path b1Link = dataDir(pg, "b1").resolve("base").resolve("pgsql_tmp");
+        Path b1Link = dataDir(h, "b1").resolve("base").resolve("pgsql_tmp");
         Files.delete(b1Link);
         Files.createDirectory(b1Link);
         Files.writeString(b1Link.resolve("pgsql_tmp999.0"), "stale");
         pg.start("b1");
-        assertLinked("b1", tmp);
+        assertLinked(h, "b1", tmp);
         assertEquals(List.of(), tempFiles(tmp.resolve("b1")));
 
         // a directory that cannot be made: the branch keeps its temporary files in its volume, and works
         Files.createDirectories(tmp);
         Files.writeString(tmp.resolve("b2"), "in the way");
         PgApi.Branched b2 = pg.branch(BranchSpec.of("src", "b2"));
-        Path b2Link = dataDir(pg, "b2").resolve("base").resolve("pgsql_tmp");
+        Path b2Link = dataDir(h, "b2").resolve("base").resolve("pgsql_tmp");
         assertFalse(Files.isSymbolicLink(b2Link), "b2 kept a link although its directory could not be made");
         try (Connection bc = PgHarness.connect(b2.port()); Statement bs = bc.createStatement()) {
             bc.setAutoCommit(false);
@@ -113,8 +108,8 @@ class PgTempFilesIT {
     }
 
     /** {@code base/pgsql_tmp} of the server's data directory links to {@code tmp/<name>}, a directory the PostgreSQL user owns, mode 0700. */
-    private void assertLinked(String name, Path tmp) throws IOException {
-        Path link = dataDir(h.pg(), name).resolve("base").resolve("pgsql_tmp");
+    private static void assertLinked(PgHarness h, String name, Path tmp) throws IOException {
+        Path link = dataDir(h, name).resolve("base").resolve("pgsql_tmp");
         assertTrue(Files.isSymbolicLink(link), link + " is not a link");
         assertEquals(tmp.resolve(name), Files.readSymbolicLink(link));
         Path dir = tmp.resolve(name);
@@ -124,8 +119,8 @@ class PgTempFilesIT {
         assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
     }
 
-    private Path dataDir(PgManager pg, String name) {
-        String dir = pg.list().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow().dataDir();
+    private static Path dataDir(PgHarness h, String name) {
+        String dir = h.pg().list().stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow().dataDir();
         return Path.of(dir).isAbsolute() ? Path.of(dir) : h.mount().mountpoint().resolve(name).resolve(dir);
     }
 
