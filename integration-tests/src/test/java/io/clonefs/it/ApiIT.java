@@ -183,6 +183,7 @@ class ApiIT {
         // finds the disk full releases the pool's metadata reserve (so that a destroy could still
         // free space) and succeeds; filling again takes that room too, and then commits get 507.
         api.expect(201, "POST", "/v1/volumes", "{\"name\":\"filler\"}");
+        String keptId = api.expect(201, "POST", "/v1/tokens", "{\"scope\":\"read\",\"name\":\"kept\"}").get("id").asText();
         byte[] chunk = new byte[MB];
         new java.util.Random(7).nextBytes(chunk);
         int noSpace = 0;
@@ -212,6 +213,13 @@ class ApiIT {
         System.out.println("on a full pool: POST /v1/tokens -> " + fullTok.status() + " " + fullTok.body());
         assertTrue(fullTok.status() == 201 || fullTok.status() == 507 && "no_space".equals(fullTok.code()),
                 "POST /v1/tokens on a full pool: " + fullTok.status() + " " + fullTok.body());
+        // a revoke rewrites the same file: done, or refused as 507 with the token still there, never a 500
+        ApiClient.Reply revoke = api.call("DELETE", "/v1/tokens/" + keptId, null);
+        System.out.println("on a full pool: DELETE /v1/tokens/ID -> " + revoke.status() + " " + revoke.body());
+        assertTrue(revoke.status() == 200 || revoke.status() == 507 && "no_space".equals(revoke.code()),
+                "DELETE /v1/tokens/ID on a full pool: " + revoke.status() + " " + revoke.body());
+        boolean listed = api.expect(200, "GET", "/v1/tokens", null).toString().contains(keptId);
+        assertEquals(revoke.status() == 507, listed, "a refused revoke keeps the token, a done one removes it");
         // and it recovers: the daemon still answers and unmounts cleanly in teardown
         api.expect(200, "GET", "/v1/status", null);
         // the console's one-time sign-in link (clonefs ui); ConsoleIT signs in with one
