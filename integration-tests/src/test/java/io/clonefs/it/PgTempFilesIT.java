@@ -84,6 +84,25 @@ class PgTempFilesIT {
         assertLinked(h, "b1", tmp);
         assertEquals(List.of(), tempFiles(tmp.resolve("b1")));
 
+        // the right link, but its directory deleted by hand while the server was stopped: the
+        // next start makes the directory again, and the server's sorts spill into it
+        pg.stop("b1");
+        try (Stream<Path> s = Files.walk(tmp.resolve("b1"))) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+        PgApi.Server b1Again = pg.start("b1");
+        assertLinked(h, "b1", tmp);
+        try (Connection bc = PgHarness.connect(b1Again.port()); Statement bs = bc.createStatement()) {
+            bc.setAutoCommit(false);
+            bs.execute("set work_mem = '64kB'");
+            bs.execute(SPILL);
+            assertEquals(300000, first(bs, "fetch 1 from c"));
+            assertFalse(tempFiles(tmp.resolve("b1")).isEmpty(), "b1's sort wrote no file into its remade directory");
+        }
+        awaitNoTempFiles(tmp.resolve("b1"));
+
         // a directory that cannot be made: the branch keeps its temporary files in its volume, and works
         Files.createDirectories(tmp);
         Files.writeString(tmp.resolve("b2"), "in the way");
