@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * Warms a new branch's page cache: its files are new inodes, so nothing of the source's page cache
  * serves them and every first read of a page would be a FUSE round trip. A second after the branch
  * answers (so that its first client, typically connecting at once, does not share the CPU with it;
- * {@code -Dclonefs.pg.warmDelayMillis}), one background thread reads its relation files ({@code base/}, {@code global/}; largest first)
- * through the mount, so the kernel's read-ahead fetches them in 1 MiB requests from block files
+ * {@code -Dclonefs.pg.warmDelayMillis}), background threads read its relation files ({@code base/}, {@code global/}; largest
+ * first, {@link #readers} files at once: one reader alone got a small share of the request workers
+ * while the branch served clients) through the mount, so the kernel's read-ahead fetches them in 1 MiB requests from block files
  * the host usually has cached. A read through the kernel never replaces a page the branch's server
  * has already written (unlike storing pages into the cache from the daemon).
  *
@@ -46,6 +47,8 @@ final class PgWarmup {
     private static final LongAdder WARM_BYTES = Metrics.process().counter("clonefs_pg_warm_bytes_total",
             "Bytes of new branches' relation files read ahead into the page cache after they started.", null, null);
     private static final int CHUNK = 1 << 20;
+    /** Files read at once by default (see {@link #readers}). */
+    static final int READERS = 4;
 
     private final long budgetMiB = Long.getLong("clonefs.pg.warmMiB", -1);
     /** How long after the branch answers its warm-up starts: its first client comes first. */
@@ -127,12 +130,57 @@ final class PgWarmup {
         }
         long budget = budgetMiB > 0 ? budgetMiB << 20 : Math.min(total, memAvailable() / 4);
         long t0 = System.nanoTime();
-        long done = 0;
+        java.util.Queue<Path> todo = new java.util.concurrent.ConcurrentLinkedQueue<>(files);
+        AtomicLong done = new AtomicLong();
+        List<Thread> readers = new ArrayList<>();
+        IOException[] failed = new IOException[1];
+        for (int i = 0; i < Math.max(1, readers()); i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    read(todo, done, budget, name, token);
+                } catch (IOException e) {
+                    synchronized (failed) {
+                        failed[0] = e;
+                    }
+                    todo.clear();
+                }
+            }, "clonefs-pg-warmup-" + i);
+            t.setDaemon(true);
+            t.start();
+            readers.add(t);
+        }
+        try {
+            for (Thread t : readers) {
+                t.join();
+            }
+        } catch (InterruptedException e) {
+            current.remove(name, token); // the readers stop at their next chunk
+            Thread.currentThread().interrupt();
+            return;
+        }
+        synchronized (failed) {
+            if (failed[0] != null) {
+                throw failed[0];
+            }
+        }
+        if (!Long.valueOf(token).equals(current.get(name))) {
+            return;
+        }
+        LOG.info("warmed {} MiB of branch {} in {} ms", done.get() >> 20, name, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * One reader of a warm-up: takes the next file of {@code todo} and reads it through the mount in
+     * 1 MiB reads, until the files or the {@code budget} (shared by the readers) are used up or the
+     * warm-up is no longer {@code name}'s current one.
+     */
+    private void read(java.util.Queue<Path> todo, AtomicLong done, long budget, String name, long token)
+            throws IOException {
         ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
-        for (Path f : files) {
+        for (Path f = todo.poll(); f != null && done.get() < budget; f = todo.poll()) {
             try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
                 long pos = 0;
-                while (done < budget) {
+                while (done.get() < budget) {
                     if (!Long.valueOf(token).equals(current.get(name))) {
                         return;
                     }
@@ -142,15 +190,16 @@ final class PgWarmup {
                         break;
                     }
                     pos += n;
-                    done += n;
+                    done.addAndGet(n);
                     WARM_BYTES.add(n);
                 }
             }
-            if (done >= budget) {
-                break;
-            }
         }
-        LOG.info("warmed {} MiB of branch {} in {} ms", done >> 20, name, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** How many files a warm-up reads at once ({@code -Dclonefs.pg.warmReaders}, default {@value #READERS}). */
+    static int readers() {
+        return Integer.getInteger("clonefs.pg.warmReaders", READERS);
     }
 
     /** Regular files under {@code base/} and {@code global/}, largest first. */
