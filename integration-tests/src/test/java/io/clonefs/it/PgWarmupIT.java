@@ -17,7 +17,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A new branch's page cache is warmed in the background: once its warm-up is done, its largest
@@ -29,13 +30,17 @@ class PgWarmupIT {
 
     @AfterEach
     void teardown() {
+        System.clearProperty("clonefs.pg.warmReaders");
         if (h != null) {
             h.close();
         }
     }
 
-    @Test
-    void aNewBranchIsReadIntoThePageCacheInTheBackground() throws Exception {
+    /** With the default single reader, and with several files read at once ({@code -Dclonefs.pg.warmReaders}). */
+    @ParameterizedTest(name = "readers={0}")
+    @ValueSource(ints = {1, 4})
+    void aNewBranchIsReadIntoThePageCacheInTheBackground(int readers) throws Exception {
+        System.setProperty("clonefs.pg.warmReaders", Integer.toString(readers));
         h = PgHarness.start("pgwarm");
         PgManager pg = h.pg();
         PgApi.Server src = pg.init("src", null);

@@ -30,8 +30,7 @@ import org.slf4j.LoggerFactory;
  * serves them and every first read of a page would be a FUSE round trip. A second after the branch
  * answers (so that its first client, typically connecting at once, does not share the CPU with it;
  * {@code -Dclonefs.pg.warmDelayMillis}), background threads read its relation files ({@code base/}, {@code global/}; largest
- * first, {@link #readers} files at once: one reader alone got a small share of the request workers
- * while the branch served clients) through the mount, so the kernel's read-ahead fetches them in 1 MiB requests from block files
+ * first, {@link #readers} files at once) through the mount, so the kernel's read-ahead fetches them in 1 MiB requests from block files
  * the host usually has cached. A read through the kernel never replaces a page the branch's server
  * has already written (unlike storing pages into the cache from the daemon).
  *
@@ -47,8 +46,12 @@ final class PgWarmup {
     private static final LongAdder WARM_BYTES = Metrics.process().counter("clonefs_pg_warm_bytes_total",
             "Bytes of new branches' relation files read ahead into the page cache after they started.", null, null);
     private static final int CHUNK = 1 << 20;
-    /** Files read at once by default (see {@link #readers}). */
-    static final int READERS = 4;
+    /**
+     * Files read at once by default (see {@link #readers}). One: more readers warm a branch that
+     * serves clients several times as fast, but take that much more of the daemon's request
+     * workers from a busy source meanwhile (docs/design.md, "A new branch's warm-up").
+     */
+    static final int READERS = 1;
 
     private final long budgetMiB = Long.getLong("clonefs.pg.warmMiB", -1);
     /** How long after the branch answers its warm-up starts: its first client comes first. */
