@@ -136,12 +136,12 @@ final class PgWarmup {
         java.util.Queue<Path> todo = new java.util.concurrent.ConcurrentLinkedQueue<>(files);
         AtomicLong done = new AtomicLong();
         List<Thread> readers = new ArrayList<>();
-        IOException[] failed = new IOException[1];
+        Exception[] failed = new Exception[1]; // a reader's failure, raised here as it was before there were readers
         for (int i = 0; i < Math.max(1, readers()); i++) {
             Thread t = new Thread(() -> {
                 try {
                     read(todo, done, budget, name, token);
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) {
                     synchronized (failed) {
                         failed[0] = e;
                     }
@@ -162,8 +162,11 @@ final class PgWarmup {
             return;
         }
         synchronized (failed) {
-            if (failed[0] != null) {
-                throw failed[0];
+            if (failed[0] instanceof IOException io) {
+                throw io;
+            }
+            if (failed[0] instanceof RuntimeException re) {
+                throw re;
             }
         }
         if (!Long.valueOf(token).equals(current.get(name))) {
