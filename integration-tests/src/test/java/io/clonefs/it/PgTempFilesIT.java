@@ -45,11 +45,7 @@ class PgTempFilesIT {
         assertLinked(h, "src", tmp);
 
         // a sort held open by a cursor keeps its temporary file: it is in src's directory
-        try (Connection c = PgHarness.connect(src.port()); Statement s = c.createStatement()) {
-            c.setAutoCommit(false);
-            s.execute("set work_mem = '64kB'");
-            s.execute(SPILL);
-            assertEquals(300000, first(s, "fetch 1 from c"));
+        try (Connection c = PgHarness.connect(src.port()); Statement s = spill(c)) {
             List<String> srcFiles = tempFiles(tmp.resolve("src"));
             assertFalse(srcFiles.isEmpty(), "the spilled sort wrote no file into " + tmp.resolve("src"));
 
@@ -60,11 +56,7 @@ class PgTempFilesIT {
             assertEquals(srcFiles, tempFiles(tmp.resolve("src")), "b1's start touched src's temporary files");
             assertEquals(299999, first(s, "fetch 1 from c"));
 
-            try (Connection bc = PgHarness.connect(b1.port()); Statement bs = bc.createStatement()) {
-                bc.setAutoCommit(false);
-                bs.execute("set work_mem = '64kB'");
-                bs.execute(SPILL);
-                assertEquals(300000, first(bs, "fetch 1 from c"));
+            try (Connection bc = PgHarness.connect(b1.port()); Statement bs = spill(bc)) {
                 assertFalse(tempFiles(tmp.resolve("b1")).isEmpty(), "b1's sort wrote no file into its directory");
                 assertEquals(srcFiles, tempFiles(tmp.resolve("src")), "b1's sort wrote into src's directory");
             }
@@ -94,11 +86,7 @@ class PgTempFilesIT {
         }
         PgApi.Server b1Again = pg.start("b1");
         assertLinked(h, "b1", tmp);
-        try (Connection bc = PgHarness.connect(b1Again.port()); Statement bs = bc.createStatement()) {
-            bc.setAutoCommit(false);
-            bs.execute("set work_mem = '64kB'");
-            bs.execute(SPILL);
-            assertEquals(300000, first(bs, "fetch 1 from c"));
+        try (Connection bc = PgHarness.connect(b1Again.port()); Statement bs = spill(bc)) {
             assertFalse(tempFiles(tmp.resolve("b1")).isEmpty(), "b1's sort wrote no file into its remade directory");
         }
         awaitNoTempFiles(tmp.resolve("b1"));
@@ -109,11 +97,7 @@ class PgTempFilesIT {
         PgApi.Branched b2 = pg.branch(BranchSpec.of("src", "b2"));
         Path b2Link = dataDir(h, "b2").resolve("base").resolve("pgsql_tmp");
         assertFalse(Files.isSymbolicLink(b2Link), "b2 kept a link although its directory could not be made");
-        try (Connection bc = PgHarness.connect(b2.port()); Statement bs = bc.createStatement()) {
-            bc.setAutoCommit(false);
-            bs.execute("set work_mem = '64kB'");
-            bs.execute(SPILL);
-            assertEquals(300000, first(bs, "fetch 1 from c"));
+        try (Connection bc = PgHarness.connect(b2.port()); Statement bs = spill(bc)) {
             assertFalse(tempFiles(b2Link).isEmpty(), "b2's sort wrote no file into " + b2Link);
             assertEquals(List.of(), tempFiles(tmp.resolve("src")), "b2's sort wrote into src's directory");
         }
@@ -156,6 +140,19 @@ class PgTempFilesIT {
             Thread.sleep(50);
         }
         assertEquals(List.of(), tempFiles(dir), "left in " + dir);
+    }
+
+    /**
+     * In a transaction on {@code c}: opens a cursor over a sort larger than {@code work_mem} and
+     * fetches its first row. The sort's temporary file stays until the transaction ends.
+     */
+    private static Statement spill(Connection c) throws Exception {
+        c.setAutoCommit(false);
+        Statement s = c.createStatement();
+        s.execute("set work_mem = '64kB'");
+        s.execute(SPILL);
+        assertEquals(300000, first(s, "fetch 1 from c"));
+        return s;
     }
 
     private static long first(Statement s, String sql) throws Exception {
