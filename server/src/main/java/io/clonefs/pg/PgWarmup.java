@@ -12,7 +12,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,6 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -133,41 +136,43 @@ final class PgWarmup {
         }
         long budget = budgetMiB > 0 ? budgetMiB << 20 : Math.min(total, memAvailable() / 4);
         long t0 = System.nanoTime();
-        java.util.Queue<Path> todo = new java.util.concurrent.ConcurrentLinkedQueue<>(files);
+        Queue<Path> todo = new ConcurrentLinkedQueue<>(files);
         AtomicLong done = new AtomicLong();
-        List<Thread> readers = new ArrayList<>();
-        Exception[] failed = new Exception[1]; // a reader's failure, raised here as it was before there were readers
-        for (int i = 0; i < Math.max(1, readers()); i++) {
+        // this thread is the first reader; the others (-Dclonefs.pg.warmReaders) take files from the same queue
+        List<Thread> others = new ArrayList<>();
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        for (int i = 1; i < readers(); i++) {
             Thread t = new Thread(() -> {
                 try {
                     read(todo, done, budget, name, token);
                 } catch (IOException | RuntimeException e) {
-                    synchronized (failed) {
-                        failed[0] = e;
-                    }
+                    failed.compareAndSet(null, e);
                     todo.clear();
                 }
             }, "clonefs-pg-warmup-" + i);
             t.setDaemon(true);
             t.start();
-            readers.add(t);
+            others.add(t);
         }
         try {
-            for (Thread t : readers) {
-                t.join();
+            read(todo, done, budget, name, token);
+        } finally {
+            todo.clear(); // on a failure here the others stop after their current file
+            for (Thread t : others) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    current.remove(name, token); // they stop at their next chunk
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
-        } catch (InterruptedException e) {
-            current.remove(name, token); // the readers stop at their next chunk
-            Thread.currentThread().interrupt();
-            return;
         }
-        synchronized (failed) {
-            if (failed[0] instanceof IOException io) {
-                throw io;
-            }
-            if (failed[0] instanceof RuntimeException re) {
-                throw re;
-            }
+        if (failed.get() instanceof IOException io) {
+            throw io;
+        }
+        if (failed.get() instanceof RuntimeException re) {
+            throw re;
         }
         if (!Long.valueOf(token).equals(current.get(name))) {
             return;
@@ -180,7 +185,7 @@ final class PgWarmup {
      * 1 MiB reads, until the files or the {@code budget} (shared by the readers) are used up or the
      * warm-up is no longer {@code name}'s current one.
      */
-    private void read(java.util.Queue<Path> todo, AtomicLong done, long budget, String name, long token)
+    private void read(Queue<Path> todo, AtomicLong done, long budget, String name, long token)
             throws IOException {
         ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
         for (Path f = todo.poll(); f != null && done.get() < budget; f = todo.poll()) {
